@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian (bookworm) machine, as root, to build, run and test eqld:
+# installs the Debian packages that are missing, mounts tracefs, installs the npm
+# packages and builds. Idempotent: running it again changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need+=("$1"); }
+# bpftrace: the collector; the rest are used by the test suite (real daemons, namespaces)
+for p in bpftrace rsyslog openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl; do
+  want_pkg "$p"
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "bootstrap: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -d /sys/kernel/tracing/events ]; then
+  mount -t tracefs nodev /sys/kernel/tracing || echo "bootstrap: could not mount tracefs (eqld doctor will say why)" >&2
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build

@@ -1,0 +1,11 @@
+// Placeholder until its issue lands; replaced by the owning module's command.
+import type { CommandModule } from 'yargs';
+
+export const doctorCommand: CommandModule = {
+  command: 'doctor',
+  describe: '(not in this build yet)',
+  handler: () => {
+    process.stderr.write('eqld doctor: not in this build yet\n');
+    process.exitCode = 2;
+  },
+};

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// eqld's command line: yargs wiring only. Each subcommand lives in its own file and calls
+// into the library; nothing here does work of its own.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { collectCommand } from './collect.js';
+import { doctorCommand } from './doctor.js';
+import { eventsCommand } from './events.js';
+import { queryCommand } from './query.js';
+import { replayCommand } from './replay.js';
+import { rulesCommand } from './rules.js';
+import { runCommand } from './run.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('eqld')
+  .usage(
+    '$0 <command> [options]\n\nRuns Elastic EQL detection rules on this Linux host from live eBPF telemetry.',
+  )
+  .command(runCommand)
+  .command(doctorCommand)
+  .command(collectCommand)
+  .command(eventsCommand)
+  .command(queryCommand)
+  .command(replayCommand)
+  .command(rulesCommand)
+  .demandCommand(1, 'Name a command; see eqld --help.')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .parseAsync();

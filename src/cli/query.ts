@@ -1,0 +1,11 @@
+// Placeholder until its issue lands; replaced by the owning module's command.
+import type { CommandModule } from 'yargs';
+
+export const queryCommand: CommandModule = {
+  command: 'query',
+  describe: '(not in this build yet)',
+  handler: () => {
+    process.stderr.write('eqld query: not in this build yet\n');
+    process.exitCode = 2;
+  },
+};

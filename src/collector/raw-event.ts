@@ -1,0 +1,107 @@
+// The collector's boundary type: one kernel event, re-assembled from bpftrace's
+// lines and typed, before any enrichment. Nothing here knows about ECS.
+//
+// Conventions (same words in bpf/, here, and in the ECS mapping):
+// - `pid` is the thread-group id (user-space "pid"), `tid` the thread id.
+// - `ktimeNs` is the event's kernel timestamp: CLOCK_MONOTONIC ns (bpftrace `nsecs`).
+// - `startNs` is `task->group_leader->start_boottime` (CLOCK_BOOTTIME ns). It is a bigint
+//   because ns since boot pass 2^53 after ~104 days of uptime and entity IDs need it exact.
+// - Strings from user space (argv, filename, comm, cwd) are decoded as UTF-8 with invalid
+//   bytes replaced by U+FFFD; `*Lossy` flags say a replacement happened.
+// - Credentials are read from the task at the event (`real*` = uid/gid, `e*` = euid/egid).
+
+export type RawEventKind = 'exec' | 'fork' | 'exit' | 'connect' | 'setsid' | 'lost' | 'gap';
+
+export interface Credentials {
+  uid: number;
+  gid: number;
+  euid: number;
+  egid: number;
+}
+
+interface ProcessEventBase {
+  ktimeNs: number;
+  pid: number;
+  tid: number;
+  /** group leader's start_boottime, ns since boot */
+  startNs: bigint;
+}
+
+export interface ExecEvent extends ProcessEventBase, Credentials {
+  kind: 'exec';
+  ppid: number;
+  /** the parent (real_parent's group leader) start_boottime */
+  parentStartNs: bigint;
+  /** session id when the kernel side could read it; otherwise the normalizer derives it */
+  sid?: number;
+  comm: string;
+  /** the path exactly as passed to execve (relative paths, script paths for #!) */
+  filename: string;
+  argv: string[];
+  /** argv was cut at the configured byte bound */
+  argvTruncated: boolean;
+  /** some user-space string had invalid UTF-8 */
+  lossy?: boolean;
+  cgroupId?: bigint;
+  cgroupPath?: string;
+  cwd?: string;
+}
+
+export interface ForkEvent {
+  kind: 'fork';
+  ktimeNs: number;
+  /** the forking process */
+  parentPid: number;
+  parentTid: number;
+  parentStartNs?: bigint;
+  /** the new thread-group (only process forks are reported, not thread creation) */
+  childPid: number;
+  childStartNs?: bigint;
+}
+
+export interface ExitEvent extends ProcessEventBase {
+  kind: 'exit';
+  /** decoded wait status: exit code, or 128+signal when killed by a signal */
+  exitCode: number;
+  /** the raw signal number if killed by a signal */
+  signal?: number;
+}
+
+export type SocketType = 'stream' | 'dgram' | 'other';
+
+export interface ConnectEvent extends ProcessEventBase, Credentials {
+  kind: 'connect';
+  family: 'ipv4' | 'ipv6';
+  socketType: SocketType;
+  /** textual address as the kernel saw it (IPv4-mapped IPv6 kept as-is here) */
+  daddr: string;
+  dport: number;
+  /** the syscall's return value: 0, or a negative errno (-115 EINPROGRESS, -111 ECONNREFUSED ...) */
+  ret: number;
+  comm: string;
+}
+
+export interface SetsidEvent extends ProcessEventBase, Credentials {
+  kind: 'setsid';
+  /** new session id on success, negative errno on failure */
+  ret: number;
+  comm: string;
+}
+
+/** bpftrace reported lost perf-buffer records */
+export interface LostEvent {
+  kind: 'lost';
+  ktimeNs: number;
+  count: number;
+}
+
+/** telemetry gap: bpftrace was not running between `fromNs` and `toNs` (monotonic ns) */
+export interface GapEvent {
+  kind: 'gap';
+  ktimeNs: number;
+  fromNs: number;
+  toNs: number;
+  reason: string;
+}
+
+export type RawEvent = ExecEvent | ForkEvent | ExitEvent | ConnectEvent | SetsidEvent | LostEvent | GapEvent;
