@@ -3,8 +3,8 @@
 // docs/benchmarks/<name>.md), then assembles docs/benchmarks.md with the machine and
 // the command. Pass names to run a subset: `npm run bench -- eql normalize`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 
 const only = process.argv.slice(2);
 const benches = readdirSync('bench')
