@@ -27,6 +27,9 @@ export interface AlertRecord {
   entityIds: string[];
   /** for type 'suppressed': how many duplicates were held back in the window */
   suppressedCount?: number;
+  /** set by tuning: syslog sinks skip this record (building-block rules, by default); file and
+   *  stdout sinks still write it */
+  skipSyslog?: boolean;
   /** the full ECS alert document (what the NDJSON file sink writes) */
   document: Record<string, unknown>;
 }

@@ -1,0 +1,206 @@
+// The detector the pipeline drives: offers each ECS event to the rules that can use it (category +
+// index patterns, see RuleSet), drops events matching a rule's exceptions before that rule sees
+// them, runs the rule's EQL matcher, and turns matches into AlertRecords through duplicate
+// suppression and a per-rule rate cap. advance() moves event time forward and returns the
+// follow-up records of closed suppression windows. reload() swaps rule sets keeping the partial
+// sequences of unchanged rules (same rule_id and query text). It does no I/O.
+import type { EqlEvent, MatcherFactory } from '../rules/engine.js';
+import { getField } from '../rules/field.js';
+import type { LoadedRule } from '../rules/load-rules.js';
+import { RuleSet } from '../rules/rule-set.js';
+import { buildAlert } from './alert-document.js';
+import type { AlertRecord } from './alert-record.js';
+import { buildSuppressedRecord, type SuppressionReason } from './suppressed-record.js';
+import { type RuleTuning, type TuningConfig, tuningFor } from './tuning/config.js';
+import { isExcepted } from './tuning/exceptions.js';
+import { TokenBucket } from './tuning/rate-cap.js';
+import { Suppressor } from './tuning/suppression.js';
+
+export interface DetectorOptions {
+  createMatcher: MatcherFactory;
+  /** clock for the alert's @timestamp (default: wall clock) */
+  now?: () => Date;
+}
+
+export interface RuleStats {
+  ruleId: string;
+  name: string;
+  matches: number;
+  alerts: number;
+  excepted: number;
+  suppressed: number;
+  rateCapped: number;
+  errors: number;
+  lastError?: string;
+  matcher: unknown;
+}
+
+interface RuleState {
+  loaded: LoadedRule;
+  tuning: RuleTuning;
+  matcher: ReturnType<MatcherFactory>;
+  bucket: TokenBucket;
+  stats: RuleStats;
+}
+
+const RATE_CAP_WINDOW_MS = 60_000;
+
+export class Detector {
+  private states = new Map<string, RuleState>();
+  private ruleSet = new RuleSet([]);
+  private readonly duplicates = new Suppressor();
+  private readonly capped = new Suppressor();
+  private readonly now: () => Date;
+  private events = 0;
+  private pending: AlertRecord[] = [];
+
+  constructor(
+    rules: readonly LoadedRule[],
+    private tuning: TuningConfig,
+    private readonly opts: DetectorOptions,
+  ) {
+    this.now = opts.now ?? (() => new Date());
+    this.reload(rules);
+  }
+
+  /** Replaces the rule set; unchanged rules (same rule_id and query) keep their matcher state. */
+  reload(rules: readonly LoadedRule[], tuning?: TuningConfig): void {
+    if (tuning) this.tuning = tuning;
+    const next = new Map<string, RuleState>();
+    for (const loaded of rules) {
+      const id = loaded.rule.ruleId;
+      const t = tuningFor(this.tuning, id);
+      if (!t.enabled || loaded.inactiveNeeds.length > 0) continue;
+      const prev = this.states.get(id);
+      if (prev && prev.loaded.rule.query === loaded.rule.query) {
+        next.set(id, { ...prev, loaded, tuning: t, stats: { ...prev.stats, name: loaded.rule.name } });
+        continue;
+      }
+      next.set(id, {
+        loaded,
+        tuning: t,
+        matcher: this.opts.createMatcher(loaded.compiled),
+        bucket: new TokenBucket(t.rateCap),
+        stats: {
+          ruleId: id,
+          name: loaded.rule.name,
+          matches: 0,
+          alerts: 0,
+          excepted: 0,
+          suppressed: 0,
+          rateCapped: 0,
+          errors: 0,
+          matcher: undefined,
+        },
+      });
+    }
+    // rules that went away: emit what they held back now, never lose the count
+    for (const [id, st] of this.states) {
+      if (next.has(id)) continue;
+      for (const w of this.duplicates.flushRule(id))
+        this.pending.push(buildSuppressedRecord(st.loaded.rule, w, 'duplicate', this.now()));
+      for (const w of this.capped.flushRule(id))
+        this.pending.push(buildSuppressedRecord(st.loaded.rule, w, 'rate_cap', this.now()));
+    }
+    this.states = next;
+    this.ruleSet = new RuleSet([...next.values()].map((s) => s.loaded));
+  }
+
+  push(e: EqlEvent): AlertRecord[] {
+    this.events++;
+    const out: AlertRecord[] = [];
+    for (const loaded of this.ruleSet.candidates(e.doc)) {
+      const st = this.states.get(loaded.rule.ruleId);
+      if (!st) continue;
+      if (st.tuning.exceptions.length > 0 && isExcepted(e.doc, st.tuning.exceptions)) {
+        st.stats.excepted++;
+        continue;
+      }
+      try {
+        for (const m of st.matcher.push(e)) {
+          st.stats.matches++;
+          const rec = this.admit(st, m.events, m.joinKeys);
+          if (rec) out.push(rec);
+        }
+      } catch (err) {
+        st.stats.errors++;
+        st.stats.lastError = (err as Error).message ?? String(err);
+      }
+    }
+    return out;
+  }
+
+  private admit(
+    st: RuleState,
+    events: readonly EqlEvent[],
+    joinKeys: readonly unknown[],
+  ): AlertRecord | undefined {
+    const rule = st.loaded.rule;
+    const rec = buildAlert({ rule, events: events.map((x) => x.doc), joinKeys, now: this.now() });
+    if (rule.buildingBlockType !== undefined && !this.tuning.sendBuildingBlocksToSyslog)
+      rec.skipSyslog = true;
+    const last = events[events.length - 1];
+    const at = last?.timestamp ?? 0;
+    const terms = st.tuning.suppression.fields.map((field) => ({
+      field,
+      value: last ? (getField(last.doc, field) ?? null) : null,
+    }));
+    if (!this.duplicates.admit(rule.ruleId, terms, at, st.tuning.suppression.windowMs, rec.id)) {
+      st.stats.suppressed++;
+      return undefined;
+    }
+    if (!st.bucket.take(at)) {
+      st.stats.rateCapped++;
+      this.capped.count(rule.ruleId, [], at, RATE_CAP_WINDOW_MS, rec.id);
+      return undefined;
+    }
+    st.stats.alerts++;
+    return rec;
+  }
+
+  private followUps(windows: ReturnType<Suppressor['advance']>, reason: SuppressionReason): AlertRecord[] {
+    const out: AlertRecord[] = [];
+    for (const w of windows) {
+      const st = this.states.get(w.ruleId);
+      if (st) out.push(buildSuppressedRecord(st.loaded.rule, w, reason, this.now()));
+    }
+    return out;
+  }
+
+  /** Moves event time to the watermark: expires partial sequences, closes suppression windows. */
+  advance(watermarkMs: number): AlertRecord[] {
+    for (const st of this.states.values()) {
+      try {
+        st.matcher.advance(watermarkMs);
+      } catch (err) {
+        st.stats.errors++;
+        st.stats.lastError = (err as Error).message ?? String(err);
+      }
+    }
+    const out = this.pending;
+    this.pending = [];
+    return [
+      ...out,
+      ...this.followUps(this.duplicates.advance(watermarkMs), 'duplicate'),
+      ...this.followUps(this.capped.advance(watermarkMs), 'rate_cap'),
+    ];
+  }
+
+  /** Closes every open window (shutdown, end of a replay) and returns the follow-ups. */
+  flush(): AlertRecord[] {
+    const out = this.pending;
+    this.pending = [];
+    return [
+      ...out,
+      ...this.followUps(this.duplicates.flush(), 'duplicate'),
+      ...this.followUps(this.capped.flush(), 'rate_cap'),
+    ];
+  }
+
+  stats(): { events: number; rules: RuleStats[] } {
+    return {
+      events: this.events,
+      rules: [...this.states.values()].map((s) => ({ ...s.stats, matcher: s.matcher.stats() })),
+    };
+  }
+}

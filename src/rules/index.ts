@@ -1,0 +1,12 @@
+// Public surface of src/rules: read Elastic detection-rules TOML files into compiled rules, decide
+// which events each rule sees, and index them by category.
+export { COLLECTED, missingEventKinds } from './coverage.js';
+export type { CompiledQuery, CompileFn, EqlEvent, Match, Matcher, MatcherFactory } from './engine.js';
+export { getField } from './field.js';
+export { eventIndexName, indexPatternMatches, ruleSeesIndex } from './index-pattern.js';
+export { type LoadedRule, type LoadOptions, type LoadResult, loadRules, loadRuleText } from './load-rules.js';
+export { parseRuleFile } from './parse-rule-file.js';
+export type { Rule, RuleMetadata, RuleSeverity, RuleThreat, ThreatRef, ThreatTechnique } from './rule.js';
+export { type RuleErrorKind, RuleFileError } from './rule-error.js';
+export { RuleSet } from './rule-set.js';
+export { findVersionLock, parseVersionLock, readVersionLock, type VersionLock } from './version-lock.js';
