@@ -1,5 +1,7 @@
 // Public surface of src/rules: read Elastic detection-rules TOML files into compiled rules, decide
 // which events each rule sees, and index them by category.
+
+export { type CheckReport, type CheckVerdict, checkRules, formatVerdict } from './check.js';
 export { COLLECTED, missingEventKinds } from './coverage.js';
 export type { CompiledQuery, CompileFn, EqlEvent, Match, Matcher, MatcherFactory } from './engine.js';
 export { getField } from './field.js';
