@@ -11,9 +11,11 @@ export class RuleSet {
   private readonly anyCategory: LoadedRule[] = [];
   /** per index name: which rules see it (index patterns are fixed for a RuleSet) */
   private readonly indexCache = new Map<string, Set<LoadedRule>>();
+  private readonly order = new Map<LoadedRule, number>();
 
   constructor(rules: readonly LoadedRule[]) {
     this.all = rules;
+    rules.forEach((r, i) => this.order.set(r, i));
     for (const r of rules) {
       if (r.inactiveNeeds.length > 0) continue;
       const cats = r.compiled.categories;
@@ -55,6 +57,8 @@ export class RuleSet {
       for (const r of this.byCategory.get(c) ?? []) if (seers.has(r)) out.add(r);
     }
     for (const r of this.anyCategory) if (seers.has(r)) out.add(r);
-    return this.all.filter((r) => out.has(r));
+    return out.size <= 1
+      ? [...out]
+      : [...out].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
   }
 }
