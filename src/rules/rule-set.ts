@@ -15,7 +15,7 @@ export class RuleSet {
 
   constructor(rules: readonly LoadedRule[]) {
     this.all = rules;
-    rules.forEach((r, i) => this.order.set(r, i));
+    for (const [i, r] of rules.entries()) this.order.set(r, i);
     for (const r of rules) {
       if (r.inactiveNeeds.length > 0) continue;
       const cats = r.compiled.categories;
