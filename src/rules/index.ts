@@ -3,7 +3,17 @@
 
 export { type CheckReport, type CheckVerdict, checkRules, formatVerdict } from './check.js';
 export { COLLECTED, missingEventKinds } from './coverage.js';
-export type { CompiledQuery, CompileFn, EqlEvent, Match, Matcher, MatcherFactory } from './engine.js';
+export {
+  type CompiledQuery,
+  type CompileFn,
+  EngineUnavailableError,
+  type EqlEngine,
+  type EqlEvent,
+  loadEngine,
+  type Match,
+  type Matcher,
+  type MatcherFactory,
+} from './engine.js';
 export { getField } from './field.js';
 export { eventIndexName, indexPatternMatches, ruleSeesIndex } from './index-pattern.js';
 export { type LoadedRule, type LoadOptions, type LoadResult, loadRules, loadRuleText } from './load-rules.js';

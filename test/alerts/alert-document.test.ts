@@ -106,7 +106,7 @@ describe('alert document', () => {
   });
 
   it('neutralizes hostile strings so the summary stays one line', () => {
-    const hostile = JSON.parse(JSON.stringify(matched)) as Record<string, Json>[];
+    const hostile = JSON.parse(JSON.stringify(matched)) as Json[];
     hostile[1].process.executable = '/tmp/x\nFAKE: eqld alert\r\u001b[2J';
     const rec = buildAlert({ rule: sshRule, events: hostile, now: NOW });
     expect(rec.summary).not.toMatch(/[\n\r\u001b]/);

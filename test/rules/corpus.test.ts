@@ -1,0 +1,42 @@
+// Loading the real corpus: Elastic's 328 Linux EQL rules + the deprecated root-connection rule.
+import { beforeAll, expect, it } from 'vitest';
+import { runRulesCheck } from '../../src/cli/rules.js';
+import { type LoadResult, loadRules } from '../../src/rules/load-rules.js';
+import { compileQuery, describeEngine } from './engine-gate.js';
+
+const CORPUS = '/work/shared/data/elastic-detection-rules';
+
+describeEngine('the Elastic detection-rules corpus', () => {
+  let res: LoadResult;
+  beforeAll(() => {
+    res = loadRules([CORPUS], { compile: compileQuery });
+  });
+
+  it('loads all 329 files with zero errors', () => {
+    expect(res.errors.map((e) => e.message)).toEqual([]);
+    expect(res.rules).toHaveLength(329);
+  });
+
+  it('keeps the metadata upstream ships, including building blocks and the deprecated rule', () => {
+    expect(res.rules.filter((r) => r.rule.buildingBlockType === 'default')).toHaveLength(8);
+    const dep = res.rules.find((r) => r.rule.ruleId === 'eb6a3790-d52d-11ec-8ce9-f661ea17fbce');
+    expect(dep?.rule.metadata.maturity).toBe('deprecated');
+    expect(res.rules.every((r) => r.rule.version === undefined)).toBe(true);
+  });
+
+  it('runs the two bundled rules and reports file-event rules as inactive', () => {
+    const byId = new Map(res.rules.map((r) => [r.rule.ruleId, r]));
+    expect(byId.get('63431796-f813-43af-820b-492ee2efec8e')?.inactiveNeeds).toEqual([]);
+    expect(byId.get('eb6a3790-d52d-11ec-8ce9-f661ea17fbce')?.inactiveNeeds).toEqual([]);
+    const inactive = res.rules.filter((r) => r.inactiveNeeds.length > 0);
+    expect(inactive.length).toBeGreaterThan(80);
+    expect(inactive.some((r) => r.inactiveNeeds.includes('file events'))).toBe(true);
+  });
+
+  it('`rules check` prints a line per rule, zero errors and exits 0', async () => {
+    const lines: string[] = [];
+    expect(await runRulesCheck([CORPUS], (l) => lines.push(l))).toBe(0);
+    expect(lines.at(-1)).toMatch(/^329 files\/rules: \d+ ok, \d+ inactive, 0 errors$/);
+    expect(lines.filter((l) => l.startsWith('inactive')).every((l) => / needs .*events/.test(l))).toBe(true);
+  });
+});
