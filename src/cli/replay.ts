@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { Detector } from '../alerts/detector.js';
 import { EventClock, parseEventLines, replay } from '../alerts/replay.js';
 import { normalizeTuning } from '../alerts/tuning/config.js';
-import { loadEngine } from '../rules/engine.js';
+import { type EqlEngine, loadEngine } from '../rules/engine.js';
 import { loadRules } from '../rules/load-rules.js';
 import { BUNDLED_RULES_DIR } from './rules.js';
 
@@ -20,8 +20,9 @@ export async function runReplay(
   rulesPaths: readonly string[],
   tuningJson: string | undefined,
   io: ReplayIo,
+  engine?: EqlEngine,
 ): Promise<number> {
-  const { compileQuery, createMatcher } = await loadEngine();
+  const { compileQuery, createMatcher } = engine ?? (await loadEngine());
   const loaded = loadRules(rulesPaths.length > 0 ? rulesPaths : [BUNDLED_RULES_DIR], {
     compile: compileQuery,
   });

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { checkRules, formatVerdict } from '../rules/check.js';
-import { loadEngine } from '../rules/engine.js';
+import { type EqlEngine, loadEngine } from '../rules/engine.js';
 
 /** rules/ shipped beside the package (dist/cli or src/cli -> ../../rules) */
 export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
@@ -11,8 +11,9 @@ export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules', import.met
 export async function runRulesCheck(
   paths: readonly string[],
   write: (line: string) => void,
+  engine?: EqlEngine,
 ): Promise<number> {
-  const { compileQuery } = await loadEngine();
+  const { compileQuery } = engine ?? (await loadEngine());
   const report = checkRules(paths.length > 0 ? paths : [BUNDLED_RULES_DIR], compileQuery);
   for (const v of report.verdicts) write(formatVerdict(v));
   write(

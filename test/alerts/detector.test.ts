@@ -109,7 +109,8 @@ describeEngine('Detector', () => {
       ['alert', 'E1'],
       ['alert', 'E2'],
     ]);
-    const follow = d.advance(Date.parse('2026-11-24T12:01:00.000Z') + 1);
+    expect(d.advance(Date.parse('2026-11-24T12:01:01.000Z'))).toEqual([]); // window opened at 12:00:02 by the first setsid
+    const follow = d.advance(Date.parse('2026-11-24T12:01:02.000Z'));
     expect(follow).toHaveLength(1);
     expect(follow[0]).toMatchObject({ type: 'suppressed', suppressedCount: 2, rule: { id: ROOT } });
     expect((follow[0] as Json).document.kibana.alert.suppression).toMatchObject({
