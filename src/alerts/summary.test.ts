@@ -55,7 +55,6 @@ describe('summarize', () => {
               destination: { ip: parent, port: 1 },
             },
           ]);
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point of the check
           expect(s).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
         },
       ),

@@ -50,12 +50,17 @@ export function loadEngine(): Promise<EqlEngine> {
   engine ??= (import(specifier) as Promise<Partial<EqlEngine>>).then(
     (m) => {
       if (typeof m.compileQuery !== 'function' || typeof m.createMatcher !== 'function') {
-        throw new EngineUnavailableError('EQL engine (src/eql/index) does not export compileQuery and createMatcher');
+        throw new EngineUnavailableError(
+          'EQL engine (src/eql/index) does not export compileQuery and createMatcher',
+        );
       }
       return { compileQuery: m.compileQuery, createMatcher: m.createMatcher };
     },
     (err: unknown) => {
-      throw new EngineUnavailableError(`EQL engine (src/eql) is not in this build: ${(err as Error).message}`, { cause: err });
+      throw new EngineUnavailableError(
+        `EQL engine (src/eql) is not in this build: ${(err as Error).message}`,
+        { cause: err },
+      );
     },
   );
   return engine;
