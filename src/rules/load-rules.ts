@@ -62,11 +62,22 @@ function listTomlFiles(path: string, out: string[], errors: RuleFileError[]): vo
   }
 }
 
-/** Reads EqlError-style positions (line/column on the error) and shifts them to file lines. */
+/** Reads EqlError-style positions (line/column on the error, or on its `position`/`loc`) and
+ *  shifts the line from query-relative to file-relative. */
 function queryError(rule: Rule, err: unknown): RuleFileError {
-  const e = err as { message?: string; line?: unknown; column?: unknown };
-  const line = typeof e.line === 'number' ? rule.queryLine + e.line - 1 : rule.queryLine;
-  const column = typeof e.column === 'number' ? e.column : undefined;
+  const e = (err ?? {}) as {
+    message?: string;
+    line?: unknown;
+    column?: unknown;
+    position?: unknown;
+    loc?: unknown;
+  };
+  const pos = [e, e.position, e.loc].find(
+    (p): p is { line: number; column?: unknown } =>
+      typeof p === 'object' && p !== null && typeof (p as { line?: unknown }).line === 'number',
+  );
+  const line = pos ? rule.queryLine + pos.line - 1 : rule.queryLine;
+  const column = pos && typeof pos.column === 'number' ? pos.column : undefined;
   const first = (e.message ?? String(err)).split('\n')[0] ?? '';
   return new RuleFileError('query', rule.path, `query: ${first}`, line, column, { cause: err });
 }
