@@ -1,0 +1,96 @@
+// Host facts every ECS event carries (host.*, the inputs of entity ids): machine id, boot id,
+// hostname, os-release and kernel. Read once at start-up; this module does no enrichment itself.
+import { readFile } from 'node:fs/promises';
+import { arch, hostname, release, version } from 'node:os';
+
+export interface HostOs {
+  type: 'linux';
+  family?: string;
+  name?: string;
+  version?: string;
+  platform?: string;
+  full?: string;
+  /** `uname -r` then `uname -v`, the form Elastic Defend reports */
+  kernel: string;
+}
+
+export interface HostInfo {
+  /** /etc/machine-id (32 hex digits), ECS host.id */
+  id: string;
+  /** /proc/sys/kernel/random/boot_id, new at every boot */
+  bootId: string;
+  hostname: string;
+  name: string;
+  architecture: string;
+  os: HostOs;
+  /** USER_HZ: the unit of /proc/PID/stat start times (100 on every Linux ABI eqld targets) */
+  clkTck: number;
+}
+
+export class HostInfoError extends Error {
+  override readonly name = 'HostInfoError';
+}
+
+export interface ReadHostInfoOptions {
+  /** prefix for /etc and /proc paths (tests) */
+  root?: string;
+}
+
+/** Parses os-release(5): KEY=value lines, values optionally quoted. */
+export function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    let v = m[2] ?? '';
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) {
+      v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
+    }
+    out[m[1] as string] = v;
+  }
+  return out;
+}
+
+const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'i686', arm: 'armv7l' };
+
+async function readTrim(path: string): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    throw new HostInfoError(`cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function readHostInfo(opts: ReadHostInfoOptions = {}): Promise<HostInfo> {
+  const root = opts.root ?? '';
+  const id = await readTrim(`${root}/etc/machine-id`);
+  if (!/^[0-9a-f]{32}$/.test(id)) {
+    throw new HostInfoError(`Expected /etc/machine-id to hold 32 hex digits, got \`${id}\``);
+  }
+  const bootId = await readTrim(`${root}/proc/sys/kernel/random/boot_id`);
+  let osr: Record<string, string> = {};
+  for (const p of [`${root}/etc/os-release`, `${root}/usr/lib/os-release`]) {
+    try {
+      osr = parseOsRelease(await readFile(p, 'utf8'));
+      break;
+    } catch {
+      // os-release(5): /etc first, then /usr/lib
+    }
+  }
+  const host = hostname();
+  const os: HostOs = { type: 'linux', kernel: `${release()} ${version()}`.trim() };
+  if (osr.ID_LIKE ?? osr.ID) os.family = (osr.ID_LIKE ?? osr.ID)?.split(' ')[0];
+  if (osr.NAME) os.name = osr.NAME;
+  if (osr.VERSION ?? osr.VERSION_ID) os.version = osr.VERSION ?? osr.VERSION_ID;
+  if (osr.ID) os.platform = osr.ID;
+  if (osr.PRETTY_NAME) os.full = osr.PRETTY_NAME;
+  return {
+    id,
+    bootId,
+    hostname: host,
+    name: host,
+    architecture: ARCH[arch()] ?? arch(),
+    os,
+    clkTck: 100,
+  };
+}
