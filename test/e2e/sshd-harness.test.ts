@@ -53,7 +53,7 @@ describe.skipIf(!isRoot)('sshd harness', () => {
   });
 
   it('does not source ~/.bashrc in the session shell', async () => {
-    const r = await sshd.ssh('echo "${PYENV_ROOT:-unset}"');
+    const r = await sshd.ssh('if [ -n "$PYENV_ROOT" ]; then echo sourced; else echo unset; fi');
     expect(r.stdout.trim()).toBe('unset');
   });
 });
