@@ -1,0 +1,68 @@
+// The periodic health line and the telemetry-loss check. HealthMonitor.sample() is pure: given the
+// stage counters now and at the previous sample, it returns the line to log (rates per second
+// over the interval) and the loss to alert on when lost kernel events in the interval reach the
+// threshold. The agent owns the timer and the logging.
+import type { PipelineStats } from '../pipeline.js';
+import type { TelemetryLoss } from './telemetry-alert.js';
+
+export interface StageStats {
+  pipeline: PipelineStats;
+  collector: object;
+  normalizer: object;
+  detector: { events: number; rules: { ruleId: string; name: string; alerts: number }[] };
+  sinks: object;
+  events?: object;
+  rssBytes: number;
+}
+
+export interface HealthSample {
+  line: Record<string, unknown>;
+  loss?: TelemetryLoss;
+}
+
+export class HealthMonitor {
+  private prev: { atMs: number; pipeline: PipelineStats } | undefined;
+
+  constructor(private threshold: number) {}
+
+  setThreshold(threshold: number): void {
+    this.threshold = threshold;
+  }
+
+  sample(stats: StageStats, nowMs: number): HealthSample {
+    const prev = this.prev;
+    this.prev = { atMs: nowMs, pipeline: stats.pipeline };
+    const seconds = prev ? Math.max((nowMs - prev.atMs) / 1000, 0.001) : undefined;
+    const rate = (now: number, before: number | undefined) =>
+      seconds === undefined ? undefined : Math.round(((now - (before ?? 0)) / seconds) * 10) / 10;
+    const eventsPerSecond = Object.fromEntries(
+      Object.entries(stats.pipeline.rawEvents).map(([k, n]) => [
+        k,
+        rate(n, prev?.pipeline.rawEvents[k as keyof PipelineStats['rawEvents']]),
+      ]),
+    );
+    const lostInInterval = stats.pipeline.lostKernelEvents - (prev?.pipeline.lostKernelEvents ?? 0);
+    const line: Record<string, unknown> = {
+      eventsPerSecond,
+      ecsEventsPerSecond: rate(stats.pipeline.ecsEvents, prev?.pipeline.ecsEvents),
+      lostKernelEvents: stats.pipeline.lostKernelEvents,
+      lostInInterval,
+      gaps: stats.pipeline.gaps,
+      seedBufferDropped: stats.pipeline.seedBufferDropped,
+      alerts: stats.pipeline.alerts,
+      alertsByRule: stats.pipeline.alertsByRule,
+      sinkErrors: stats.pipeline.sinkErrors,
+      collector: stats.collector,
+      normalizer: stats.normalizer,
+      detector: stats.detector,
+      sinks: stats.sinks,
+      ...(stats.events ? { eventsFile: stats.events } : {}),
+      rssBytes: stats.rssBytes,
+    };
+    const loss: TelemetryLoss | undefined =
+      lostInInterval >= this.threshold && lostInInterval > 0
+        ? { kind: 'lost', count: lostInInterval, fromMs: prev?.atMs ?? nowMs, toMs: nowMs }
+        : undefined;
+    return loss ? { line, loss } : { line };
+  }
+}

@@ -1,0 +1,220 @@
+// The agent's data flow in one place: kernel events from the collector → the normalizer's ECS
+// events → the detector's alerts → the sinks. It owns ordering and time between the stages:
+// raw events that arrive while /proc is being seeded wait in a bounded buffer, event time
+// (the watermark) is advanced so partial sequences and suppression windows close even when the
+// host is idle, and alerts reach the sinks one after another in the order they were raised.
+// Stages come in through StageSet so tests can drive the pipeline with synthetic ones;
+// create-stages.ts builds the real ones. It does not read config files or handle signals (agent/).
+import type { Logger } from 'pino';
+import type { AlertRecord } from './alerts/alert-record.js';
+import type { RawEvent, RawEventKind } from './collector/raw-event.js';
+import type { EqlEvent } from './rules/engine.js';
+
+export interface CollectorStage {
+  onEvent(cb: (e: RawEvent) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  stats(): object;
+  readonly bpftracePid: number | undefined;
+}
+
+export interface NormalizerStage {
+  seedFromProc(): Promise<void>;
+  push(raw: RawEvent): void;
+  onEvent(cb: (e: EqlEvent) => void): void;
+  tick(nowMs?: number): void;
+  stats(): object;
+}
+
+export interface DetectorStage {
+  push(e: EqlEvent): AlertRecord[];
+  advance(watermarkMs: number): AlertRecord[];
+  flush(): AlertRecord[];
+  stats(): { events: number; rules: { ruleId: string; name: string; alerts: number }[] };
+}
+
+export interface SinkStage {
+  write(alert: AlertRecord): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  reopen(): Promise<void>;
+  stats(): object;
+}
+
+/** where every ECS event goes besides the detector (the --events-file writer) */
+export interface EventOutput {
+  write(doc: Record<string, unknown>): void;
+  reopen(): Promise<void>;
+  close(): Promise<void>;
+  stats(): object;
+}
+
+export interface StageSet {
+  collector: CollectorStage;
+  normalizer: NormalizerStage;
+  detector: DetectorStage;
+  sinks: SinkStage;
+  events?: EventOutput;
+}
+
+export interface PipelineOptions {
+  logger: Logger;
+  /** wall clock, ms (tests pass a fake) */
+  now?: () => number;
+  /** how far behind the wall clock event time may lag before the idle watermark moves it on */
+  idleLagMs?: number;
+  /** raw events held while /proc is seeded; beyond it they are dropped and counted */
+  seedBufferMax?: number;
+}
+
+export interface PipelineStats {
+  rawEvents: Record<RawEventKind, number>;
+  ecsEvents: number;
+  lostKernelEvents: number;
+  gaps: number;
+  seedBufferDropped: number;
+  alerts: number;
+  alertsByRule: Record<string, number>;
+  sinkErrors: number;
+  lastEventMs: number;
+}
+
+const RAW_KINDS: readonly RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
+
+export class Pipeline {
+  private readonly now: () => number;
+  private readonly idleLagMs: number;
+  private readonly seedBufferMax: number;
+  private seeding: RawEvent[] | undefined;
+  private sinkChain: Promise<void> = Promise.resolve();
+  private readonly gapListeners: ((e: RawEvent & { kind: 'gap' }) => void)[] = [];
+  private stopped = false;
+  private watermark = 0;
+  private readonly counters: PipelineStats;
+
+  constructor(
+    readonly stages: StageSet,
+    private readonly opts: PipelineOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.idleLagMs = opts.idleLagMs ?? 2000;
+    this.seedBufferMax = opts.seedBufferMax ?? 200_000;
+    this.counters = {
+      rawEvents: Object.fromEntries(RAW_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>,
+      ecsEvents: 0,
+      lostKernelEvents: 0,
+      gaps: 0,
+      seedBufferDropped: 0,
+      alerts: 0,
+      alertsByRule: {},
+      sinkErrors: 0,
+      lastEventMs: 0,
+    };
+    stages.collector.onEvent((raw) => this.onRaw(raw));
+    stages.normalizer.onEvent((e) => this.onEcs(e));
+  }
+
+  /** Starts the collector first (so nothing is missed), then seeds the process table from /proc,
+   *  then releases the events that arrived meanwhile. */
+  async start(): Promise<void> {
+    this.seeding = [];
+    await this.stages.collector.start();
+    try {
+      await this.stages.normalizer.seedFromProc();
+    } finally {
+      const held = this.seeding ?? [];
+      this.seeding = undefined;
+      for (const raw of held) this.stages.normalizer.push(raw);
+    }
+  }
+
+  /** Called when bpftrace was down: the agent turns it into a health alert. */
+  onGap(cb: (e: RawEvent & { kind: 'gap' }) => void): void {
+    this.gapListeners.push(cb);
+  }
+
+  private onRaw(raw: RawEvent): void {
+    if (this.stopped) return;
+    this.counters.rawEvents[raw.kind]++;
+    if (raw.kind === 'lost') this.counters.lostKernelEvents += raw.count;
+    if (raw.kind === 'gap') {
+      this.counters.gaps++;
+      for (const cb of this.gapListeners) cb(raw);
+    }
+    if (this.seeding) {
+      if (this.seeding.length < this.seedBufferMax) this.seeding.push(raw);
+      else this.counters.seedBufferDropped++;
+      return;
+    }
+    this.stages.normalizer.push(raw);
+  }
+
+  private onEcs(e: EqlEvent): void {
+    this.counters.ecsEvents++;
+    if (e.timestamp > this.counters.lastEventMs) this.counters.lastEventMs = e.timestamp;
+    this.stages.events?.write(e.doc);
+    let alerts: AlertRecord[];
+    try {
+      alerts = this.stages.detector.push(e);
+    } catch (err) {
+      // the detector counts engine errors per rule; anything escaping it is a bug worth a log line
+      this.opts.logger.error({ err, eventId: e.sequence }, 'detector failed on an event');
+      return;
+    }
+    for (const a of alerts) this.emit(a);
+  }
+
+  /** Hands one alert to the sinks, after every alert raised before it. */
+  emit(alert: AlertRecord): void {
+    this.counters.alerts++;
+    this.counters.alertsByRule[alert.rule.id] = (this.counters.alertsByRule[alert.rule.id] ?? 0) + 1;
+    this.sinkChain = this.sinkChain.then(
+      () =>
+        this.stages.sinks.write(alert).catch((err: unknown) => {
+          this.counters.sinkErrors++;
+          this.opts.logger.error({ err, alertId: alert.id, rule: alert.rule.id }, 'alert sink write failed');
+        }),
+      () => undefined,
+    );
+  }
+
+  /** Moves event time on: the newest event's time, or the wall clock minus the allowed lag when
+   *  the host is quiet, so a sequence's maxspan expires even if no further event comes. */
+  tick(): void {
+    const now = this.now();
+    this.stages.normalizer.tick(now);
+    this.watermark = Math.max(this.watermark, this.counters.lastEventMs, now - this.idleLagMs);
+    for (const a of this.stages.detector.advance(this.watermark)) this.emit(a);
+  }
+
+  /** Stops the collector (which releases the events it holds for ordering), closes the detector's open
+   *  windows and waits until the sinks have every alert (or have spooled it). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    await this.stages.collector.stop();
+    this.stopped = true;
+    for (const a of this.stages.detector.flush()) this.emit(a);
+    await this.sinkChain;
+    await this.stages.sinks.flush();
+    await this.stages.sinks.close();
+    await this.stages.events?.close();
+  }
+
+  /** Resolves once every alert emitted so far has been handed to the sinks. */
+  drained(): Promise<void> {
+    return this.sinkChain;
+  }
+
+  async reopen(): Promise<void> {
+    await this.stages.sinks.reopen();
+    await this.stages.events?.reopen();
+  }
+
+  stats(): PipelineStats {
+    return {
+      ...this.counters,
+      rawEvents: { ...this.counters.rawEvents },
+      alertsByRule: { ...this.counters.alertsByRule },
+    };
+  }
+}

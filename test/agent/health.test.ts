@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { HealthMonitor, type StageStats } from '../../src/agent/health.js';
+import { buildTelemetryAlert, TELEMETRY_LOSS_RULE } from '../../src/agent/telemetry-alert.js';
+import type { PipelineStats } from '../../src/pipeline.js';
+
+function stats(p: Partial<PipelineStats>): StageStats {
+  return {
+    pipeline: {
+      rawEvents: { exec: 0, fork: 0, exit: 0, connect: 0, setsid: 0, lost: 0, gap: 0 },
+      ecsEvents: 0,
+      lostKernelEvents: 0,
+      gaps: 0,
+      seedBufferDropped: 0,
+      alerts: 0,
+      alertsByRule: {},
+      sinkErrors: 0,
+      lastEventMs: 0,
+      ...p,
+    },
+    collector: { malformedLines: 0 },
+    normalizer: { processes: 10 },
+    detector: { events: 0, rules: [] },
+    sinks: { spoolDepth: 0 },
+    rssBytes: 50e6,
+  };
+}
+
+const raw = (exec: number, connect: number) => ({
+  exec,
+  fork: 0,
+  exit: 0,
+  connect,
+  setsid: 0,
+  lost: 0,
+  gap: 0,
+});
+
+describe('HealthMonitor', () => {
+  it('reports events per second by kind over the interval and passes the stage counters through', () => {
+    const h = new HealthMonitor(1);
+    const first = h.sample(stats({ rawEvents: raw(100, 10) }), 1000);
+    expect(first.line.eventsPerSecond).toMatchObject({ exec: undefined });
+    const second = h.sample(stats({ rawEvents: raw(600, 30), alerts: 2, alertsByRule: { r: 2 } }), 11_000);
+    expect(second.line.eventsPerSecond).toMatchObject({ exec: 50, connect: 2, fork: 0 });
+    expect(second.line).toMatchObject({
+      alerts: 2,
+      alertsByRule: { r: 2 },
+      normalizer: { processes: 10 },
+      sinks: { spoolDepth: 0 },
+    });
+    expect(second.loss).toBeUndefined();
+  });
+
+  it('raises a telemetry loss when lost events in one interval reach the threshold, once per interval', () => {
+    const h = new HealthMonitor(100);
+    h.sample(stats({ lostKernelEvents: 0 }), 0);
+    expect(h.sample(stats({ lostKernelEvents: 99 }), 60_000).loss).toBeUndefined();
+    expect(h.sample(stats({ lostKernelEvents: 250 }), 120_000).loss).toEqual({
+      kind: 'lost',
+      count: 151,
+      fromMs: 60_000,
+      toMs: 120_000,
+    });
+    expect(h.sample(stats({ lostKernelEvents: 250 }), 180_000).loss).toBeUndefined();
+    h.setThreshold(1);
+    expect(h.sample(stats({ lostKernelEvents: 251 }), 240_000).loss?.count).toBe(1);
+  });
+});
+
+describe('buildTelemetryAlert', () => {
+  it('is a high-severity health record with a stable id, a one-line summary and the counts', () => {
+    const a = buildTelemetryAlert(
+      { kind: 'lost', count: 42, fromMs: 0, toMs: 60_000 },
+      { id: 'h' },
+      new Date(60_000),
+    );
+    const b = buildTelemetryAlert({ kind: 'lost', count: 42, fromMs: 0, toMs: 60_000 }, { id: 'h' });
+    expect(a.id).toBe(b.id);
+    expect(a).toMatchObject({ type: 'health', rule: { id: TELEMETRY_LOSS_RULE.id, severity: 'high' } });
+    expect(a.summary).toBe(
+      'eqld Telemetry Loss: 42 kernel events lost between 1970-01-01T00:00:00.000Z and 1970-01-01T00:01:00.000Z; rules did not see them',
+    );
+    expect(a.document).toMatchObject({ event: { kind: 'alert' }, eqld: { telemetry: { lost_events: 42 } } });
+  });
+
+  it('names a gap and neutralizes a hostile reason to one line', () => {
+    const a = buildTelemetryAlert({ kind: 'gap', fromMs: 0, toMs: 1000, reason: 'killed\nfake record' }, {});
+    expect(a.summary).not.toContain('\n');
+    expect(a.summary).toContain('kernel telemetry stopped');
+  });
+});
