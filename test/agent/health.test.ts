@@ -63,7 +63,10 @@ describe('HealthMonitor', () => {
     });
     expect(h.sample(stats({ lostKernelEvents: 250 }), 180_000).loss).toBeUndefined();
     h.setThreshold(1);
-    expect(h.sample(stats({ lostKernelEvents: 251 }), 240_000).loss?.count).toBe(1);
+    expect(h.sample(stats({ lostKernelEvents: 251 }), 240_000).loss).toMatchObject({
+      kind: 'lost',
+      count: 1,
+    });
   });
 });
 
