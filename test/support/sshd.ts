@@ -33,6 +33,8 @@ export interface Sshd {
   readonly port: number;
   readonly dir: string;
   readonly ns: Netns;
+  /** ssh client options for this server (port, key, no host-key checks), without destination */
+  readonly clientOptions: readonly string[];
   /** argv that runs `ssh ... root@127.0.0.1 <command>` inside the namespace */
   sshArgv(command: string): string[];
   /** runs one command through sshd as root and waits for the session to end */
@@ -96,9 +98,7 @@ export async function startSshd(ns: Netns, opts: { port?: number } = {}): Promis
     });
   });
 
-  const sshArgv = (command: string): string[] => [
-    ...ns.prefix,
-    'ssh',
+  const clientOptions = [
     '-F',
     '/dev/null',
     '-p',
@@ -113,6 +113,11 @@ export async function startSshd(ns: Netns, opts: { port?: number } = {}): Promis
     'BatchMode=yes',
     '-o',
     'LogLevel=ERROR',
+  ];
+  const sshArgv = (command: string): string[] => [
+    ...ns.prefix,
+    'ssh',
+    ...clientOptions,
     'root@127.0.0.1',
     command,
   ];
@@ -126,6 +131,7 @@ export async function startSshd(ns: Netns, opts: { port?: number } = {}): Promis
     port,
     dir,
     ns,
+    clientOptions,
     sshArgv,
     sshSpawn,
     ssh: (command, timeoutMs = 20_000) =>
