@@ -6,9 +6,9 @@ import type { CommandModule } from 'yargs';
 import { Detector } from '../alerts/detector.js';
 import { EventClock, parseEventLines, replay } from '../alerts/replay.js';
 import { normalizeTuning } from '../alerts/tuning/config.js';
+import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
 import { type EqlEngine, loadEngine } from '../rules/engine.js';
 import { loadRules } from '../rules/load-rules.js';
-import { BUNDLED_RULES_DIR } from './rules.js';
 
 export interface ReplayIo {
   input: string;

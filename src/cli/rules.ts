@@ -1,12 +1,9 @@
 // `eqld rules check [PATH...]`: wiring only. Loads rule files and prints, per rule, ok / inactive
 // (needs event kinds eqld does not collect) / the positioned error; exit status 1 on any error.
-import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
+import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
 import { checkRules, formatVerdict } from '../rules/check.js';
 import { type EqlEngine, loadEngine } from '../rules/engine.js';
-
-/** rules/ shipped beside the package (dist/cli or src/cli -> ../../rules) */
-export const BUNDLED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
 
 export async function runRulesCheck(
   paths: readonly string[],
