@@ -107,6 +107,11 @@ export class WallClock {
     return bootNs / 1e6 + this.offsetMs - this.suspendMs;
   }
 
+  /** kernel CLOCK_MONOTONIC ns -> CLOCK_BOOTTIME ns (adds the time spent suspended) */
+  boottimeNsFromMono(ktimeNs: number): number {
+    return ktimeNs + this.suspendMs * 1e6;
+  }
+
   stats(): WallClockStats {
     return { ...this.st };
   }
@@ -114,8 +119,9 @@ export class WallClock {
 
 /** ms since the epoch (fractional) -> ISO 8601 with microseconds, e.g. 2026-11-25T16:00:14.123456Z */
 export function isoMicros(epochMs: number): string {
-  const whole = Math.floor(epochMs);
-  const micros = Math.min(999, Math.floor((epochMs - whole) * 1000));
+  const totalMicros = Math.round(epochMs * 1000);
+  const whole = Math.floor(totalMicros / 1000);
+  const micros = totalMicros - whole * 1000;
   const iso = new Date(whole).toISOString();
   return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
 }

@@ -1,0 +1,81 @@
+// The parts of an ECS document every event shares (@timestamp, event.*, host.*, agent.*, ecs,
+// data_stream, user/group) and the network-specific fields. Values follow Elastic Defend's
+// endpoint.events.process / endpoint.events.network data streams.
+import ipaddr from 'ipaddr.js';
+import type { Credentials } from '../collector/raw-event.js';
+import type { HostInfo } from './host-info.js';
+import type { UserDb } from './user-db.js';
+
+export const ECS_VERSION = '8.17.0';
+
+export type Dataset = 'endpoint.events.process' | 'endpoint.events.network';
+
+export interface AgentInfo {
+  id: string;
+  type: string;
+  version: string;
+}
+
+type Doc = Record<string, unknown>;
+
+/** host.* once per normalizer; each document gets the same (frozen) object. */
+export function hostFields(h: HostInfo): Doc {
+  return Object.freeze({
+    id: h.id,
+    name: h.name,
+    hostname: h.hostname,
+    architecture: h.architecture,
+    os: Object.freeze({ ...h.os }),
+  });
+}
+
+export interface EventHeader {
+  timestamp: string;
+  id: string;
+  sequence: number;
+  action: string;
+  category: 'process' | 'network';
+  type: 'start' | 'end' | 'change';
+  outcome?: 'success' | 'failure' | 'unknown';
+}
+
+export function eventFields(h: EventHeader, dataset: Dataset): Doc {
+  const e: Doc = {
+    id: h.id,
+    sequence: h.sequence,
+    kind: 'event',
+    module: 'endpoint',
+    dataset,
+    action: h.action,
+    category: [h.category],
+    type: [h.type],
+    created: h.timestamp,
+  };
+  if (h.outcome) e.outcome = h.outcome;
+  return e;
+}
+
+/** ECS user.* / group.*: the effective ids (a setuid-root binary is user.id "0"), real ids in Ext.real */
+export function userFields(users: UserDb, c: Credentials): { user: Doc; group: Doc } {
+  const u = (id: number, kind: 'user' | 'group') => {
+    const s = String(id);
+    const name = kind === 'user' ? users.userName(s) : users.groupName(s);
+    return name === undefined ? { id: s } : { id: s, name };
+  };
+  return {
+    user: { ...u(c.euid, 'user'), Ext: { real: u(c.uid, 'user') } },
+    group: { ...u(c.egid, 'group'), Ext: { real: u(c.gid, 'group') } },
+  };
+}
+
+/** IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4; IPv6 is written in RFC 5952 form. */
+export function normalizeIp(addr: string, family: 'ipv4' | 'ipv6'): { ip: string; type: 'ipv4' | 'ipv6' } {
+  if (!ipaddr.isValid(addr)) return { ip: addr, type: family };
+  const a = ipaddr.parse(addr);
+  if (a.kind() === 'ipv6') {
+    const v6 = a as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) return { ip: v6.toIPv4Address().toString(), type: 'ipv4' };
+    return { ip: v6.toString(), type: 'ipv6' };
+  }
+  return { ip: a.toString(), type: 'ipv4' };
+}

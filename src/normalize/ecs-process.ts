@@ -1,0 +1,138 @@
+// Builds the ECS `process.*` object of one event from process-table entries: the acting
+// process, its parent and its group/session/entry leaders, in the field set Elastic Defend's
+// Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
+import { basename, isAbsolute, resolve } from 'node:path';
+import type { Credentials } from '../collector/raw-event.js';
+import type { ProcEntry, ProcImage } from './process-table.js';
+import type { UserDb } from './user-db.js';
+
+/** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
+export function commandLine(args: string[]): string {
+  return args.join(' ');
+}
+
+const DELETED = ' (deleted)';
+
+/** process.name: the last path component, without the " (deleted)" procfs adds to unlinked files */
+export function processName(executable: string): string {
+  const p = executable.endsWith(DELETED) ? executable.slice(0, -DELETED.length) : executable;
+  return basename(p);
+}
+
+export function imageFromExec(
+  filename: string,
+  argv: string[],
+  argsTruncated: boolean,
+  cwd: string | undefined,
+): ProcImage {
+  const img: ProcImage = {
+    executable: filename,
+    name: processName(filename),
+    args: argv,
+    argsTruncated,
+    commandLine: commandLine(argv),
+  };
+  if (!isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)) img.resolved = resolve(cwd, filename);
+  return img;
+}
+
+export function imageFromProc(exe: string | undefined, comm: string, args: string[]): ProcImage {
+  return {
+    executable: exe ?? '',
+    name: exe ? processName(exe) : comm,
+    args,
+    argsTruncated: false,
+    commandLine: commandLine(args),
+  };
+}
+
+export interface ProcessFieldContext {
+  users: UserDb;
+  entityId: (pid: number, ticks: number) => string;
+  /** clock ticks since boot -> ISO timestamp */
+  startIso: (ticks: number) => string;
+}
+
+type Doc = Record<string, unknown>;
+
+function idName(users: UserDb, id: number, kind: 'user' | 'group'): Doc {
+  const s = String(id);
+  const name = kind === 'user' ? users.userName(s) : users.groupName(s);
+  return name === undefined ? { id: s } : { id: s, name };
+}
+
+function imageFields(d: Doc, img: ProcImage): void {
+  if (img.executable !== '') d.executable = img.executable;
+  d.name = img.name;
+  d.args = img.args;
+  d.args_count = img.args.length;
+  d.command_line = img.commandLine;
+}
+
+/** The fields ECS gives a leader or parent: identity, image and start. */
+function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
+  const d: Doc = { pid: r.pid, entity_id: r.entityId };
+  imageFields(d, r.image);
+  d.start = ctx.startIso(r.startTicks);
+  if (r.cwd !== undefined) d.working_directory = r.cwd;
+  if (r.creds) d.user = idName(ctx.users, r.creds.euid, 'user');
+  return d;
+}
+
+function leader(ctx: ProcessFieldContext, self: ProcEntry, pid: number, l: ProcEntry | undefined): Doc {
+  if (!l || l.pid !== pid) return { pid, same_as_process: pid === self.pid };
+  const d = relative(ctx, l);
+  d.same_as_process = l === self;
+  return d;
+}
+
+export interface ProcessFieldsInput {
+  self: ProcEntry;
+  parent: ProcEntry | undefined;
+  /** the parent's pid and start tick even when the parent is not in the table */
+  parentPid: number;
+  parentTicks: number | undefined;
+  creds: Credentials | undefined;
+  groupLeader: ProcEntry | undefined;
+  sessionLeader: ProcEntry | undefined;
+  entryLeaderParent: ProcEntry | undefined;
+}
+
+export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): Doc {
+  const { self } = p;
+  const d: Doc = { pid: self.pid, entity_id: self.entityId };
+  imageFields(d, self.image);
+  if (self.image.argsTruncated) d.Ext = { command_line_truncated: true };
+  if (self.image.resolved !== undefined)
+    d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };
+  if (self.cwd !== undefined) d.working_directory = self.cwd;
+  d.start = ctx.startIso(self.startTicks);
+  if (p.creds) {
+    d.user = idName(ctx.users, p.creds.euid, 'user');
+    d.group = idName(ctx.users, p.creds.egid, 'group');
+    d.real_user = idName(ctx.users, p.creds.uid, 'user');
+    d.real_group = idName(ctx.users, p.creds.gid, 'group');
+  }
+  if (p.parent) d.parent = relative(ctx, p.parent);
+  else if (p.parentPid > 0) {
+    const par: Doc = { pid: p.parentPid };
+    if (p.parentTicks !== undefined) {
+      par.entity_id = ctx.entityId(p.parentPid, p.parentTicks);
+      par.start = ctx.startIso(p.parentTicks);
+    }
+    d.parent = par;
+  }
+  // 0 = not known (the process was first seen without its parent): leave the leader out
+  if (self.pgid > 0) d.group_leader = leader(ctx, self, self.pgid, p.groupLeader);
+  if (self.sid > 0) d.session_leader = leader(ctx, self, self.sid, p.sessionLeader);
+  const el = self.entryLeader;
+  if (el) {
+    const e = leader(ctx, self, el.pid, el);
+    e.entry_meta = { type: el.entryType ?? 'unknown' };
+    const ep = p.entryLeaderParent;
+    if (ep) e.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startIso(ep.startTicks) };
+    else if (el.ppid > 0) e.parent = { pid: el.ppid };
+    d.entry_leader = e;
+  }
+  return d;
+}

@@ -1,0 +1,597 @@
+// The normalizer: raw kernel events in, Elastic Defend-shaped ECS documents out (as EqlEvent).
+// It keeps the process table (seeded from /proc, updated by fork/exec/exit/setsid), derives
+// entity ids and leaders, filters eqld's own processes, and stamps @timestamp, event.id and
+// event.sequence. It does not reorder events: the collector emits them in kernel-timestamp
+// order (common API); see docs/ecs-mapping.md for what happens to a late parent.
+import { randomBytes } from 'node:crypto';
+import type pino from 'pino';
+import type {
+  ConnectEvent,
+  Credentials,
+  ExecEvent,
+  ExitEvent,
+  ForkEvent,
+  RawEvent,
+  SetsidEvent,
+} from '../collector/raw-event.js';
+import type { EqlEvent } from '../rules/engine.js';
+import { containerIdFromCgroup } from './container-id.js';
+import {
+  type AgentInfo,
+  type Dataset,
+  ECS_VERSION,
+  type EventHeader,
+  eventFields,
+  hostFields,
+  normalizeIp,
+  userFields,
+} from './ecs-event.js';
+import { imageFromExec, imageFromProc, processFields } from './ecs-process.js';
+import { entityIdFor, startTicksFromNs } from './entity-id.js';
+import { evaluateEntryLeader } from './entry-leader.js';
+import { connectOutcome, errnoName } from './errno.js';
+import type { HostInfo } from './host-info.js';
+import { type ProcFacts, readAllProcs, readProcSync } from './proc-reader.js';
+import { type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
+import { UserDb, type UserDbStats } from './user-db.js';
+import { isoMicros, WallClock, type WallClockStats } from './wall-clock.js';
+
+export interface NormalizerOptions {
+  host: HostInfo;
+  logger: pino.Logger;
+  /** processes to keep out of the stream (with all their descendants); default: this process */
+  excludePids?: (pid: number) => boolean;
+  /** report UDP connect() calls as connection_attempted (default false) */
+  udpConnects?: boolean;
+  /** process table cap (default 65,536) */
+  maxProcesses?: number;
+  /** how long exited processes stay resolvable, ms of kernel time (default 5,000) */
+  exitGraceMs?: number;
+  /** read a missing process from /proc in the event path (default true) */
+  procFallback?: boolean;
+  procRoot?: string;
+  users?: UserDb;
+  clock?: WallClock;
+  agent?: Partial<AgentInfo>;
+  /** prefix of event.id (default: 8 random bytes, so ids are unique across runs) */
+  eventIdPrefix?: string;
+}
+
+export interface NormalizerStats {
+  received: number;
+  emitted: number;
+  byAction: Record<string, number>;
+  excluded: number;
+  droppedUdp: number;
+  droppedOtherSocket: number;
+  /** EALREADY/EISCONN re-polls of an attempt already reported */
+  droppedRepoll: number;
+  droppedFailedSetsid: number;
+  /** sum of bpftrace "Lost N events" */
+  lostRecords: number;
+  gaps: number;
+  lastGap?: { fromNs: number; toNs: number; reason: string };
+  reseeds: number;
+  procFallbackHits: number;
+  procFallbackMisses: number;
+  /** events emitted with an unresolved process or parent (see eqld.unresolved) */
+  unresolved: number;
+  table: ProcessTableStats;
+  clock: WallClockStats;
+  users: UserDbStats;
+}
+
+type Doc = Record<string, unknown>;
+
+function agentId(hostId: string): string {
+  const h = hostId;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export class Normalizer {
+  private readonly host: HostInfo;
+  private readonly log: pino.Logger;
+  private readonly exclude: (pid: number) => boolean;
+  private readonly udp: boolean;
+  private readonly procFallback: boolean;
+  private readonly procRoot: string;
+  private readonly users: UserDb;
+  private readonly clock: WallClock;
+  private readonly table: ProcessTable;
+  private readonly idOf: (pid: number, ticks: number) => string;
+  private readonly hostDoc: Doc;
+  private readonly agentDoc: AgentInfo;
+  private readonly idPrefix: string;
+  private readonly tickNs: number;
+  private readonly listeners: ((e: EqlEvent) => void)[] = [];
+  private seq = 0;
+  /** wall-clock ms of the document being built */
+  private curMs = 0;
+  private lastKtimeNs = 0;
+  private reseeding = false;
+  private readonly st = {
+    received: 0,
+    emitted: 0,
+    byAction: {} as Record<string, number>,
+    excluded: 0,
+    droppedUdp: 0,
+    droppedOtherSocket: 0,
+    droppedRepoll: 0,
+    droppedFailedSetsid: 0,
+    lostRecords: 0,
+    gaps: 0,
+    lastGap: undefined as NormalizerStats['lastGap'],
+    reseeds: 0,
+    procFallbackHits: 0,
+    procFallbackMisses: 0,
+    unresolved: 0,
+  };
+
+  constructor(opts: NormalizerOptions) {
+    this.host = opts.host;
+    this.log = opts.logger;
+    const self = process.pid;
+    this.exclude = opts.excludePids ?? ((pid) => pid === self);
+    this.udp = opts.udpConnects ?? false;
+    this.procFallback = opts.procFallback ?? true;
+    this.procRoot = opts.procRoot ?? '/proc';
+    this.users = opts.users ?? new UserDb();
+    this.clock = opts.clock ?? new WallClock();
+    this.table = new ProcessTable({
+      maxEntries: opts.maxProcesses ?? 65_536,
+      exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
+    });
+    this.idOf = entityIdFor(this.host.id, this.host.bootId);
+    this.hostDoc = hostFields(this.host);
+    this.agentDoc = {
+      id: opts.agent?.id ?? agentId(this.host.id),
+      type: opts.agent?.type ?? 'eqld',
+      version: opts.agent?.version ?? '0.1.0',
+    };
+    this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
+    this.tickNs = 1e9 / this.host.clkTck;
+  }
+
+  onEvent(cb: (e: EqlEvent) => void): void {
+    this.listeners.push(cb);
+  }
+
+  /** Loads every live process from /proc; known processes (same pid and start) are kept as they are. */
+  async seedFromProc(): Promise<void> {
+    const all = await readAllProcs(this.procRoot);
+    // parents start before their children: insert in start order so parents resolve
+    all.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
+    let added = 0;
+    for (const f of all) {
+      if (this.table.get(f.pid, f.startTicks)) continue;
+      this.insertFromFacts(f);
+      added++;
+    }
+    this.log.debug({ scanned: all.length, added }, 'process table seeded from /proc');
+  }
+
+  push(raw: RawEvent): void {
+    this.st.received++;
+    if (raw.ktimeNs > this.lastKtimeNs) {
+      this.lastKtimeNs = raw.ktimeNs;
+      this.table.expire(raw.ktimeNs);
+    }
+    switch (raw.kind) {
+      case 'exec':
+        this.onExec(raw);
+        return;
+      case 'fork':
+        this.onFork(raw);
+        return;
+      case 'exit':
+        this.onExit(raw);
+        return;
+      case 'setsid':
+        this.onSetsid(raw);
+        return;
+      case 'connect':
+        this.onConnect(raw);
+        return;
+      case 'lost':
+        this.st.lostRecords += raw.count;
+        this.log.warn({ lost: raw.count, total: this.st.lostRecords }, 'kernel events lost');
+        return;
+      case 'gap':
+        this.st.gaps++;
+        this.st.lastGap = { fromNs: raw.fromNs, toNs: raw.toNs, reason: raw.reason };
+        this.log.warn(
+          { fromNs: raw.fromNs, toNs: raw.toNs, reason: raw.reason },
+          'telemetry gap; re-seeding',
+        );
+        this.reseed();
+        return;
+    }
+  }
+
+  /** Periodic upkeep: clock re-sample/jump check, passwd/group re-read, exited-entry expiry. */
+  tick(_nowMs?: number): void {
+    this.clock.check();
+    this.users.maybeRefresh();
+    this.table.expire(this.lastKtimeNs);
+  }
+
+  stats(): NormalizerStats {
+    return {
+      ...this.st,
+      byAction: { ...this.st.byAction },
+      table: this.table.stats(),
+      clock: this.clock.stats(),
+      users: this.users.stats(),
+    };
+  }
+
+  // ---- table maintenance ----
+
+  private reseed(): void {
+    if (this.reseeding) return;
+    this.reseeding = true;
+    this.st.reseeds++;
+    this.seedFromProc()
+      .catch((err: unknown) => this.log.error({ err }, 're-seeding the process table failed'))
+      .finally(() => {
+        this.reseeding = false;
+      });
+  }
+
+  private insertFromFacts(f: ProcFacts): ProcEntry {
+    const parent = this.table.get(f.ppid);
+    const usable = parent && parent.startTicks <= f.startTicks ? parent : undefined;
+    const e: ProcEntry = {
+      pid: f.pid,
+      startTicks: f.startTicks,
+      approxStart: false,
+      entityId: this.idOf(f.pid, f.startTicks),
+      ppid: f.ppid,
+      pgid: f.pgid,
+      sid: f.sid,
+      ttyNr: f.ttyNr,
+      image: imageFromProc(f.exe, f.comm, f.args),
+      excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
+      source: 'proc',
+    };
+    if (usable) e.parentTicks = usable.startTicks;
+    if (f.cwd !== undefined) e.cwd = f.cwd;
+    if (f.uid >= 0) e.creds = { uid: f.uid, euid: f.euid, gid: f.gid, egid: f.egid };
+    this.setCgroup(e, f.cgroupPath);
+    this.table.insert(e);
+    evaluateEntryLeader(e, usable, (pid) => this.table.get(pid));
+    return e;
+  }
+
+  private setCgroup(e: ProcEntry, path: string | undefined): void {
+    if (path === undefined) return;
+    e.cgroupPath = path;
+    const id = containerIdFromCgroup(path);
+    if (id) e.containerId = id;
+    else delete e.containerId;
+  }
+
+  /** Table entry for (pid, ticks), else /proc when it still holds that same process. */
+  private resolve(pid: number, ticks: number | undefined): ProcEntry | undefined {
+    const e = this.table.get(pid, ticks);
+    if (e || !this.procFallback || pid <= 0) return e;
+    const f = readProcSync(this.procRoot, pid);
+    if (f && (ticks === undefined || f.startTicks === ticks)) {
+      this.st.procFallbackHits++;
+      return this.insertFromFacts(f);
+    }
+    this.st.procFallbackMisses++;
+    return undefined;
+  }
+
+  /** A process known only from its event (it is gone from /proc): identity and comm. */
+  private placeholder(pid: number, ticks: number, comm: string, ppid = 0): ProcEntry {
+    const e: ProcEntry = {
+      pid,
+      startTicks: ticks,
+      approxStart: false,
+      entityId: this.idOf(pid, ticks),
+      ppid,
+      pgid: 0,
+      sid: 0,
+      ttyNr: 0,
+      image: imageFromProc(undefined, comm, []),
+      excluded: this.exclude(pid),
+      source: 'event',
+    };
+    this.table.insert(e);
+    return e;
+  }
+
+  // ---- events ----
+
+  private onExec(r: ExecEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const parentTicks = startTicksFromNs(r.parentStartNs, this.host.clkTck);
+    const parent = this.resolve(r.ppid, parentTicks);
+    let e = this.table.get(r.pid, ticks);
+    const cwd = r.cwd ?? e?.cwd ?? parent?.cwd;
+    const image = imageFromExec(r.filename, r.argv, r.argvTruncated, cwd);
+    if (e) {
+      e.image = image;
+      if (e.approxStart) {
+        e.startTicks = ticks;
+        e.approxStart = false;
+        e.entityId = this.idOf(r.pid, ticks);
+      }
+      e.source = 'exec';
+    } else {
+      e = {
+        pid: r.pid,
+        startTicks: ticks,
+        approxStart: false,
+        entityId: this.idOf(r.pid, ticks),
+        ppid: r.ppid,
+        // 0 = unknown: never guess a session from a missing parent
+        pgid: parent?.pgid ?? 0,
+        sid: parent?.sid ?? 0,
+        ttyNr: parent?.ttyNr ?? 0,
+        image,
+        excluded: parent?.excluded ?? false,
+        source: 'exec',
+      };
+      if (parent?.cgroupPath !== undefined) this.setCgroup(e, parent.cgroupPath);
+      this.table.insert(e);
+    }
+    e.ppid = r.ppid;
+    e.parentTicks = parentTicks;
+    if (r.sid !== undefined) e.sid = r.sid;
+    if (cwd !== undefined) e.cwd = cwd;
+    e.creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    this.setCgroup(e, r.cgroupPath);
+    if (this.exclude(r.pid)) e.excluded = true;
+    evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
+    if (parent) this.table.touch(parent);
+    this.table.touch(e);
+    this.emitProcess(r.ktimeNs, 'exec', 'start', e, parent, r.ppid, parentTicks, e.creds, !parent);
+  }
+
+  private onFork(r: ForkEvent): void {
+    const pTicks =
+      r.parentStartNs === undefined ? undefined : startTicksFromNs(r.parentStartNs, this.host.clkTck);
+    const parent = this.resolve(r.parentPid, pTicks);
+    let ticks: number;
+    let approx = false;
+    if (r.childStartNs !== undefined) ticks = startTicksFromNs(r.childStartNs, this.host.clkTck);
+    else {
+      // no start_boottime: the fork's own time on the boot clock, within a tick of the truth
+      ticks = Math.floor(this.clock.boottimeNsFromMono(r.ktimeNs) / this.tickNs);
+      approx = true;
+    }
+    const existing = this.table.get(r.childPid, ticks);
+    if (existing) return; // seeded from /proc after the fork happened: already known
+    const img = parent?.image ?? imageFromProc(undefined, '', []);
+    const child: ProcEntry = {
+      pid: r.childPid,
+      startTicks: ticks,
+      approxStart: approx,
+      entityId: this.idOf(r.childPid, ticks),
+      ppid: r.parentPid,
+      pgid: parent?.pgid ?? 0,
+      sid: parent?.sid ?? 0,
+      ttyNr: parent?.ttyNr ?? 0,
+      image: img,
+      excluded: this.exclude(r.childPid) || (parent?.excluded ?? false) || this.exclude(r.parentPid),
+      source: 'fork',
+    };
+    const parentTicks = parent?.startTicks ?? pTicks;
+    if (parentTicks !== undefined) child.parentTicks = parentTicks;
+    if (parent?.cwd !== undefined) child.cwd = parent.cwd;
+    if (parent?.creds) child.creds = parent.creds;
+    if (parent?.cgroupPath !== undefined) this.setCgroup(child, parent.cgroupPath);
+    if (parent?.entryLeader) child.entryLeader = parent.entryLeader;
+    this.table.insert(child);
+    if (parent) this.table.touch(parent);
+    this.emitProcess(
+      r.ktimeNs,
+      'fork',
+      'start',
+      child,
+      parent,
+      r.parentPid,
+      parentTicks,
+      child.creds,
+      !parent,
+    );
+  }
+
+  private onExit(r: ExitEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.table.get(r.pid, ticks) ?? this.placeholder(r.pid, ticks, '');
+    const parent = this.table.get(e.ppid, e.parentTicks);
+    this.table.markExited(e, r.ktimeNs, r.exitCode);
+    this.emitProcess(
+      r.ktimeNs,
+      'end',
+      'end',
+      e,
+      parent,
+      e.ppid,
+      e.parentTicks,
+      e.creds,
+      e.source === 'event',
+      r,
+    );
+  }
+
+  private onSetsid(r: SetsidEvent): void {
+    if (r.ret < 0) {
+      this.st.droppedFailedSetsid++;
+      return;
+    }
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    e.sid = r.pid;
+    e.pgid = r.pid;
+    e.ttyNr = 0; // setsid(2) detaches the controlling terminal
+    e.creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    const parent = this.resolve(e.ppid, e.parentTicks);
+    this.table.touch(e);
+    const c = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    this.emitProcess(
+      r.ktimeNs,
+      'session_id_change',
+      'change',
+      e,
+      parent,
+      e.ppid,
+      e.parentTicks,
+      c,
+      e.source === 'event',
+    );
+  }
+
+  private onConnect(r: ConnectEvent): void {
+    const transport = r.socketType === 'stream' ? 'tcp' : r.socketType === 'dgram' ? 'udp' : undefined;
+    if (transport === undefined) {
+      this.st.droppedOtherSocket++;
+      return;
+    }
+    if (transport === 'udp' && !this.udp) {
+      this.st.droppedUdp++;
+      return;
+    }
+    const out = connectOutcome(r.ret);
+    if (out.outcome === 'repoll') {
+      this.st.droppedRepoll++;
+      return;
+    }
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    if (this.isExcluded(e)) {
+      this.st.excluded++;
+      return;
+    }
+    const parent = this.resolve(e.ppid, e.parentTicks);
+    const creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    e.creds = creds;
+    this.table.touch(e);
+    const { ip, type } = normalizeIp(r.daddr, r.family);
+    const doc = this.baseDoc(r.ktimeNs, 'endpoint.events.network', {
+      action: 'connection_attempted',
+      category: 'network',
+      type: 'start',
+      outcome: out.outcome,
+    });
+    Object.assign(doc, userFields(this.users, creds));
+    doc.process = this.processDoc(e, parent, e.ppid, e.parentTicks, creds);
+    doc.destination = { address: ip, ip, port: r.dport };
+    doc.network = { direction: 'egress', transport, type };
+    if (out.outcome === 'failure') {
+      doc.error = { code: errnoName(out.errno), message: `connect() returned -${out.errno}` };
+    }
+    this.finish(doc, e, e.source === 'event', !parent && e.ppid > 0);
+  }
+
+  // ---- documents ----
+
+  private isExcluded(e: ProcEntry): boolean {
+    if (e.excluded) return true;
+    if (this.exclude(e.pid)) {
+      e.excluded = true;
+      return true;
+    }
+    return false;
+  }
+
+  private baseDoc(
+    ktimeNs: number,
+    dataset: Dataset,
+    h: Omit<EventHeader, 'timestamp' | 'id' | 'sequence'>,
+  ): Doc {
+    const ms = this.clock.toEpochMs(ktimeNs);
+    this.curMs = ms;
+    const ts = isoMicros(ms);
+    const sequence = ++this.seq;
+    return {
+      '@timestamp': ts,
+      event: eventFields(
+        { ...h, timestamp: ts, id: `${this.idPrefix}${sequence.toString(36)}`, sequence },
+        dataset,
+      ),
+      host: this.hostDoc,
+      agent: this.agentDoc,
+      ecs: { version: ECS_VERSION },
+      data_stream: { type: 'logs', dataset, namespace: 'default' },
+    };
+  }
+
+  private processDoc(
+    e: ProcEntry,
+    parent: ProcEntry | undefined,
+    parentPid: number,
+    parentTicks: number | undefined,
+    creds: Credentials | undefined,
+  ): Doc {
+    const el = e.entryLeader;
+    return processFields(
+      {
+        users: this.users,
+        entityId: this.idOf,
+        startIso: (t) => isoMicros(this.clock.boottimeToEpochMs(t * this.tickNs)),
+      },
+      {
+        self: e,
+        parent,
+        parentPid,
+        parentTicks,
+        creds,
+        groupLeader: e.pgid === e.pid ? e : this.table.get(e.pgid),
+        sessionLeader: e.sid === e.pid ? e : this.table.get(e.sid),
+        entryLeaderParent: el ? this.table.get(el.ppid, el.parentTicks) : undefined,
+      },
+    );
+  }
+
+  private emitProcess(
+    ktimeNs: number,
+    action: string,
+    type: 'start' | 'end' | 'change',
+    e: ProcEntry,
+    parent: ProcEntry | undefined,
+    parentPid: number,
+    parentTicks: number | undefined,
+    creds: Credentials | undefined,
+    unresolvedParent: boolean,
+    exit?: ExitEvent,
+  ): void {
+    if (this.isExcluded(e)) {
+      this.st.excluded++;
+      return;
+    }
+    const doc = this.baseDoc(ktimeNs, 'endpoint.events.process', { action, category: 'process', type });
+    if (creds) Object.assign(doc, userFields(this.users, creds));
+    const p = this.processDoc(e, parent, parentPid, parentTicks, creds);
+    if (exit) {
+      p.exit_code = exit.exitCode;
+      p.end = doc['@timestamp'];
+    }
+    doc.process = p;
+    this.finish(doc, e, e.source === 'event', unresolvedParent && parentPid > 0);
+  }
+
+  private finish(doc: Doc, e: ProcEntry, unresolvedSelf: boolean, unresolvedParent: boolean): void {
+    if (e.containerId) doc.container = { id: e.containerId };
+    if (unresolvedSelf || unresolvedParent) {
+      const u: string[] = [];
+      if (unresolvedSelf) u.push('process');
+      if (unresolvedParent) u.push('process.parent');
+      doc.eqld = { unresolved: u };
+      this.st.unresolved++;
+    }
+    const ev = doc.event as { action: string; sequence: number };
+    this.st.emitted++;
+    this.st.byAction[ev.action] = (this.st.byAction[ev.action] ?? 0) + 1;
+    const out: EqlEvent = {
+      doc,
+      timestamp: Math.floor(this.curMs),
+      sequence: ev.sequence,
+    };
+    for (const cb of this.listeners) cb(out);
+  }
+}

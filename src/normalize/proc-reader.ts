@@ -1,0 +1,164 @@
+// Reads one process's facts from procfs (stat, status, cmdline, exe, cwd, cgroup) into a plain
+// record; used to seed the process table at start-up and to fill a table miss. Parsing is pure
+// and separate from the reads. It does not interpret the facts (no ids, no leaders).
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+import { cgroupPathFromProc } from './container-id.js';
+
+export interface ProcFacts {
+  pid: number;
+  comm: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** tty_nr from stat: 0 when the process has no controlling terminal */
+  ttyNr: number;
+  /** stat field 22: start time in clock ticks since boot */
+  startTicks: number;
+  uid: number;
+  euid: number;
+  gid: number;
+  egid: number;
+  /** readlink(/proc/PID/exe); undefined for kernel threads or when unreadable */
+  exe?: string;
+  cwd?: string;
+  args: string[];
+  cgroupPath?: string;
+}
+
+export interface StatFields {
+  comm: string;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  ttyNr: number;
+  startTicks: number;
+}
+
+/** proc(5) stat: comm is in parentheses and may itself contain ')' and spaces. */
+export function parseStat(text: string): StatFields | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  // rest[0] is field 3 (state); field N is rest[N - 3]
+  const n = (field: number) => Number(rest[field - 3]);
+  const startTicks = n(22);
+  if (!Number.isFinite(startTicks)) return undefined;
+  return {
+    comm: text.slice(open + 1, close),
+    ppid: n(4),
+    pgid: n(5),
+    sid: n(6),
+    ttyNr: n(7),
+    startTicks,
+  };
+}
+
+/** Real and effective uid/gid from /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs"). */
+export function parseStatusIds(text: string): { uid: number; euid: number; gid: number; egid: number } {
+  const ids = { uid: -1, euid: -1, gid: -1, egid: -1 };
+  for (const line of text.split('\n')) {
+    if (line.startsWith('Uid:')) {
+      const f = line.slice(4).trim().split(/\s+/);
+      ids.uid = Number(f[0]);
+      ids.euid = Number(f[1]);
+    } else if (line.startsWith('Gid:')) {
+      const f = line.slice(4).trim().split(/\s+/);
+      ids.gid = Number(f[0]);
+      ids.egid = Number(f[1]);
+    }
+  }
+  return ids;
+}
+
+/** cmdline is NUL-separated with a trailing NUL; invalid UTF-8 becomes U+FFFD like the collector's. */
+export function parseCmdline(buf: Buffer): string[] {
+  if (buf.length === 0) return [];
+  const text = buf.toString('utf8');
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+function assemble(
+  pid: number,
+  stat: string,
+  status: string,
+  cmdline: Buffer,
+  exe: string | undefined,
+  cwd: string | undefined,
+  cgroup: string | undefined,
+): ProcFacts | undefined {
+  const s = parseStat(stat);
+  if (!s) return undefined;
+  const facts: ProcFacts = { pid, ...s, ...parseStatusIds(status), args: parseCmdline(cmdline) };
+  if (exe !== undefined) facts.exe = exe;
+  if (cwd !== undefined) facts.cwd = cwd;
+  const cg = cgroup === undefined ? undefined : cgroupPathFromProc(cgroup);
+  if (cg !== undefined) facts.cgroupPath = cg;
+  return facts;
+}
+
+function tryOr<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+async function tryOrAsync<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Synchronous read for a table miss in the event path (a handful of small procfs reads). */
+export function readProcSync(procRoot: string, pid: number): ProcFacts | undefined {
+  const base = `${procRoot}/${pid}`;
+  const stat = tryOr(() => readFileSync(`${base}/stat`, 'utf8'));
+  const status = tryOr(() => readFileSync(`${base}/status`, 'utf8'));
+  if (stat === undefined || status === undefined) return undefined;
+  return assemble(
+    pid,
+    stat,
+    status,
+    tryOr(() => readFileSync(`${base}/cmdline`)) ?? Buffer.alloc(0),
+    tryOr(() => readlinkSync(`${base}/exe`)),
+    tryOr(() => readlinkSync(`${base}/cwd`)),
+    tryOr(() => readFileSync(`${base}/cgroup`, 'utf8')),
+  );
+}
+
+export async function readProc(procRoot: string, pid: number): Promise<ProcFacts | undefined> {
+  const base = `${procRoot}/${pid}`;
+  const [stat, status, cmdline, exe, cwd, cgroup] = await Promise.all([
+    tryOrAsync(readFile(`${base}/stat`, 'utf8')),
+    tryOrAsync(readFile(`${base}/status`, 'utf8')),
+    tryOrAsync(readFile(`${base}/cmdline`)),
+    tryOrAsync(readlink(`${base}/exe`)),
+    tryOrAsync(readlink(`${base}/cwd`)),
+    tryOrAsync(readFile(`${base}/cgroup`, 'utf8')),
+  ]);
+  if (stat === undefined || status === undefined) return undefined;
+  return assemble(pid, stat, status, cmdline ?? Buffer.alloc(0), exe, cwd, cgroup);
+}
+
+/** Every live process, read with bounded concurrency; processes that vanish mid-scan are skipped. */
+export async function readAllProcs(procRoot: string, concurrency = 32): Promise<ProcFacts[]> {
+  const pids = (await readdir(procRoot)).filter((n) => /^\d+$/.test(n)).map(Number);
+  const out: ProcFacts[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < pids.length) {
+      const pid = pids[next++] as number;
+      const f = await readProc(procRoot, pid);
+      if (f) out.push(f);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, pids.length) }, worker));
+  return out;
+}

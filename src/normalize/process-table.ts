@@ -1,0 +1,190 @@
+// The process table: what eqld knows about each process (image, cwd, ids, leaders) keyed by pid,
+// with exited processes kept for a grace period (late events still resolve) and a size cap.
+// Eviction order when full: exited entries first (oldest exit first), then the least recently
+// used live entry; each eviction is counted. It holds state only: no I/O, no ECS.
+import type { Credentials } from '../collector/raw-event.js';
+
+export type EntryType = 'init' | 'sshd' | 'ssm' | 'container' | 'terminal' | 'console' | 'unknown';
+
+/** An executable image; shared by a forked child and its parent until the child execs. */
+export interface ProcImage {
+  /** as exec'd (relative when the exec was relative); /proc/PID/exe for seeded processes */
+  executable: string;
+  /** absolute path resolved against the cwd at exec, when it differs from `executable` */
+  resolved?: string;
+  name: string;
+  args: string[];
+  argsTruncated: boolean;
+  commandLine: string;
+}
+
+export interface ProcEntry {
+  pid: number;
+  startTicks: number;
+  /** start tick derived from the fork's timestamp, not from start_boottime: exec corrects it */
+  approxStart: boolean;
+  entityId: string;
+  ppid: number;
+  parentTicks?: number;
+  pgid: number;
+  sid: number;
+  /** tty_nr (major<<8 | minor, with the extended bits); 0 = no controlling terminal */
+  ttyNr: number;
+  image: ProcImage;
+  cwd?: string;
+  /** last known credentials (from exec, /proc or inherited at fork) */
+  creds?: Credentials;
+  cgroupPath?: string;
+  containerId?: string;
+  /** set on an entry leader itself */
+  entryType?: EntryType;
+  entryLeader?: ProcEntry;
+  excluded: boolean;
+  source: 'proc' | 'fork' | 'exec' | 'event';
+  exitedAtNs?: number;
+  exitCode?: number;
+}
+
+export interface ProcessTableOptions {
+  maxEntries?: number;
+  /** how long an exited entry stays resolvable, kernel ns */
+  exitGraceNs?: number;
+}
+
+export interface ProcessTableStats {
+  live: number;
+  exited: number;
+  size: number;
+  maxEntries: number;
+  evictedExited: number;
+  evictedLive: number;
+  expired: number;
+  /** a live entry replaced by a new process with the same pid (its exit was never seen) */
+  replacedWithoutExit: number;
+}
+
+const key = (pid: number, ticks: number) => pid * 4_294_967_296 + ticks;
+
+export class ProcessTable {
+  /** pid -> current entry; Map order is LRU order (touch re-inserts at the end) */
+  private readonly live = new Map<number, ProcEntry>();
+  /** exited entries displaced from `live` by pid reuse, kept until their grace ends */
+  private readonly ghosts = new Map<number, ProcEntry>();
+  /** exited entries in exit order */
+  private exitQueue: ProcEntry[] = [];
+  private exitHead = 0;
+  private exitedCount = 0;
+  readonly maxEntries: number;
+  private readonly graceNs: number;
+  private readonly st = { evictedExited: 0, evictedLive: 0, expired: 0, replacedWithoutExit: 0 };
+
+  constructor(opts: ProcessTableOptions = {}) {
+    this.maxEntries = opts.maxEntries ?? 65_536;
+    this.graceNs = opts.exitGraceNs ?? 5_000_000_000;
+  }
+
+  /** The entry for pid; with `ticks`, only the process that started at that tick. */
+  get(pid: number, ticks?: number): ProcEntry | undefined {
+    const e = this.live.get(pid);
+    if (ticks === undefined) return e;
+    if (e && (e.startTicks === ticks || (e.approxStart && Math.abs(e.startTicks - ticks) <= 1))) return e;
+    return this.ghosts.get(key(pid, ticks));
+  }
+
+  /** Marks an entry recently used so eviction spares it. */
+  touch(e: ProcEntry): void {
+    if (e.exitedAtNs === undefined && this.live.get(e.pid) === e) {
+      this.live.delete(e.pid);
+      this.live.set(e.pid, e);
+    }
+  }
+
+  insert(e: ProcEntry): void {
+    const old = this.live.get(e.pid);
+    if (old && old !== e) {
+      this.live.delete(e.pid);
+      if (old.exitedAtNs !== undefined) this.ghosts.set(key(old.pid, old.startTicks), old);
+      else this.st.replacedWithoutExit++;
+    }
+    this.live.set(e.pid, e);
+    this.enforceCap();
+  }
+
+  markExited(e: ProcEntry, ktimeNs: number, exitCode: number): void {
+    if (e.exitedAtNs !== undefined) return;
+    e.exitedAtNs = ktimeNs;
+    e.exitCode = exitCode;
+    this.exitQueue.push(e);
+    this.exitedCount++;
+  }
+
+  /** Drops exited entries whose grace period ended before `nowNs` (kernel time). */
+  expire(nowNs: number): void {
+    while (this.exitHead < this.exitQueue.length) {
+      const e = this.exitQueue[this.exitHead] as ProcEntry;
+      if ((e.exitedAtNs as number) + this.graceNs > nowNs) break;
+      this.exitHead++;
+      if (this.remove(e)) this.st.expired++;
+    }
+    this.compactQueue();
+  }
+
+  size(): number {
+    return this.live.size + this.ghosts.size;
+  }
+
+  /** Live (not exited) entries, for seeding checks and tests. */
+  *entries(): IterableIterator<ProcEntry> {
+    yield* this.live.values();
+  }
+
+  stats(): ProcessTableStats {
+    return {
+      live: this.live.size - this.liveExited(),
+      exited: this.exitedCount,
+      size: this.size(),
+      maxEntries: this.maxEntries,
+      ...this.st,
+    };
+  }
+
+  private liveExited(): number {
+    return this.exitedCount - this.ghosts.size;
+  }
+
+  private remove(e: ProcEntry): boolean {
+    const k = key(e.pid, e.startTicks);
+    let removed = false;
+    if (this.live.get(e.pid) === e) {
+      this.live.delete(e.pid);
+      removed = true;
+    } else if (this.ghosts.get(k) === e) {
+      this.ghosts.delete(k);
+      removed = true;
+    }
+    if (removed && e.exitedAtNs !== undefined) this.exitedCount--;
+    return removed;
+  }
+
+  private enforceCap(): void {
+    while (this.size() > this.maxEntries) {
+      if (this.exitHead < this.exitQueue.length) {
+        const e = this.exitQueue[this.exitHead++] as ProcEntry;
+        if (this.remove(e)) this.st.evictedExited++;
+        continue;
+      }
+      const lru = this.live.values().next().value as ProcEntry | undefined;
+      if (!lru) break;
+      this.live.delete(lru.pid);
+      this.st.evictedLive++;
+    }
+    this.compactQueue();
+  }
+
+  private compactQueue(): void {
+    if (this.exitHead > 1024 && this.exitHead * 2 > this.exitQueue.length) {
+      this.exitQueue = this.exitQueue.slice(this.exitHead);
+      this.exitHead = 0;
+    }
+  }
+}
