@@ -1,0 +1,349 @@
+// Compiles EQL expressions (ast.ts) to closures over a JSON document, once per query; patterns,
+// CIDR blocks and literal lists are precompiled. Elasticsearch semantics (sources in docs/eql.md):
+// - a missing field reads as null; a multi-valued field satisfies a comparison, lookup or pattern
+//   when any value does; `==`/`in`/`like`/`regex` are case-sensitive, `:`/`in~`/`like~`/`regex~` not;
+// - `!=`, `not in` and `not` on a field are the complement of the positive test (Elasticsearch
+//   translates them to a negated term query), so a missing field is `!=` any value; on a computed
+//   value (function, arithmetic) a null operand makes the comparison false, as a script does;
+// - values compare as the keyword/number field would index them: 1 == "1".
+import type { CallNode, CompareNode, Expr, InNode, MatchNode } from './ast.js';
+import { compileCidrs } from './cidr.js';
+import { EqlError } from './errors.js';
+import { fieldGetter, type Scalar, type Value } from './field.js';
+import { FUNCTION_NAMES, FUNCTIONS } from './functions.js';
+import { compileRegex, compileWildcard, RegexSyntaxError, type StringTest } from './patterns.js';
+
+export type Doc = Record<string, unknown>;
+export type Eval = (d: Doc) => Value;
+export type Pred = (d: Doc) => boolean;
+
+/** most argument combinations a function call over multi-valued fields expands to */
+const MAX_FANOUT = 4096;
+
+const norm = (s: Scalar): string | null => (s === null ? null : typeof s === 'string' ? s : String(s));
+
+function compareScalars(a: Scalar, b: Scalar): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'string' && b.trim() !== '' && !Number.isNaN(Number(b)))
+    return a - Number(b);
+  if (typeof a === 'string' && typeof b === 'number' && a.trim() !== '' && !Number.isNaN(Number(a)))
+    return Number(a) - b;
+  return Number.NaN;
+}
+
+const some = (v: Value, f: (s: Scalar) => boolean): boolean => {
+  if (Array.isArray(v)) {
+    for (const x of v) if (f(x)) return true;
+    return false;
+  }
+  return f(v);
+};
+
+const truthy = (v: Value): boolean => (Array.isArray(v) ? v.includes(true) : v === true);
+
+function hasField(e: Expr): boolean {
+  switch (e.kind) {
+    case 'field':
+      return true;
+    case 'literal':
+      return false;
+    case 'not':
+    case 'neg':
+      return hasField(e.expr);
+    case 'logical':
+    case 'compare':
+    case 'arith':
+      return hasField(e.left) || hasField(e.right);
+    case 'in':
+      return hasField(e.left) || e.values.some(hasField);
+    case 'match':
+      return hasField(e.left);
+    case 'call':
+      return e.args.some(hasField);
+  }
+}
+
+/** Applies f to every combination of (possibly multi-valued) arguments. */
+function fanOut(args: Value[], f: (a: Scalar[]) => Scalar): Value {
+  if (!args.some(Array.isArray)) return f(args as Scalar[]);
+  let combos: Scalar[][] = [[]];
+  for (const a of args) {
+    const vals = Array.isArray(a) ? a : [a];
+    const next: Scalar[][] = [];
+    for (const c of combos) for (const v of vals) next.push([...c, v]);
+    if (next.length > MAX_FANOUT) return null;
+    combos = next;
+  }
+  return combos.map(f);
+}
+
+export class ExprCompiler {
+  constructor(private readonly text: string) {}
+
+  private err(
+    kind: 'type' | 'unsupported' | 'unknown-function',
+    reason: string,
+    at: number,
+    cause?: unknown,
+  ): never {
+    throw new EqlError(kind, reason, this.text, at, cause === undefined ? undefined : { cause });
+  }
+
+  value(e: Expr): Eval {
+    switch (e.kind) {
+      case 'literal': {
+        const v = e.value;
+        return () => v;
+      }
+      case 'field':
+        return fieldGetter(e.name);
+      case 'neg': {
+        const inner = this.value(e.expr);
+        return (d) => fanOut([inner(d)], ([x]) => (typeof x === 'number' ? -x : null));
+      }
+      case 'arith': {
+        const spec =
+          FUNCTIONS[{ '+': 'add', '-': 'subtract', '*': 'multiply', '/': 'divide', '%': 'modulo' }[e.op]];
+        const impl = spec?.impl as (a: Scalar[], ci: boolean) => Scalar;
+        const l = this.value(e.left);
+        const r = this.value(e.right);
+        return (d) => fanOut([l(d), r(d)], (a) => impl(a, false));
+      }
+      case 'call':
+        return this.call(e);
+      default: {
+        const p = this.pred(e);
+        return (d) => p(d);
+      }
+    }
+  }
+
+  pred(e: Expr): Pred {
+    switch (e.kind) {
+      case 'logical': {
+        const l = this.pred(e.left);
+        const r = this.pred(e.right);
+        return e.op === 'and' ? (d) => l(d) && r(d) : (d) => l(d) || r(d);
+      }
+      case 'not': {
+        const p = this.pred(e.expr);
+        return (d) => !p(d);
+      }
+      case 'compare':
+        return this.compare(e);
+      case 'in':
+        return this.inList(e);
+      case 'match':
+        return this.match(e);
+      case 'literal': {
+        const t = e.value === true;
+        return () => t;
+      }
+      default: {
+        const v = this.value(e);
+        return (d) => truthy(v(d));
+      }
+    }
+  }
+
+  private compare(e: CompareNode): Pred {
+    if (hasField(e.left) && hasField(e.right))
+      this.err(
+        'unsupported',
+        'Comparing a field to another field is not supported by Elasticsearch EQL',
+        e.at,
+      );
+    const l = this.value(e.left);
+    const rNode = e.right;
+    const lNode = e.left;
+    const litSide = rNode.kind === 'literal' ? rNode : lNode.kind === 'literal' ? lNode : undefined;
+    const other = litSide === rNode ? l : this.value(rNode);
+    const direct = (litSide === rNode ? lNode : rNode).kind === 'field';
+    if (litSide && (e.op === '==' || e.op === '!=')) {
+      const lit = norm(litSide.value as Scalar);
+      if (lit === null) return e.op === '==' ? (d) => other(d) === null : (d) => other(d) !== null;
+      const eq = (v: Value) => some(v, (s) => s !== null && (typeof s === 'string' ? s : String(s)) === lit);
+      if (e.op === '==') return (d) => eq(other(d));
+      if (direct) return (d) => !eq(other(d));
+      return (d) => {
+        const v = other(d);
+        return v !== null && !eq(v);
+      };
+    }
+    const r = this.value(rNode);
+    const op = e.op;
+    const test = (c: number): boolean => {
+      switch (op) {
+        case '<':
+          return c < 0;
+        case '<=':
+          return c <= 0;
+        case '>':
+          return c > 0;
+        case '>=':
+          return c >= 0;
+        case '==':
+          return c === 0;
+        default:
+          return c !== 0;
+      }
+    };
+    if (op === '==' || op === '!=') {
+      return (d) => {
+        const a = l(d);
+        const b = r(d);
+        if (a === null || b === null) return op === '==' ? a === b : a !== b;
+        const anyEq = some(a, (x) => some(b, (y) => x !== null && y !== null && norm(x) === norm(y)));
+        return op === '==' ? anyEq : !anyEq;
+      };
+    }
+    return (d) => {
+      const a = l(d);
+      const b = r(d);
+      if (a === null || b === null) return false;
+      return some(a, (x) => some(b, (y) => x !== null && y !== null && test(compareScalars(x, y))));
+    };
+  }
+
+  private inList(e: InNode): Pred {
+    const ci = e.insensitive;
+    const l = this.value(e.left);
+    const f = (s: string) => (ci ? s.toLowerCase() : s);
+    for (const v of e.values)
+      if (hasField(v) && hasField(e.left))
+        this.err(
+          'unsupported',
+          'Comparing a field to another field is not supported by Elasticsearch EQL',
+          v.at,
+        );
+    let test: (v: Value, d: Doc) => boolean;
+    if (e.values.every((v) => v.kind === 'literal')) {
+      const set = new Set<string>();
+      let nullOk = false;
+      for (const v of e.values) {
+        const s = norm(v.kind === 'literal' ? (v.value as Scalar) : null);
+        if (s === null) nullOk = true;
+        else set.add(f(s));
+      }
+      test = (v) =>
+        v === null ? nullOk : some(v, (s) => s !== null && set.has(f(typeof s === 'string' ? s : String(s))));
+    } else {
+      const items = e.values.map((v) => this.value(v));
+      test = (v, d) => {
+        for (const it of items) {
+          const w = it(d);
+          if (v === null || w === null) {
+            if (v === w) return true;
+            continue;
+          }
+          if (
+            some(v, (x) =>
+              some(w, (y) => x !== null && y !== null && f(norm(x) as string) === f(norm(y) as string)),
+            )
+          )
+            return true;
+        }
+        return false;
+      };
+    }
+    if (!e.negated) return (d) => test(l(d), d);
+    if (e.left.kind === 'field') return (d) => !test(l(d), d);
+    return (d) => {
+      const v = l(d);
+      return v !== null && !test(v, d);
+    };
+  }
+
+  private match(e: MatchNode): Pred {
+    const l = this.value(e.left);
+    const insensitive = e.op === ':' || e.op === 'like~' || e.op === 'regex~';
+    const regex = e.op === 'regex' || e.op === 'regex~';
+    const exact = new Set<string>();
+    const tests: StringTest[] = [];
+    for (const p of e.patterns) {
+      const src = p.value as string;
+      if (regex) {
+        try {
+          tests.push(compileRegex(src, insensitive));
+        } catch (err) {
+          if (err instanceof RegexSyntaxError)
+            this.err('type', `Invalid regex ${JSON.stringify(src)}: ${err.message}`, p.at, err);
+          throw err;
+        }
+      } else if (!/[*?\\]/.test(src)) {
+        exact.add(insensitive ? src.toLowerCase() : src);
+      } else {
+        tests.push(compileWildcard(src, insensitive));
+      }
+    }
+    const lower = insensitive && !regex;
+    const one = (s: Scalar): boolean => {
+      if (s === null) return false;
+      let t = typeof s === 'string' ? s : String(s);
+      if (lower) t = t.toLowerCase();
+      if (exact.has(t)) return true;
+      for (const x of tests) if (x(t)) return true;
+      return false;
+    };
+    return (d) => some(l(d), one);
+  }
+
+  private call(e: CallNode): Eval {
+    const spec = FUNCTIONS[e.name.toLowerCase()];
+    if (!spec)
+      this.err(
+        'unknown-function',
+        `Unknown function \`${e.name}\`; Elasticsearch EQL has ${FUNCTION_NAMES.join(', ')}`,
+        e.at,
+      );
+    if (e.insensitive && !spec.insensitiveVariant)
+      this.err('unknown-function', `Function \`${spec.name}\` has no case-insensitive \`~\` variant`, e.at);
+    if (e.args.length < spec.minArgs || e.args.length > spec.maxArgs) {
+      const want =
+        spec.maxArgs === Number.POSITIVE_INFINITY
+          ? `at least ${spec.minArgs}`
+          : spec.minArgs === spec.maxArgs
+            ? `${spec.minArgs}`
+            : `${spec.minArgs} to ${spec.maxArgs}`;
+      this.err('type', `Expected ${want} arguments to \`${spec.name}\`, got ${e.args.length}`, e.at);
+    }
+    if (spec.name === 'cidrMatch') {
+      const blocks: string[] = [];
+      for (const a of e.args.slice(1)) {
+        if (a.kind !== 'literal' || typeof a.value !== 'string')
+          this.err(
+            'type',
+            'Expected CIDR blocks as string literals after the first argument of `cidrMatch`',
+            a.at,
+          );
+        blocks.push(a.value as string);
+      }
+      let set: ReturnType<typeof compileCidrs>;
+      try {
+        set = compileCidrs(blocks);
+      } catch (err) {
+        this.err('type', `Invalid argument to \`cidrMatch\`: ${(err as Error).message}`, e.at, err);
+      }
+      const ip = this.value(e.args[0] as Expr);
+      return (d) => fanOut([ip(d)], ([x]) => (typeof x === 'string' ? set.matches(x) : null));
+    }
+    const impl = spec.impl as (a: Scalar[], ci: boolean) => Scalar;
+    const args = e.args.map((a) => this.value(a));
+    const ci = e.insensitive;
+    if (args.length === 1) {
+      const a0 = args[0] as Eval;
+      return (d) => fanOut([a0(d)], (a) => impl(a, ci));
+    }
+    if (args.length === 2) {
+      const a0 = args[0] as Eval;
+      const a1 = args[1] as Eval;
+      return (d) => fanOut([a0(d), a1(d)], (a) => impl(a, ci));
+    }
+    return (d) =>
+      fanOut(
+        args.map((a) => a(d)),
+        (a) => impl(a, ci),
+      );
+  }
+}

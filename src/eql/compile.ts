@@ -1,0 +1,124 @@
+// compileQuery: EQL text -> CompiledQuery, a parsed and validated query whose conditions are
+// closures (compile-expr.ts), ready for createMatcher(). It names the event categories the query
+// reads so the rule layer offers it only those events ('any' when a stage is `any where`).
+import type { EventQuery, Expr, Pipe, Stage, Statement } from './ast.js';
+import { type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
+import { EqlError } from './errors.js';
+import { fieldGetter, type Value } from './field.js';
+import { parseQuery } from './parser.js';
+
+export interface EventFilter {
+  category: string;
+  test: Pred;
+}
+
+export interface JoinKey {
+  get: Eval;
+  /** written as `?field`: a missing value joins as null instead of excluding the event */
+  optional: boolean;
+  source: string;
+}
+
+export interface CompiledStage {
+  filter: EventFilter;
+  keys: JoinKey[];
+  missing: boolean;
+}
+
+export interface CompiledQuery {
+  kind: 'event' | 'sequence' | 'sample';
+  categories: ReadonlySet<string> | 'any';
+  source: string;
+  statement: Statement;
+  /** event queries */
+  filter?: EventFilter;
+  /** sequence/sample stages, `runs` expanded */
+  stages: CompiledStage[];
+  until?: CompiledStage;
+  maxspanMs?: number;
+  pipes: Pipe[];
+}
+
+const categoryOf = fieldGetter('event.category');
+
+/** True when the document's event.category (keyword, possibly multi-valued) names `category`. */
+export function inCategory(doc: Doc, category: string): boolean {
+  if (category === 'any') return true;
+  const c: Value = categoryOf(doc);
+  return Array.isArray(c) ? c.includes(category) : c === category;
+}
+
+function compileFilter(q: EventQuery, ec: ExprCompiler): EventFilter {
+  const cond = ec.pred(q.condition);
+  const cat = q.category;
+  return { category: cat, test: cat === 'any' ? cond : (d) => inCategory(d, cat) && cond(d) };
+}
+
+function keyOf(e: Expr, ec: ExprCompiler, text: string): JoinKey {
+  return {
+    get: ec.value(e),
+    optional: e.kind === 'field' && e.optional,
+    source: e.kind === 'field' ? e.name : text.slice(e.at, e.at + 40),
+  };
+}
+
+export function compileStatement(st: Statement): CompiledQuery {
+  const ec = new ExprCompiler(st.source);
+  const q = st.query;
+  if (q.kind === 'event') {
+    return {
+      kind: 'event',
+      categories: q.category === 'any' ? 'any' : new Set([q.category]),
+      source: st.source,
+      statement: st,
+      filter: compileFilter(q, ec),
+      stages: [],
+      pipes: st.pipes,
+    };
+  }
+  const top = q.by.map((k) => keyOf(k, ec, st.source));
+  const stage = (s: Stage): CompiledStage => ({
+    filter: compileFilter(s.query, ec),
+    keys: [...top, ...s.by.map((k) => keyOf(k, ec, st.source))],
+    missing: s.missing,
+  });
+  const stages: CompiledStage[] = [];
+  for (const s of q.stages) {
+    const c = stage(s);
+    for (let i = 0; i < s.runs; i++) stages.push(c);
+  }
+  const widths = new Set(stages.map((s) => s.keys.length));
+  const until = q.kind === 'sequence' && q.until ? stage(q.until) : undefined;
+  if (until) widths.add(until.keys.length);
+  if (widths.size > 1) {
+    const bad = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])].find(
+      (s) => s.by.length !== (q.stages[0] as Stage).by.length,
+    ) as Stage;
+    throw new EqlError(
+      'syntax',
+      'Every stage must have the same number of `by` join keys',
+      st.source,
+      bad.at,
+    );
+  }
+  const all = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])];
+  const categories = all.some((s) => s.query.category === 'any')
+    ? 'any'
+    : new Set(all.map((s) => s.query.category));
+  const out: CompiledQuery = {
+    kind: q.kind,
+    categories,
+    source: st.source,
+    statement: st,
+    stages,
+    pipes: st.pipes,
+  };
+  if (until) out.until = until;
+  if (q.kind === 'sequence' && q.maxspanMs !== undefined) out.maxspanMs = q.maxspanMs;
+  return out;
+}
+
+/** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem. */
+export function compileQuery(text: string): CompiledQuery {
+  return compileStatement(parseQuery(text));
+}

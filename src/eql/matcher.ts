@@ -1,0 +1,159 @@
+// createMatcher: the streaming evaluator for a CompiledQuery. Event queries test each event;
+// sequences and samples delegate to their matchers. It adds what every kind shares: an optional
+// reorder buffer (events released in (@timestamp, event.sequence) order once the watermark passes
+// them), out-of-order accounting, and the `| head N` / `| tail N` pipes (tail results come out of
+// flush(), at the end of a finite stream).
+import type { Pipe } from './ast.js';
+import type { CompiledQuery } from './compile.js';
+import { SampleMatcher } from './sample-matcher.js';
+import { SequenceMatcher } from './sequence-matcher.js';
+import type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';
+
+interface Inner {
+  push(e: EqlEvent, out: Match[]): void;
+  expire(watermark: number, out: Match[]): void;
+  flush(out: Match[]): void;
+  stats(): MatcherStats;
+}
+
+class EventInner implements Inner {
+  readonly st: MatcherStats = {
+    kind: 'event',
+    events: 0,
+    matches: 0,
+    partials: 0,
+    peakPartials: 0,
+    keys: 0,
+    outOfOrder: 0,
+    expired: 0,
+    evictedOldest: 0,
+    evictedPerKey: 0,
+    rejectedMaxspan: 0,
+    rejectedUntil: 0,
+    rejectedMissing: 0,
+    awaitingMissing: 0,
+    keyFanoutCapped: 0,
+  };
+  constructor(private readonly test: (d: Record<string, unknown>) => boolean) {}
+  push(e: EqlEvent, out: Match[]): void {
+    this.st.events++;
+    if (this.test(e.doc)) {
+      this.st.matches++;
+      out.push({ joinKeys: [], events: [e] });
+    }
+  }
+  expire(): void {}
+  flush(): void {}
+  stats(): MatcherStats {
+    return { ...this.st };
+  }
+}
+
+const ordBefore = (a: EqlEvent, b: EqlEvent) =>
+  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
+
+class StreamMatcher implements Matcher {
+  private lastSeen: EqlEvent | undefined;
+  private outOfOrder = 0;
+  private buffer: EqlEvent[] = [];
+  private ready: Match[] = [];
+  private emitted = 0;
+  private readonly head: number;
+  private readonly tail: number;
+  private tailBuf: Match[] = [];
+  private readonly post: Pipe[];
+
+  constructor(
+    private readonly inner: Inner,
+    cq: CompiledQuery,
+    private readonly reorderMs: number,
+  ) {
+    // `head` before any `tail` streams; from the first `tail` on, matches are collected (a ring of
+    // the first tail's size) and the remaining pipes applied in order at flush()
+    const pipes = cq.pipes;
+    const firstTail = pipes.findIndex((p) => p.kind === 'tail');
+    const pre = firstTail < 0 ? pipes : pipes.slice(0, firstTail);
+    this.head = Math.min(Number.POSITIVE_INFINITY, ...pre.map((p) => p.count));
+    this.tail = firstTail < 0 ? Number.POSITIVE_INFINITY : (pipes[firstTail] as Pipe).count;
+    this.post = firstTail < 0 ? [] : pipes.slice(firstTail + 1);
+  }
+
+  private process(e: EqlEvent, out: Match[]): void {
+    if (this.lastSeen && ordBefore(e, this.lastSeen)) this.outOfOrder++;
+    else this.lastSeen = e;
+    this.inner.push(e, out);
+  }
+
+  private deliver(found: Match[]): Match[] {
+    const res: Match[] = [];
+    for (const m of found) {
+      if (this.emitted >= this.head) break;
+      this.emitted++;
+      if (this.tail !== Number.POSITIVE_INFINITY) {
+        this.tailBuf.push(m);
+        if (this.tailBuf.length > this.tail) this.tailBuf.shift();
+        continue;
+      }
+      res.push(m);
+    }
+    return res;
+  }
+
+  private releaseUpTo(watermark: number, out: Match[]): void {
+    if (this.buffer.length === 0) return;
+    this.buffer.sort((a, b) => a.timestamp - b.timestamp || a.sequence - b.sequence);
+    let n = 0;
+    while (n < this.buffer.length && (this.buffer[n] as EqlEvent).timestamp <= watermark) n++;
+    for (const e of this.buffer.splice(0, n)) this.process(e, out);
+  }
+
+  push(e: EqlEvent): Match[] {
+    const found = this.ready;
+    this.ready = [];
+    if (this.reorderMs > 0) {
+      this.buffer.push(e);
+      const newest = Math.max(e.timestamp, this.lastSeen?.timestamp ?? e.timestamp);
+      this.releaseUpTo(newest - this.reorderMs, found);
+    } else {
+      this.process(e, found);
+    }
+    return this.deliver(found);
+  }
+
+  advance(watermarkMs: number): void {
+    this.releaseUpTo(watermarkMs, this.ready);
+    this.inner.expire(watermarkMs, this.ready);
+  }
+
+  flush(): Match[] {
+    const found = this.ready;
+    this.ready = [];
+    this.releaseUpTo(Number.POSITIVE_INFINITY, found);
+    this.inner.flush(found);
+    const res = this.deliver(found);
+    if (this.tail !== Number.POSITIVE_INFINITY) {
+      let t = this.tailBuf;
+      this.tailBuf = [];
+      for (const p of this.post) t = p.kind === 'head' ? t.slice(0, p.count) : t.slice(-p.count);
+      return [...res, ...t];
+    }
+    return res;
+  }
+
+  stats(): MatcherStats {
+    return { ...this.inner.stats(), outOfOrder: this.outOfOrder };
+  }
+}
+
+/** A streaming matcher for a compiled query; `limits` bound its state (see MatcherLimits). */
+export function createMatcher(cq: CompiledQuery, limits: MatcherLimits = {}): Matcher {
+  let inner: Inner;
+  if (cq.kind === 'event')
+    inner = new EventInner((cq.filter as { test: (d: Record<string, unknown>) => boolean }).test);
+  else if (cq.kind === 'sequence') inner = new SequenceMatcher(cq, limits);
+  else {
+    const s = new SampleMatcher(cq, limits);
+    inner = { push: (e, out) => s.push(e, out), expire: () => {}, flush: () => {}, stats: () => s.stats() };
+  }
+  return new StreamMatcher(inner, cq, limits.reorderWindowMs ?? 0);
+}

@@ -1,0 +1,146 @@
+// Precompiled string patterns for `:`, like, like~, regex and regex~.
+// Wildcards: `*` any run, `?` one character; `\*`, `\?` and `\\` are literal (any other backslash is
+// literal too, so "\\x" in a query matches a literal `\x`). Regular expressions use the Lucene
+// RegExp dialect Elasticsearch runs (always anchored, `.` matches newlines, `"..."` quotes literally,
+// `@` is any string, `#` the empty language); we translate to a JavaScript RegExp and reject
+// Lucene's `&` (intersection), `~` (complement) and `<n-m>` (numeric interval), which JS cannot
+// express. See docs/eql.md.
+
+export type StringTest = (s: string) => boolean;
+
+type Piece = { lit: string } | { star: true } | { one: true };
+
+function wildcardPieces(p: string): Piece[] {
+  const out: Piece[] = [];
+  let lit = '';
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i] as string;
+    if (c === '\\' && (p[i + 1] === '*' || p[i + 1] === '?' || p[i + 1] === '\\')) {
+      lit += p[i + 1];
+      i++;
+    } else if (c === '*' || c === '?') {
+      if (lit) out.push({ lit });
+      lit = '';
+      out.push(c === '*' ? { star: true } : { one: true });
+    } else lit += c;
+  }
+  if (lit) out.push({ lit });
+  return out;
+}
+
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+
+/** Compiles a wildcard pattern; for insensitive tests the caller lower-cases the input. */
+export function compileWildcard(pattern: string, insensitive: boolean): StringTest {
+  const pieces = wildcardPieces(insensitive ? pattern.toLowerCase() : pattern);
+  const lits = pieces.filter((x): x is { lit: string } => 'lit' in x);
+  const shape = pieces.map((x) => ('lit' in x ? 'L' : 'star' in x ? '*' : '?')).join('');
+  const l0 = lits[0]?.lit ?? '';
+  switch (shape) {
+    case '':
+      return (s) => s === '';
+    case 'L':
+      return (s) => s === l0;
+    case '*':
+      return () => true;
+    case 'L*':
+      return (s) => s.startsWith(l0);
+    case '*L':
+      return (s) => s.endsWith(l0);
+    case '*L*':
+      return (s) => s.includes(l0);
+    case 'L*L': {
+      const l1 = lits[1]?.lit as string;
+      return (s) => s.length >= l0.length + l1.length && s.startsWith(l0) && s.endsWith(l1);
+    }
+    default: {
+      const src = pieces
+        .map((x) => ('lit' in x ? reEscape(x.lit) : 'star' in x ? '[\\s\\S]*' : '[\\s\\S]'))
+        .join('');
+      const re = new RegExp(`^${src}$`);
+      return (s) => re.test(s);
+    }
+  }
+}
+
+export class RegexSyntaxError extends Error {
+  override readonly name = 'RegexSyntaxError';
+}
+
+/** Translates a Lucene RegExp to a JavaScript RegExp source (anchoring added by the caller). */
+export function luceneToJs(p: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i] as string;
+    if (c === '\\') {
+      const d = p[i + 1];
+      if (d === undefined) throw new RegexSyntaxError('regex ends with a lone `\\`');
+      out += /[dDsSwW]/.test(d) ? `\\${d}` : /[A-Za-z0-9]/.test(d) ? d : `\\${d}`;
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      out += c === '[' ? '\\[' : c;
+      continue;
+    }
+    switch (c) {
+      case '[':
+        inClass = true;
+        out += c;
+        if (p[i + 1] === '^') {
+          out += '^';
+          i++;
+        }
+        break;
+      case '.':
+        out += '[\\s\\S]';
+        break;
+      case '"': {
+        const e = p.indexOf('"', i + 1);
+        if (e < 0) throw new RegexSyntaxError('unterminated `"` literal in regex');
+        out += reEscape(p.slice(i + 1, e));
+        i = e;
+        break;
+      }
+      case '@':
+        out += '[\\s\\S]*';
+        break;
+      case '#':
+        out += '(?!)';
+        break;
+      case '&':
+        throw new RegexSyntaxError('Lucene regex intersection `&` is not supported');
+      case '~':
+        throw new RegexSyntaxError('Lucene regex complement `~` is not supported');
+      case '<':
+        throw new RegexSyntaxError('Lucene regex numeric interval `<n-m>` is not supported');
+      case '^':
+      case '$':
+      case '/':
+        out += `\\${c}`;
+        break;
+      case '(':
+        if (p[i + 1] === '?')
+          throw new RegexSyntaxError('`(?` groups (lookaround, flags) are not Lucene regex syntax');
+        out += c;
+        break;
+      default:
+        out += c;
+    }
+  }
+  if (inClass) throw new RegexSyntaxError('unterminated character class `[`');
+  return out;
+}
+
+export function compileRegex(pattern: string, insensitive: boolean): StringTest {
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${luceneToJs(pattern)})$`, insensitive ? 'i' : '');
+  } catch (err) {
+    if (err instanceof RegexSyntaxError) throw err;
+    throw new RegexSyntaxError(`invalid regex: ${(err as Error).message}`, { cause: err });
+  }
+  return (s) => re.test(s);
+}

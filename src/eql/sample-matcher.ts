@@ -1,0 +1,86 @@
+// Streaming `sample by` matcher. Elasticsearch samples are unordered: for each distinct join-key
+// value, one event per stage, returned once, events listed in stage order (eql-syntax "Samples").
+// We take, per key, the first event (in arrival order) that matches each stage; an event may fill
+// every stage it matches, as each stage is a separate query in Elasticsearch. Keys already sampled
+// and incomplete keys are bounded by maxPartials (oldest evicted first); an evicted sampled key can
+// be sampled again, so on an endless stream "once per key" holds within that bound.
+import type { CompiledQuery } from './compile.js';
+import { keyTuples } from './join-keys.js';
+import type { EqlEvent, Match, MatcherLimits, MatcherStats } from './types.js';
+
+interface Slot {
+  values: unknown[];
+  events: (EqlEvent | undefined)[];
+  filled: number;
+  done: boolean;
+}
+
+export class SampleMatcher {
+  private readonly slots = new Map<string, Slot>();
+  private readonly max: number;
+  readonly st: MatcherStats;
+
+  constructor(
+    private readonly cq: CompiledQuery,
+    limits: MatcherLimits,
+  ) {
+    this.max = limits.maxPartials ?? 100_000;
+    this.st = {
+      kind: 'sample',
+      events: 0,
+      matches: 0,
+      partials: 0,
+      peakPartials: 0,
+      keys: 0,
+      outOfOrder: 0,
+      expired: 0,
+      evictedOldest: 0,
+      evictedPerKey: 0,
+      rejectedMaxspan: 0,
+      rejectedUntil: 0,
+      rejectedMissing: 0,
+      awaitingMissing: 0,
+      keyFanoutCapped: 0,
+    };
+  }
+
+  push(e: EqlEvent, out: Match[]): void {
+    this.st.events++;
+    const stages = this.cq.stages;
+    const cap = { capped: false };
+    for (let i = 0; i < stages.length; i++) {
+      const stage = stages[i];
+      if (!stage?.filter.test(e.doc)) continue;
+      for (const k of keyTuples(stage.keys, e.doc, cap)) {
+        let s = this.slots.get(k.id);
+        if (!s) {
+          s = { values: k.values, events: new Array(stages.length).fill(undefined), filled: 0, done: false };
+          this.slots.set(k.id, s);
+          if (this.slots.size > this.max) {
+            const oldest = this.slots.keys().next().value as string;
+            this.slots.delete(oldest);
+            this.st.evictedOldest++;
+          }
+        }
+        if (s.done || s.events[i] !== undefined) continue;
+        s.events[i] = e;
+        s.filled++;
+        if (s.filled === stages.length) {
+          const events = s.events as EqlEvent[];
+          s.done = true;
+          s.events = [];
+          this.st.matches++;
+          out.push({ joinKeys: s.values, events });
+        }
+      }
+    }
+    if (cap.capped) this.st.keyFanoutCapped++;
+    this.st.keys = this.slots.size;
+    this.st.partials = this.slots.size;
+    if (this.st.partials > this.st.peakPartials) this.st.peakPartials = this.st.partials;
+  }
+
+  stats(): MatcherStats {
+    return { ...this.st };
+  }
+}

@@ -1,0 +1,389 @@
+// Streaming sequence matcher with Elasticsearch EQL semantics (x-pack/plugin/eql .../sequence/
+// SequenceMatcher.java, OrdinalGroup.java, KeyToSequences.java; cited in docs/eql.md):
+// - events are taken in (@timestamp, event.sequence) order; per join key and stage there is a list
+//   of partial sequences ordered by the ordinal of their last event;
+// - an event matching stage n takes, for its key, the LATEST partial at the previous positive stage
+//   whose last event is strictly before it, and discards that one and every older one at that stage
+//   (OrdinalGroup.trimBefore); the others for the key are untouched. One event may start a new
+//   sequence and advance another (it is offered to every stage it matches, highest first);
+// - maxspan is checked against the sequence's first event: rejected when the gap is > maxspan (an
+//   event exactly maxspan later still matches); a rejected partial is dropped;
+// - an `until` event for a key drops that key's partial sequences (they cannot advance past it);
+// - missing-event stages `![...]` reject a completed sequence when an event of that stage with the
+//   same key falls between its neighbouring positive events; before the first positive event the
+//   window is [last - maxspan, first), after the last it is (last, first + maxspan], so such a
+//   sequence is held until the watermark passes that bound;
+// - a completed sequence is emitted once with all its events.
+// State is bounded: maxspan expiry against the watermark, a per-key/per-stage cap and a per-matcher
+// cap, both evicting the oldest partial first.
+import type { CompiledQuery, CompiledStage } from './compile.js';
+import type { Scalar } from './field.js';
+import { type KeyTuple, keyTuples } from './join-keys.js';
+import type { EqlEvent, Match, MatcherLimits, MatcherStats } from './types.js';
+
+interface Ordinal {
+  timestamp: number;
+  sequence: number;
+}
+const before = (a: Ordinal, b: Ordinal) =>
+  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
+
+interface Partial {
+  kind: 'partial';
+  entry: KeyEntry;
+  stage: number;
+  events: EqlEvent[];
+  start: number;
+  last: EqlEvent;
+  alive: boolean;
+}
+interface MissingRecord {
+  kind: 'missing';
+  entry: KeyEntry;
+  stage: number;
+  at: EqlEvent;
+  start: number;
+  alive: boolean;
+}
+interface Candidate {
+  entry: KeyEntry;
+  events: EqlEvent[];
+  deadline: number;
+  alive: boolean;
+}
+interface KeyEntry {
+  id: string;
+  values: Scalar[];
+  groups: Partial[][];
+  missing: MissingRecord[][];
+  candidates: Candidate[];
+  live: number;
+}
+
+export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs'>> = {
+  maxPartials: 100_000,
+  maxPerKey: 1_000,
+};
+
+export class SequenceMatcher {
+  private readonly stages: CompiledStage[];
+  private readonly positive: number[];
+  private readonly prevPositive: number[];
+  private readonly first: number;
+  private readonly last: number;
+  private readonly hasMissing: boolean;
+  private readonly maxspan: number;
+  private readonly keys = new Map<string, KeyEntry>();
+  /** partials and missing records in creation order (= start order): expiry and oldest-first eviction */
+  private queue: (Partial | MissingRecord)[] = [];
+  private head = 0;
+  private live = 0;
+  private waiting: Candidate[] = [];
+  private readonly maxPartials: number;
+  private readonly maxPerKey: number;
+  readonly st: MatcherStats;
+
+  constructor(
+    private readonly cq: CompiledQuery,
+    limits: MatcherLimits,
+  ) {
+    this.stages = cq.stages;
+    this.positive = this.stages.flatMap((s, i) => (s.missing ? [] : [i]));
+    this.first = this.positive[0] as number;
+    this.last = this.positive[this.positive.length - 1] as number;
+    this.prevPositive = this.stages.map((_, i) => {
+      for (let j = i - 1; j >= 0; j--) if (!this.stages[j]?.missing) return j;
+      return -1;
+    });
+    this.hasMissing = this.stages.some((s) => s.missing);
+    this.maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
+    this.maxPartials = limits.maxPartials ?? DEFAULT_LIMITS.maxPartials;
+    this.maxPerKey = limits.maxPerKey ?? DEFAULT_LIMITS.maxPerKey;
+    this.st = {
+      kind: 'sequence',
+      events: 0,
+      matches: 0,
+      partials: 0,
+      peakPartials: 0,
+      keys: 0,
+      outOfOrder: 0,
+      expired: 0,
+      evictedOldest: 0,
+      evictedPerKey: 0,
+      rejectedMaxspan: 0,
+      rejectedUntil: 0,
+      rejectedMissing: 0,
+      awaitingMissing: 0,
+      keyFanoutCapped: 0,
+    };
+  }
+
+  private entry(k: KeyTuple, create: boolean): KeyEntry | undefined {
+    let e = this.keys.get(k.id);
+    if (!e && create) {
+      e = {
+        id: k.id,
+        values: k.values,
+        groups: this.stages.map(() => []),
+        missing: this.stages.map(() => []),
+        candidates: [],
+        live: 0,
+      };
+      this.keys.set(k.id, e);
+    }
+    return e;
+  }
+
+  private release(e: KeyEntry): void {
+    if (e.live === 0 && e.candidates.length === 0) this.keys.delete(e.id);
+  }
+
+  private kill(x: Partial | MissingRecord): void {
+    if (!x.alive) return;
+    x.alive = false;
+    x.entry.live--;
+    this.live--;
+  }
+
+  private track(x: Partial | MissingRecord): void {
+    this.queue.push(x);
+    x.entry.live++;
+    this.live++;
+    if (this.live > this.st.peakPartials) this.st.peakPartials = this.live;
+    while (this.live > this.maxPartials) {
+      const old = this.popOldest();
+      if (!old) break;
+      this.remove(old);
+      this.st.evictedOldest++;
+    }
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private popOldest(): Partial | MissingRecord | undefined {
+    while (this.head < this.queue.length) {
+      const x = this.queue[this.head] as Partial | MissingRecord;
+      if (x.alive) return x;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  /** removes a live item from its group and the counters */
+  private remove(x: Partial | MissingRecord): void {
+    const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing[x.stage];
+    if (list) {
+      const i = (list as (Partial | MissingRecord)[]).indexOf(x);
+      if (i >= 0) list.splice(i, 1);
+    }
+    this.kill(x);
+    this.release(x.entry);
+  }
+
+  /** places a partial at its stage (or completes it); `fresh` partials enter the expiry queue */
+  private place(p: Partial, fresh: boolean, out: Match[]): void {
+    if (p.stage === this.last) {
+      if (!fresh) this.kill(p);
+      this.complete(p.entry, p.events, out);
+      return;
+    }
+    const g = p.entry.groups[p.stage] as Partial[];
+    if (g.length >= this.maxPerKey) {
+      const old = g.shift() as Partial;
+      this.kill(old);
+      this.st.evictedPerKey++;
+    }
+    g.push(p);
+    if (fresh) this.track(p);
+  }
+
+  private complete(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
+    if (!this.hasMissing) {
+      this.emit(entry, events, out);
+      return;
+    }
+    const firstEv = events[this.first] as EqlEvent;
+    const lastEv = events[this.last] as EqlEvent;
+    for (let m = 0; m < this.stages.length; m++) {
+      if (!this.stages[m]?.missing || m > this.last) continue;
+      const recs = entry.missing[m] as MissingRecord[];
+      const p = this.prevPositive[m] as number;
+      let q = m + 1;
+      while (this.stages[q]?.missing) q++;
+      const lo = p >= 0 ? (events[p] as EqlEvent) : undefined;
+      const hi = events[q] as EqlEvent;
+      const hit = recs.some((r) =>
+        lo
+          ? before(lo, r.at) && before(r.at, hi)
+          : r.at.timestamp >= lastEv.timestamp - this.maxspan && before(r.at, hi),
+      );
+      if (hit) {
+        this.st.rejectedMissing++;
+        return;
+      }
+    }
+    if (this.last === this.stages.length - 1) {
+      this.emit(entry, events, out);
+      return;
+    }
+    const c: Candidate = { entry, events, deadline: firstEv.timestamp + this.maxspan, alive: true };
+    entry.candidates.push(c);
+    this.waiting.push(c);
+    this.st.awaitingMissing++;
+  }
+
+  private emit(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
+    this.st.matches++;
+    out.push({ joinKeys: entry.values, events: events.filter((e): e is EqlEvent => e !== undefined) });
+  }
+
+  push(e: EqlEvent, out: Match[]): void {
+    this.st.events++;
+    const doc = e.doc;
+    const tested = new Map<CompiledStage, boolean>();
+    const cap = { capped: false };
+    for (let i = this.stages.length - 1; i >= 0; i--) {
+      const stage = this.stages[i] as CompiledStage;
+      let ok = tested.get(stage);
+      if (ok === undefined) {
+        ok = stage.filter.test(doc);
+        tested.set(stage, ok);
+      }
+      if (!ok) continue;
+      const tuples = keyTuples(stage.keys, doc, cap);
+      for (const k of tuples) {
+        if (stage.missing) {
+          this.onMissingEvent(i, k, e);
+          continue;
+        }
+        if (i === this.first) {
+          const entry = this.entry(k, true) as KeyEntry;
+          const events = new Array<EqlEvent>(this.stages.length);
+          events[i] = e;
+          this.place(
+            { kind: 'partial', entry, stage: i, events, start: e.timestamp, last: e, alive: true },
+            true,
+            out,
+          );
+          this.release(entry);
+          continue;
+        }
+        const entry = this.entry(k, false);
+        if (!entry) continue;
+        const prev = this.prevPositive[i] as number;
+        const g = entry.groups[prev] as Partial[];
+        let j = -1;
+        for (let x = 0; x < g.length; x++) {
+          if (before((g[x] as Partial).last, e)) j = x;
+          else break;
+        }
+        if (j < 0) continue;
+        const seq = g[j] as Partial;
+        for (const dropped of g.splice(0, j + 1)) if (dropped !== seq) this.kill(dropped);
+        if (e.timestamp - seq.start > this.maxspan) {
+          this.kill(seq);
+          this.st.rejectedMaxspan++;
+          this.release(entry);
+          continue;
+        }
+        // advanced in place (as Elasticsearch's Sequence.putMatch): it keeps its place in the
+        // start-ordered expiry/eviction queue
+        seq.events[i] = e;
+        seq.stage = i;
+        seq.last = e;
+        this.place(seq, false, out);
+        this.release(entry);
+      }
+    }
+    if (cap.capped) this.st.keyFanoutCapped++;
+    const until = this.cq.until;
+    if (until?.filter.test(doc)) {
+      for (const k of keyTuples(until.keys, doc, cap)) {
+        const entry = this.entry(k, false);
+        if (!entry) continue;
+        for (const g of entry.groups) {
+          let n = 0;
+          while (n < g.length && before((g[n] as Partial).last, e)) n++;
+          for (const dropped of g.splice(0, n)) {
+            this.kill(dropped);
+            this.st.rejectedUntil++;
+          }
+        }
+        this.release(entry);
+      }
+    }
+    this.expire(e.timestamp, out);
+  }
+
+  private onMissingEvent(stage: number, k: KeyTuple, e: EqlEvent): void {
+    // trailing window: kills waiting complete sequences of this key whose window holds e
+    const existing = this.entry(k, false);
+    if (existing && stage > this.last) {
+      for (const c of existing.candidates) {
+        if (c.alive && before(c.events[this.last] as EqlEvent, e) && e.timestamp <= c.deadline) {
+          c.alive = false;
+          this.st.rejectedMissing++;
+          this.st.awaitingMissing--;
+        }
+      }
+      existing.candidates = existing.candidates.filter((c) => c.alive);
+      this.release(existing);
+    }
+    if (stage > this.last) return;
+    const entry = this.entry(k, true) as KeyEntry;
+    const recs = entry.missing[stage] as MissingRecord[];
+    if (recs.length >= this.maxPerKey) {
+      this.kill(recs.shift() as MissingRecord);
+      this.st.evictedPerKey++;
+    }
+    const r: MissingRecord = { kind: 'missing', entry, stage, at: e, start: e.timestamp, alive: true };
+    recs.push(r);
+    this.track(r);
+    this.release(entry);
+  }
+
+  /** drops partials that can no longer complete, releases trailing-window sequences now closed */
+  expire(watermark: number, out: Match[]): void {
+    if (this.maxspan !== Number.POSITIVE_INFINITY) {
+      for (;;) {
+        const x = this.popOldest();
+        if (!x || watermark - x.start <= this.maxspan) break;
+        this.remove(x);
+        this.st.expired++;
+      }
+    }
+    if (this.waiting.length > 0) {
+      const keep: Candidate[] = [];
+      for (const c of this.waiting) {
+        if (c.alive && c.deadline < watermark) this.closeCandidate(c, out);
+        else if (c.alive) keep.push(c);
+      }
+      this.waiting = keep;
+    }
+    this.st.partials = this.live;
+    this.st.keys = this.keys.size;
+  }
+
+  private closeCandidate(c: Candidate, out: Match[]): void {
+    c.alive = false;
+    this.st.awaitingMissing--;
+    c.entry.candidates = c.entry.candidates.filter((x) => x !== c);
+    this.emit(c.entry, c.events, out);
+    this.release(c.entry);
+  }
+
+  flush(out: Match[]): void {
+    for (const c of this.waiting) if (c.alive) this.closeCandidate(c, out);
+    this.waiting = [];
+    this.st.partials = this.live;
+    this.st.keys = this.keys.size;
+  }
+
+  stats(): MatcherStats {
+    this.st.partials = this.live;
+    this.st.keys = this.keys.size;
+    return { ...this.st };
+  }
+}

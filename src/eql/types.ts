@@ -1,0 +1,58 @@
+// Types the matcher exchanges with its caller. They mirror src/rules/engine.ts (EqlEvent, Match)
+// structurally; src/eql imports nothing from other stages.
+
+export interface EqlEvent {
+  doc: Record<string, unknown>;
+  /** ms since epoch (@timestamp) */
+  timestamp: number;
+  /** tiebreaker (event.sequence) */
+  sequence: number;
+}
+
+export interface Match {
+  /** join key values of a sequence or sample ([] for event queries) */
+  joinKeys: unknown[];
+  /** events in stage order (one for event queries) */
+  events: EqlEvent[];
+}
+
+export interface MatcherLimits {
+  /** live partial sequences (plus missing-event records / sample slots) per matcher; oldest evicted first */
+  maxPartials?: number;
+  /** partial sequences per join key and stage; oldest evicted first */
+  maxPerKey?: number;
+  /** hold events this long (ms of event time) and release them in (@timestamp, event.sequence) order */
+  reorderWindowMs?: number;
+}
+
+export interface MatcherStats {
+  kind: 'event' | 'sequence' | 'sample';
+  events: number;
+  matches: number;
+  /** live partial sequences (or sample slots) */
+  partials: number;
+  peakPartials: number;
+  keys: number;
+  /** events that arrived behind an already processed (timestamp, sequence) */
+  outOfOrder: number;
+  expired: number;
+  evictedOldest: number;
+  evictedPerKey: number;
+  rejectedMaxspan: number;
+  rejectedUntil: number;
+  rejectedMissing: number;
+  /** complete sequences waiting for a trailing missing-event window to close */
+  awaitingMissing: number;
+  /** events whose multi-valued join keys expanded past the fan-out cap */
+  keyFanoutCapped: number;
+}
+
+export interface Matcher {
+  push(e: EqlEvent): Match[];
+  /** moves event time: expires partial sequences past maxspan; closes trailing missing-event windows
+   *  (their matches come out of the next push() or flush()) */
+  advance(watermarkMs: number): void;
+  /** end of a finite stream: releases held events, `tail` results and waiting sequences */
+  flush(): Match[];
+  stats(): MatcherStats;
+}
