@@ -42,6 +42,13 @@ describe('resolveConfig', () => {
     }
   });
 
+  it('lists every key and its flag in docs/operations.md', () => {
+    const docs = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    for (const k of CONFIG_KEYS) {
+      expect(docs, k.key).toContain(`| \`${k.key}\` | \`--${k.flag}\``);
+    }
+  });
+
   it('lets a flag win over the file and the file over the default', () => {
     const c = resolveConfig({
       fileText: '[collector]\nargv_bytes = 2048\n[log]\nlevel = "debug"\n',
