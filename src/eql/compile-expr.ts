@@ -108,6 +108,13 @@ export class ExprCompiler {
         const impl = spec?.impl as (a: Scalar[], ci: boolean) => Scalar;
         const l = this.value(e.left);
         const r = this.value(e.right);
+        // a literal written with a fraction (4.0) makes `/` a float division, as in Elasticsearch
+        const floatLit = [e.left, e.right].some(
+          (x) => x.kind === 'literal' && typeof x.value === 'number' && !x.integer,
+        );
+        if (e.op === '/' && floatLit)
+          return (d) =>
+            fanOut([l(d), r(d)], ([a, b]) => (typeof a === 'number' && typeof b === 'number' ? a / b : null));
         return (d) => fanOut([l(d), r(d)], (a) => impl(a, false));
       }
       case 'call':
@@ -122,9 +129,29 @@ export class ExprCompiler {
   pred(e: Expr): Pred {
     switch (e.kind) {
       case 'logical': {
-        const l = this.pred(e.left);
-        const r = this.pred(e.right);
-        return e.op === 'and' ? (d) => l(d) && r(d) : (d) => l(d) || r(d);
+        // chains (a or b or c ...) are left-deep trees; flatten them without recursion so a long
+        // list of alternatives neither overflows the stack here nor nests closures
+        const parts: Expr[] = [];
+        const todo: Expr[] = [e];
+        while (todo.length > 0) {
+          const x = todo.pop() as Expr;
+          if (x.kind === 'logical' && x.op === e.op) todo.push(x.right, x.left);
+          else parts.push(x);
+        }
+        const ps = parts.map((x) => this.pred(x));
+        if (ps.length === 2) {
+          const [l, r] = ps as [Pred, Pred];
+          return e.op === 'and' ? (d) => l(d) && r(d) : (d) => l(d) || r(d);
+        }
+        if (e.op === 'and')
+          return (d) => {
+            for (const p of ps) if (!p(d)) return false;
+            return true;
+          };
+        return (d) => {
+          for (const p of ps) if (p(d)) return true;
+          return false;
+        };
       }
       case 'not': {
         const p = this.pred(e.expr);

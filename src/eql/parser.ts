@@ -468,8 +468,10 @@ class Parser {
 
   private sum(): Expr {
     let left = this.product();
+    let n = 0;
     while (this.isOp('+') || this.isOp('-')) {
       const t = this.next();
+      if (++n > MAX_DEPTH) this.error('limit', `Query nests deeper than ${MAX_DEPTH} levels`, t.offset);
       left = { kind: 'arith', op: t.value as ArithOp, left, right: this.product(), at: t.offset };
     }
     return left;
@@ -477,8 +479,10 @@ class Parser {
 
   private product(): Expr {
     let left = this.unary();
+    let n = 0;
     while (this.isOp('*') || this.isOp('/') || this.isOp('%')) {
       const t = this.next();
+      if (++n > MAX_DEPTH) this.error('limit', `Query nests deeper than ${MAX_DEPTH} levels`, t.offset);
       left = { kind: 'arith', op: t.value as ArithOp, left, right: this.unary(), at: t.offset };
     }
     return left;
