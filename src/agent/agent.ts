@@ -1,0 +1,216 @@
+// `eqld run` as a process: loads the config, checks that this host can run the agent, builds the
+// pipeline with the rules, and runs it until SIGTERM/SIGINT. SIGHUP re-reads the config and the
+// rules (what can change live is marked in src/config/schema.ts; a changed restart-only key is
+// logged), SIGUSR1 reopens the NDJSON files after logrotate. A periodic health line goes to the
+// log, and lost kernel events or a bpftrace gap raise a telemetry-loss alert.
+//
+// Exit status: 0 stopped by SIGTERM/SIGINT after flushing; 1 internal error; 2 bad config or
+// rules that cannot load at all; 3 a precondition is missing (root, bpftrace, tracefs, BTF).
+import { type Logger, pino } from 'pino';
+import { Detector } from '../alerts/detector.js';
+import { ConfigError, loadConfig, restartOnlyChanges } from '../config/index.js';
+import type { EqldConfig } from '../config/resolve-config.js';
+import { Pipeline } from '../pipeline.js';
+import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
+import { type EqlEngine, loadEngine } from '../rules/engine.js';
+import { type LoadedRule, loadRules } from '../rules/load-rules.js';
+import { checkHost, createStages, type Stages } from './create-stages.js';
+import { HealthMonitor } from './health.js';
+import { buildTelemetryAlert } from './telemetry-alert.js';
+
+export const EXIT = { ok: 0, internal: 1, config: 2, precondition: 3 } as const;
+
+export interface RunOptions {
+  configPath?: string;
+  flags: Record<string, unknown>;
+  /** where plain-text start-up failures go (stderr) */
+  errorOut?: (line: string) => void;
+}
+
+const TICK_MS = 200;
+const STOP_TIMEOUT_MS = 20_000;
+
+function rulePaths(config: EqldConfig): string[] {
+  return [...(config.rules.bundled ? [BUNDLED_RULES_DIR] : []), ...config.rules.paths];
+}
+
+function loadRuleSet(config: EqldConfig, engine: EqlEngine, logger: Logger): LoadedRule[] {
+  const result = loadRules(rulePaths(config), { compile: engine.compileQuery });
+  for (const err of result.errors) logger.error({ err: err.message }, 'rule file skipped');
+  const active = result.rules.filter((r) => r.inactiveNeeds.length === 0);
+  for (const r of result.rules) {
+    if (r.inactiveNeeds.length > 0)
+      logger.warn(
+        { rule: r.rule.name, needs: r.inactiveNeeds },
+        'rule inactive: needs events eqld does not collect',
+      );
+  }
+  logger.info(
+    { loaded: result.rules.length, active: active.length, errors: result.errors.length },
+    'rules loaded',
+  );
+  return result.rules;
+}
+
+export async function runAgent(opts: RunOptions): Promise<number> {
+  const errorOut = opts.errorOut ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let config: EqldConfig;
+  try {
+    config = loadConfig({ path: opts.configPath, flags: opts.flags }).config;
+  } catch (err) {
+    errorOut(`eqld run: ${(err as Error).message}`);
+    return EXIT.config;
+  }
+  if (process.geteuid?.() !== 0) {
+    errorOut(
+      'eqld run: needs root (effective uid 0): bpftrace 0.17 refuses to run otherwise. Run it with sudo, or install the eqld systemd service (scripts/install.sh).',
+    );
+    return EXIT.precondition;
+  }
+  const failed = await checkHost(config);
+  if (failed.length > 0) {
+    for (const f of failed) errorOut(`eqld run: ${f}`);
+    errorOut('eqld run: see `eqld doctor` for every check');
+    return EXIT.precondition;
+  }
+
+  const logger = pino({ level: config.log.level, base: { pid: process.pid } }, pino.destination(2));
+  let engine: EqlEngine;
+  try {
+    engine = await loadEngine();
+  } catch (err) {
+    logger.fatal({ err }, 'EQL engine unavailable');
+    return EXIT.internal;
+  }
+  const rules = loadRuleSet(config, engine, logger);
+  if (rules.length === 0) logger.warn({ paths: rulePaths(config) }, 'no rules loaded: nothing will alert');
+  const detector = new Detector(rules, config.tuning, {
+    createMatcher: (cq) => engine.createMatcher(cq),
+  });
+
+  let stages: Stages;
+  try {
+    stages = await createStages(config, detector, logger);
+  } catch (err) {
+    logger.fatal({ err }, 'could not set up the pipeline');
+    return err instanceof ConfigError ? EXIT.config : EXIT.internal;
+  }
+  const pipeline = new Pipeline(stages, { logger });
+  pipeline.onGap((gap) =>
+    pipeline.emit(
+      buildTelemetryAlert(
+        {
+          kind: 'gap',
+          fromMs: stages.toWallMs(gap.fromNs),
+          toMs: stages.toWallMs(gap.toNs),
+          reason: gap.reason,
+        },
+        stages.hostFields,
+      ),
+    ),
+  );
+
+  try {
+    await pipeline.start();
+  } catch (err) {
+    logger.fatal({ err }, 'could not start the collector');
+    await pipeline.stop().catch(() => undefined);
+    return EXIT.internal;
+  }
+  logger.info(
+    {
+      rules: rules.length,
+      bpftracePid: stages.collector.bpftracePid,
+      config: opts.configPath,
+      sinks: stages.sinkNames,
+    },
+    'eqld running',
+  );
+
+  const health = new HealthMonitor(config.health.lostEventsThreshold);
+  const sampleHealth = () => {
+    const s = health.sample(
+      {
+        pipeline: pipeline.stats(),
+        collector: stages.collector.stats(),
+        normalizer: stages.normalizer.stats(),
+        detector: detector.stats(),
+        sinks: stages.sinks.stats(),
+        events: stages.events?.stats(),
+        rssBytes: process.memoryUsage.rss(),
+      },
+      Date.now(),
+    );
+    logger.info({ health: s.line }, 'health');
+    if (s.loss) pipeline.emit(buildTelemetryAlert(s.loss, stages.hostFields));
+  };
+  sampleHealth();
+  const tick = setInterval(() => pipeline.tick(), TICK_MS);
+  let healthTimer = setInterval(sampleHealth, config.health.intervalS * 1000);
+
+  const reload = () => {
+    let next: EqldConfig;
+    try {
+      next = loadConfig({ path: opts.configPath, flags: opts.flags }).config;
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'reload: config rejected, keeping the running one');
+      return;
+    }
+    const needRestart = restartOnlyChanges(config, next);
+    if (needRestart.length > 0) logger.warn({ keys: needRestart }, 'reload: these keys need a restart');
+    detector.reload(loadRuleSet(next, engine, logger), next.tuning);
+    logger.level = next.log.level;
+    health.setThreshold(next.health.lostEventsThreshold);
+    if (next.health.intervalS !== config.health.intervalS) {
+      clearInterval(healthTimer);
+      healthTimer = setInterval(sampleHealth, next.health.intervalS * 1000);
+    }
+    config = { ...next, ...pickRestartOnly(config) };
+    logger.info('reloaded');
+  };
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for the flush');
+        resolve(EXIT.internal);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'stopping: draining alerts');
+      clearInterval(tick);
+      clearInterval(healthTimer);
+      const timeout = setTimeout(() => {
+        logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'stop timed out; unsent alerts stay in the spool');
+        resolve(EXIT.internal);
+      }, STOP_TIMEOUT_MS);
+      pipeline
+        .stop()
+        .then(() => {
+          sampleHealth();
+          logger.info('stopped');
+          resolve(EXIT.ok);
+        })
+        .catch((err: unknown) => {
+          logger.error({ err }, 'error while stopping');
+          resolve(EXIT.internal);
+        })
+        .finally(() => clearTimeout(timeout));
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', reload);
+    process.on('SIGUSR1', () => {
+      pipeline.reopen().then(
+        () => logger.info('reopened output files'),
+        (err: unknown) => logger.error({ err }, 'reopen failed'),
+      );
+    });
+  });
+}
+
+/** the sections whose keys all need a restart stay as they were started */
+function pickRestartOnly(c: EqldConfig): Partial<EqldConfig> {
+  return { collector: c.collector, process: c.process, syslog: c.syslog, output: c.output, agent: c.agent };
+}

@@ -1,0 +1,109 @@
+// Builds the real pipeline stages from the config: the bpftrace collector, the normalizer (with
+// eqld's own processes kept out when exclude_self is on), the sinks with their spool, and the
+// optional events file. Also the host checks `eqld run` makes before it starts. The only module
+// besides pipeline.ts that knows every stage's concrete class.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { SinksConfig } from '../alerts/sinks/index.js';
+import { createSinks } from '../alerts/sinks/index.js';
+import { Collector, checkPreconditions } from '../collector/index.js';
+import type { EqldConfig } from '../config/resolve-config.js';
+import { hostFields } from '../normalize/ecs-event.js';
+import { Normalizer, readHostInfo } from '../normalize/index.js';
+import type { DetectorStage, StageSet } from '../pipeline.js';
+import { EventFile } from './event-file.js';
+
+export interface Stages extends StageSet {
+  collector: Collector;
+  normalizer: Normalizer;
+  events?: EventFile;
+  hostFields: Record<string, unknown>;
+  sinkNames: string[];
+  /** kernel monotonic ns (bpftrace nsecs) → ms since epoch, for gap reports */
+  toWallMs(monotonicNs: number): number;
+}
+
+/** One line per failed precondition ("bpftrace: not found at /usr/bin/bpftrace"), empty when ready. */
+export async function checkHost(config: EqldConfig): Promise<string[]> {
+  const checks = await checkPreconditions({ bpftracePath: config.collector.bpftrace, mountTracefs: true });
+  return checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+}
+
+export function sinksConfig(config: EqldConfig): SinksConfig {
+  const { syslog, output, agent } = config;
+  return {
+    ...(syslog.local ? { syslogLocal: { socketPath: syslog.socket, facility: syslog.facility } } : {}),
+    ...(syslog.remote
+      ? {
+          syslogRemote: {
+            url: syslog.remote,
+            facility: syslog.facility,
+            caFile: syslog.caFile,
+            certFile: syslog.certFile,
+            keyFile: syslog.keyFile,
+            maxMessageBytes: syslog.maxMessageBytes,
+          },
+        }
+      : {}),
+    ...(output.alertsFile ? { file: { path: output.alertsFile, mode: output.fileMode } } : {}),
+    stdout: output.stdout,
+    redact: output.redact,
+    spoolDir: join(agent.stateDir, 'spool'),
+    spoolMaxBytes: agent.spoolMaxBytes,
+  };
+}
+
+function sinkNames(cfg: SinksConfig): string[] {
+  return [
+    ...(cfg.syslogLocal ? [`syslog:${cfg.syslogLocal.socketPath}`] : []),
+    ...(cfg.syslogRemote ? [`syslog:${cfg.syslogRemote.url}`] : []),
+    ...(cfg.file ? [`file:${cfg.file.path}`] : []),
+    ...(cfg.stdout ? ['stdout'] : []),
+  ];
+}
+
+export async function createStages(
+  config: EqldConfig,
+  detector: DetectorStage,
+  logger: Logger,
+): Promise<Stages> {
+  mkdirSync(config.agent.stateDir, { recursive: true, mode: 0o700 });
+  for (const f of [config.output.alertsFile, config.output.eventsFile]) {
+    if (f) mkdirSync(dirname(f), { recursive: true, mode: 0o750 });
+  }
+  const host = await readHostInfo();
+  const collector = new Collector({
+    logger: logger.child({ stage: 'collector' }),
+    argvBytes: config.collector.argvBytes,
+    bpftracePath: config.collector.bpftrace,
+    ...(config.collector.reorderWindowMs === undefined
+      ? {}
+      : { reorderWindowMs: config.collector.reorderWindowMs }),
+  });
+  const self = process.pid;
+  const normalizer = new Normalizer({
+    host,
+    logger: logger.child({ stage: 'normalize' }),
+    udpConnects: config.process.udpConnects,
+    maxProcesses: config.process.maxProcesses,
+    ...(config.process.excludeSelf
+      ? { excludePids: (pid: number) => pid === self || pid === collector.bpftracePid }
+      : {}),
+  });
+  const sinkCfg = sinksConfig(config);
+  const sinks = await createSinks(sinkCfg, logger.child({ stage: 'sinks' }));
+  const events = config.output.eventsFile
+    ? new EventFile({ path: config.output.eventsFile, mode: config.output.fileMode, logger })
+    : undefined;
+  return {
+    collector,
+    normalizer,
+    detector,
+    sinks,
+    ...(events ? { events } : {}),
+    hostFields: hostFields(host) as Record<string, unknown>,
+    sinkNames: sinkNames(sinkCfg),
+    toWallMs: (ns) => Date.now() - (Number(process.hrtime.bigint()) - ns) / 1e6,
+  };
+}
