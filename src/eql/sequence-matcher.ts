@@ -149,13 +149,13 @@ export class SequenceMatcher {
     this.queue.push(x);
     x.entry.live++;
     this.live++;
-    if (this.live > this.st.peakPartials) this.st.peakPartials = this.live;
     while (this.live > this.maxPartials) {
       const old = this.popOldest();
       if (!old) break;
       this.remove(old);
       this.st.evictedOldest++;
     }
+    if (this.live > this.st.peakPartials) this.st.peakPartials = this.live;
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
