@@ -43,12 +43,57 @@ export function hostileAlert(): AlertRecord {
   });
 }
 
-export function numbered(n: number, prefix = 'seq'): AlertRecord[] {
-  return Array.from({ length: n }, (_, i) =>
-    makeAlert({
-      id: `${prefix}-${String(i).padStart(6, '0')}`,
+export function numbered(n: number, prefix = 'seq', from = 0): AlertRecord[] {
+  return Array.from({ length: n }, (_, k) => {
+    const i = from + k;
+    const id = `${prefix}-${String(i).padStart(6, '0')}`;
+    return makeAlert({
+      id,
       summary: `${prefix} alert number ${i}`,
       timestamp: new Date(Date.UTC(2026, 10, 25, 16, 0, 0, i)).toISOString(),
-    }),
-  );
+      document: {
+        '@timestamp': '2026-11-25T16:00:00.000Z',
+        kibana: { alert: { uuid: id } },
+        message: `alert ${i}`,
+      },
+    });
+  });
+}
+
+/** The alert id carried by a received record, whatever the format (RFC 5424, local, NDJSON). */
+export function alertIdOf(rec: string): string | undefined {
+  const m = /alertId="([^"]+)"/.exec(rec) ?? /alert_id=(\S+)/.exec(rec);
+  if (m) return m[1];
+  try {
+    return (JSON.parse(rec) as { kibana?: { alert?: { uuid?: string } } }).kibana?.alert?.uuid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** First occurrence of each id, in arrival order (duplicates of a re-send removed). */
+export function firstOccurrences(ids: readonly (string | undefined)[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const id of ids) {
+    if (id === undefined || seen.has(id)) continue;
+    seen.add(id);
+    out.push(id);
+  }
+  return out;
+}
+
+export async function waitUntil(
+  pred: () => boolean,
+  timeoutMs = 20_000,
+  what = 'condition',
+  detail: () => unknown = () => '',
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${JSON.stringify(detail())}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
