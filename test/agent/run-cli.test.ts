@@ -2,7 +2,7 @@
 // status, then on the real kernel: ready line, SIGHUP reload, SIGUSR1 reopen, a telemetry-loss
 // alert when bpftrace is killed, self-exclusion, and a clean SIGTERM that leaves no bpftrace.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,8 +85,30 @@ describe('eqld run: start-up failures', () => {
   });
 });
 
+const EXTRA_RULE = `[metadata]
+creation_date = "2026/11/25"
+maturity = "production"
+updated_date = "2026/11/25"
+
+[rule]
+author = ["eqld tests"]
+description = "A local rule added at run time."
+from = "now-9m"
+index = ["logs-endpoint.events.process*"]
+language = "eql"
+license = "Apache-2.0"
+name = "Local Test Rule"
+risk_score = 21
+rule_id = "00000000-0000-4000-8000-000000000001"
+severity = "low"
+type = "eql"
+query = '''
+process where event.type == "start" and process.name == "eqld-never-such-binary"
+'''
+`;
+let dir: string;
+
 describeKernel('eqld run on the real kernel', () => {
-  let dir: string;
   let eqld: EqldProcess;
   let alerts: string;
   let config: string;
@@ -96,7 +118,8 @@ describeKernel('eqld run on the real kernel', () => {
     dir = mkdtempSync(join(tmpdir(), 'eqld-run-'));
     alerts = join(dir, 'alerts.ndjson');
     config = join(dir, 'eqld.toml');
-    writeFileSync(config, '[log]\nlevel = "info"\n');
+    mkdirSync(join(dir, 'rules'));
+    writeFileSync(config, rulesSection());
     eqld = await startEqld([
       '--config',
       config,
@@ -155,12 +178,18 @@ describeKernel('eqld run on the real kernel', () => {
     expect(docs.filter((d) => own.has(d.process?.pid ?? -1))).toEqual([]);
   });
 
-  it('reloads on SIGHUP, logging restart-only keys it did not apply', async () => {
-    writeFileSync(config, '[log]\nlevel = "info"\n[collector]\nargv_bytes = 2048\n');
+  it('reloads rules on SIGHUP, skipping a broken file and logging restart-only keys it did not apply', async () => {
+    writeFileSync(join(dir, 'rules', 'extra.toml'), EXTRA_RULE);
+    writeFileSync(join(dir, 'rules', 'broken.toml'), '[rule]\nname = "unterminated\n');
+    writeFileSync(config, `${rulesSection()}[collector]\nargv_bytes = 2048\n`);
+    const before = eqld.logs().length;
     eqld.child.kill('SIGHUP');
     const warn = await eqld.waitForLog((l) => l.msg === 'reload: these keys need a restart', 10_000);
     expect(warn.keys).toEqual(['collector.argv_bytes']);
     await eqld.waitForLog((l) => l.msg === 'reloaded', 10_000);
+    const after = eqld.logs().slice(before);
+    expect(after.find((l) => l.msg === 'rules loaded')).toMatchObject({ loaded: 3, errors: 1 });
+    expect(after.find((l) => l.msg === 'rule file skipped')?.err).toContain('broken.toml');
     writeFileSync(config, '[collector]\nargv_bytes = "x"\n');
     eqld.child.kill('SIGHUP');
     await eqld.waitForLog((l) => l.msg === 'reload: config rejected, keeping the running one', 10_000);
@@ -209,6 +238,10 @@ describeKernel('eqld run on the real kernel', () => {
     expect(eqld.logs().some((l) => l.msg === 'stopped')).toBe(true);
   });
 });
+
+function rulesSection(): string {
+  return `[rules]\npaths = [${JSON.stringify(join(dir, 'rules'))}]\n`;
+}
 
 function readComm(pid: number): string | undefined {
   try {
