@@ -12,6 +12,7 @@ want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 for p in bpftrace rsyslog openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++; do
   want_pkg "$p"
 done
+command -v python3 >/dev/null 2>&1 || need+=(python3) # node-gyp
 if [ "${#need[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
