@@ -1,0 +1,431 @@
+// Collector: runs the bpftrace program as a supervised child and delivers typed raw
+// events in kernel-timestamp order. Owns the process lifecycle (preconditions, spawn under
+// `setpriv --pdeathsig KILL` so bpftrace dies with eqld even on SIGKILL, restart with
+// exponential backoff, `gap` events for the time it was down) and the line pipeline
+// (decode, re-assemble, reorder). Knows nothing about ECS or rules.
+import { existsSync } from 'node:fs';
+import { execa, type ResultPromise } from 'execa';
+import type pino from 'pino';
+import { CgroupPaths } from './cgroup-path.js';
+import { LineDecoder } from './decoder.js';
+import type { NoticeLine } from './line.js';
+import { checkPreconditions } from './preconditions.js';
+import {
+  execFilenameLocOffset,
+  normalizeArgvBytes,
+  PROTOCOL_VERSION,
+  READY_PID,
+  renderProgram,
+} from './program.js';
+import type { RawEvent, RawEventKind } from './raw-event.js';
+import { ReorderBuffer } from './reorder.js';
+
+export interface CollectorOptions {
+  logger: pino.Logger;
+  /** argv bytes captured per exec (default 1024); longer argv is cut and flagged */
+  argvBytes?: number;
+  bpftracePath?: string;
+  /** how long events are held to be put in kernel-timestamp order (default 25 ms) */
+  reorderWindowMs?: number;
+  /** drop events of eqld's own process and of bpftrace (default true) */
+  excludeSelf?: boolean;
+  /** restart backoff: first delay and cap (default 500 ms, 30 s) */
+  restartDelayMs?: number;
+  maxRestartDelayMs?: number;
+  /** how long start() waits for the probes to attach (default 60 s; LLVM compile takes ~1-5 s) */
+  attachTimeoutMs?: number;
+  /** wrap bpftrace in `setpriv --pdeathsig KILL` (default true when setpriv exists) */
+  pdeathsig?: boolean;
+}
+
+export interface CollectorStats {
+  running: boolean;
+  bpftracePid: number | undefined;
+  lines: number;
+  events: number;
+  byKind: Record<RawEventKind, number>;
+  malformed: number;
+  /** records bpftrace reported lost ("Lost N events") */
+  lost: number;
+  restarts: number;
+  gaps: number;
+  /** connects of families other than AF_INET/AF_INET6, counted in the kernel, not emitted */
+  connectOtherFamilies: number;
+  incompleteExecs: number;
+  orphanChunks: number;
+  /** events that arrived after a later event was released (the reorder window was too short) */
+  late: number;
+  /** longest time an event waited between its kernel timestamp and release, ms */
+  maxDelayMs: number;
+  excludedSelf: number;
+  reorderWindowMs: number;
+  argvBytes: number;
+}
+
+export class CollectorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CollectorError';
+  }
+}
+
+const nowNs = (): number => Number(process.hrtime.bigint());
+const MALFORMED_SAMPLES = 20;
+const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
+// bpftrace 0.17 chatter on stderr that is not an error
+const BENIGN_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^DEBUG: Struct offset mismatch/];
+
+export class Collector {
+  private readonly log: pino.Logger;
+  private readonly argvBytes: number;
+  private readonly bpftracePath: string;
+  private readonly windowMs: number;
+  private readonly excludeSelf: boolean;
+  private readonly listeners: ((e: RawEvent) => void)[] = [];
+  private readonly cgroups = new CgroupPaths();
+  private readonly decoder: LineDecoder;
+  private readonly reorder: ReorderBuffer;
+  private readonly counts: Record<RawEventKind, number>;
+  private child: ResultPromise | undefined;
+  private pid: number | undefined;
+  private program = '';
+  private stopping = false;
+  private started = false;
+  private timer: NodeJS.Timeout | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private restartDelay: number;
+  private downSinceNs: number | undefined;
+  private downReason = '';
+  private lastAttachNs = 0;
+  private probes = 0;
+  private stats_ = {
+    lines: 0,
+    events: 0,
+    malformed: 0,
+    lost: 0,
+    restarts: 0,
+    gaps: 0,
+    connectOther: 0,
+    excludedSelf: 0,
+  };
+  private malformedLogged = 0;
+
+  constructor(private readonly opts: CollectorOptions) {
+    this.log = opts.logger.child({ module: 'collector' });
+    this.argvBytes = normalizeArgvBytes(opts.argvBytes);
+    this.bpftracePath = opts.bpftracePath ?? 'bpftrace';
+    this.windowMs = opts.reorderWindowMs ?? 25;
+    this.excludeSelf = opts.excludeSelf ?? true;
+    this.restartDelay = opts.restartDelayMs ?? 500;
+    this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
+    this.counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
+    this.reorder = new ReorderBuffer(this.windowMs * 1e6, (e) => this.deliver(e));
+  }
+
+  onEvent(cb: (e: RawEvent) => void): void {
+    this.listeners.push(cb);
+  }
+
+  get bpftracePid(): number | undefined {
+    return this.pid;
+  }
+
+  /** Checks preconditions, starts bpftrace and resolves once its probes are attached. */
+  async start(): Promise<void> {
+    if (this.started) throw new CollectorError('Collector already started');
+    const failed = (await checkPreconditions({ bpftracePath: this.bpftracePath, mountTracefs: true })).filter(
+      (p) => !p.ok,
+    );
+    if (failed.length > 0) {
+      throw new CollectorError(
+        `Cannot start the collector: ${failed.map((p) => `${p.name}: ${p.detail}.`).join(' ')}`,
+      );
+    }
+    this.program = renderProgram({ argvBytes: this.argvBytes, filenameLocOffset: execFilenameLocOffset() });
+    this.started = true;
+    this.stopping = false;
+    const tick = Math.max(2, Math.floor(this.windowMs / 2));
+    this.timer = setInterval(() => this.onTick(), tick);
+    try {
+      await this.spawn();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  /** Stops bpftrace (SIGTERM, then SIGKILL after 3 s) and releases held events. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    const child = this.child;
+    if (child) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await child.catch(() => undefined);
+      clearTimeout(killer);
+    }
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.reorder.flush();
+    this.started = false;
+  }
+
+  stats(): CollectorStats {
+    const a = this.decoder.assembler.stats;
+    return {
+      running: this.child !== undefined,
+      bpftracePid: this.pid,
+      lines: this.stats_.lines,
+      events: this.stats_.events,
+      byKind: { ...this.counts },
+      malformed: this.stats_.malformed,
+      lost: this.stats_.lost,
+      restarts: this.stats_.restarts,
+      gaps: this.stats_.gaps,
+      connectOtherFamilies: this.stats_.connectOther,
+      incompleteExecs: a.incomplete,
+      orphanChunks: a.orphanChunks,
+      late: this.reorder.late,
+      maxDelayMs: this.reorder.maxHoldNs / 1e6,
+      excludedSelf: this.stats_.excludedSelf,
+      reorderWindowMs: this.windowMs,
+      argvBytes: this.argvBytes,
+    };
+  }
+
+  private command(): [string, string[]] {
+    const bt = [this.bpftracePath, '-e', this.program];
+    const usePdeathsig = this.opts.pdeathsig ?? existsSync('/usr/bin/setpriv');
+    // setpriv execs bpftrace in place (same pid): PR_SET_PDEATHSIG survives exec, so the
+    // kernel SIGKILLs bpftrace when eqld's spawning thread dies, however eqld dies.
+    return usePdeathsig ? ['setpriv', ['--pdeathsig', 'KILL', '--', ...bt]] : [bt[0]!, bt.slice(1)];
+  }
+
+  private spawn(): Promise<void> {
+    const [file, args] = this.command();
+    const child = execa(file, args, {
+      env: { BPFTRACE_STRLEN: '200' },
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      encoding: 'utf8',
+      stripFinalNewline: false,
+    });
+    this.child = child;
+    this.pid = child.pid;
+    let stderrTail = '';
+    return new Promise<void>((resolve, reject) => {
+      let attached = false;
+      const attachTimer = setTimeout(() => {
+        if (!attached) {
+          reject(
+            new CollectorError(
+              `bpftrace did not attach its probes within ${this.opts.attachTimeoutMs ?? 60_000} ms`,
+            ),
+          );
+          child.kill('SIGKILL');
+        }
+      }, this.opts.attachTimeoutMs ?? 60_000);
+      let ping: NodeJS.Timeout | undefined;
+      const onAttached = (probes: number): void => {
+        if (probes > 0) {
+          // "Attaching N probes..." comes before the attaching; ping until the last probe answers
+          this.probes = probes;
+          const send = (): void => {
+            try {
+              process.kill(READY_PID, 0);
+            } catch {
+              // ESRCH, as intended
+            }
+          };
+          send();
+          ping ??= setInterval(send, 20);
+          return;
+        }
+        if (attached) return;
+        attached = true;
+        clearTimeout(attachTimer);
+        clearInterval(ping);
+        this.lastAttachNs = nowNs();
+        this.reorder.maxHoldNs = 0;
+        this.log.info({ probes: this.probes, bpftracePid: this.pid }, 'bpftrace attached');
+        if (this.downSinceNs !== undefined) this.emitGap();
+        resolve();
+      };
+      let rest = '';
+      child.stdout?.setEncoding('latin1');
+      child.stdout?.on('data', (chunk: string) => {
+        const text = rest + chunk;
+        let start = 0;
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
+          this.onLine(text.slice(start, i), onAttached);
+          start = i + 1;
+        }
+        rest = text.slice(start);
+        if (rest.length > 1 << 20) {
+          this.countMalformed('line longer than 1 MiB', rest.slice(0, 200));
+          rest = '';
+        }
+      });
+      child.stderr?.setEncoding('utf8');
+      let errRest = '';
+      child.stderr?.on('data', (chunk: string) => {
+        const lines = (errRest + chunk).split('\n');
+        errRest = lines.pop() ?? '';
+        for (const l of lines) {
+          if (l.trim() === '') continue;
+          stderrTail = `${stderrTail}\n${l}`.slice(-2000);
+          if (BENIGN_STDERR.some((re) => re.test(l))) this.log.debug({ stderr: l }, 'bpftrace');
+          else this.log.warn({ stderr: l, bpftracePid: this.pid }, 'bpftrace stderr');
+        }
+      });
+      void child.then((result) => {
+        clearTimeout(attachTimer);
+        clearInterval(ping);
+        if (rest.length > 0) this.onLine(rest, onAttached);
+        this.child = undefined;
+        const reason = result.signal
+          ? `bpftrace killed by ${result.signal}`
+          : `bpftrace exited with code ${result.exitCode}`;
+        if (!attached) {
+          reject(
+            new CollectorError(`${reason} before attaching its probes: ${stderrTail.trim().slice(-600)}`),
+          );
+          if (!this.stopping && this.downSinceNs !== undefined) this.scheduleRestart(reason);
+          return;
+        }
+        if (this.stopping) {
+          this.log.info({ reason }, 'bpftrace stopped');
+          return;
+        }
+        this.log.error({ reason, stderr: stderrTail.trim().slice(-600) }, 'bpftrace died; restarting');
+        this.downSinceNs = nowNs();
+        this.scheduleRestart(reason);
+      });
+    });
+  }
+
+  private scheduleRestart(reason: string): void {
+    this.downReason = reason;
+    // a run that stayed up a minute resets the backoff
+    if (nowNs() - this.lastAttachNs > 60e9) this.restartDelay = this.opts.restartDelayMs ?? 500;
+    const delay = this.restartDelay;
+    this.restartDelay = Math.min(this.restartDelay * 2, this.opts.maxRestartDelayMs ?? 30_000);
+    this.log.warn({ delayMs: delay, reason }, 'restarting bpftrace');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.stats_.restarts++;
+      this.spawn().catch((error: unknown) => this.log.error({ err: error }, 'bpftrace restart failed'));
+    }, delay);
+  }
+
+  private emitGap(): void {
+    const toNs = this.lastAttachNs;
+    const fromNs = this.downSinceNs!;
+    this.downSinceNs = undefined;
+    this.stats_.gaps++;
+    const gap: RawEvent = { kind: 'gap', ktimeNs: fromNs, fromNs, toNs, reason: this.downReason };
+    this.log.warn({ fromNs, toNs, ms: (toNs - fromNs) / 1e6, reason: this.downReason }, 'telemetry gap');
+    this.reorder.push(gap);
+  }
+
+  private onLine(line: string, onAttached: (probes: number) => void): void {
+    this.stats_.lines++;
+    const d = this.decoder.decode(line);
+    switch (d.kind) {
+      case 'event':
+        this.reorder.push(d.event);
+        return;
+      case 'pending':
+        return;
+      case 'malformed':
+        this.countMalformed(d.reason, line);
+        return;
+      case 'notice':
+        this.onNotice(d.notice, onAttached);
+        return;
+    }
+  }
+
+  private onNotice(n: NoticeLine, onAttached: (probes: number) => void): void {
+    switch (n.kind) {
+      case 'attaching':
+        onAttached(n.probes);
+        return;
+      case 'lost': {
+        this.stats_.lost += n.count;
+        this.log.warn({ lost: n.count, total: this.stats_.lost }, 'bpftrace lost events');
+        // delivered at once: a loss is news whatever the order
+        this.deliver({ kind: 'lost', ktimeNs: nowNs(), count: n.count });
+        return;
+      }
+      case 'counter':
+        if (n.name === 'connect_other') this.stats_.connectOther = n.value;
+        return;
+      case 'hello':
+        if (n.version !== PROTOCOL_VERSION) {
+          this.log.error(
+            { version: n.version },
+            `bpf program speaks protocol ${n.version}, expected ${PROTOCOL_VERSION}`,
+          );
+        }
+        return;
+      case 'ready':
+        onAttached(0);
+        return;
+      case 'counters':
+      case 'blank':
+        return;
+    }
+  }
+
+  private countMalformed(reason: string, line: string): void {
+    this.stats_.malformed++;
+    if (this.malformedLogged < MALFORMED_SAMPLES) {
+      this.malformedLogged++;
+      this.log.warn({ reason, line: line.slice(0, 300) }, 'malformed bpftrace line');
+    }
+  }
+
+  private onTick(): void {
+    const now = nowNs();
+    this.reorder.release(now);
+    this.decoder.assembler.expire(now);
+  }
+
+  private isSelf(e: RawEvent): boolean {
+    const self = process.pid;
+    const bt = this.pid;
+    switch (e.kind) {
+      case 'fork':
+        return e.childPid === bt;
+      case 'exec':
+      case 'exit':
+      case 'connect':
+      case 'setsid':
+        return e.pid === self || e.pid === bt;
+      default:
+        return false;
+    }
+  }
+
+  private deliver(e: RawEvent): void {
+    if (this.excludeSelf && this.isSelf(e)) {
+      this.stats_.excludedSelf++;
+      return;
+    }
+    this.stats_.events++;
+    this.counts[e.kind]++;
+    for (const cb of this.listeners) {
+      try {
+        cb(e);
+      } catch (error) {
+        this.log.error({ err: error, kind: e.kind }, 'event listener threw');
+      }
+    }
+  }
+}

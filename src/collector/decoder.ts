@@ -1,0 +1,48 @@
+// Turns bpftrace output lines into raw events and notices: parseLine, then exec
+// re-assembly and comm decoding. Keeps counters; does no I/O and no ordering.
+import { ExecAssembler } from './exec-assembler.js';
+import { decodeUtf8, untilNul } from './hex.js';
+import type { NoticeLine } from './line.js';
+import { parseLine } from './line-parser.js';
+import type { RawEvent } from './raw-event.js';
+
+export type Decoded =
+  | { kind: 'event'; event: RawEvent }
+  | { kind: 'notice'; notice: NoticeLine }
+  | { kind: 'malformed'; reason: string; line: string }
+  | { kind: 'pending' };
+
+const PENDING: Decoded = { kind: 'pending' };
+
+export class LineDecoder {
+  readonly assembler: ExecAssembler;
+
+  constructor(resolveCgroup?: (id: bigint) => string | undefined, maxExecAgeNs?: number) {
+    this.assembler = new ExecAssembler(resolveCgroup, maxExecAgeNs);
+  }
+
+  decode(line: string): Decoded {
+    const l = parseLine(line);
+    switch (l.kind) {
+      case 'exec': {
+        const e = this.assembler.header(l);
+        return e ? { kind: 'event', event: e } : PENDING;
+      }
+      case 'exec_fn':
+      case 'exec_arg': {
+        const e = this.assembler.chunk(l);
+        return e ? { kind: 'event', event: e } : PENDING;
+      }
+      case 'event':
+        return { kind: 'event', event: l.event };
+      case 'event-comm': {
+        const comm = decodeUtf8(untilNul(l.comm)).text;
+        return { kind: 'event', event: { ...l.event, comm } as RawEvent };
+      }
+      case 'malformed':
+        return { kind: 'malformed', reason: l.reason, line };
+      default:
+        return { kind: 'notice', notice: l };
+    }
+  }
+}

@@ -1,0 +1,148 @@
+// Re-assembles one exec from its header line and its exec_fn/exec_arg chunk lines.
+// Lines of one exec come from one probe run on one CPU, but other CPUs' lines interleave,
+// so pieces are keyed by (tid, kernel timestamp) and placed by byte offset, never by
+// adjacency. An exec completes when every announced byte has arrived; one that does not
+// complete within `maxAgeNs` (a chunk was lost) is dropped and counted.
+import { decodeUtf8, splitArgv, untilNul } from './hex.js';
+import type { ExecChunkLine, ExecHeaderLine } from './line.js';
+import type { ExecEvent } from './raw-event.js';
+
+interface Pending {
+  header: ExecHeaderLine;
+  filename: Uint8Array;
+  argv: Uint8Array;
+  fnGot: number;
+  argGot: number;
+  seen: Set<string>;
+}
+
+export interface AssemblerStats {
+  /** execs dropped because a piece never arrived */
+  incomplete: number;
+  /** chunk lines with no header (the header was lost or arrived malformed) */
+  orphanChunks: number;
+  /** chunks outside the announced size, or repeated */
+  badChunks: number;
+}
+
+export class ExecAssembler {
+  private readonly pending = new Map<string, Pending>();
+  private readonly orphans = new Map<string, ExecChunkLine[]>();
+  readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
+
+  constructor(
+    private readonly resolveCgroup: (id: bigint) => string | undefined = () => undefined,
+    private readonly maxAgeNs = 2_000_000_000,
+  ) {}
+
+  /** Adds a header; returns the event if it needs no chunks (never in practice). */
+  header(h: ExecHeaderLine): ExecEvent | undefined {
+    const key = `${h.tid}:${h.ktimeNs}`;
+    const p: Pending = {
+      header: h,
+      filename: new Uint8Array(h.filenameBytes),
+      argv: new Uint8Array(h.argvBytes),
+      fnGot: 0,
+      argGot: 0,
+      seen: new Set(),
+    };
+    this.pending.set(key, p);
+    // chunks that arrived before their header (possible only across a restart or loss)
+    const early = this.orphans.get(key);
+    if (early) {
+      this.orphans.delete(key);
+      this.stats.orphanChunks -= early.length;
+      for (const c of early) {
+        const e = this.chunk(c);
+        if (e) return e;
+      }
+    }
+    return this.completeIfDone(key, p);
+  }
+
+  chunk(c: ExecChunkLine): ExecEvent | undefined {
+    const key = `${c.tid}:${c.ktimeNs}`;
+    const p = this.pending.get(key);
+    if (!p) {
+      const list = this.orphans.get(key) ?? [];
+      list.push(c);
+      this.orphans.set(key, list);
+      this.stats.orphanChunks++;
+      return undefined;
+    }
+    const target = c.kind === 'exec_fn' ? p.filename : p.argv;
+    const id = `${c.kind}:${c.offset}`;
+    if (p.seen.has(id) || c.offset + c.bytes.length > target.length || c.bytes.length === 0) {
+      this.stats.badChunks++;
+      return undefined;
+    }
+    p.seen.add(id);
+    target.set(c.bytes, c.offset);
+    if (c.kind === 'exec_fn') p.fnGot += c.bytes.length;
+    else p.argGot += c.bytes.length;
+    return this.completeIfDone(key, p);
+  }
+
+  /** Drops pieces older than maxAgeNs before `nowNs` (monotonic); returns how many execs. */
+  expire(nowNs: number): number {
+    let dropped = 0;
+    for (const [key, p] of this.pending) {
+      if (nowNs - p.header.ktimeNs > this.maxAgeNs) {
+        this.pending.delete(key);
+        dropped++;
+      }
+    }
+    for (const [key, list] of this.orphans) {
+      if (nowNs - (list[0]?.ktimeNs ?? 0) > this.maxAgeNs) this.orphans.delete(key);
+    }
+    this.stats.incomplete += dropped;
+    return dropped;
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  private completeIfDone(key: string, p: Pending): ExecEvent | undefined {
+    if (p.fnGot < p.filename.length || p.argGot < p.argv.length) return undefined;
+    this.pending.delete(key);
+    return buildExec(p.header, p.filename, p.argv, this.resolveCgroup);
+  }
+}
+
+export function buildExec(
+  h: ExecHeaderLine,
+  filenameBytes: Uint8Array,
+  argvBytes: Uint8Array,
+  resolveCgroup: (id: bigint) => string | undefined,
+): ExecEvent {
+  const truncated = h.argvTotalBytes > h.argvBytes;
+  const { argv, lossy: argvLossy } = splitArgv(argvBytes, truncated);
+  const filename = decodeUtf8(untilNul(filenameBytes));
+  const comm = decodeUtf8(untilNul(h.comm));
+  const ev: ExecEvent = {
+    kind: 'exec',
+    ktimeNs: h.ktimeNs,
+    pid: h.pid,
+    tid: h.tid,
+    startNs: h.startNs,
+    ppid: h.ppid,
+    parentStartNs: h.parentStartNs,
+    uid: h.uid,
+    gid: h.gid,
+    euid: h.euid,
+    egid: h.egid,
+    comm: comm.text,
+    filename: filename.text,
+    argv,
+    argvTruncated: truncated,
+    cgroupId: h.cgroupId,
+  };
+  // sid 0 would mean the read failed (no task has session 0 after exec except in odd
+  // early-boot cases); leave it for the normalizer to derive then
+  if (h.sid > 0) ev.sid = h.sid;
+  if (argvLossy || filename.lossy || comm.lossy) ev.lossy = true;
+  const path = resolveCgroup(h.cgroupId);
+  if (path !== undefined) ev.cgroupPath = path;
+  return ev;
+}

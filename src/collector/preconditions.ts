@@ -1,0 +1,167 @@
+// Checks what the collector needs before bpftrace is started, one named result each, so
+// `eqld doctor` and Collector.start() can say in one sentence what is missing.
+// Mounts tracefs when it is absent and `mountTracefs` allows it (the only side effect).
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { execa } from 'execa';
+import { DEFAULT_TRACEFS, readTracepointFields } from './program.js';
+
+export interface Precondition {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface PreconditionOptions {
+  bpftracePath?: string;
+  mountTracefs?: boolean;
+  tracefs?: string;
+}
+
+/** start_boottime (5.5), probe_read_user (5.5) and sys_exit_clone3 (5.3) set the floor. */
+export const MIN_KERNEL: readonly [number, number] = [5, 5];
+export const MIN_BPFTRACE: readonly [number, number] = [0, 17];
+
+/** Tracepoints the program attaches to and the fields it reads from each. */
+export const REQUIRED_TRACEPOINTS: Record<string, string[]> = {
+  'sched/sched_process_exec': ['filename'],
+  'sched/sched_process_exit': [],
+  'task/task_newtask': ['pid', 'clone_flags'],
+  'syscalls/sys_exit_clone': ['ret'],
+  'syscalls/sys_exit_clone3': ['ret'],
+  'syscalls/sys_exit_fork': ['ret'],
+  'syscalls/sys_exit_vfork': ['ret'],
+  'syscalls/sys_enter_connect': ['fd', 'uservaddr'],
+  'syscalls/sys_exit_connect': ['ret'],
+  'syscalls/sys_exit_setsid': ['ret'],
+};
+
+export function parseVersion(text: string): [number, number, number] | undefined {
+  const m = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : undefined;
+}
+
+function atLeast(v: readonly number[], min: readonly number[]): boolean {
+  for (let i = 0; i < min.length; i++) {
+    if ((v[i] ?? 0) !== min[i]) return (v[i] ?? 0) > min[i]!;
+  }
+  return true;
+}
+
+async function checkBpftrace(path: string): Promise<Precondition> {
+  try {
+    const r = await execa(path, ['--version'], { timeout: 10_000 });
+    const v = parseVersion(r.stdout);
+    if (!v) return { name: 'bpftrace', ok: false, detail: `cannot read a version from "${r.stdout}"` };
+    const ok = atLeast(v, MIN_BPFTRACE);
+    return {
+      name: 'bpftrace',
+      ok,
+      detail: ok
+        ? `${path}: ${r.stdout.trim()}`
+        : `${path} is ${v.join('.')}; eqld needs bpftrace >= ${MIN_BPFTRACE.join('.')}`,
+    };
+  } catch (error) {
+    return {
+      name: 'bpftrace',
+      ok: false,
+      detail: `bpftrace is not runnable at ${path} (apt-get install bpftrace): ${(error as Error).message.split('\n')[0]}`,
+    };
+  }
+}
+
+async function checkTracefs(tracefs: string, mount: boolean): Promise<Precondition> {
+  if (existsSync(`${tracefs}/events`)) return { name: 'tracefs', ok: true, detail: `mounted at ${tracefs}` };
+  if (!mount) return { name: 'tracefs', ok: false, detail: `tracefs is not mounted at ${tracefs}` };
+  try {
+    await execa('mount', ['-t', 'tracefs', 'nodev', tracefs], { timeout: 10_000 });
+  } catch (error) {
+    return {
+      name: 'tracefs',
+      ok: false,
+      detail: `tracefs is not mounted at ${tracefs} and mounting it failed: ${(error as Error).message.split('\n')[0]}`,
+    };
+  }
+  return existsSync(`${tracefs}/events`)
+    ? { name: 'tracefs', ok: true, detail: `mounted tracefs at ${tracefs}` }
+    : { name: 'tracefs', ok: false, detail: `mounted tracefs at ${tracefs} but it has no events/` };
+}
+
+function checkTracepoints(tracefs: string): Precondition {
+  const missing: string[] = [];
+  for (const [tp, fields] of Object.entries(REQUIRED_TRACEPOINTS)) {
+    try {
+      const have = new Set(readTracepointFields(tp, tracefs).map((f) => f.name));
+      for (const f of fields) if (!have.has(f)) missing.push(`${tp} field ${f}`);
+    } catch {
+      missing.push(tp);
+    }
+  }
+  return missing.length === 0
+    ? {
+        name: 'tracepoints',
+        ok: true,
+        detail: `${Object.keys(REQUIRED_TRACEPOINTS).length} tracepoints present`,
+      }
+    : { name: 'tracepoints', ok: false, detail: `missing tracepoints or fields: ${missing.join(', ')}` };
+}
+
+function checkKernel(): Precondition {
+  const rel = release();
+  const v = parseVersion(rel);
+  const ok = v !== undefined && atLeast(v, MIN_KERNEL);
+  return {
+    name: 'kernel',
+    ok,
+    detail: ok
+      ? `${rel} (>= ${MIN_KERNEL.join('.')})`
+      : `kernel ${rel} is older than ${MIN_KERNEL.join('.')}`,
+  };
+}
+
+function checkBtf(): Precondition {
+  const path = '/sys/kernel/btf/vmlinux';
+  return existsSync(path)
+    ? { name: 'btf', ok: true, detail: `${path} present` }
+    : {
+        name: 'btf',
+        ok: false,
+        detail: `kernel BTF (${path}) is missing; the kernel needs CONFIG_DEBUG_INFO_BTF=y`,
+      };
+}
+
+function checkRoot(): Precondition {
+  const euid = process.geteuid?.();
+  return euid === 0
+    ? { name: 'root', ok: true, detail: 'effective uid 0' }
+    : { name: 'root', ok: false, detail: `effective uid is ${euid}; bpftrace 0.17 runs only as root` };
+}
+
+function checkCgroup2(): Precondition {
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    // reported below
+  }
+  const ok = / - cgroup2 /.test(text);
+  return {
+    name: 'cgroup2',
+    ok: true,
+    detail: ok
+      ? 'cgroup2 mounted (cgroup paths resolved)'
+      : 'no cgroup2 mount: events carry cgroup ids only (optional)',
+  };
+}
+
+export async function checkPreconditions(opts: PreconditionOptions = {}): Promise<Precondition[]> {
+  const tracefs = opts.tracefs ?? DEFAULT_TRACEFS;
+  const root = checkRoot();
+  const results = [root, checkKernel(), checkBtf(), await checkBpftrace(opts.bpftracePath ?? 'bpftrace')];
+  const tfs = await checkTracefs(tracefs, (opts.mountTracefs ?? true) && root.ok);
+  results.push(tfs);
+  if (tfs.ok) results.push(checkTracepoints(tracefs));
+  else results.push({ name: 'tracepoints', ok: false, detail: 'cannot check: tracefs is not mounted' });
+  results.push(checkCgroup2());
+  return results;
+}

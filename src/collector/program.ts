@@ -1,0 +1,110 @@
+// Renders bpf/eqld.bt.in into the bpftrace program eqld runs: fills the argv bound and the
+// filename __data_loc offset (read from the tracepoint's tracefs format file), and expands
+// the per-chunk probe blocks. Pure apart from reading the template and the format file.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** bpftrace's BPFTRACE_STRLEN maximum, and the size of one printed chunk */
+export const CHUNK_BYTES = 200;
+/** PATH_MAX: the kernel refuses longer exec filenames, so filenames are never cut */
+export const FILENAME_MAX_BYTES = 4096;
+export const DEFAULT_ARGV_BYTES = 1024;
+/** chunks unrolled per probe block (11 fit the 512-byte stack; 8 leaves margin) */
+export const CHUNKS_PER_BLOCK = 8;
+export const MAX_ARGV_BYTES = 32 * 1024;
+export const PROTOCOL_VERSION = 1;
+/** kill(READY_PID, 0) is the readiness ping (see bpf/eqld.bt.in); above any pid_max, so ESRCH */
+export const READY_PID = 2_147_480_000;
+
+export const TEMPLATE_PATH = fileURLToPath(new URL('../../bpf/eqld.bt.in', import.meta.url));
+export const DEFAULT_TRACEFS = '/sys/kernel/tracing';
+
+export class ProgramError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProgramError';
+  }
+}
+
+export interface TracepointField {
+  name: string;
+  type: string;
+  offset: number;
+  size: number;
+}
+
+/** Parses a tracefs `format` file into its fields. */
+export function parseTracepointFormat(text: string): TracepointField[] {
+  const fields: TracepointField[] = [];
+  const re = /field:([^;]+);\s*offset:(\d+);\s*size:(\d+);/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const decl = m[1]!.trim();
+    const name = /([A-Za-z_][A-Za-z0-9_]*)(\[[^\]]*\])?$/.exec(decl)?.[1] ?? decl;
+    fields.push({ name, type: decl, offset: Number(m[2]), size: Number(m[3]) });
+  }
+  return fields;
+}
+
+export function readTracepointFields(event: string, tracefs = DEFAULT_TRACEFS): TracepointField[] {
+  const path = `${tracefs}/events/${event}/format`;
+  try {
+    return parseTracepointFormat(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ProgramError(`Cannot read tracepoint format ${path}`, { cause: error });
+  }
+}
+
+/** Offset of sched_process_exec's `__data_loc char[] filename` word (its length is the high 16 bits). */
+export function execFilenameLocOffset(tracefs = DEFAULT_TRACEFS): number {
+  const f = readTracepointFields('sched/sched_process_exec', tracefs).find((x) => x.name === 'filename');
+  if (!f?.type.startsWith('__data_loc')) {
+    throw new ProgramError('sched:sched_process_exec has no `__data_loc char[] filename` field');
+  }
+  return f.offset;
+}
+
+export interface RenderOptions {
+  argvBytes: number;
+  filenameLocOffset: number;
+  template?: string;
+}
+
+export function normalizeArgvBytes(n: number | undefined): number {
+  const v = n ?? DEFAULT_ARGV_BYTES;
+  if (!Number.isInteger(v) || v < 0 || v > MAX_ARGV_BYTES) {
+    throw new ProgramError(`Expected argv bytes to be an integer from 0 to ${MAX_ARGV_BYTES}, got ${n}`);
+  }
+  return v;
+}
+
+export function renderProgram(opts: RenderOptions): string {
+  const argvBytes = normalizeArgvBytes(opts.argvBytes);
+  const template = opts.template ?? readFileSync(TEMPLATE_PATH, 'utf8');
+  const chunks: Record<string, number> = {
+    exec_fn: Math.ceil(FILENAME_MAX_BYTES / CHUNK_BYTES),
+    exec_arg: Math.ceil(argvBytes / CHUNK_BYTES),
+  };
+  const expanded = template.replace(
+    /^@repeat (\S+)\n([\s\S]*?)^@end\n/gm,
+    (_all, name: string, body: string) => {
+      const n = chunks[name];
+      if (n === undefined) throw new ProgramError(`Unknown @repeat block ${name} in the template`);
+      let out = '';
+      for (let b = 0; b < n; b += CHUNKS_PER_BLOCK) {
+        const block = body.replace(/^@chunk\n([\s\S]*?)^@endchunk\n/m, (_c, chunk: string) => {
+          let text = '';
+          for (let i = b; i < Math.min(n, b + CHUNKS_PER_BLOCK); i++) {
+            text += chunk.replaceAll('@OFF@', String(i * CHUNK_BYTES));
+          }
+          return text;
+        });
+        out += block.replaceAll('@BLOCK_OFF@', String(b * CHUNK_BYTES));
+      }
+      return out;
+    },
+  );
+  return expanded
+    .replaceAll('@ARGV_BYTES@', String(argvBytes))
+    .replaceAll('@FNLOC@', String(opts.filenameLocOffset))
+    .replaceAll('@READY_PID@', String(READY_PID));
+}

@@ -1,0 +1,90 @@
+// Re-orders events by kernel timestamp. bpftrace drains one perf buffer per CPU, so events
+// from different CPUs arrive out of order; each event is held until the monotonic clock
+// is `windowNs` past its timestamp, then released in timestamp order. An event that
+// arrives after a later one was already released is passed through at once and counted
+// as late. ktimeNs and `nowNs` are both CLOCK_MONOTONIC (bpftrace `nsecs`,
+// process.hrtime on Linux).
+import type { RawEvent } from './raw-event.js';
+
+export class ReorderBuffer {
+  private heap: RawEvent[] = [];
+  private releasedUpTo = 0;
+  late = 0;
+  /** largest (release time - event time) seen, ns: how long events really waited */
+  maxHoldNs = 0;
+
+  constructor(
+    private readonly windowNs: number,
+    private readonly emit: (e: RawEvent) => void,
+  ) {}
+
+  get size(): number {
+    return this.heap.length;
+  }
+
+  push(e: RawEvent): void {
+    if (e.ktimeNs < this.releasedUpTo) {
+      this.late++;
+      this.emit(e);
+      return;
+    }
+    this.heap.push(e);
+    this.up(this.heap.length - 1);
+  }
+
+  /** Releases every event with ktimeNs <= nowNs - window. */
+  release(nowNs: number): void {
+    const limit = nowNs - this.windowNs;
+    while (this.heap.length > 0 && this.heap[0]!.ktimeNs <= limit) {
+      const e = this.pop();
+      this.releasedUpTo = e.ktimeNs;
+      if (nowNs - e.ktimeNs > this.maxHoldNs) this.maxHoldNs = nowNs - e.ktimeNs;
+      this.emit(e);
+    }
+  }
+
+  /** Releases everything (at stop). */
+  flush(): void {
+    while (this.heap.length > 0) {
+      const e = this.pop();
+      this.releasedUpTo = e.ktimeNs;
+      this.emit(e);
+    }
+  }
+
+  private pop(): RawEvent {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      this.down(0);
+    }
+    return top;
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]!.ktimeNs <= h[i]!.ktimeNs) break;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < n && h[l]!.ktimeNs < h[m]!.ktimeNs) m = l;
+      if (r < n && h[r]!.ktimeNs < h[m]!.ktimeNs) m = r;
+      if (m === i) return;
+      [h[m], h[i]] = [h[i]!, h[m]!];
+      i = m;
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import type { RawEvent } from '../../src/collector/raw-event.js';
+import { ReorderBuffer } from '../../src/collector/reorder.js';
+
+const ev = (ktimeNs: number): RawEvent => ({ kind: 'lost', ktimeNs, count: 1 });
+
+describe('ReorderBuffer', () => {
+  it('releases events in kernel-timestamp order once the window has passed', () => {
+    const out: number[] = [];
+    const r = new ReorderBuffer(10, (e) => out.push(e.ktimeNs));
+    for (const t of [105, 101, 103, 102, 110]) r.push(ev(t));
+    r.release(112);
+    expect(out).toEqual([101, 102]);
+    r.release(120);
+    expect(out).toEqual([101, 102, 103, 105, 110]);
+  });
+
+  it('passes an event older than what was already released through at once and counts it late', () => {
+    const out: number[] = [];
+    const r = new ReorderBuffer(10, (e) => out.push(e.ktimeNs));
+    r.push(ev(100));
+    r.release(200);
+    r.push(ev(50));
+    expect(out).toEqual([100, 50]);
+    expect(r.late).toBe(1);
+  });
+
+  it('orders 10k shuffled events exactly', () => {
+    const out: number[] = [];
+    const r = new ReorderBuffer(0, (e) => out.push(e.ktimeNs));
+    const ts = Array.from({ length: 10_000 }, (_, i) => i * 7);
+    for (let i = ts.length - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1);
+      [ts[i], ts[j]] = [ts[j]!, ts[i]!];
+    }
+    for (const t of ts) r.push(ev(t));
+    r.flush();
+    expect(out).toEqual([...out].sort((a, b) => a - b));
+    expect(out).toHaveLength(10_000);
+  });
+});
