@@ -58,6 +58,9 @@ interface KeyEntry {
   missing: MissingRecord[][];
   candidates: Candidate[];
   live: number;
+  /** latest `until` event of this key, and the latest one before it with a smaller ordinal */
+  untilLast?: EqlEvent;
+  untilPrev?: EqlEvent;
 }
 
 export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs'>> = {
@@ -288,6 +291,14 @@ export class SequenceMatcher {
           this.release(entry);
           continue;
         }
+        // until: the nearest until event strictly before e must not lie strictly after seq's last
+        const u = entry.untilLast && before(entry.untilLast, e) ? entry.untilLast : entry.untilPrev;
+        if (u && before(seq.last, u)) {
+          this.kill(seq);
+          this.st.rejectedUntil++;
+          this.release(entry);
+          continue;
+        }
         // advanced in place (as Elasticsearch's Sequence.putMatch): it keeps its place in the
         // start-ordered expiry/eviction queue
         seq.events[i] = e;
@@ -300,18 +311,13 @@ export class SequenceMatcher {
     if (cap.capped) this.st.keyFanoutCapped++;
     const until = this.cq.until;
     if (until?.filter.test(doc)) {
+      // recorded, not applied at once: an event with the very same ordinal may still advance a
+      // sequence (Elasticsearch rejects only an until strictly between two matches)
       for (const k of keyTuples(until.keys, doc, cap)) {
         const entry = this.entry(k, false);
         if (!entry) continue;
-        for (const g of entry.groups) {
-          let n = 0;
-          while (n < g.length && before((g[n] as Partial).last, e)) n++;
-          for (const dropped of g.splice(0, n)) {
-            this.kill(dropped);
-            this.st.rejectedUntil++;
-          }
-        }
-        this.release(entry);
+        if (entry.untilLast && before(entry.untilLast, e)) entry.untilPrev = entry.untilLast;
+        entry.untilLast = e;
       }
     }
     this.expire(e.timestamp, out);
