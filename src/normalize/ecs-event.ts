@@ -40,32 +40,46 @@ export interface EventHeader {
 }
 
 export function eventFields(h: EventHeader, dataset: Dataset): Doc {
-  const e: Doc = {
-    id: h.id,
-    sequence: h.sequence,
-    kind: 'event',
-    module: 'endpoint',
-    dataset,
-    action: h.action,
-    category: [h.category],
-    type: [h.type],
-    created: h.timestamp,
-  };
-  if (h.outcome) e.outcome = h.outcome;
-  return e;
+  return h.outcome === undefined
+    ? {
+        id: h.id,
+        sequence: h.sequence,
+        kind: 'event',
+        module: 'endpoint',
+        dataset,
+        action: h.action,
+        category: [h.category],
+        type: [h.type],
+        created: h.timestamp,
+      }
+    : {
+        id: h.id,
+        sequence: h.sequence,
+        kind: 'event',
+        module: 'endpoint',
+        dataset,
+        action: h.action,
+        category: [h.category],
+        type: [h.type],
+        outcome: h.outcome,
+        created: h.timestamp,
+      };
+}
+
+/** { id, name? } for a uid or gid; the name only when the database has one */
+export function idName(users: UserDb, id: number, kind: 'user' | 'group'): Doc {
+  const s = String(id);
+  const name = kind === 'user' ? users.userName(s) : users.groupName(s);
+  return name === undefined ? { id: s } : { id: s, name };
 }
 
 /** ECS user.* / group.*: the effective ids (a setuid-root binary is user.id "0"), real ids in Ext.real */
 export function userFields(users: UserDb, c: Credentials): { user: Doc; group: Doc } {
-  const u = (id: number, kind: 'user' | 'group') => {
-    const s = String(id);
-    const name = kind === 'user' ? users.userName(s) : users.groupName(s);
-    return name === undefined ? { id: s } : { id: s, name };
-  };
-  return {
-    user: { ...u(c.euid, 'user'), Ext: { real: u(c.uid, 'user') } },
-    group: { ...u(c.egid, 'group'), Ext: { real: u(c.gid, 'group') } },
-  };
+  const user = idName(users, c.euid, 'user');
+  user.Ext = { real: idName(users, c.uid, 'user') };
+  const group = idName(users, c.egid, 'group');
+  group.Ext = { real: idName(users, c.gid, 'group') };
+  return { user, group };
 }
 
 /** IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4; IPv6 is written in RFC 5952 form. */

@@ -3,6 +3,7 @@
 // Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
+import { idName } from './ecs-event.js';
 import type { ProcEntry, ProcImage } from './process-table.js';
 import type { UserDb } from './user-db.js';
 
@@ -51,15 +52,11 @@ export interface ProcessFieldContext {
   entityId: (pid: number, ticks: number) => string;
   /** clock ticks since boot -> ISO timestamp */
   startIso: (ticks: number) => string;
+  /** an entry's process.start (cached on the entry) */
+  startOf: (e: ProcEntry) => string;
 }
 
 type Doc = Record<string, unknown>;
-
-function idName(users: UserDb, id: number, kind: 'user' | 'group'): Doc {
-  const s = String(id);
-  const name = kind === 'user' ? users.userName(s) : users.groupName(s);
-  return name === undefined ? { id: s } : { id: s, name };
-}
 
 function imageFields(d: Doc, img: ProcImage): void {
   if (img.executable !== '') d.executable = img.executable;
@@ -73,7 +70,7 @@ function imageFields(d: Doc, img: ProcImage): void {
 function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: r.entityId };
   imageFields(d, r.image);
-  d.start = ctx.startIso(r.startTicks);
+  d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
   if (r.creds) d.user = idName(ctx.users, r.creds.euid, 'user');
   return d;
@@ -106,7 +103,7 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
   if (self.image.resolved !== undefined)
     d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };
   if (self.cwd !== undefined) d.working_directory = self.cwd;
-  d.start = ctx.startIso(self.startTicks);
+  d.start = ctx.startOf(self);
   if (p.creds) {
     d.user = idName(ctx.users, p.creds.euid, 'user');
     d.group = idName(ctx.users, p.creds.egid, 'group');
@@ -130,7 +127,7 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
     const e = leader(ctx, self, el.pid, el);
     e.entry_meta = { type: el.entryType ?? 'unknown' };
     const ep = p.entryLeaderParent;
-    if (ep) e.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startIso(ep.startTicks) };
+    if (ep) e.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startOf(ep) };
     else if (el.ppid > 0) e.parent = { pid: el.ppid };
     d.entry_leader = e;
   }

@@ -26,7 +26,7 @@ import {
   normalizeIp,
   userFields,
 } from './ecs-event.js';
-import { imageFromExec, imageFromProc, processFields } from './ecs-process.js';
+import { imageFromExec, imageFromProc, type ProcessFieldContext, processFields } from './ecs-process.js';
 import { entityIdFor, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
@@ -103,6 +103,9 @@ export class Normalizer {
   private readonly agentDoc: AgentInfo;
   private readonly idPrefix: string;
   private readonly tickNs: number;
+  private readonly fieldCtx: ProcessFieldContext;
+  private readonly dataStreams: Record<Dataset, Doc>;
+  private readonly ecsDoc = Object.freeze({ version: ECS_VERSION });
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private seq = 0;
   /** wall-clock ms of the document being built */
@@ -150,6 +153,26 @@ export class Normalizer {
     };
     this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
     this.tickNs = 1e9 / this.host.clkTck;
+    const startIso = (ticks: number) => isoMicros(this.clock.boottimeToEpochMs(ticks * this.tickNs));
+    this.fieldCtx = {
+      users: this.users,
+      entityId: this.idOf,
+      startIso,
+      startOf: (e) => {
+        // formatted once per entry and clock sample: the offset only moves when re-sampled
+        const gen = this.clock.generation;
+        if (e.startIsoGen !== gen || e.startIso === undefined) {
+          e.startIso = startIso(e.startTicks);
+          e.startIsoGen = gen;
+        }
+        return e.startIso;
+      },
+    };
+    const ds = (dataset: Dataset) => Object.freeze({ type: 'logs', dataset, namespace: 'default' });
+    this.dataStreams = {
+      'endpoint.events.process': ds('endpoint.events.process'),
+      'endpoint.events.network': ds('endpoint.events.network'),
+    };
   }
 
   onEvent(cb: (e: EqlEvent) => void): void {
@@ -253,6 +276,7 @@ export class Normalizer {
       image: imageFromProc(f.exe, f.comm, f.args),
       excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
       source: 'proc',
+      lastUsed: 0,
     };
     if (usable) e.parentTicks = usable.startTicks;
     if (f.cwd !== undefined) e.cwd = f.cwd;
@@ -298,6 +322,7 @@ export class Normalizer {
       image: imageFromProc(undefined, comm, []),
       excluded: this.exclude(pid),
       source: 'event',
+      lastUsed: 0,
     };
     this.table.insert(e);
     return e;
@@ -334,6 +359,7 @@ export class Normalizer {
         image,
         excluded: parent?.excluded ?? false,
         source: 'exec',
+        lastUsed: 0,
       };
       if (parent?.cgroupPath !== undefined) this.setCgroup(e, parent.cgroupPath);
       this.table.insert(e);
@@ -378,6 +404,7 @@ export class Normalizer {
       image: img,
       excluded: this.exclude(r.childPid) || (parent?.excluded ?? false) || this.exclude(r.parentPid),
       source: 'fork',
+      lastUsed: 0,
     };
     const parentTicks = parent?.startTicks ?? pTicks;
     if (parentTicks !== undefined) child.parentTicks = parentTicks;
@@ -508,16 +535,22 @@ export class Normalizer {
     this.curMs = ms;
     const ts = isoMicros(ms);
     const sequence = ++this.seq;
+    const header: EventHeader = {
+      timestamp: ts,
+      id: this.idPrefix + sequence.toString(36),
+      sequence,
+      action: h.action,
+      category: h.category,
+      type: h.type,
+      outcome: h.outcome,
+    };
     return {
       '@timestamp': ts,
-      event: eventFields(
-        { ...h, timestamp: ts, id: `${this.idPrefix}${sequence.toString(36)}`, sequence },
-        dataset,
-      ),
+      event: eventFields(header, dataset),
       host: this.hostDoc,
       agent: this.agentDoc,
-      ecs: { version: ECS_VERSION },
-      data_stream: { type: 'logs', dataset, namespace: 'default' },
+      ecs: this.ecsDoc,
+      data_stream: this.dataStreams[dataset],
     };
   }
 
@@ -529,23 +562,16 @@ export class Normalizer {
     creds: Credentials | undefined,
   ): Doc {
     const el = e.entryLeader;
-    return processFields(
-      {
-        users: this.users,
-        entityId: this.idOf,
-        startIso: (t) => isoMicros(this.clock.boottimeToEpochMs(t * this.tickNs)),
-      },
-      {
-        self: e,
-        parent,
-        parentPid,
-        parentTicks,
-        creds,
-        groupLeader: e.pgid === e.pid ? e : this.table.get(e.pgid),
-        sessionLeader: e.sid === e.pid ? e : this.table.get(e.sid),
-        entryLeaderParent: el ? this.table.get(el.ppid, el.parentTicks) : undefined,
-      },
-    );
+    return processFields(this.fieldCtx, {
+      self: e,
+      parent,
+      parentPid,
+      parentTicks,
+      creds,
+      groupLeader: e.pgid === e.pid ? e : this.table.get(e.pgid),
+      sessionLeader: e.sid === e.pid ? e : this.table.get(e.sid),
+      entryLeaderParent: el ? this.table.get(el.ppid, el.parentTicks) : undefined,
+    });
   }
 
   private emitProcess(

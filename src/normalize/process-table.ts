@@ -1,7 +1,8 @@
 // The process table: what eqld knows about each process (image, cwd, ids, leaders) keyed by pid,
 // with exited processes kept for a grace period (late events still resolve) and a size cap.
 // Eviction order when full: exited entries first (oldest exit first), then the least recently
-// used live entry; each eviction is counted. It holds state only: no I/O, no ECS.
+// used live entry (an event naming a process, as actor, parent or leader, counts as a use); each
+// eviction is counted. It holds state only: no I/O, no ECS.
 import type { Credentials } from '../collector/raw-event.js';
 
 export type EntryType = 'init' | 'sshd' | 'ssm' | 'container' | 'terminal' | 'console' | 'unknown';
@@ -43,6 +44,11 @@ export interface ProcEntry {
   source: 'proc' | 'fork' | 'exec' | 'event';
   exitedAtNs?: number;
   exitCode?: number;
+  /** table use counter at the last event that named this process (LRU for live eviction) */
+  lastUsed: number;
+  /** process.start, formatted once per clock sample */
+  startIso?: string;
+  startIsoGen?: number;
 }
 
 export interface ProcessTableOptions {
@@ -66,7 +72,7 @@ export interface ProcessTableStats {
 const key = (pid: number, ticks: number) => pid * 4_294_967_296 + ticks;
 
 export class ProcessTable {
-  /** pid -> current entry; Map order is LRU order (touch re-inserts at the end) */
+  /** pid -> current entry */
   private readonly live = new Map<number, ProcEntry>();
   /** exited entries displaced from `live` by pid reuse, kept until their grace ends */
   private readonly ghosts = new Map<number, ProcEntry>();
@@ -74,6 +80,7 @@ export class ProcessTable {
   private exitQueue: ProcEntry[] = [];
   private exitHead = 0;
   private exitedCount = 0;
+  private useCounter = 0;
   readonly maxEntries: number;
   private readonly graceNs: number;
   private readonly st = { evictedExited: 0, evictedLive: 0, expired: 0, replacedWithoutExit: 0 };
@@ -93,10 +100,7 @@ export class ProcessTable {
 
   /** Marks an entry recently used so eviction spares it. */
   touch(e: ProcEntry): void {
-    if (e.exitedAtNs === undefined && this.live.get(e.pid) === e) {
-      this.live.delete(e.pid);
-      this.live.set(e.pid, e);
-    }
+    e.lastUsed = ++this.useCounter;
   }
 
   insert(e: ProcEntry): void {
@@ -107,6 +111,7 @@ export class ProcessTable {
       else this.st.replacedWithoutExit++;
     }
     this.live.set(e.pid, e);
+    e.lastUsed = ++this.useCounter;
     this.enforceCap();
   }
 
@@ -173,7 +178,10 @@ export class ProcessTable {
         if (this.remove(e)) this.st.evictedExited++;
         continue;
       }
-      const lru = this.live.values().next().value as ProcEntry | undefined;
+      // no exited entry left: the least recently used live one goes (a full scan, but this
+      // only happens when more processes are alive than the cap allows)
+      let lru: ProcEntry | undefined;
+      for (const e of this.live.values()) if (!lru || e.lastUsed < lru.lastUsed) lru = e;
       if (!lru) break;
       this.live.delete(lru.pid);
       this.st.evictedLive++;

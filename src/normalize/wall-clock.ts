@@ -112,16 +112,28 @@ export class WallClock {
     return ktimeNs + this.suspendMs * 1e6;
   }
 
+  /** changes at every re-sample: cached conversions are stale when it differs */
+  get generation(): number {
+    return this.st.samples;
+  }
+
   stats(): WallClockStats {
     return { ...this.st };
   }
 }
 
+let cachedSecond = Number.NaN;
+let cachedPrefix = '';
+
 /** ms since the epoch (fractional) -> ISO 8601 with microseconds, e.g. 2026-11-25T16:00:14.123456Z */
 export function isoMicros(epochMs: number): string {
   const totalMicros = Math.round(epochMs * 1000);
-  const whole = Math.floor(totalMicros / 1000);
-  const micros = totalMicros - whole * 1000;
-  const iso = new Date(whole).toISOString();
-  return `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z`;
+  const second = Math.floor(totalMicros / 1_000_000);
+  if (second !== cachedSecond) {
+    // the date part changes once a second: format it once (toISOString is the slow part)
+    cachedSecond = second;
+    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  const frac = totalMicros - second * 1_000_000;
+  return `${cachedPrefix}.${String(frac).padStart(6, '0')}Z`;
 }

@@ -1,0 +1,435 @@
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { decodeEntityId, entityId } from '../../src/normalize/entity-id.js';
+import { connect, exec, exit, fork, gap, lost, setsid, startNsOf } from '../support/raw-builders.js';
+import { fakeProcRoot, field, HOST, makeNormalizer } from './harness.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups) c();
+});
+const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
+
+/** init (1) and a login shell (100) already running, as /proc shows them */
+async function seeded(opts: Parameters<typeof makeNormalizer>[0] = {}) {
+  const proc = fakeProcRoot([
+    {
+      pid: 1,
+      comm: 'systemd',
+      ppid: 0,
+      startTicks: 1,
+      exe: '/usr/lib/systemd/systemd',
+      args: ['/sbin/init'],
+    },
+    {
+      pid: 100,
+      comm: 'bash',
+      ppid: 1,
+      sid: 100,
+      startTicks: 50,
+      uid: 1000,
+      exe: '/usr/bin/bash',
+      cwd: '/home/alice',
+      args: ['-bash'],
+    },
+  ]);
+  cleanups.push(proc.cleanup);
+  const h = makeNormalizer({ procRoot: proc.root, ...opts });
+  await h.n.seedFromProc();
+  return h;
+}
+
+const SH = { pid: 200, startTicks: 1000 };
+
+describe('process events', () => {
+  it('maps exec, fork, exit and setsid to Elastic Defend actions, types and datasets', async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      setsid({ ...SH }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/sh', argv: ['sh', '-c', 'true'] }),
+      exit({ ...SH, exitCode: 3 }),
+    );
+    const d = h.docs();
+    expect(
+      d.map((x) => [field(x, 'event.action'), field(x, 'event.type'), field(x, 'event.category')]),
+    ).toEqual([
+      ['fork', ['start'], ['process']],
+      ['session_id_change', ['change'], ['process']],
+      ['exec', ['start'], ['process']],
+      ['end', ['end'], ['process']],
+    ]);
+    for (const x of d) {
+      expect(field(x, 'event.kind')).toBe('event');
+      expect(field(x, 'event.dataset')).toBe('endpoint.events.process');
+      expect(field(x, 'data_stream')).toEqual({
+        type: 'logs',
+        dataset: 'endpoint.events.process',
+        namespace: 'default',
+      });
+      expect(field(x, 'host.os.type')).toBe('linux');
+      expect(field(x, 'host.id')).toBe(HOST.id);
+    }
+    expect(field(d[3]!, 'process.exit_code')).toBe(3);
+    expect(field(d[3]!, 'process.end')).toBe(field(d[3]!, '@timestamp'));
+  });
+
+  it('keeps process.entity_id across setsid and exec (the PAM_EXEC rule joins on it)', async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      setsid({ ...SH }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/sh' }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/id' }),
+    );
+    const ids = new Set(h.docs().map((x) => field(x, 'process.entity_id')));
+    expect([...ids]).toEqual([idOf(200, 1000)]);
+    expect(decodeEntityId([...ids][0] as string)).toMatchObject({ pid: 200, startTicks: 1000 });
+  });
+
+  it("reports a fork child with the parent's image until it execs", async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 9 }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/curl', argv: ['curl', 'x'] }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 9 }),
+    );
+    const d = h.docs();
+    expect(field(d[0]!, 'process.executable')).toBe('/usr/bin/bash');
+    expect(field(d[0]!, 'process.args')).toEqual(['-bash']);
+    expect(field(d[0]!, 'process.parent.entity_id')).toBe(idOf(100, 50));
+    expect(field(d[1]!, 'process.name')).toBe('bash');
+    expect(field(d[3]!, 'process.name')).toBe('curl');
+    expect(field(d[3]!, 'process.command_line')).toBe('curl x');
+    expect(field(d[3]!, 'process.parent.name')).toBe('bash');
+  });
+
+  it('reports the exec path as given and the cwd-resolved path in process.Ext.resolved_executable', async () => {
+    const h = await seeded();
+    h.push(exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: './x.sh', cwd: '/tmp/w' }));
+    const d = h.docs()[0]!;
+    expect(field(d, 'process.executable')).toBe('./x.sh');
+    expect(field(d, 'process.name')).toBe('x.sh');
+    expect(field(d, 'process.Ext.resolved_executable')).toBe('/tmp/w/x.sh');
+    expect(field(d, 'process.working_directory')).toBe('/tmp/w');
+  });
+
+  it('takes effective ids for user.* and real ids for user.Ext.real and process.real_user', async () => {
+    const h = await seeded();
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/usr/bin/su',
+        uid: 1000,
+        gid: 1000,
+        euid: 0,
+        egid: 27,
+      }),
+    );
+    const d = h.docs()[0]!;
+    expect(field(d, 'user')).toEqual({ id: '0', name: 'root', Ext: { real: { id: '1000', name: 'alice' } } });
+    expect(field(d, 'group')).toEqual({
+      id: '27',
+      name: 'sudo',
+      Ext: { real: { id: '1000', name: 'alice' } },
+    });
+    expect(field(d, 'process.user')).toEqual({ id: '0', name: 'root' });
+    expect(field(d, 'process.real_user')).toEqual({ id: '1000', name: 'alice' });
+  });
+
+  it('omits the name of an id that is in neither passwd nor NSS instead of guessing', async () => {
+    const h = await seeded();
+    h.push(exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/true', uid: 54321, euid: 54321 }));
+    expect(field(h.docs()[0]!, 'user')).toEqual({ id: '54321', Ext: { real: { id: '54321' } } });
+  });
+
+  it('derives the session from the event when given, else from the parent, and names the leaders', async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/ls' }),
+      exec({ pid: 300, startTicks: 1001, ppid: 100, parentStartTicks: 50, filename: '/bin/ps', sid: 300 }),
+    );
+    const [, ls, ps] = h.docs();
+    expect(field(ls!, 'process.session_leader')).toMatchObject({
+      pid: 100,
+      name: 'bash',
+      entity_id: idOf(100, 50),
+    });
+    expect(field(ls!, 'process.session_leader.same_as_process')).toBe(false);
+    expect(field(ls!, 'process.entry_leader')).toMatchObject({ pid: 100, entry_meta: { type: 'init' } });
+    expect(field(ps!, 'process.session_leader')).toMatchObject({ pid: 300, same_as_process: true });
+  });
+});
+
+describe('network events', () => {
+  it('reports TCP connects with outcome success, failure (errno) and unknown (EINPROGRESS)', async () => {
+    const h = await seeded();
+    h.push(
+      connect({ pid: 100, startTicks: 50, daddr: '127.0.0.1', dport: 1, ret: 0 }),
+      connect({ pid: 100, startTicks: 50, daddr: '127.0.0.1', dport: 2, ret: -111 }),
+      connect({ pid: 100, startTicks: 50, daddr: '127.0.0.1', dport: 3, ret: -115 }),
+      connect({ pid: 100, startTicks: 50, daddr: '127.0.0.1', dport: 3, ret: -114 }),
+    );
+    const d = h.docs();
+    expect(d.map((x) => field(x, 'event.outcome'))).toEqual(['success', 'failure', 'unknown']);
+    expect(field(d[1]!, 'error.code')).toBe('ECONNREFUSED');
+    expect(field(d[2]!, 'error')).toBeUndefined();
+    expect(h.n.stats().droppedRepoll).toBe(1);
+    for (const x of d) {
+      expect(field(x, 'event.action')).toBe('connection_attempted');
+      expect(field(x, 'event.category')).toEqual(['network']);
+      expect(field(x, 'event.type')).toEqual(['start']);
+      expect(field(x, 'event.dataset')).toBe('endpoint.events.network');
+      expect(field(x, 'network')).toEqual({ direction: 'egress', transport: 'tcp', type: 'ipv4' });
+      expect(field(x, 'process.entity_id')).toBe(idOf(100, 50));
+      expect(field(x, 'process.executable')).toBe('/usr/bin/bash');
+    }
+  });
+
+  it('normalizes IPv4-mapped IPv6 to IPv4 and compresses IPv6', async () => {
+    const h = await seeded();
+    h.push(
+      connect({ pid: 100, startTicks: 50, daddr: '::ffff:10.1.2.3', dport: 80, family: 'ipv6' }),
+      connect({ pid: 100, startTicks: 50, daddr: '0:0:0:0:0:0:0:1', dport: 80, family: 'ipv6' }),
+    );
+    const [a, b] = h.docs();
+    expect(field(a!, 'destination')).toEqual({ address: '10.1.2.3', ip: '10.1.2.3', port: 80 });
+    expect(field(a!, 'network.type')).toBe('ipv4');
+    expect(field(b!, 'destination.ip')).toBe('::1');
+    expect(field(b!, 'network.type')).toBe('ipv6');
+  });
+
+  it('drops UDP connects by default and reports them with udpConnects', async () => {
+    const off = await seeded();
+    off.push(connect({ pid: 100, startTicks: 50, daddr: '127.0.0.53', dport: 53, socketType: 'dgram' }));
+    expect(off.docs()).toHaveLength(0);
+    expect(off.n.stats().droppedUdp).toBe(1);
+    const on = await seeded({ udpConnects: true });
+    on.push(connect({ pid: 100, startTicks: 50, daddr: '127.0.0.53', dport: 53, socketType: 'dgram' }));
+    expect(field(on.docs()[0]!, 'network.transport')).toBe('udp');
+  });
+
+  it('fully enriches a connect that arrives after its process exited, within the grace period', async () => {
+    const h = await seeded({ exitGraceMs: 1_000 });
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/usr/bin/nc',
+        argv: ['nc', 'h', '1'],
+        ktimeNs: 5e9,
+      }),
+      exit({ ...SH, ktimeNs: 5.0001e9 }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 1, ktimeNs: 5.0002e9 }),
+      // past the grace period the entry is gone: a late event says what it could not resolve
+      connect({ pid: 100, startTicks: 50, daddr: '127.0.0.1', dport: 1, ktimeNs: 7e9 }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 2, ktimeNs: 7.1e9, comm: 'nc' }),
+    );
+    const d = h.docs();
+    expect(field(d[2]!, 'process.args')).toEqual(['nc', 'h', '1']);
+    expect(field(d[2]!, 'process.parent.name')).toBe('bash');
+    expect(field(d[2]!, 'eqld')).toBeUndefined();
+    expect(field(d[4]!, 'eqld.unresolved')).toEqual(['process']);
+    expect(field(d[4]!, 'process.entity_id')).toBe(idOf(200, 1000));
+    expect(field(d[4]!, 'process.name')).toBe('nc');
+  });
+});
+
+describe('every event', () => {
+  it('has a unique event.id, a strictly increasing event.sequence and @timestamp from the kernel clock', async () => {
+    const h = await seeded();
+    for (let i = 0; i < 50; i++) {
+      h.push(
+        connect({
+          pid: 100,
+          startTicks: 50,
+          daddr: '127.0.0.1',
+          dport: i,
+          ktimeNs: 1_000_000_000_000 + i * 1000,
+        }),
+      );
+    }
+    const d = h.docs();
+    expect(new Set(d.map((x) => field(x, 'event.id'))).size).toBe(50);
+    const seqs = h.out.map((e) => e.sequence);
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    // mono 1000 s = 2026-11-25T16:00:00Z in the fixed clock; +1 µs per event
+    expect(field(d[0]!, '@timestamp')).toBe('2026-11-25T16:00:00.000000Z');
+    expect(field(d[7]!, '@timestamp')).toBe('2026-11-25T16:00:00.000007Z');
+    expect(h.out[0]!.timestamp).toBe(Date.UTC(2026, 10, 25, 16, 0, 0));
+    // process.start from start_boottime: tick 50 = boot + 0.5 s, boot = 16:00:00 - 1000 s
+    expect(field(d[0]!, 'process.start')).toBe('2026-11-25T15:43:20.500000Z');
+  });
+
+  it('round-trips arbitrary argv, filename and cwd strings through JSON unchanged', async () => {
+    const h = await seeded();
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: 'binary' }), { maxLength: 6 }),
+        fc.string({ unit: 'binary' }),
+        (argv, name) => {
+          h.out.length = 0;
+          h.push(
+            exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: `/tmp/${name}`, argv, cwd: `/${name}` }),
+          );
+          const doc = h.docs()[0]!;
+          const back = JSON.parse(JSON.stringify(doc));
+          expect(back).toEqual(doc);
+          expect(field(back, 'process.args')).toEqual(argv);
+          expect(field(back, 'process.executable')).toBe(`/tmp/${name}`);
+          expect(field(back, 'process.args_count')).toBe(argv.length);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('excludePids', () => {
+  it('keeps an excluded process and all its descendants out of the stream, counting them', async () => {
+    const h = await seeded({ excludePids: (pid) => pid === 100 });
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/bpftrace' }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 201, childStartTicks: 1001 }),
+      exec({ pid: 201, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/bin/sh' }),
+      connect({ pid: 201, startTicks: 1001, daddr: '127.0.0.1', dport: 1 }),
+      exit({ pid: 201, startTicks: 1001 }),
+      // an unrelated process still shows
+      exec({ pid: 400, startTicks: 1002, ppid: 1, parentStartTicks: 1, filename: '/bin/date' }),
+    );
+    expect(h.docs().map((x) => field(x, 'process.pid'))).toEqual([400]);
+    expect(h.n.stats().excluded).toBe(6);
+  });
+
+  it('excludes this process and its children by default', async () => {
+    const proc = fakeProcRoot([
+      { pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/sbin/init' },
+      { pid: process.pid, comm: 'node', ppid: 1, startTicks: 20, exe: '/usr/bin/node' },
+    ]);
+    cleanups.push(proc.cleanup);
+    const { excludePids: _drop, ...rest } = { excludePids: undefined };
+    const h = makeNormalizer({ procRoot: proc.root, ...rest });
+    // makeNormalizer's default excludes nothing; rebuild without the override
+    const { Normalizer } = await import('../../src/normalize/normalizer.js');
+    const n = new Normalizer({
+      host: HOST,
+      logger: (await import('pino')).default({ level: 'silent' }),
+      procRoot: proc.root,
+      procFallback: false,
+    });
+    await n.seedFromProc();
+    const seen: unknown[] = [];
+    n.onEvent((e) => seen.push(e.doc));
+    n.push(fork({ parentPid: process.pid, parentStartTicks: 20, childPid: 777, childStartTicks: 30 }));
+    n.push(
+      exec({
+        pid: 777,
+        startTicks: 30,
+        ppid: process.pid,
+        parentStartTicks: 20,
+        filename: '/usr/bin/bpftrace',
+      }),
+    );
+    n.push(exec({ pid: 778, startTicks: 31, ppid: 1, parentStartTicks: 1, filename: '/bin/true' }));
+    expect(seen.map((d) => field(d as Record<string, unknown>, 'process.pid'))).toEqual([778]);
+    expect(h.docs()).toHaveLength(0);
+  });
+});
+
+describe('lost and gap', () => {
+  it('counts lost records and gaps in stats (no document) and re-seeds the table after a gap', async () => {
+    const procs = [{ pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/sbin/init' }];
+    const proc = fakeProcRoot(procs);
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({ procRoot: proc.root });
+    await h.n.seedFromProc();
+    h.push(lost(7), lost(3), gap(1e9, 2e9));
+    expect(h.docs()).toHaveLength(0);
+    const s = h.n.stats();
+    expect(s.lostRecords).toBe(10);
+    expect(s.gaps).toBe(1);
+    expect(s.lastGap).toEqual({ fromNs: 1e9, toNs: 2e9, reason: 'bpftrace restarted' });
+    expect(s.reseeds).toBe(1);
+  });
+});
+
+describe('the process table under load', () => {
+  it('stays under its cap through 1M short-lived processes and counts evictions', () => {
+    const cap = 4096;
+    const h = makeNormalizer({ maxProcesses: cap, exitGraceMs: 10_000 });
+    h.n.onEvent(() => {});
+    h.out.length = 0;
+    let emitted = 0;
+    h.n.onEvent(() => {
+      emitted++;
+    });
+    // a long-lived parent that every child names
+    h.push(
+      exec({ pid: 10, startTicks: 1, ppid: 1, parentStartTicks: 0, filename: '/usr/sbin/cron', ktimeNs: 1 }),
+    );
+    const N = 1_000_000;
+    let t = 2e9;
+    for (let i = 0; i < N; i++) {
+      const pid = 1000 + (i % 30000);
+      const ticks = 200 + i;
+      t += 1000;
+      h.n.push(
+        fork({ parentPid: 10, parentStartTicks: 1, childPid: pid, childStartTicks: ticks, ktimeNs: t }),
+      );
+      h.n.push(
+        exec({
+          pid,
+          startTicks: ticks,
+          ppid: 10,
+          parentStartTicks: 1,
+          filename: '/bin/true',
+          argv: ['true'],
+          ktimeNs: t + 10,
+        }),
+      );
+      h.n.push(exit({ pid, startTicks: ticks, ktimeNs: t + 20 }));
+      if (i % 4096 === 0) h.out.length = 0;
+    }
+    const s = h.n.stats();
+    expect(s.table.size).toBeLessThanOrEqual(cap);
+    expect(s.table.evictedExited).toBeGreaterThan(N - cap - 10);
+    expect(s.table.evictedLive).toBe(0);
+    expect(emitted).toBe(3 * N + 1);
+    // the long-lived parent survived every eviction
+    h.out.length = 0;
+    h.push(
+      exec({
+        pid: 99_999,
+        startTicks: 2_000_000,
+        ppid: 10,
+        parentStartTicks: 1,
+        filename: '/bin/x',
+        ktimeNs: t + 100,
+      }),
+    );
+    expect(field(h.docs()[0]!, 'process.parent.name')).toBe('cron');
+  }, 240_000);
+});
+
+describe('start ticks', () => {
+  it('ignores where inside its tick a start time falls', async () => {
+    const h = await seeded();
+    h.push(
+      exec({
+        pid: 500,
+        startTicks: 0,
+        startNs: startNsOf(7777, 9_999_999n),
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/x',
+      }),
+    );
+    expect(field(h.docs()[0]!, 'process.entity_id')).toBe(idOf(500, 7777));
+  });
+});
