@@ -1,0 +1,65 @@
+// `eqld query`: results as NDJSON in Elasticsearch's order, sequences as {join_keys, events},
+// positioned errors with exit code 2.
+import { describe, expect, it } from 'vitest';
+import { runQuery } from '../../src/cli/query.js';
+
+const lines = [
+  {
+    '@timestamp': '2024-01-01T00:00:02Z',
+    event: { category: 'network', sequence: 3 },
+    process: { entity_id: 'e1' },
+  },
+  {
+    '@timestamp': '2024-01-01T00:00:00Z',
+    event: { category: 'process', sequence: 1 },
+    process: { name: 'nc', entity_id: 'e1' },
+  },
+  {
+    '@timestamp': '2024-01-01T00:00:01Z',
+    event: { category: 'process', sequence: 2 },
+    process: { name: 'sh', entity_id: 'e2' },
+  },
+].map((d) => JSON.stringify(d));
+
+function run(query: string, input = lines.join('\n')) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = runQuery(query, { input, out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+describe('eqld query', () => {
+  it('prints each matching event unchanged, in @timestamp order', () => {
+    const r = run('process where true');
+    expect(r.code).toBe(0);
+    expect(r.out).toEqual([lines[1], lines[2]]);
+  });
+
+  it('prints one {join_keys, events} object per sequence', () => {
+    const r = run('sequence by process.entity_id [process where true] [network where true]');
+    expect(r.out.map((l) => JSON.parse(l))).toEqual([
+      { join_keys: ['e1'], events: [JSON.parse(lines[1] as string), JSON.parse(lines[0] as string)] },
+    ]);
+  });
+
+  it('applies head and tail pipes', () => {
+    expect(run('any where true | head 1').out).toEqual([lines[1]]);
+    expect(run('any where true | tail 1').out).toEqual([lines[0]]);
+  });
+
+  it('exits 2 with the caret for a bad query', () => {
+    const r = run('process where process.name ==');
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toBe(
+      'eqld query: Expected a field, value, function call or `(`, got end of query (line 1, column 30)\n' +
+        'process where process.name ==\n' +
+        '                             ^',
+    );
+  });
+
+  it('skips malformed lines and says so', () => {
+    const r = run('process where true', `${lines.join('\n')}\nnot json\n{"no":"timestamp"}`);
+    expect(r.out).toHaveLength(2);
+    expect(r.err[0]).toBe('eqld query: 2 malformed line(s) skipped');
+  });
+});
