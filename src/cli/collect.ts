@@ -1,11 +1,68 @@
-// Placeholder until its issue lands; replaced by the owning module's command.
+// `eqld collect [--duration S] [--format ndjson] [--argv-bytes N]`: wiring only. Starts the
+// collector and prints raw events as NDJSON on stdout until the duration ends or
+// SIGINT/SIGTERM; logs (pino JSON) go to stderr.
+import pino from 'pino';
 import type { CommandModule } from 'yargs';
+import { Collector, DEFAULT_ARGV_BYTES, rawEventToJson } from '../collector/index.js';
 
 export const collectCommand: CommandModule = {
   command: 'collect',
-  describe: '(not in this build yet)',
-  handler: () => {
-    process.stderr.write('eqld collect: not in this build yet\n');
-    process.exitCode = 2;
+  describe: 'Print raw kernel events (exec, fork, exit, connect, setsid, lost, gap) as NDJSON',
+  builder: (y) =>
+    y
+      .option('duration', {
+        type: 'number',
+        describe: 'stop after S seconds (default: until SIGINT/SIGTERM)',
+      })
+      .option('format', { choices: ['ndjson'], default: 'ndjson', describe: 'output format' })
+      .option('argv-bytes', {
+        type: 'number',
+        default: DEFAULT_ARGV_BYTES,
+        describe: 'argv bytes captured per exec',
+      })
+      .option('reorder-window', { type: 'number', default: 25, describe: 'reorder window, ms' })
+      .option('include-self', {
+        type: 'boolean',
+        default: false,
+        describe: "also report eqld's and bpftrace's own events",
+      })
+      .option('log-level', { type: 'string', default: 'info' }),
+  handler: async (argv) => {
+    const logger = pino({ level: String(argv['log-level']) }, pino.destination(2));
+    const collector = new Collector({
+      logger,
+      argvBytes: argv['argv-bytes'] as number,
+      reorderWindowMs: argv['reorder-window'] as number,
+      excludeSelf: !argv['include-self'],
+    });
+    collector.onEvent((e) => process.stdout.write(`${rawEventToJson(e)}\n`));
+    let stopping: Promise<void> | undefined;
+    const stop = (why: string): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info({ why }, 'stopping');
+        await collector.stop();
+        logger.info({ stats: collector.stats() }, 'collector stopped');
+      })();
+      return stopping;
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    try {
+      await collector.start();
+    } catch (error) {
+      process.stderr.write(`eqld collect: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    logger.info({ bpftracePid: collector.bpftracePid }, 'collecting');
+    const duration = argv.duration as number | undefined;
+    if (duration !== undefined) setTimeout(() => void stop('duration elapsed'), duration * 1000);
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => {
+        if (!stopping) return;
+        clearInterval(wait);
+        void stopping.then(resolve);
+      }, 50);
+    });
   },
 };

@@ -1,6 +1,7 @@
 // The collector stage's public surface: supervised bpftrace -> typed raw events.
 export { Collector, CollectorError, type CollectorOptions, type CollectorStats } from './collector.js';
 export { decodeWaitStatus, parseLine } from './line-parser.js';
+export { rawEventToJson } from './ndjson.js';
 export { checkPreconditions, MIN_BPFTRACE, MIN_KERNEL, type Precondition } from './preconditions.js';
 export { DEFAULT_ARGV_BYTES, renderProgram } from './program.js';
 export type * from './raw-event.js';
