@@ -1,11 +1,103 @@
-// Placeholder until its issue lands; replaced by the owning module's command.
+// `eqld events [--duration S] [--udp-connects]`: wiring only. Collector -> normalizer -> ECS
+// NDJSON on stdout (the telemetry tap to pipe into jq or ship with Filebeat); logs (pino JSON)
+// and final stats go to stderr. Events that arrive while /proc is being read are held and
+// replayed after the seed, so processes started during start-up are not missed.
+import pino from 'pino';
 import type { CommandModule } from 'yargs';
+import { Collector, DEFAULT_ARGV_BYTES, type RawEvent } from '../collector/index.js';
+import { Normalizer, readHostInfo } from '../normalize/index.js';
 
 export const eventsCommand: CommandModule = {
   command: 'events',
-  describe: '(not in this build yet)',
-  handler: () => {
-    process.stderr.write('eqld events: not in this build yet\n');
-    process.exitCode = 2;
+  describe: 'Print normalized ECS events (Elastic Defend shape) as NDJSON',
+  builder: (y) =>
+    y
+      .option('duration', {
+        type: 'number',
+        describe: 'stop after S seconds (default: until SIGINT/SIGTERM)',
+      })
+      .option('udp-connects', {
+        type: 'boolean',
+        default: false,
+        describe: 'also report UDP connect() calls as connection_attempted',
+      })
+      .option('include-self', {
+        type: 'boolean',
+        default: false,
+        describe: "also report eqld's and bpftrace's own processes",
+      })
+      .option('argv-bytes', {
+        type: 'number',
+        default: DEFAULT_ARGV_BYTES,
+        describe: 'argv bytes captured per exec',
+      })
+      .option('max-processes', { type: 'number', default: 65_536, describe: 'process table cap' })
+      .option('log-level', { type: 'string', default: 'info' }),
+  handler: async (argv) => {
+    const logger = pino({ level: String(argv['log-level']) }, pino.destination(2));
+    const includeSelf = argv['include-self'] as boolean;
+    let host: Awaited<ReturnType<typeof readHostInfo>>;
+    try {
+      host = await readHostInfo();
+    } catch (error) {
+      process.stderr.write(`eqld events: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const collector = new Collector({
+      logger: logger.child({ stage: 'collector' }),
+      argvBytes: argv['argv-bytes'] as number,
+      excludeSelf: !includeSelf,
+    });
+    const self = process.pid;
+    const normalizer = new Normalizer({
+      host,
+      logger: logger.child({ stage: 'normalize' }),
+      udpConnects: argv['udp-connects'] as boolean,
+      maxProcesses: argv['max-processes'] as number,
+      excludePids: includeSelf ? () => false : (pid) => pid === self || pid === collector.bpftracePid,
+    });
+    let stopping: Promise<void> | undefined;
+    normalizer.onEvent((e) => {
+      if (!stopping) process.stdout.write(`${JSON.stringify(e.doc)}\n`);
+    });
+    let held: RawEvent[] | undefined = [];
+    collector.onEvent((r) => {
+      if (held) held.push(r);
+      else normalizer.push(r);
+    });
+    const ticker = setInterval(() => normalizer.tick(), 1_000);
+    const stop = (why: string): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info({ why }, 'stopping');
+        clearInterval(ticker);
+        await collector.stop();
+        logger.info({ collector: collector.stats(), normalizer: normalizer.stats() }, 'stopped');
+      })();
+      return stopping;
+    };
+    process.stdout.on('error', () => void stop('stdout closed'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    try {
+      await collector.start();
+      await normalizer.seedFromProc();
+    } catch (error) {
+      process.stderr.write(`eqld events: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      await stop('start failed');
+      return;
+    }
+    const backlog = held;
+    held = undefined;
+    for (const r of backlog) normalizer.push(r);
+    logger.info({ bpftracePid: collector.bpftracePid, seededBacklog: backlog.length }, 'streaming events');
+    const duration = argv.duration as number | undefined;
+    if (duration !== undefined) setTimeout(() => void stop('duration elapsed'), duration * 1000);
+    await new Promise<void>((resolve) => {
+      const wait = setInterval(() => {
+        if (stopping) void stopping.then(() => (clearInterval(wait), resolve()));
+      }, 50);
+    });
   },
 };

@@ -31,7 +31,7 @@ import { entityIdFor, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
-import { type ProcFacts, readAllProcs, readProcSync } from './proc-reader.js';
+import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
 import { type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { isoMicros, WallClock, type WallClockStats } from './wall-clock.js';
@@ -335,7 +335,9 @@ export class Normalizer {
     const parentTicks = startTicksFromNs(r.parentStartNs, this.host.clkTck);
     const parent = this.resolve(r.ppid, parentTicks);
     let e = this.table.get(r.pid, ticks);
-    const cwd = r.cwd ?? e?.cwd ?? parent?.cwd;
+    // the collector does not report the cwd: read it while the process still runs; without
+    // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
+    const cwd = r.cwd ?? (this.procFallback ? readCwdSync(this.procRoot, r.pid) : (e?.cwd ?? parent?.cwd));
     const image = imageFromExec(r.filename, r.argv, r.argvTruncated, cwd);
     if (e) {
       e.image = image;
@@ -368,6 +370,7 @@ export class Normalizer {
     e.parentTicks = parentTicks;
     if (r.sid !== undefined) e.sid = r.sid;
     if (cwd !== undefined) e.cwd = cwd;
+    else delete e.cwd;
     e.creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
     this.setCgroup(e, r.cgroupPath);
     if (this.exclude(r.pid)) e.excluded = true;

@@ -133,6 +133,10 @@ export function readProcSync(procRoot: string, pid: number): ProcFacts | undefin
   );
 }
 
+export function readCwdSync(procRoot: string, pid: number): string | undefined {
+  return tryOr(() => readlinkSync(`${procRoot}/${pid}/cwd`));
+}
+
 export async function readProc(procRoot: string, pid: number): Promise<ProcFacts | undefined> {
   const base = `${procRoot}/${pid}`;
   const [stat, status, cmdline, exe, cwd, cgroup] = await Promise.all([
