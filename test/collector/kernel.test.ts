@@ -1,0 +1,208 @@
+// Real-kernel tests: a live Collector (bpftrace attached) sees known workloads exactly.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Collector } from '../../src/collector/index.js';
+import type {
+  ConnectEvent,
+  ExecEvent,
+  ExitEvent,
+  ForkEvent,
+  RawEvent,
+  SetsidEvent,
+} from '../../src/collector/raw-event.js';
+import { describeKernel } from '../support/kernel.js';
+
+const run = promisify(execFile);
+const CONNECT_PY = fileURLToPath(new URL('../progs/connect.py', import.meta.url));
+const RUN_COLLECTOR = fileURLToPath(new URL('./run-collector.ts', import.meta.url));
+const CLK_TCK = 100;
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for the event');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function closedPort(host: string): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, host, r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function startTicks(pid: number | 'self'): bigint {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return BigInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!);
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describeKernel('collector on the real kernel', () => {
+  const events: RawEvent[] = [];
+  let collector: Collector;
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+
+  beforeAll(async () => {
+    collector = new Collector({ logger, excludeSelf: false, restartDelayMs: 200 });
+    collector.onEvent((e) => events.push(e));
+    await collector.start();
+  });
+  afterAll(async () => {
+    await collector?.stop();
+  });
+
+  const find =
+    <K extends RawEvent['kind']>(kind: K, pred: (e: Extract<RawEvent, { kind: K }>) => boolean) =>
+    () =>
+      events.find(
+        (e): e is Extract<RawEvent, { kind: K }> =>
+          e.kind === kind && pred(e as Extract<RawEvent, { kind: K }>),
+      );
+
+  it('reports an exec with its exact argv, pid, ppid, uid and the parent start time', async () => {
+    const argv = ['/bin/sh', '-c', `echo 'a "b"'\tc`];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'ignore' });
+    const exec = await waitFor(find('exec', (e) => e.pid === child.pid));
+    expect(exec.argv).toEqual(argv);
+    expect(exec.filename).toBe('/bin/sh');
+    expect(exec.ppid).toBe(process.pid);
+    expect(exec.uid).toBe(process.getuid!());
+    expect(exec.euid).toBe(process.geteuid!());
+    expect(exec.argvTruncated).toBe(false);
+    // /proc/self/stat field 22 is start_boottime in clock ticks
+    expect(exec.parentStartNs / BigInt(1e9 / CLK_TCK)).toBe(startTicks('self'));
+    expect(exec.startNs).toBeGreaterThan(exec.parentStartNs);
+    expect(exec.sid).toBe(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[3]));
+  });
+
+  it('reports connects to a closed loopback port over IPv4 and IPv6 with -ECONNREFUSED', async () => {
+    for (const [fam, host] of [
+      ['4', '127.0.0.1'],
+      ['6', '::1'],
+    ] as const) {
+      const port = await closedPort(host);
+      const { stdout } = await run('python3', [CONNECT_PY, fam, host, String(port)]);
+      const [pid, errno] = stdout.trim().split(' ').map(Number);
+      expect(errno).toBe(111);
+      const c = await waitFor(find('connect', (e) => e.pid === pid));
+      expect(c).toMatchObject<Partial<ConnectEvent>>({
+        family: fam === '4' ? 'ipv4' : 'ipv6',
+        daddr: host,
+        dport: port,
+        ret: -111,
+        socketType: 'stream',
+        euid: process.geteuid!(),
+      });
+    }
+  });
+
+  it('reports a connect to a public-looking address in a fresh network namespace with -ENETUNREACH', async () => {
+    // unshare -n execs python in a new netns with only a down loopback: no route anywhere
+    const { stdout } = await run('unshare', ['-n', 'python3', CONNECT_PY, '4', '198.51.100.7', '443']);
+    const [pid, errno] = stdout.trim().split(' ').map(Number);
+    expect(errno).toBe(101);
+    const c = await waitFor(find('connect', (e) => e.pid === pid));
+    expect(c).toMatchObject({ daddr: '198.51.100.7', dport: 443, ret: -101, family: 'ipv4' });
+  });
+
+  it('reports a successful setsid with the new session id', async () => {
+    const child = spawn('setsid', ['/bin/true'], { stdio: 'ignore' });
+    const s: SetsidEvent = await waitFor(find('setsid', (e) => e.pid === child.pid));
+    expect(s.ret).toBe(child.pid);
+  });
+
+  it('reports fork with the child start time and exit with the exit code', async () => {
+    const child = spawn('/bin/sh', ['-c', '/bin/sleep 0.05 & wait; exit 7'], { stdio: 'ignore' });
+    const fork: ForkEvent = await waitFor(find('fork', (e) => e.parentPid === child.pid));
+    const sleepExec: ExecEvent = await waitFor(find('exec', (e) => e.pid === fork.childPid));
+    expect(sleepExec.startNs).toBe(fork.childStartNs);
+    expect(sleepExec.parentStartNs).toBe(fork.parentStartNs);
+    const exit: ExitEvent = await waitFor(find('exit', (e) => e.pid === child.pid));
+    expect(exit.exitCode).toBe(7);
+    const forkOfSh: ForkEvent = await waitFor(find('fork', (e) => e.childPid === child.pid));
+    expect(forkOfSh.parentPid).toBe(process.pid);
+    expect(exit.startNs).toBe(forkOfSh.childStartNs);
+  });
+
+  it('delivers events in kernel-timestamp order', () => {
+    const ts = events.filter((e) => e.kind !== 'lost').map((e) => e.ktimeNs);
+    const late = collector.stats().late;
+    let inversions = 0;
+    for (let i = 1; i < ts.length; i++) if (ts[i]! < ts[i - 1]!) inversions++;
+    expect(inversions).toBe(late);
+    expect(collector.stats().malformed).toBe(0);
+  });
+
+  it('restarts bpftrace after SIGKILL and reports the gap', async () => {
+    const old = collector.bpftracePid!;
+    process.kill(old, 'SIGKILL');
+    const gap = await waitFor(
+      find('gap', () => true),
+      60_000,
+    );
+    expect(gap.reason).toMatch(/SIGKILL/);
+    expect(gap.toNs).toBeGreaterThan(gap.fromNs);
+    expect(collector.bpftracePid).not.toBe(old);
+    expect(alive(old)).toBe(false);
+    const child = spawn('/bin/true', [], { stdio: 'ignore' });
+    await waitFor(find('exec', (e) => e.pid === child.pid));
+    expect(collector.stats().restarts).toBe(1);
+  }, 90_000);
+});
+
+function startCollectorProcess(): Promise<{
+  proc: ChildProcess;
+  bpftracePid: number;
+  pid: number;
+  out: () => string;
+}> {
+  const proc = spawn('npx', ['vite-node', RUN_COLLECTOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return waitFor(() => {
+    const m = /READY (\d+) (\d+)/.exec(out);
+    return m ? { proc, bpftracePid: Number(m[1]), pid: Number(m[2]), out: () => out } : undefined;
+  }, 60_000);
+}
+
+describeKernel('collector process lifecycle', () => {
+  it('leaves no bpftrace running when eqld is SIGKILLed', async () => {
+    const { bpftracePid, pid } = await startCollectorProcess();
+    expect(alive(bpftracePid)).toBe(true);
+    expect(readFileSync(`/proc/${bpftracePid}/comm`, 'utf8').trim()).toBe('bpftrace');
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => (alive(bpftracePid) ? undefined : true), 5000);
+    expect(alive(bpftracePid)).toBe(false);
+  }, 90_000);
+
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    it(`stops bpftrace cleanly on ${sig}`, async () => {
+      const { proc, bpftracePid, pid, out } = await startCollectorProcess();
+      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      process.kill(pid, sig);
+      await waitFor(() => (out().includes(`STOPPED ${sig}`) ? true : undefined), 10_000);
+      expect(alive(bpftracePid)).toBe(false);
+      await exited;
+      expect(existsSync(`/proc/${pid}`) && alive(pid)).toBe(false);
+    }, 90_000);
+  }
+});
