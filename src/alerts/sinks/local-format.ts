@@ -5,7 +5,7 @@
 // daemons replace it with the reception time by default anyway. The message body is logfmt-style
 // key=value facts (docs/syslog.md): bare values when they hold only [A-Za-z0-9_.:@/+-], otherwise
 // double-quoted with `"` and `\` backslash-escaped; unsafe code points become `\xNN`/`\u{NNNN}`.
-// Capped at `maxBytes` (default 8 KiB) by shortening the summary, with a marker. Pure.
+// Capped at `maxBytes` (default 8000 bytes) by shortening the summary, with a marker. Pure.
 import type { AlertRecord } from '../alert-record.js';
 import { escapeText, takeBytes } from './escape.js';
 import { DEFAULT_MAX_BYTES, fitCount, MSG_RESERVE, TRUNCATION_MARKER } from './rfc5424.js';

@@ -4,14 +4,16 @@
 // under the SD-ID `eqld@32473`; 32473 is the Private Enterprise Number IANA reserves for
 // documentation (RFC 5612), so a site that needs its own registered number sets `sdId`. MSG is
 // the one-line summary without a BOM (MSG-ANY), escaped; the whole record is capped at
-// `maxBytes` (default 8 KiB, rsyslog's default maxMessageSize) with a truncation marker. The
+// `maxBytes` (default 8000 bytes, under rsyslog's 8 KiB limit) with a truncation marker. The
 // full JSON alert belongs in the file sink. Pure: no clock, no I/O.
 import type { AlertRecord } from '../alert-record.js';
 import { paramValueTokens, printAscii, takeBytes, textTokens } from './escape.js';
 import { priority, syslogSeverity } from './syslog-codes.js';
 
 export const DEFAULT_SD_ID = 'eqld@32473';
-export const DEFAULT_MAX_BYTES = 8192;
+/** rsyslog's default maxMessageSize is 8 KiB, but imtcp keeps only 8096 bytes of a frame and parses
+ *  the rest as a NEW message (measured on 8.2302); 8000 leaves a margin under every rsyslog input. */
+export const DEFAULT_MAX_BYTES = 8000;
 export const TRUNCATION_MARKER = '...[truncated]';
 /** bytes kept for MSG when entity ids compete for space */
 export const MSG_RESERVE = 1024;
