@@ -57,6 +57,8 @@ export interface CollectorStats {
   late: number;
   /** longest time an event waited between its kernel timestamp and release, ms */
   maxDelayMs: number;
+  /** kernel timestamp -> line parsed, ms, over the last 4096 events (before the reorder window) */
+  arrivalDelayMs: { p50: number; p99: number; max: number };
   excludedSelf: number;
   reorderWindowMs: number;
   argvBytes: number;
@@ -70,6 +72,28 @@ export class CollectorError extends Error {
 }
 
 const nowNs = (): number => Number(process.hrtime.bigint());
+
+/** The last `size` samples, for cheap percentiles in stats(). */
+class Reservoir {
+  private readonly buf: Float64Array;
+  private n = 0;
+  constructor(size: number) {
+    this.buf = new Float64Array(size);
+  }
+  add(v: number): void {
+    this.buf[this.n++ % this.buf.length] = v;
+  }
+  reset(): void {
+    this.n = 0;
+  }
+  summary(): { p50: number; p99: number; max: number } {
+    const k = Math.min(this.n, this.buf.length);
+    if (k === 0) return { p50: 0, p99: 0, max: 0 };
+    const s = Array.from(this.buf.subarray(0, k)).sort((a, b) => a - b);
+    const at = (q: number): number => s[Math.min(k - 1, Math.floor(q * k))]!;
+    return { p50: at(0.5), p99: at(0.99), max: s[k - 1]! };
+  }
+}
 const MALFORMED_SAMPLES = 20;
 const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
 // bpftrace 0.17 chatter on stderr that is not an error
@@ -109,6 +133,7 @@ export class Collector {
     excludedSelf: 0,
   };
   private malformedLogged = 0;
+  private readonly arrival = new Reservoir(4096);
 
   constructor(private readonly opts: CollectorOptions) {
     this.log = opts.logger.child({ module: 'collector' });
@@ -189,6 +214,7 @@ export class Collector {
       orphanChunks: a.orphanChunks,
       late: this.reorder.late,
       maxDelayMs: this.reorder.maxHoldNs / 1e6,
+      arrivalDelayMs: this.arrival.summary(),
       excludedSelf: this.stats_.excludedSelf,
       reorderWindowMs: this.windowMs,
       argvBytes: this.argvBytes,
@@ -251,6 +277,7 @@ export class Collector {
         clearInterval(ping);
         this.lastAttachNs = nowNs();
         this.reorder.maxHoldNs = 0;
+        this.arrival.reset();
         this.log.info({ probes: this.probes, bpftracePid: this.pid }, 'bpftrace attached');
         if (this.downSinceNs !== undefined) this.emitGap();
         resolve();
@@ -338,6 +365,7 @@ export class Collector {
     const d = this.decoder.decode(line);
     switch (d.kind) {
       case 'event':
+        this.arrival.add((nowNs() - d.event.ktimeNs) / 1e6);
         this.reorder.push(d.event);
         return;
       case 'pending':
