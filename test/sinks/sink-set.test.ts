@@ -1,0 +1,210 @@
+// createSinks / SinkSet behaviour across sinks: fan-out, skipSyslog, a dead or stalled sink never
+// holding up the others, redaction before anything reaches a sink or the spool, a full spool
+// reported loudly, file modes and reopen for logrotate, and config errors that name the value.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSinks, type SinkSet, type SinksConfig } from '../../src/alerts/sinks/index.js';
+import { SyslogConfigError } from '../../src/alerts/sinks/syslog-codes.js';
+import { alertIdOf, makeAlert, numbered, waitUntil } from './alert-fixtures.js';
+import { freePort, unixReceiver } from './receivers.js';
+
+let dir: string;
+const sets: SinkSet[] = [];
+const servers: Server[] = [];
+const logLines: Record<string, unknown>[] = [];
+const logger = pino(
+  { level: 'info' },
+  new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      cb();
+    },
+  }),
+);
+
+async function sinks(cfg: Omit<SinksConfig, 'spoolDir'> & { spoolDir?: string }): Promise<SinkSet> {
+  const s = await createSinks({ spoolDir: join(dir, 'spool'), ...cfg }, logger);
+  sets.push(s);
+  return s;
+}
+const fileLines = (p: string) =>
+  existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter(Boolean) : ([] as string[]);
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eqld-sinkset-'));
+  logLines.length = 0;
+});
+afterEach(async () => {
+  for (const s of sets.splice(0)) await s.close(200).catch(() => {});
+  for (const s of servers.splice(0)) s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('SinkSet', () => {
+  it('fans each record out to every sink, and keeps skipSyslog records out of syslog sinks only', async () => {
+    const sock = join(dir, 'log.sock');
+    const rx = unixReceiver(sock);
+    await rx.start();
+    const file = join(dir, 'alerts.ndjson');
+    const set = await sinks({
+      syslogLocal: { socketPath: sock, facility: 'authpriv' },
+      file: { path: file },
+    });
+    const [a, b] = numbered(2, 'fan');
+    await set.write(a!);
+    await set.write({ ...b!, skipSyslog: true });
+    await set.flush();
+    await waitUntil(() => fileLines(file).length === 2 && rx.records.length >= 1, 5000, 'both sinks');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fileLines(file).map(alertIdOf)).toEqual(['fan-000000', 'fan-000001']);
+    expect(rx.records.map(alertIdOf)).toEqual(['fan-000000']);
+    expect(Object.keys(set.stats()).sort()).toEqual(['file', 'syslog-local']);
+    await rx.stop();
+  });
+
+  it('keeps delivering to the file while the remote collector is dead or stalled', async () => {
+    // a collector that accepts and never reads: the kernel buffers fill and writes stall
+    const stalledPort = await freePort();
+    const held: Socket[] = [];
+    const srv = createServer((c) => {
+      c.pause();
+      held.push(c);
+    });
+    servers.push(srv);
+    await new Promise<void>((r) => srv.listen(stalledPort, '127.0.0.1', () => r()));
+    const file = join(dir, 'alerts.ndjson');
+    const set = await sinks({
+      syslogRemote: { url: `tcp://127.0.0.1:${stalledPort}`, facility: 'authpriv' },
+      file: { path: file },
+    });
+    const alerts = numbered(1500, 'stall').map((a) => ({
+      ...a,
+      summary: `${a.summary} ${'p'.repeat(7000)}`,
+    }));
+    const t0 = Date.now();
+    for (const a of alerts) await set.write(a);
+    await waitUntil(() => fileLines(file).length === 1500, 20_000, 'file sink to receive everything');
+    const elapsed = Date.now() - t0;
+    const remote = set.stats()['syslog-remote'];
+    // 1500 x ~7 KB is more than loopback buffers hold: the remote sink is behind, the file is not
+    expect(remote?.spoolDepth).toBeGreaterThan(0);
+    expect(elapsed).toBeLessThan(20_000);
+    for (const c of held) c.destroy();
+
+    const deadPort = await freePort(); // nobody listens
+    const set2 = await sinks({
+      spoolDir: join(dir, 'spool2'),
+      syslogRemote: { url: `tcp://127.0.0.1:${deadPort}`, facility: 'authpriv' },
+      file: { path: join(dir, 'b.ndjson') },
+    });
+    for (const a of numbered(50, 'dead')) await set2.write(a);
+    await waitUntil(
+      () => fileLines(join(dir, 'b.ndjson')).length === 50,
+      5000,
+      'file beside a dead collector',
+    );
+    await waitUntil(() => set2.stats()['syslog-remote']?.up === false, 5000, 'remote marked down');
+    expect(set2.stats()['syslog-remote']?.spoolDepth).toBe(50);
+  });
+
+  it('redacts command-line secrets in the summary and document before any sink or spool sees them', async () => {
+    const sock = join(dir, 'log.sock');
+    const rx = unixReceiver(sock);
+    await rx.start();
+    const file = join(dir, 'alerts.ndjson');
+    const set = await sinks({
+      syslogLocal: { socketPath: sock, facility: 'authpriv' },
+      file: { path: file },
+      redact: ['(?<=--password[= ])\\S+', 'hunter2'],
+    });
+    const alert = makeAlert({
+      id: 'redact-1',
+      summary: 'mysql --password=s3cret (pid 1) hunter2',
+      document: {
+        kibana: { alert: { uuid: 'redact-1' } },
+        process: {
+          command_line: 'mysql --password=s3cret',
+          args: ['mysql', '--password=s3cret'],
+          parent: { command_line: 'sh -c "echo hunter2"' },
+        },
+        eqld: { matched_events: [{ process: { command_line: 'x --password s3cret' } }] },
+      },
+    });
+    await set.write(alert);
+    await set.flush();
+    await waitUntil(() => fileLines(file).length === 1 && rx.records.length === 1, 5000, 'delivery');
+    const everything = [fileLines(file)[0], rx.records[0]].join('\n');
+    expect(everything).not.toMatch(/s3cret|hunter2/);
+    expect(fileLines(file)[0]).toContain('--password=[REDACTED]');
+    expect(rx.records[0]).toContain('--password=[REDACTED]');
+    const spooled = readdirSync(join(dir, 'spool'), { recursive: true })
+      .map((f) => join(dir, 'spool', String(f)))
+      .filter((f) => f.endsWith('.ndjson'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('');
+    expect(spooled).toContain('redact-1');
+    expect(spooled).not.toMatch(/s3cret|hunter2/);
+    await rx.stop();
+  });
+
+  it('reports a full spool loudly: counted as dropped and logged at error level, older records kept', async () => {
+    const deadPort = await freePort();
+    const set = await sinks({
+      syslogRemote: { url: `tcp://127.0.0.1:${deadPort}`, facility: 'authpriv' },
+      spoolMaxBytes: 4096,
+    });
+    for (const a of numbered(40, 'full')) await set.write(a);
+    const st = set.stats()['syslog-remote'];
+    expect(st?.dropped).toBeGreaterThan(0);
+    expect((st?.spooled ?? 0) + (st?.dropped ?? 0)).toBe(40);
+    expect(st?.spoolBytes).toBeLessThanOrEqual(4096);
+    const err = logLines.find((l) => l.level === 50 && String(l.msg).includes('ALERTS LOST'));
+    expect(err).toMatchObject({ sink: 'syslog-remote', full: true });
+  });
+
+  it('creates the alert file 0600 by default or 0640 when asked, and reopen() follows logrotate', async () => {
+    const file = join(dir, 'alerts.ndjson');
+    const set = await sinks({ file: { path: file } });
+    await set.write(numbered(1, 'rot')[0]!);
+    await set.flush();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    renameSync(file, `${file}.1`); // logrotate moves the file away
+    await set.reopen();
+    await set.write(numbered(1, 'rot', 1)[0]!);
+    await set.flush();
+    expect(fileLines(`${file}.1`).map(alertIdOf)).toEqual(['rot-000000']);
+    expect(fileLines(file).map(alertIdOf)).toEqual(['rot-000001']);
+
+    const group = join(dir, 'group.ndjson');
+    const set2 = await sinks({ spoolDir: join(dir, 'spool2'), file: { path: group, mode: 0o640 } });
+    await set2.write(numbered(1, 'grp')[0]!);
+    await set2.flush();
+    expect(statSync(group).mode & 0o777).toBe(0o640);
+  });
+
+  it('rejects bad configuration with a message naming what was expected and what came', async () => {
+    const bad: [Omit<SinksConfig, 'spoolDir'>, RegExp][] = [
+      [{ syslogLocal: { socketPath: '/dev/log', facility: 'secret' } }, /facility.*got `secret`/],
+      [
+        { syslogRemote: { url: 'http://x:1', facility: 'authpriv' } },
+        /udp:\/\/, tcp:\/\/ or tls:\/\/, got `http:`/,
+      ],
+      [{ file: { path: join(dir, 'x'), mode: 0o644 } }, /0600 or 0640, got `644`/],
+      [{ redact: ['(unclosed'] }, /regular expressions, got `\(unclosed`/],
+      [
+        { syslogRemote: { url: 'tls://127.0.0.1:1', facility: 'authpriv', caFile: join(dir, 'no.pem') } },
+        /CA file/,
+      ],
+    ];
+    for (const [cfg, msg] of bad) {
+      const err = await sinks(cfg).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SyslogConfigError);
+      expect(String((err as Error).message)).toMatch(msg);
+    }
+  });
+});
