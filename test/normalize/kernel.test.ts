@@ -1,0 +1,206 @@
+// Real-kernel tests: a live Collector feeding the Normalizer (as `eqld events` wires them)
+// produces entity ids equal to the ones computed from /proc, correct parent links, enrichment
+// of processes that exit at once or started before eqld, and failed connects with their errno.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Collector, type RawEvent } from '../../src/collector/index.js';
+import { entityId } from '../../src/normalize/entity-id.js';
+import { type HostInfo, readHostInfo } from '../../src/normalize/host-info.js';
+import { Normalizer } from '../../src/normalize/normalizer.js';
+import type { EqlEvent } from '../../src/rules/engine.js';
+import { describeKernel } from '../support/kernel.js';
+import { field } from './harness.js';
+
+type Doc = Record<string, unknown>;
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for the event');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+/** /proc/PID/stat field 22 */
+function procTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+}
+
+describeKernel('normalizer on the real kernel', () => {
+  const docs: Doc[] = [];
+  const children: ChildProcess[] = [];
+  let host: HostInfo;
+  let collector: Collector;
+  let normalizer: Normalizer;
+  /** started before the collector: known only from /proc */
+  let early: ChildProcess;
+  let earlyTicks: number;
+  let port: number;
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const idOf = (pid: number, ticks: number) => entityId(host.id, host.bootId, pid, ticks);
+  const find = (pred: (d: Doc) => boolean) => () => docs.find(pred);
+
+  beforeAll(async () => {
+    host = await readHostInfo();
+    port = await closedPort();
+    early = spawn(
+      '/bin/bash',
+      ['-c', `read line; echo > /dev/tcp/127.0.0.1/${port}; sleep 0.2`, 'eqld-early'],
+      {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      },
+    );
+    children.push(early);
+    await new Promise((r) => setTimeout(r, 200));
+    earlyTicks = procTicks(early.pid!);
+    // the test's own children are the workload here: only bpftrace (and its children) is excluded
+    collector = new Collector({ logger, excludeSelf: false });
+    normalizer = new Normalizer({ host, logger, excludePids: (pid) => pid === collector.bpftracePid });
+    normalizer.onEvent((e: EqlEvent) => docs.push(e.doc));
+    let held: RawEvent[] | undefined = [];
+    collector.onEvent((r) => (held ? held.push(r) : normalizer.push(r)));
+    await collector.start();
+    await normalizer.seedFromProc();
+    const backlog = held;
+    held = undefined;
+    for (const r of backlog) normalizer.push(r);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await collector?.stop();
+  });
+
+  it('gives an exec the entity_id computed from /proc, and the parent the parent exec id', async () => {
+    const marker = `eqld-n-${process.pid}-a`;
+    // sh execs, forks a bash that connects to a closed port, exits at once; sh stays a moment
+    const sh = spawn(
+      '/bin/sh',
+      ['-c', `/bin/bash -c 'echo > /dev/tcp/127.0.0.1/${port}' ${marker}; sleep 1`],
+      {
+        stdio: 'ignore',
+      },
+    );
+    children.push(sh);
+    const shPid = sh.pid!;
+    const shExec = await waitFor(
+      find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === shPid),
+    );
+    // read while sh still sleeps
+    const ticks = procTicks(shPid);
+    expect(field(shExec, 'process.entity_id')).toBe(idOf(shPid, ticks));
+    expect(field(shExec, 'process.parent.pid')).toBe(process.pid);
+    expect(field(shExec, 'process.parent.entity_id')).toBe(idOf(process.pid, procTicks(process.pid)));
+
+    const conn = await waitFor(
+      find(
+        (d) =>
+          field(d, 'event.action') === 'connection_attempted' && field(d, 'process.parent.pid') === shPid,
+      ),
+    );
+    // the connect of a process that exited at once is still fully enriched
+    expect(field(conn, 'process.parent.entity_id')).toBe(field(shExec, 'process.entity_id'));
+    expect(field(conn, 'process.executable')).toBe('/bin/bash');
+    expect(field(conn, 'process.args')).toEqual([
+      '/bin/bash',
+      '-c',
+      `echo > /dev/tcp/127.0.0.1/${port}`,
+      marker,
+    ]);
+    expect(field(conn, 'process.parent.name')).toBe('sh');
+    expect(field(conn, 'eqld')).toBeUndefined();
+    expect(field(conn, 'destination')).toEqual({ address: '127.0.0.1', ip: '127.0.0.1', port });
+    expect(field(conn, 'network')).toEqual({ direction: 'egress', transport: 'tcp', type: 'ipv4' });
+    expect(field(conn, 'event.outcome')).toBe('failure');
+    expect(field(conn, 'error.code')).toBe('ECONNREFUSED');
+    expect(field(conn, 'user.id')).toBe(String(process.geteuid?.() ?? 0));
+    const bashExec = docs.find(
+      (d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === field(conn, 'process.pid'),
+    );
+    expect(field(bashExec!, 'process.entity_id')).toBe(field(conn, 'process.entity_id'));
+    await exited(sh);
+  }, 60_000);
+
+  it('enriches a process that started before eqld from /proc', async () => {
+    early.stdin!.write('go\n');
+    const pid = early.pid!;
+    const conn = await waitFor(
+      find((d) => field(d, 'event.action') === 'connection_attempted' && field(d, 'process.pid') === pid),
+    );
+    expect(field(conn, 'process.entity_id')).toBe(idOf(pid, earlyTicks));
+    expect(field(conn, 'process.executable')).toBe('/usr/bin/bash');
+    expect(field(conn, 'process.args')).toEqual([
+      '/bin/bash',
+      '-c',
+      `read line; echo > /dev/tcp/127.0.0.1/${port}; sleep 0.2`,
+      'eqld-early',
+    ]);
+    expect(field(conn, 'process.parent.pid')).toBe(process.pid);
+    expect(field(conn, 'event.outcome')).toBe('failure');
+    await exited(early);
+  }, 60_000);
+
+  it('gives a second run the same id from /proc as the first run took from the exec event', async () => {
+    const p = spawn('/bin/sleep', ['3'], { stdio: 'ignore' });
+    children.push(p);
+    const ex = await waitFor(
+      find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === p.pid),
+    );
+    const second = new Normalizer({ host, logger, procFallback: true, excludePids: () => false });
+    await second.seedFromProc();
+    const out: Doc[] = [];
+    second.onEvent((e) => out.push(e.doc));
+    const startNs = BigInt(procTicks(p.pid!)) * 10_000_000n;
+    second.push({ kind: 'exit', ktimeNs: 1, pid: p.pid!, tid: p.pid!, startNs, exitCode: 0 });
+    expect(field(out[0]!, 'process.args')).toEqual(['/bin/sleep', '3']);
+    expect(field(out[0]!, 'process.executable')).toBe('/usr/bin/sleep');
+    expect(field(out[0]!, 'process.entity_id')).toBe(field(ex, 'process.entity_id'));
+    p.kill('SIGKILL');
+  }, 60_000);
+
+  it('keeps every parent link through an exec storm', async () => {
+    const n = 300;
+    const sh = spawn('/bin/sh', ['-c', `for i in $(seq ${n}); do /bin/true eqld-storm; done; sleep 0.5`], {
+      stdio: 'ignore',
+    });
+    children.push(sh);
+    const shPid = sh.pid!;
+    await exited(sh);
+    const storm = await waitFor(() => {
+      const got = docs.filter(
+        (d) =>
+          field(d, 'event.action') === 'exec' &&
+          field(d, 'process.parent.pid') === shPid &&
+          field(d, 'process.name') === 'true',
+      );
+      return got.length >= n ? got : undefined;
+    });
+    const shExec = docs.find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === shPid);
+    expect(storm).toHaveLength(n);
+    for (const d of storm) {
+      expect(field(d, 'process.parent.entity_id')).toBe(field(shExec!, 'process.entity_id'));
+      expect(field(d, 'process.parent.name')).toBe('sh');
+      expect(field(d, 'eqld')).toBeUndefined();
+    }
+    expect(new Set(storm.map((d) => field(d, 'process.entity_id'))).size).toBe(n);
+    expect(normalizer.stats().lostRecords).toBe(0);
+  }, 120_000);
+});
