@@ -1,0 +1,308 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cgroupPathFromProc, containerIdFromCgroup } from '../../src/normalize/container-id.js';
+import { commandLine, imageFromExec, processName } from '../../src/normalize/ecs-process.js';
+import { evaluateEntryLeader, ttyKind } from '../../src/normalize/entry-leader.js';
+import { connectOutcome, errnoName } from '../../src/normalize/errno.js';
+import { parseCmdline, parseStat, parseStatusIds } from '../../src/normalize/proc-reader.js';
+import { type ProcEntry, ProcessTable } from '../../src/normalize/process-table.js';
+import { UserDb } from '../../src/normalize/user-db.js';
+import { type ClockSource, isoMicros, WallClock } from '../../src/normalize/wall-clock.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function entry(pid: number, over: Partial<ProcEntry> = {}): ProcEntry {
+  return {
+    pid,
+    startTicks: pid * 10,
+    approxStart: false,
+    entityId: `id${pid}`,
+    ppid: 1,
+    pgid: pid,
+    sid: pid,
+    ttyNr: 0,
+    image: imageFromExec(`/bin/p${pid}`, [`p${pid}`], false, '/'),
+    excluded: false,
+    source: 'exec',
+    lastUsed: 0,
+    ...over,
+  };
+}
+
+describe('ProcessTable', () => {
+  it('evicts exited strangers before any live process, oldest exit first', () => {
+    const t = new ProcessTable({ maxEntries: 3 });
+    const ancestor = entry(1);
+    t.insert(ancestor);
+    t.insert(entry(2));
+    t.markExited(t.get(2)!, 10, 0);
+    t.insert(entry(3));
+    t.markExited(t.get(3)!, 20, 0);
+    t.insert(entry(4));
+    expect(t.get(2)).toBeUndefined();
+    expect(t.get(3)).toBeDefined();
+    t.insert(entry(5));
+    expect(t.get(3)).toBeUndefined();
+    expect(t.get(1)).toBe(ancestor);
+    expect(t.stats()).toMatchObject({ size: 3, evictedExited: 2, evictedLive: 0 });
+  });
+
+  it('evicts the least recently used live process when only live ones are left', () => {
+    const t = new ProcessTable({ maxEntries: 2 });
+    const a = entry(1);
+    const b = entry(2);
+    t.insert(a);
+    t.insert(b);
+    t.touch(a); // a is used by a newer event than b
+    t.insert(entry(3));
+    expect(t.get(1)).toBe(a);
+    expect(t.get(2)).toBeUndefined();
+    expect(t.stats().evictedLive).toBe(1);
+  });
+
+  it('keeps an exited process resolvable by pid and start through pid reuse until its grace ends', () => {
+    const t = new ProcessTable({ exitGraceNs: 1_000 });
+    const old = entry(7, { startTicks: 100 });
+    t.insert(old);
+    t.markExited(old, 5_000, 0);
+    const reused = entry(7, { startTicks: 200 });
+    t.insert(reused);
+    expect(t.get(7)).toBe(reused);
+    expect(t.get(7, 100)).toBe(old);
+    t.expire(5_999);
+    expect(t.get(7, 100)).toBe(old);
+    t.expire(6_001);
+    expect(t.get(7, 100)).toBeUndefined();
+    expect(t.get(7, 200)).toBe(reused);
+    expect(t.stats().expired).toBe(1);
+  });
+
+  it('matches a fork-time approximate start within one tick', () => {
+    const t = new ProcessTable();
+    const e = entry(9, { startTicks: 500, approxStart: true });
+    t.insert(e);
+    expect(t.get(9, 501)).toBe(e);
+    expect(t.get(9, 503)).toBeUndefined();
+  });
+});
+
+describe('entry leaders', () => {
+  const find = (m: Map<number, ProcEntry>) => (pid: number) => m.get(pid);
+
+  it.each([
+    [
+      'a session leader on a virtual console is a terminal entry',
+      { ttyNr: (4 << 8) | 1 },
+      'login',
+      'terminal',
+    ],
+    ['a session leader whose parent is init is an init entry', { ppid: 1 }, 'systemd', 'init'],
+    ['a session leader under sshd is an sshd entry', { ppid: 50 }, 'sshd', 'sshd'],
+    [
+      'a session leader under containerd-shim is a container entry',
+      { ppid: 50 },
+      'containerd-shim-runc-v2',
+      'container',
+    ],
+    [
+      'a session leader under ssm-session-worker on a pty is an ssm entry',
+      { ppid: 50, ttyNr: 136 << 8 },
+      'ssm-session-worker',
+      'ssm',
+    ],
+  ])('%s', (_name, over, parentName, type) => {
+    const parent = entry(50, { image: imageFromExec(`/usr/bin/${parentName}`, [parentName], false, '/') });
+    const e = entry(100, { ...over });
+    evaluateEntryLeader(e, parent, find(new Map([[50, parent]])));
+    expect(e.entryLeader).toBe(e);
+    expect(e.entryType).toBe(type);
+  });
+
+  it('inherits the entry leader from the parent when not a session leader', () => {
+    const leader = entry(50, { entryType: 'sshd' });
+    leader.entryLeader = leader;
+    const e = entry(100, { sid: 50, pgid: 100, ppid: 50 });
+    evaluateEntryLeader(e, leader, find(new Map([[50, leader]])));
+    expect(e.entryLeader).toBe(leader);
+    expect(e.entryType).toBeUndefined();
+  });
+
+  it('gives init and kernel threads no entry leader, and sshd under sshd none of its own', () => {
+    const init = entry(1, { ppid: 0 });
+    evaluateEntryLeader(init, undefined, () => undefined);
+    expect(init.entryLeader).toBeUndefined();
+    const kthread = entry(30, { ppid: 2 });
+    evaluateEntryLeader(kthread, undefined, () => undefined);
+    expect(kthread.entryLeader).toBeUndefined();
+    const sshd = entry(60, { ppid: 50, image: imageFromExec('/usr/sbin/sshd', ['sshd'], false, '/') });
+    const parent = entry(50, { image: imageFromExec('/usr/sbin/sshd', ['sshd'], false, '/') });
+    evaluateEntryLeader(sshd, parent, () => undefined);
+    expect(sshd.entryType).toBe('unknown');
+  });
+
+  it('classifies tty numbers as devices.txt does', () => {
+    expect(ttyKind(0)).toBe('none');
+    expect(ttyKind((4 << 8) | 2)).toBe('tty');
+    expect(ttyKind((5 << 8) | 1)).toBe('console');
+    expect(ttyKind((136 << 8) | 3)).toBe('pts');
+    expect(ttyKind((4 << 8) | 70)).toBe('other');
+  });
+});
+
+describe('container ids', () => {
+  const id = '8d38b2f18290e973c5ea8f9ee207e970a8aa9191fa89bf3d4ea2a126f2f010a6';
+  it.each([
+    [`/system.slice/docker-${id}.scope`, id],
+    [`/docker/${id}`, id],
+    [`/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-${id}.scope`, id],
+    [`/kubepods/besteffort/pod0b5b/${id}`, id],
+    [`/machine.slice/libpod-${id}.scope/container`, id],
+    [`/system.slice/crio-${id}.scope`, id],
+    ['/user.slice/user-1000.slice/session-3.scope', undefined],
+    [`/system.slice/backup-${id}.service`, undefined],
+  ])('%s -> %s', (path, want) => {
+    expect(containerIdFromCgroup(path)).toBe(want);
+  });
+
+  it('takes the unified cgroup path from /proc/PID/cgroup', () => {
+    expect(cgroupPathFromProc('12:cpu:/v1\n0::/system.slice/x.service\n')).toBe('/system.slice/x.service');
+    expect(cgroupPathFromProc('4:memory:/docker/abc\n')).toBe('/docker/abc');
+  });
+});
+
+describe('procfs parsing', () => {
+  it('reads stat fields even when comm holds parentheses and spaces', () => {
+    const s = parseStat('42 (a) b (c) S 1 42 42 34816 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0\n');
+    expect(s).toEqual({ comm: 'a) b (c', ppid: 1, pgid: 42, sid: 42, ttyNr: 34816, startTicks: 12345 });
+    expect(parseStat('garbage')).toBeUndefined();
+  });
+
+  it('reads real and effective ids from status and splits cmdline on NUL', () => {
+    expect(parseStatusIds('Uid:\t1000\t0\t0\t0\nGid:\t100\t27\t27\t27\n')).toEqual({
+      uid: 1000,
+      euid: 0,
+      gid: 100,
+      egid: 27,
+    });
+    expect(parseCmdline(Buffer.from('a\0b c\0\0'))).toEqual(['a', 'b c', '']);
+    expect(parseCmdline(Buffer.from([0x61, 0xff, 0]))).toEqual(['a\ufffd']);
+  });
+});
+
+describe('images', () => {
+  it('joins args with single spaces like Elastic Defend, and strips " (deleted)" from names only', () => {
+    expect(commandLine(['sh', '-c', 'a  b'])).toBe('sh -c a  b');
+    expect(processName('/tmp/x (deleted)')).toBe('x');
+    expect(processName('/memfd:payload (deleted)')).toBe('memfd:payload');
+    expect(imageFromExec('/tmp/x', [], false, '/').resolved).toBeUndefined();
+    expect(imageFromExec('../bin/x', [], false, '/home/a/src').resolved).toBe('/home/a/bin/x');
+    expect(imageFromExec('x', [], false, undefined).resolved).toBeUndefined();
+  });
+});
+
+describe('errno', () => {
+  it('names errnos and maps connect results to outcomes', () => {
+    expect(errnoName(111)).toBe('ECONNREFUSED');
+    expect(errnoName(100_000)).toBe('E100000');
+    expect(connectOutcome(0)).toEqual({ outcome: 'success' });
+    expect(connectOutcome(-115)).toEqual({ outcome: 'unknown', errno: 115 });
+    expect(connectOutcome(-101)).toEqual({ outcome: 'failure', errno: 101 });
+    expect(connectOutcome(-106).outcome).toBe('repoll');
+  });
+});
+
+describe('UserDb', () => {
+  it('re-reads passwd and group when they change, and caches between checks', () => {
+    const d = mkdtempSync(join(tmpdir(), 'eqld-users-'));
+    dirs.push(d);
+    const passwd = join(d, 'passwd');
+    const group = join(d, 'group');
+    writeFileSync(passwd, 'root:x:0:0::/root:/bin/sh\n');
+    writeFileSync(group, 'root:x:0:\n');
+    let now = 0;
+    const db = new UserDb({
+      passwdPath: passwd,
+      groupPath: group,
+      nssLookup: false,
+      recheckMs: 1000,
+      now: () => now,
+    });
+    expect(db.userName('0')).toBe('root');
+    expect(db.userName('1001')).toBeUndefined();
+    writeFileSync(passwd, 'root:x:0:0::/root:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\n');
+    now = 500;
+    db.maybeRefresh();
+    expect(db.userName('1001')).toBeUndefined();
+    now = 1500;
+    db.maybeRefresh();
+    expect(db.userName('1001')).toBe('bob');
+    expect(db.groupName('0')).toBe('root');
+    expect(db.stats().reloads).toBe(1);
+  });
+
+  it('resolves ids missing from the files through getent, omitting the name until it answers', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'eqld-users-'));
+    dirs.push(d);
+    writeFileSync(join(d, 'passwd'), '');
+    writeFileSync(join(d, 'group'), '');
+    const db = new UserDb({ passwdPath: join(d, 'passwd'), groupPath: join(d, 'group') });
+    // uid 0 is in the system's NSS (files) even though it is not in our passwd file
+    expect(db.userName('0')).toBeUndefined();
+    for (let i = 0; i < 100 && db.userName('0') === undefined; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(db.userName('0')).toBe('root');
+    expect(db.stats()).toMatchObject({ nssLookups: 1, nssResolved: 1 });
+  });
+});
+
+describe('WallClock', () => {
+  function source(start: { mono: bigint; real: number }) {
+    const s = { mono: start.mono, real: start.real, suspended: 0 };
+    const src: ClockSource = {
+      monoNs: () => s.mono,
+      realMs: () => s.real++,
+      suspendedMs: () => s.suspended,
+    };
+    return { s, src };
+  }
+
+  it('maps kernel monotonic ns to wall-clock ms through the sampled offset', () => {
+    const { src } = source({ mono: 5_000_000_000n, real: 1_000_000 });
+    const c = new WallClock({ source: src });
+    // sampled at the edge: real 1_000_001 at mono 5000 ms
+    expect(c.toEpochMs(5_000_000_000)).toBe(1_000_001);
+    expect(c.toEpochMs(5_000_500_000)).toBeCloseTo(1_000_001.5, 6);
+  });
+
+  it('re-samples when the wall clock jumps and counts the jump', () => {
+    const { s, src } = source({ mono: 5_000_000_000n, real: 1_000_000 });
+    const c = new WallClock({ source: src, jumpThresholdMs: 20 });
+    s.mono += 1_000_000_000n;
+    s.real += 1_000 + 3_600_000; // one second later, and the clock was stepped an hour forward
+    c.check();
+    expect(c.stats().jumps).toBe(1);
+    expect(c.toEpochMs(6_000_000_000) - 1_000_001).toBeGreaterThan(3_600_000);
+  });
+
+  it('re-samples periodically without calling it a jump, and shifts boot time by time suspended', () => {
+    const { s, src } = source({ mono: 0n, real: 1_000_000 });
+    const c = new WallClock({ source: src, resampleMs: 10_000 });
+    s.mono = 11_000_000_000n;
+    s.real += 11_000;
+    s.suspended = 60_000;
+    c.check();
+    expect(c.stats()).toMatchObject({ jumps: 0, samples: 2 });
+    expect(c.boottimeToEpochMs(0)).toBeCloseTo(c.toEpochMs(0) - 60_000, 3);
+  });
+
+  it('formats microseconds and rolls the cached date part over at a second boundary', () => {
+    expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 0) + 0.001)).toBe('2026-01-01T00:00:00.000001Z');
+    expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 0) + 999.9999)).toBe('2026-01-01T00:00:01.000000Z');
+    expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 2) + 123.456)).toBe('2026-01-01T00:00:02.123456Z');
+  });
+});
