@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectThenSetsid, ROOT_RULE } from '../e2e/attack-kit.js';
+import { makeCerts, type TestCerts } from '../support/certs.js';
 import { type EqldProcess, startEqld } from '../support/eqld-process.js';
 import { describeKernel } from '../support/kernel.js';
-import { makeCerts, type TestCerts } from '../support/certs.js';
 import { createNetns, DEFAULT_UNROUTED_ADDRESS, type Netns } from '../support/netns.js';
 import { type Rsyslog, startRsyslog } from '../support/rsyslog.js';
 
