@@ -13,8 +13,12 @@ interface Pending {
   argv: Uint8Array;
   fnGot: number;
   argGot: number;
-  seen: Set<string>;
+  /** chunks received, by kind and offset / CHUNK: a repeated chunk is ignored */
+  fnSeen: Uint8Array;
+  argSeen: Uint8Array;
 }
+
+const CHUNK = 200;
 
 export interface AssemblerStats {
   /** execs dropped because a piece never arrived */
@@ -44,7 +48,8 @@ export class ExecAssembler {
       argv: new Uint8Array(h.argvBytes),
       fnGot: 0,
       argGot: 0,
-      seen: new Set(),
+      fnSeen: new Uint8Array(Math.ceil(h.filenameBytes / CHUNK)),
+      argSeen: new Uint8Array(Math.ceil(h.argvBytes / CHUNK)),
     };
     this.pending.set(key, p);
     // chunks that arrived before their header (possible only across a restart or loss)
@@ -70,13 +75,20 @@ export class ExecAssembler {
       this.stats.orphanChunks++;
       return undefined;
     }
-    const target = c.kind === 'exec_fn' ? p.filename : p.argv;
-    const id = `${c.kind}:${c.offset}`;
-    if (p.seen.has(id) || c.offset + c.bytes.length > target.length || c.bytes.length === 0) {
+    const isFn = c.kind === 'exec_fn';
+    const target = isFn ? p.filename : p.argv;
+    const seen = isFn ? p.fnSeen : p.argSeen;
+    const idx = c.offset / CHUNK;
+    if (
+      !Number.isInteger(idx) ||
+      seen[idx] !== 0 ||
+      c.offset + c.bytes.length > target.length ||
+      c.bytes.length === 0
+    ) {
       this.stats.badChunks++;
       return undefined;
     }
-    p.seen.add(id);
+    seen[idx] = 1;
     target.set(c.bytes, c.offset);
     if (c.kind === 'exec_fn') p.fnGot += c.bytes.length;
     else p.argGot += c.bytes.length;

@@ -1,7 +1,7 @@
 // Decoding of bpftrace's `%rx` output (every byte as `\xNN`) and of the byte strings it
 // carries. Pure functions; no knowledge of the line protocol beyond that escape form.
 
-const HEX = new Int8Array(128).fill(-1);
+const HEX = new Int8Array(256).fill(-1);
 for (let i = 0; i < 10; i++) HEX[48 + i] = i;
 for (let i = 0; i < 6; i++) {
   HEX[65 + i] = 10 + i;
@@ -15,9 +15,12 @@ export function decodeRx(text: string): Uint8Array | undefined {
   const out = new Uint8Array(n / 4);
   for (let i = 0, j = 0; i < n; i += 4, j++) {
     if (text.charCodeAt(i) !== 92 || text.charCodeAt(i + 1) !== 120) return undefined;
-    const hi = HEX[text.charCodeAt(i + 2)] ?? -1;
-    const lo = HEX[text.charCodeAt(i + 3)] ?? -1;
-    if (hi < 0 || lo < 0) return undefined;
+    const a = text.charCodeAt(i + 2);
+    const b = text.charCodeAt(i + 3);
+    if ((a | b) > 255) return undefined;
+    const hi = HEX[a]!;
+    const lo = HEX[b]!;
+    if ((hi | lo) < 0) return undefined;
     out[j] = (hi << 4) | lo;
   }
   return out;

@@ -5,20 +5,31 @@ import { decodeRx } from './hex.js';
 import type { Line, MalformedLine } from './line.js';
 import type { SocketType } from './raw-event.js';
 
-const INT = /^-?\d+$/;
-const UINT = /^\d+$/;
-
 class Bad extends Error {}
 
 function malformed(reason: string): MalformedLine {
   return { kind: 'malformed', reason };
 }
 
+/** Decimal integer without a regex (hot path); NaN unless the whole field is [-]digits. */
+function parseDecimal(s: string | undefined): number {
+  if (s === undefined) return Number.NaN;
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n || n - i > 16) return Number.NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
 function int(f: string[], i: number): number {
-  const s = f[i];
-  if (s === undefined || !INT.test(s)) throw new Bad(`field ${i} is not an integer: ${JSON.stringify(s)}`);
-  const v = Number(s);
-  if (!Number.isSafeInteger(v)) throw new Bad(`field ${i} is out of range: ${s}`);
+  const v = parseDecimal(f[i]);
+  if (!Number.isSafeInteger(v))
+    throw new Bad(`field ${i} is not an integer: ${JSON.stringify(f[i]?.slice(0, 30))}`);
   return v;
 }
 
@@ -30,7 +41,14 @@ function uint(f: string[], i: number): number {
 
 function big(f: string[], i: number): bigint {
   const s = f[i];
-  if (s === undefined || !UINT.test(s)) throw new Bad(`field ${i} is not an unsigned integer`);
+  if (s === undefined || s.length === 0 || s.length > 20 || !Number.isInteger(parseDecimal(s.slice(0, 16)))) {
+    throw new Bad(`field ${i} is not an unsigned integer`);
+  }
+  if (s.charCodeAt(0) === 45) throw new Bad(`field ${i} is negative`);
+  for (let k = 16; k < s.length; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) throw new Bad(`field ${i} is not an unsigned integer`);
+  }
   return BigInt(s);
 }
 

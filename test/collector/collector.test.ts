@@ -1,0 +1,149 @@
+// Collector supervision without a kernel: a stand-in bpftrace (fake-bpftrace.mjs) prints
+// canned lines, notices and exits, and the Collector must restart it, report gaps and
+// losses, count malformed lines and order events.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Collector, CollectorError } from '../../src/collector/index.js';
+import type { RawEvent } from '../../src/collector/raw-event.js';
+
+const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'eqld-collector-test-'));
+const now = (): number => Number(process.hrtime.bigint());
+
+function logger(lines: string[]): pino.Logger {
+  return pino({ level: 'debug' }, { write: (s: string) => lines.push(s) });
+}
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let collector: Collector | undefined;
+afterEach(async () => {
+  await collector?.stop();
+  collector = undefined;
+});
+
+function fakeCollector(mode: string, lines: string[], log: string[], extra: Record<string, string> = {}) {
+  const file = join(dir, `${mode}-${Math.random()}.lines`);
+  writeFileSync(file, lines.map((l) => `${l}\n`).join(''), 'latin1');
+  Object.assign(process.env, { FAKE_MODE: mode, FAKE_LINES: file, ...extra });
+  collector = new Collector({
+    logger: logger(log),
+    bpftracePath: FAKE,
+    program: 'unused',
+    skipPreconditions: true,
+    excludeSelf: false,
+    reorderWindowMs: 5,
+    restartDelayMs: 100,
+  });
+  const events: RawEvent[] = [];
+  collector.onEvent((e) => events.push(e));
+  return { c: collector, events };
+}
+
+describe('Collector supervision (stand-in bpftrace)', () => {
+  it('delivers parsed events in kernel-timestamp order, whatever order the lines came in', async () => {
+    const t = now();
+    const log: string[] = [];
+    const { c, events } = fakeCollector(
+      'stay',
+      [
+        `exit ${t + 3000} 12 12 100 0`,
+        `exit ${t + 1000} 10 10 100 256`,
+        `setsid ${t + 2000} 11 11 100 0 0 0 0 11 \\x73\\x68`,
+      ],
+      log,
+    );
+    await c.start();
+    await waitFor(() => (events.length >= 3 ? true : undefined));
+    expect(events.map((e) => e.ktimeNs)).toEqual([t + 1000, t + 2000, t + 3000]);
+    expect(events[0]).toMatchObject({ kind: 'exit', pid: 10, exitCode: 1 });
+    expect(events[1]).toMatchObject({ kind: 'setsid', ret: 11, comm: 'sh' });
+  });
+
+  it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {
+    const log: string[] = [];
+    const { c, events } = fakeCollector('stay', ['Lost 17 events', 'Lost 3 events'], log);
+    await c.start();
+    await waitFor(() => (events.filter((e) => e.kind === 'lost').length === 2 ? true : undefined));
+    expect(c.stats().lost).toBe(20);
+    expect(events.filter((e) => e.kind === 'lost').map((e) => (e as { count: number }).count)).toEqual([
+      17, 3,
+    ]);
+    await waitFor(() => (log.some((l) => l.includes('something bpftrace says')) ? true : undefined));
+    const warn = log.map((l) => JSON.parse(l)).find((l) => l.stderr?.includes('something bpftrace says'));
+    expect(warn.level).toBe(40);
+    expect(warn.bpftracePid).toBe(c.bpftracePid);
+  });
+
+  it('counts malformed lines, logs a bounded sample and keeps going', async () => {
+    const log: string[] = [];
+    const bad = Array.from({ length: 30 }, (_, i) => `garbage line ${i}`);
+    const { c, events } = fakeCollector('stay', [...bad, `exit ${now()} 5 5 1 0`], log);
+    await c.start();
+    await waitFor(() => (events.length === 1 ? true : undefined));
+    expect(c.stats().malformed).toBe(30);
+    expect(log.filter((l) => l.includes('malformed bpftrace line'))).toHaveLength(20);
+  });
+
+  it('restarts bpftrace with exponential backoff after it exits and reports each gap', async () => {
+    const log: string[] = [];
+    const spawns = join(dir, `spawns-${Math.random()}`);
+    writeFileSync(spawns, '');
+    const { c, events } = fakeCollector('exit', [], log, { FAKE_SPAWN_LOG: spawns });
+    await c.start();
+    const gaps = await waitFor(() => {
+      const g = events.filter((e) => e.kind === 'gap');
+      return g.length >= 2 ? g : undefined;
+    });
+    for (const g of gaps) {
+      expect(g).toMatchObject({ kind: 'gap', reason: 'bpftrace exited with code 3' });
+      expect((g as { toNs: number }).toNs).toBeGreaterThan((g as { fromNs: number }).fromNs);
+    }
+    const times = readFileSync(spawns, 'utf8').trim().split('\n').map(Number);
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    const delays = log
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'restarting bpftrace')
+      .map((l) => l.delayMs);
+    expect(delays.slice(0, 2)).toEqual([100, 200]);
+    // each restart really waited its delay (spawn times include the stand-in's own run)
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(100);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(200);
+    expect(c.stats().restarts).toBeGreaterThanOrEqual(2);
+  });
+
+  it('rejects start() with bpftrace stderr when it dies before attaching', async () => {
+    const { c } = fakeCollector('die-early', [], []);
+    await expect(c.start()).rejects.toThrow(CollectorError);
+    await expect(
+      new Collector({
+        logger: logger([]),
+        bpftracePath: FAKE,
+        program: 'x',
+        skipPreconditions: true,
+      }).start(),
+    ).rejects.toThrow(/could not attach probe/);
+  });
+
+  it('stops the stand-in with SIGTERM and reads the final map dump', async () => {
+    const { c } = fakeCollector('stay', [], []);
+    await c.start();
+    const pid = c.bpftracePid!;
+    await c.stop();
+    expect(c.stats().running).toBe(false);
+    expect(c.stats().connectOtherFamilies).toBe(5);
+    expect(() => process.kill(pid, 0)).toThrow();
+  });
+});

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Stand-in for bpftrace in collector unit tests (no kernel needed). Prints bpftrace's
+// notices and the lines of $FAKE_LINES (a file), then per $FAKE_MODE: `stay` (run until
+// signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching).
+import { appendFileSync, readFileSync } from 'node:fs';
+
+const mode = process.env.FAKE_MODE ?? 'stay';
+if (process.env.FAKE_SPAWN_LOG) appendFileSync(process.env.FAKE_SPAWN_LOG, `${Date.now()}\n`);
+if (mode === 'die-early') {
+  process.stderr.write('ERROR: could not attach probe tracepoint:sched:sched_process_exec\n');
+  process.exit(1);
+}
+process.stderr.write("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\n");
+process.stdout.write('Attaching 3 probes...\nhello 1 1 1024\n');
+setTimeout(() => {
+  process.stdout.write('ready 2\n');
+  const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';
+  process.stdout.write(lines);
+  process.stderr.write('WARNING: something bpftrace says\n');
+  if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+}, 50);
+process.on('SIGTERM', () => {
+  process.stdout.write('\n\n@connect_other: 5\n');
+  process.exit(0);
+});
+setInterval(() => undefined, 1000);
