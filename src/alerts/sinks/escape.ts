@@ -14,6 +14,9 @@ function escapeCodePoint(cp: string): string {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u{${code.toString(16)}}`;
 }
 
+const ANY_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
+const PARAM_SPECIAL = /["\\\]]/;
+
 /** Tokens of a free-text value (MSG, key=value text): unsafe code points escaped. */
 export function textTokens(value: string): string[] {
   const out: string[] = [];
@@ -53,5 +56,23 @@ export function printAscii(value: string, max: number): string {
 
 /** A whole value escaped for free text. */
 export function escapeText(value: string): string {
-  return textTokens(value).join('');
+  return ANY_UNSAFE.test(value) ? textTokens(value).join('') : value;
+}
+
+/** A whole value escaped as an RFC 5424 PARAM-VALUE. */
+export function escapeParamValue(value: string): string {
+  return ANY_UNSAFE.test(value) || PARAM_SPECIAL.test(value) ? paramValueTokens(value).join('') : value;
+}
+
+/** Escapes `value` with `escape` and keeps it within `budget` UTF-8 bytes, cutting only between
+ *  tokens (tokenizing only when a cut is needed, which keeps the common case fast). */
+export function fitText(
+  value: string,
+  budget: number,
+  tokens: (v: string) => string[],
+  escape: (v: string) => string,
+): { text: string; cut: boolean } {
+  const whole = escape(value);
+  if (Buffer.byteLength(whole) <= budget) return { text: whole, cut: false };
+  return takeBytes(tokens(value), budget);
 }

@@ -7,7 +7,7 @@
 // double-quoted with `"` and `\` backslash-escaped; unsafe code points become `\xNN`/`\u{NNNN}`.
 // Capped at `maxBytes` (default 8000 bytes) by shortening the summary, with a marker. Pure.
 import type { AlertRecord } from '../alert-record.js';
-import { escapeText, takeBytes } from './escape.js';
+import { escapeText, fitText } from './escape.js';
 import { DEFAULT_MAX_BYTES, fitCount, MSG_RESERVE, TRUNCATION_MARKER } from './rfc5424.js';
 import { priority, syslogSeverity } from './syslog-codes.js';
 
@@ -39,10 +39,17 @@ function quoteTokens(value: string): string[] {
   return tokens;
 }
 
+const NEEDS_QUOTE_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
+
+/** the inside of a quoted logfmt value */
+function quoteText(value: string): string {
+  return NEEDS_QUOTE_ESCAPE.test(value) ? quoteTokens(value).join('') : value;
+}
+
 /** logfmt value: bare when safe, else quoted and escaped */
 export function logfmtValue(value: string | number): string {
   const s = String(value);
-  return BARE.test(s) ? s : `"${quoteTokens(s).join('')}"`;
+  return BARE.test(s) ? s : `"${quoteText(s)}"`;
 }
 
 export function formatLocal(alert: AlertRecord, opts: LocalFormatOptions): string {
@@ -72,8 +79,8 @@ export function formatLocal(alert: AlertRecord, opts: LocalFormatOptions): strin
   if (kept < ids.length) idsKv += ` entity_ids_omitted=${ids.length - kept}`;
   const head = `${prefix}${idsKv} msg="`;
   const budget = maxBytes - Buffer.byteLength(head) - 1;
-  const tokens = quoteTokens(alert.summary);
-  const msg = takeBytes(tokens, budget);
+  const msg = fitText(alert.summary, budget, quoteTokens, quoteText);
   if (!msg.cut) return `${head}${msg.text}"`;
-  return `${head}${takeBytes(tokens, Math.max(0, budget - TRUNCATION_MARKER.length)).text}${TRUNCATION_MARKER}"`;
+  const cut = fitText(alert.summary, Math.max(0, budget - TRUNCATION_MARKER.length), quoteTokens, quoteText);
+  return `${head}${cut.text}${TRUNCATION_MARKER}"`;
 }

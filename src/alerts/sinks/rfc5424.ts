@@ -7,7 +7,7 @@
 // `maxBytes` (default 8000 bytes, under rsyslog's 8 KiB limit) with a truncation marker. The
 // full JSON alert belongs in the file sink. Pure: no clock, no I/O.
 import type { AlertRecord } from '../alert-record.js';
-import { paramValueTokens, printAscii, takeBytes, textTokens } from './escape.js';
+import { escapeParamValue, escapeText, fitText, printAscii, textTokens } from './escape.js';
 import { priority, syslogSeverity } from './syslog-codes.js';
 
 export const DEFAULT_SD_ID = 'eqld@32473';
@@ -40,7 +40,7 @@ export function fitCount<T>(items: readonly T[], budget: number, size: (item: T)
 }
 
 function param(name: string, value: string | number): string {
-  const v = paramValueTokens(String(value).slice(0, MAX_PARAM_CHARS)).join('');
+  const v = escapeParamValue(String(value).slice(0, MAX_PARAM_CHARS));
   return ` ${name}="${v}"`;
 }
 
@@ -83,8 +83,8 @@ export function formatRfc5424(alert: AlertRecord, opts: Rfc5424Options): string 
 
   const head = `${header} ${sd} `;
   const budget = maxBytes - Buffer.byteLength(head);
-  const msg = takeBytes(textTokens(alert.summary), budget);
+  const msg = fitText(alert.summary, budget, textTokens, escapeText);
   if (!msg.cut) return head + msg.text;
-  const cut = takeBytes(textTokens(alert.summary), Math.max(0, budget - TRUNCATION_MARKER.length));
+  const cut = fitText(alert.summary, Math.max(0, budget - TRUNCATION_MARKER.length), textTokens, escapeText);
   return head + cut.text + TRUNCATION_MARKER;
 }
