@@ -41,6 +41,11 @@ describe.skipIf(!isRoot)('sshd harness', () => {
       createInterface({ input: c.stdout as NodeJS.ReadableStream }).once('line', resolve),
     );
     const [shellPid, childPid] = line.split(' ').map(Number) as [number, number];
+    // the forked child may not have exec'd sleep yet when the shell prints its pid
+    const deadline = Date.now() + 3_000;
+    while (readlinkSync(`/proc/${childPid}/exe`) !== '/usr/bin/sleep' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     expect(readlinkSync(`/proc/${childPid}/exe`)).toBe('/usr/bin/sleep');
     expect(ppidOf(childPid)).toBe(shellPid);
     expect(readlinkSync(`/proc/${shellPid}/exe`)).toBe('/usr/bin/bash');
