@@ -51,6 +51,8 @@ interface Row {
   mode: string;
   opsPerSec: number;
   eventsPerSec?: number;
+  allEventsPerSec?: number;
+  eqldCpuPct?: number;
   lost?: number;
   bpftraceCpuPer100k?: number;
   eqldCpuPer100k?: number;
@@ -62,7 +64,7 @@ async function bare(program: string, kind: 'exec' | 'connect', extra: number): P
   const file = join(tmpdir(), `eqld-bench-${process.pid}.bt`);
   writeFileSync(file, program);
   const bt = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'bpftrace', file], {
-    env: { ...process.env, BPFTRACE_STRLEN: '200' },
+    env: { ...process.env, BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: '256' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   // the cheapest consumer that still sees bpftrace's "Lost N events": grep (C) keeps only those
@@ -84,7 +86,7 @@ async function bare(program: string, kind: 'exec' | 'connect', extra: number): P
   const lost = [...out.matchAll(/^Lost (\d+) events$/gm)].reduce((a, m) => a + Number(m[1]), 0);
   return {
     workload: kind,
-    mode: 'bare bpftrace | grep ^Lost',
+    mode: 'bare bpftrace into grep ^Lost',
     opsPerSec: ops / SECS,
     lost,
     bpftraceCpuPer100k: (cpu / ops) * 1e5,
@@ -119,6 +121,8 @@ async function withCollector(kind: 'exec' | 'connect', extra: number, argvBytes 
     mode: `eqld collector, argv bound ${argvBytes}`,
     opsPerSec: ops / SECS,
     eventsPerSec: n / secs,
+    allEventsPerSec: all / secs,
+    eqldCpuPct: (me / secs) * 100,
     lost,
     bpftraceCpuPer100k: (bt / Math.max(1, all)) * 1e5,
     eqldCpuPer100k: (me / Math.max(1, all)) * 1e5,
@@ -153,11 +157,11 @@ const load1 = loadavg()[0]!;
 const ratio = (r: Row): string =>
   r.bpftraceCpuPer100k && r.eqldCpuPer100k ? (r.eqldCpuPer100k / r.bpftraceCpuPer100k).toFixed(2) : '–';
 const table = [
-  '| workload | mode | ops/s generated | events/s delivered | lost | bpftrace CPU s /100k | eqld CPU s /100k | eqld/bpftrace | late | arrival p99 ms |',
-  '|---|---|---|---|---|---|---|---|---|---|',
+  '| workload | mode | ops/s generated | events/s delivered | all events/s | eqld CPU % | lost | bpftrace CPU s /100k | eqld CPU s /100k | eqld/bpftrace | late | arrival p99 ms |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.workload} | ${r.mode} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.eventsPerSec, 0)} | ${r.lost ?? '–'} | ${fmt(r.bpftraceCpuPer100k, 2)} | ${fmt(r.eqldCpuPer100k, 2)} | ${ratio(r)} | ${r.lateEvents ?? '–'} | ${fmt(r.arrivalP99Ms, 1)} |`,
+      `| ${r.workload} | ${r.mode} | ${fmt(r.opsPerSec, 0)} | ${fmt(r.eventsPerSec, 0)} | ${fmt(r.allEventsPerSec, 0)} | ${fmt(r.eqldCpuPct, 0)} | ${r.lost ?? '–'} | ${fmt(r.bpftraceCpuPer100k, 2)} | ${fmt(r.eqldCpuPer100k, 2)} | ${ratio(r)} | ${r.lateEvents ?? '–'} | ${fmt(r.arrivalP99Ms, 1)} |`,
   ),
 ];
 const collectorRows = rows.filter((r) => r.eqldCpuPer100k !== undefined);

@@ -36,6 +36,8 @@ export interface CollectorOptions {
   attachTimeoutMs?: number;
   /** wrap bpftrace in `setpriv --pdeathsig KILL` (default true when setpriv exists) */
   pdeathsig?: boolean;
+  /** perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES; default 256 = 1 MiB, bpftrace's own is 64) */
+  perfBufferPages?: number;
   /** a pre-rendered program (tests, benchmarks); default: render bpf/eqld.bt.in */
   program?: string;
   /** skip checkPreconditions() in start() (tests with a stand-in bpftrace) */
@@ -240,7 +242,7 @@ export class Collector {
   private spawn(): Promise<void> {
     const [file, args] = this.command();
     const child = execa(file, args, {
-      env: { BPFTRACE_STRLEN: '200' },
+      env: { BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256) },
       stdin: 'ignore',
       buffer: false,
       reject: false,

@@ -202,8 +202,9 @@ const COUNTER = /^@([A-Za-z_][A-Za-z0-9_]*): (-?\d+)$/;
 
 /** Parses one line (without its trailing newline). Never throws. */
 export function parseLine(line: string): Line {
-  if (line.length === 0 || line.trim().length === 0) return { kind: 'blank' };
   const c = line.charCodeAt(0);
+  if (line.length === 0 || ((c === 32 || c === 9 || c === 13) && line.trim().length === 0))
+    return { kind: 'blank' };
   // bpftrace's own notices start with an upper-case letter or '@'; events with lower case
   if (c >= 65 && c <= 90) {
     const a = ATTACHING.exec(line);
