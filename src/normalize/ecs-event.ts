@@ -68,9 +68,8 @@ export function eventFields(h: EventHeader, dataset: Dataset): Doc {
 
 /** { id, name? } for a uid or gid; the name only when the database has one */
 export function idName(users: UserDb, id: number, kind: 'user' | 'group'): Doc {
-  const s = String(id);
-  const name = kind === 'user' ? users.userName(s) : users.groupName(s);
-  return name === undefined ? { id: s } : { id: s, name };
+  const name = kind === 'user' ? users.userName(id) : users.groupName(id);
+  return name === undefined ? { id: String(id) } : { id: String(id), name };
 }
 
 /** ECS user.* / group.*: the effective ids (a setuid-root binary is user.id "0"), real ids in Ext.real */
@@ -83,7 +82,11 @@ export function userFields(users: UserDb, c: Credentials): { user: Doc; group: D
 }
 
 /** IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4; IPv6 is written in RFC 5952 form. */
+const DOTTED_QUAD = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 export function normalizeIp(addr: string, family: 'ipv4' | 'ipv6'): { ip: string; type: 'ipv4' | 'ipv6' } {
+  // the kernel side prints IPv4 in canonical dotted-quad form: skip the parser on the hot path
+  if (family === 'ipv4' && DOTTED_QUAD.test(addr)) return { ip: addr, type: 'ipv4' };
   if (!ipaddr.isValid(addr)) return { ip: addr, type: family };
   const a = ipaddr.parse(addr);
   if (a.kind() === 'ipv6') {

@@ -31,7 +31,6 @@ export function imageFromExec(
     name: processName(filename),
     args: argv,
     argsTruncated,
-    commandLine: commandLine(argv),
   };
   if (!isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)) img.resolved = resolve(cwd, filename);
   return img;
@@ -43,7 +42,6 @@ export function imageFromProc(exe: string | undefined, comm: string, args: strin
     name: exe ? processName(exe) : comm,
     args,
     argsTruncated: false,
-    commandLine: commandLine(args),
   };
 }
 
@@ -63,7 +61,8 @@ function imageFields(d: Doc, img: ProcImage): void {
   d.name = img.name;
   d.args = img.args;
   d.args_count = img.args.length;
-  d.command_line = img.commandLine;
+  // built per document, not stored: it would double the argv held by the table
+  d.command_line = commandLine(img.args);
 }
 
 /** The fields ECS gives a leader or parent: identity, image and start. */

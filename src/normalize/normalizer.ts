@@ -32,7 +32,7 @@ import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
-import { type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
+import { Interner, newEntry, type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { isoMicros, WallClock, type WallClockStats } from './wall-clock.js';
 
@@ -106,6 +106,10 @@ export class Normalizer {
   private readonly fieldCtx: ProcessFieldContext;
   private readonly dataStreams: Record<Dataset, Doc>;
   private readonly ecsDoc = Object.freeze({ version: ECS_VERSION });
+  /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
+  private readonly strings = new Interner();
+  /** one frozen Credentials object per distinct id set */
+  private readonly credSets = new Map<string, Credentials>();
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private seq = 0;
   /** wall-clock ms of the document being built */
@@ -153,20 +157,27 @@ export class Normalizer {
     };
     this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
     this.tickNs = 1e9 / this.host.clkTck;
-    const startIso = (ticks: number) => isoMicros(this.clock.boottimeToEpochMs(ticks * this.tickNs));
+    // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
+    // dropping the memo when the clock is re-sampled or it grows large
+    const memo = new Map<number, string>();
+    let memoGen = -1;
+    const startIso = (ticks: number) => {
+      if (memoGen !== this.clock.generation || memo.size > 16_384) {
+        memo.clear();
+        memoGen = this.clock.generation;
+      }
+      let s = memo.get(ticks);
+      if (s === undefined) {
+        s = isoMicros(this.clock.boottimeToEpochMs(ticks * this.tickNs));
+        memo.set(ticks, s);
+      }
+      return s;
+    };
     this.fieldCtx = {
       users: this.users,
       entityId: this.idOf,
       startIso,
-      startOf: (e) => {
-        // formatted once per entry and clock sample: the offset only moves when re-sampled
-        const gen = this.clock.generation;
-        if (e.startIsoGen !== gen || e.startIso === undefined) {
-          e.startIso = startIso(e.startTicks);
-          e.startIsoGen = gen;
-        }
-        return e.startIso;
-      },
+      startOf: (e) => startIso(e.startTicks),
     };
     const ds = (dataset: Dataset) => Object.freeze({ type: 'logs', dataset, namespace: 'default' });
     this.dataStreams = {
@@ -264,7 +275,7 @@ export class Normalizer {
   private insertFromFacts(f: ProcFacts): ProcEntry {
     const parent = this.table.get(f.ppid);
     const usable = parent && parent.startTicks <= f.startTicks ? parent : undefined;
-    const e: ProcEntry = {
+    const e = newEntry({
       pid: f.pid,
       startTicks: f.startTicks,
       approxStart: false,
@@ -276,11 +287,10 @@ export class Normalizer {
       image: imageFromProc(f.exe, f.comm, f.args),
       excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
       source: 'proc',
-      lastUsed: 0,
-    };
+    });
     if (usable) e.parentTicks = usable.startTicks;
     if (f.cwd !== undefined) e.cwd = f.cwd;
-    if (f.uid >= 0) e.creds = { uid: f.uid, euid: f.euid, gid: f.gid, egid: f.egid };
+    if (f.uid >= 0) e.creds = this.credsOf(f);
     this.setCgroup(e, f.cgroupPath);
     this.table.insert(e);
     evaluateEntryLeader(e, usable, (pid) => this.table.get(pid));
@@ -289,10 +299,10 @@ export class Normalizer {
 
   private setCgroup(e: ProcEntry, path: string | undefined): void {
     if (path === undefined) return;
-    e.cgroupPath = path;
+    e.cgroupPath = this.strings.get(path);
     const id = containerIdFromCgroup(path);
     if (id) e.containerId = id;
-    else delete e.containerId;
+    else e.containerId = undefined;
   }
 
   /** Table entry for (pid, ticks), else /proc when it still holds that same process. */
@@ -310,7 +320,7 @@ export class Normalizer {
 
   /** A process known only from its event (it is gone from /proc): identity and comm. */
   private placeholder(pid: number, ticks: number, comm: string, ppid = 0): ProcEntry {
-    const e: ProcEntry = {
+    const e = newEntry({
       pid,
       startTicks: ticks,
       approxStart: false,
@@ -322,10 +332,20 @@ export class Normalizer {
       image: imageFromProc(undefined, comm, []),
       excluded: this.exclude(pid),
       source: 'event',
-      lastUsed: 0,
-    };
+    });
     this.table.insert(e);
     return e;
+  }
+
+  private credsOf(c: Credentials): Credentials {
+    const k = `${c.uid}:${c.euid}:${c.gid}:${c.egid}`;
+    let v = this.credSets.get(k);
+    if (!v) {
+      if (this.credSets.size >= 4096) this.credSets.clear();
+      v = Object.freeze({ uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid });
+      this.credSets.set(k, v);
+    }
+    return v;
   }
 
   // ---- events ----
@@ -338,7 +358,8 @@ export class Normalizer {
     // the collector does not report the cwd: read it while the process still runs; without
     // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
     const cwd = r.cwd ?? (this.procFallback ? readCwdSync(this.procRoot, r.pid) : (e?.cwd ?? parent?.cwd));
-    const image = imageFromExec(r.filename, r.argv, r.argvTruncated, cwd);
+    const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd);
+    image.name = this.strings.get(image.name);
     if (e) {
       e.image = image;
       if (e.approxStart) {
@@ -348,7 +369,7 @@ export class Normalizer {
       }
       e.source = 'exec';
     } else {
-      e = {
+      e = newEntry({
         pid: r.pid,
         startTicks: ticks,
         approxStart: false,
@@ -361,17 +382,16 @@ export class Normalizer {
         image,
         excluded: parent?.excluded ?? false,
         source: 'exec',
-        lastUsed: 0,
-      };
+      });
       if (parent?.cgroupPath !== undefined) this.setCgroup(e, parent.cgroupPath);
       this.table.insert(e);
     }
     e.ppid = r.ppid;
     e.parentTicks = parentTicks;
     if (r.sid !== undefined) e.sid = r.sid;
-    if (cwd !== undefined) e.cwd = cwd;
-    else delete e.cwd;
-    e.creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    if (cwd !== undefined) e.cwd = this.strings.get(cwd);
+    else e.cwd = undefined;
+    e.creds = this.credsOf(r);
     this.setCgroup(e, r.cgroupPath);
     if (this.exclude(r.pid)) e.excluded = true;
     evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
@@ -395,7 +415,7 @@ export class Normalizer {
     const existing = this.table.get(r.childPid, ticks);
     if (existing) return; // seeded from /proc after the fork happened: already known
     const img = parent?.image ?? imageFromProc(undefined, '', []);
-    const child: ProcEntry = {
+    const child = newEntry({
       pid: r.childPid,
       startTicks: ticks,
       approxStart: approx,
@@ -407,8 +427,7 @@ export class Normalizer {
       image: img,
       excluded: this.exclude(r.childPid) || (parent?.excluded ?? false) || this.exclude(r.parentPid),
       source: 'fork',
-      lastUsed: 0,
-    };
+    });
     const parentTicks = parent?.startTicks ?? pTicks;
     if (parentTicks !== undefined) child.parentTicks = parentTicks;
     if (parent?.cwd !== undefined) child.cwd = parent.cwd;
@@ -459,10 +478,10 @@ export class Normalizer {
     e.sid = r.pid;
     e.pgid = r.pid;
     e.ttyNr = 0; // setsid(2) detaches the controlling terminal
-    e.creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    e.creds = this.credsOf(r);
     const parent = this.resolve(e.ppid, e.parentTicks);
     this.table.touch(e);
-    const c = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    const c = e.creds;
     this.emitProcess(
       r.ktimeNs,
       'session_id_change',
@@ -498,7 +517,7 @@ export class Normalizer {
       return;
     }
     const parent = this.resolve(e.ppid, e.parentTicks);
-    const creds = { uid: r.uid, euid: r.euid, gid: r.gid, egid: r.egid };
+    const creds = this.credsOf(r);
     e.creds = creds;
     this.table.touch(e);
     const { ip, type } = normalizeIp(r.daddr, r.family);

@@ -16,7 +16,6 @@ export interface ProcImage {
   name: string;
   args: string[];
   argsTruncated: boolean;
-  commandLine: string;
 }
 
 export interface ProcEntry {
@@ -46,9 +45,65 @@ export interface ProcEntry {
   exitCode?: number;
   /** table use counter at the last event that named this process (LRU for live eviction) */
   lastUsed: number;
-  /** process.start, formatted once per clock sample */
-  startIso?: string;
-  startIsoGen?: number;
+}
+
+/** The fields every entry has from the start. */
+export type ProcEntryInit = Pick<
+  ProcEntry,
+  | 'pid'
+  | 'startTicks'
+  | 'approxStart'
+  | 'entityId'
+  | 'ppid'
+  | 'pgid'
+  | 'sid'
+  | 'ttyNr'
+  | 'image'
+  | 'excluded'
+  | 'source'
+>;
+
+/**
+ * Every entry gets all fields in one order, so V8 gives all entries one hidden class (fast
+ * property access, fields stored in-object): optional fields are set to undefined, never deleted.
+ */
+export function newEntry(i: ProcEntryInit): ProcEntry {
+  return {
+    pid: i.pid,
+    startTicks: i.startTicks,
+    approxStart: i.approxStart,
+    entityId: i.entityId,
+    ppid: i.ppid,
+    parentTicks: undefined,
+    pgid: i.pgid,
+    sid: i.sid,
+    ttyNr: i.ttyNr,
+    image: i.image,
+    cwd: undefined,
+    creds: undefined,
+    cgroupPath: undefined,
+    containerId: undefined,
+    entryType: undefined,
+    entryLeader: undefined,
+    excluded: i.excluded,
+    source: i.source,
+    exitedAtNs: undefined,
+    exitCode: undefined,
+    lastUsed: 0,
+  };
+}
+
+/** Shares equal strings (paths repeat across processes); cleared when full, so bounded. */
+export class Interner {
+  private map = new Map<string, string>();
+  constructor(private readonly cap = 16_384) {}
+  get(s: string): string {
+    const hit = this.map.get(s);
+    if (hit !== undefined) return hit;
+    if (this.map.size >= this.cap) this.map.clear();
+    this.map.set(s, s);
+    return s;
+  }
 }
 
 export interface ProcessTableOptions {

@@ -15,19 +15,20 @@ export interface UserDbOptions {
 }
 
 /** name:x:id:... lines -> id -> name (first entry wins, as getpwuid does) */
-export function parseIdFile(text: string): Map<string, string> {
-  const m = new Map<string, string>();
+export function parseIdFile(text: string): Map<number, string> {
+  const m = new Map<number, string>();
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const f = line.split(':');
     if (f.length < 3 || !/^\d+$/.test(f[2] ?? '')) continue;
-    if (!m.has(f[2] as string)) m.set(f[2] as string, f[0] as string);
+    const id = Number(f[2]);
+    if (!m.has(id)) m.set(id, f[0] as string);
   }
   return m;
 }
 
 class IdFile {
-  map = new Map<string, string>();
+  map = new Map<number, string>();
   private sig = '';
   constructor(
     readonly path: string,
@@ -68,8 +69,8 @@ export class UserDb {
   private lastCheck = 0;
   /** getent answers: name, or null when getent found nothing */
   private readonly external = {
-    passwd: new Map<string, string | null>(),
-    group: new Map<string, string | null>(),
+    passwd: new Map<number, string | null>(),
+    group: new Map<number, string | null>(),
   };
   private pending = 0;
   private readonly st: UserDbStats = { reloads: 0, nssLookups: 0, nssResolved: 0 };
@@ -100,19 +101,19 @@ export class UserDb {
     }
   }
 
-  userName(id: string): string | undefined {
-    return this.lookup('passwd', id);
+  userName(id: string | number): string | undefined {
+    return this.lookup('passwd', Number(id));
   }
 
-  groupName(id: string): string | undefined {
-    return this.lookup('group', id);
+  groupName(id: string | number): string | undefined {
+    return this.lookup('group', Number(id));
   }
 
   stats(): UserDbStats {
     return { ...this.st };
   }
 
-  private lookup(db: 'passwd' | 'group', id: string): string | undefined {
+  private lookup(db: 'passwd' | 'group', id: number): string | undefined {
     const local = this.files[db].map.get(id);
     if (local !== undefined) return local;
     if (!this.nss) return undefined;
@@ -122,7 +123,7 @@ export class UserDb {
       this.external[db].set(id, null);
       this.pending++;
       this.st.nssLookups++;
-      execFile('getent', [db, id], { timeout: 2_000 }, (err, stdout) => {
+      execFile('getent', [db, String(id)], { timeout: 2_000 }, (err, stdout) => {
         this.pending--;
         if (err) return;
         const name = String(stdout).split(':')[0];

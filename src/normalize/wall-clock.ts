@@ -122,18 +122,39 @@ export class WallClock {
   }
 }
 
-let cachedSecond = Number.NaN;
-let cachedPrefix = '';
+const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
-/** ms since the epoch (fractional) -> ISO 8601 with microseconds, e.g. 2026-11-25T16:00:14.123456Z */
+/**
+ * ms since the epoch (fractional) -> ISO 8601 UTC with microseconds, e.g. 2026-11-25T16:00:14.123456Z.
+ * Pure arithmetic (days -> civil date after H. Hinnant's `civil_from_days`): several times
+ * faster than Date#toISOString, which matters at a handful of timestamps per event.
+ */
+let lastSecs = Number.NaN;
+let lastPrefix = '';
+
 export function isoMicros(epochMs: number): string {
   const totalMicros = Math.round(epochMs * 1000);
-  const second = Math.floor(totalMicros / 1_000_000);
-  if (second !== cachedSecond) {
-    // the date part changes once a second: format it once (toISOString is the slow part)
-    cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
-  }
-  const frac = totalMicros - second * 1_000_000;
-  return `${cachedPrefix}.${String(frac).padStart(6, '0')}Z`;
+  const secs = Math.floor(totalMicros / 1_000_000);
+  const micros = totalMicros - secs * 1_000_000;
+  // consecutive events mostly fall in the same second
+  if (secs === lastSecs) return `${lastPrefix}${String(micros).padStart(6, '0')}Z`;
+  const days = Math.floor(secs / 86_400);
+  const sod = secs - days * 86_400;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365,
+  );
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(sod / 3600);
+  const mi = Math.floor((sod % 3600) / 60);
+  const sc = sod % 60;
+  lastSecs = secs;
+  lastPrefix = `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sc)}.`;
+  return `${lastPrefix}${String(micros).padStart(6, '0')}Z`;
 }

@@ -1,0 +1,311 @@
+// Normalizer throughput and memory. Writes docs/benchmarks/normalize.md.
+// (a) raw events/s per core (CPU time) through Normalizer.push, with 100,000 live processes in
+//     the table, for three streams: the mix recorded by `eqld events` on this machine under the
+//     test suite (equal parts fork/exec/exit, ~0.5% connect and setsid), a TCP connect flood,
+//     and a UDP connect flood that is dropped by default; (b) heap bytes per table entry at
+//     100,000 entries with realistic argv (this host's /proc cmdlines, cycled); (c) retained
+//     bytes per emitted document. No kernel needed; finishes in well under two minutes.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import pino from 'pino';
+import type { RawEvent } from '../src/collector/raw-event.js';
+import type { HostInfo } from '../src/normalize/host-info.js';
+import { Normalizer } from '../src/normalize/normalizer.js';
+import { UserDb } from '../src/normalize/user-db.js';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+const HOST: HostInfo = {
+  id: '0123456789abcdef0123456789abcdef',
+  bootId: 'd1b0a1e2-0000-4000-8000-123456789abc',
+  hostname: 'bench',
+  name: 'bench',
+  architecture: 'x86_64',
+  os: { type: 'linux', name: 'Debian GNU/Linux', version: '12', kernel: release() },
+  clkTck: 100,
+};
+const TABLE = 100_000;
+const TICK = 10_000_000n;
+
+/** argv of every process on this host, as realistic argv samples */
+function hostArgvs(): string[][] {
+  const out: string[][] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const parts = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      parts.pop();
+      if (parts.length > 0) out.push(parts);
+    } catch {
+      // gone
+    }
+  }
+  return out.length > 0 ? out : [['/usr/sbin/sshd', '-D']];
+}
+const ARGVS = hostArgvs();
+const argvBytes = ARGVS.reduce((n, a) => n + a.reduce((m, s) => m + s.length + 1, 0), 0) / ARGVS.length;
+
+function makeNormalizer(): Normalizer {
+  return new Normalizer({
+    host: HOST,
+    logger: pino({ level: 'silent' }),
+    excludePids: () => false,
+    maxProcesses: TABLE + 50_000,
+    procFallback: false,
+    procRoot: '/nonexistent',
+    users: new UserDb({ nssLookup: false }),
+    eventIdPrefix: 'B',
+  });
+}
+
+let ktime = 1_000_000_000_000;
+const creds = { uid: 1000, gid: 1000, euid: 1000, egid: 1000 };
+
+/** fork+exec of `n` long-lived processes under a shell (pid 10), pids from `base` */
+function populate(n: Normalizer, count: number, base: number): void {
+  n.push({
+    kind: 'exec',
+    ktimeNs: ktime,
+    pid: 10,
+    tid: 10,
+    startNs: 5n * TICK,
+    ppid: 1,
+    parentStartNs: TICK,
+    sid: 10,
+    comm: 'bash',
+    filename: '/usr/bin/bash',
+    argv: ['-bash'],
+    argvTruncated: false,
+    ...creds,
+  });
+  for (let i = 0; i < count; i++) {
+    const pid = base + i;
+    const startNs = BigInt(1_000 + i) * TICK;
+    const argv = ARGVS[i % ARGVS.length] as string[];
+    ktime += 1000;
+    n.push({
+      kind: 'fork',
+      ktimeNs: ktime,
+      parentPid: 10,
+      parentTid: 10,
+      parentStartNs: 5n * TICK,
+      childPid: pid,
+      childStartNs: startNs,
+    });
+    n.push({
+      kind: 'exec',
+      ktimeNs: ktime + 1,
+      pid,
+      tid: pid,
+      startNs,
+      ppid: 10,
+      parentStartNs: 5n * TICK,
+      comm: 'p',
+      filename: argv[0] ?? '/bin/x',
+      argv,
+      argvTruncated: false,
+      cwd: '/home/alice',
+      ...creds,
+    });
+  }
+}
+
+function mixed(count: number, livePids: number, base: number): RawEvent[] {
+  // recorded proportions (eqld events, 14 s under the test suite): fork 1839, exec 1839,
+  // exit 1828, connect 27, setsid 26 -> one connect and one setsid per ~70 processes
+  const out: RawEvent[] = [];
+  let next = 0;
+  for (let i = 0; out.length < count; i++) {
+    const pid = 900_000 + (i % 50_000);
+    const startNs = BigInt(2_000_000 + i) * TICK;
+    const argv = ARGVS[i % ARGVS.length] as string[];
+    ktime += 3000;
+    out.push({
+      kind: 'fork',
+      ktimeNs: ktime,
+      parentPid: 10,
+      parentTid: 10,
+      parentStartNs: 5n * TICK,
+      childPid: pid,
+      childStartNs: startNs,
+    });
+    out.push({
+      kind: 'exec',
+      ktimeNs: ktime + 1,
+      pid,
+      tid: pid,
+      startNs,
+      ppid: 10,
+      parentStartNs: 5n * TICK,
+      comm: 'p',
+      filename: argv[0] ?? '/bin/x',
+      argv,
+      argvTruncated: false,
+      ...creds,
+    });
+    if (i % 70 === 0) {
+      const live = base + (next++ % livePids);
+      out.push({
+        kind: 'connect',
+        ktimeNs: ktime + 2,
+        pid: live,
+        tid: live,
+        startNs: BigInt(1_000 + (live - base)) * TICK,
+        family: 'ipv4',
+        socketType: 'stream',
+        daddr: '10.1.2.3',
+        dport: 443,
+        ret: -115,
+        comm: 'p',
+        ...creds,
+      });
+      out.push({ kind: 'setsid', ktimeNs: ktime + 3, pid, tid: pid, startNs, ret: pid, comm: 'p', ...creds });
+    }
+    out.push({ kind: 'exit', ktimeNs: ktime + 4, pid, tid: pid, startNs, exitCode: 0 });
+  }
+  return out;
+}
+
+function connects(count: number, livePids: number, base: number, socketType: 'stream' | 'dgram'): RawEvent[] {
+  const out: RawEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const live = base + (i % livePids);
+    ktime += 1000;
+    out.push({
+      kind: 'connect',
+      ktimeNs: ktime,
+      pid: live,
+      tid: live,
+      startNs: BigInt(1_000 + (live - base)) * TICK,
+      family: 'ipv4',
+      socketType,
+      daddr: `10.0.${(i >> 8) & 255}.${i & 255}`,
+      dport: 1 + (i % 60000),
+      ret: i % 3 === 0 ? -111 : -115,
+      comm: 'p',
+      ...creds,
+    });
+  }
+  return out;
+}
+
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function run(n: Normalizer, events: RawEvent[]): { perSec: number; cpu: number; emitted: number } {
+  let emitted = 0;
+  n.onEvent(() => {
+    emitted++;
+  });
+  // warm-up on the first 10% (JIT), measured on the rest
+  const warm = Math.floor(events.length / 10);
+  for (let i = 0; i < warm; i++) n.push(events[i] as RawEvent);
+  emitted = 0;
+  const c0 = cpuNow();
+  for (let i = warm; i < events.length; i++) n.push(events[i] as RawEvent);
+  const cpu = cpuNow() - c0;
+  return { perSec: (events.length - warm) / cpu, cpu, emitted };
+}
+
+const BASE = 100_000;
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+// (b) memory of the table
+gc();
+const heap0 = process.memoryUsage().heapUsed;
+const rss0 = process.memoryUsage().rss;
+const n = makeNormalizer();
+populate(n, TABLE, BASE);
+gc();
+const heap1 = process.memoryUsage().heapUsed;
+const rss1 = process.memoryUsage().rss;
+const tableBytes = heap1 - heap0;
+const perEntry = tableBytes / (TABLE + 1);
+process.stdout.write(
+  `table: ${n.stats().table.size} entries, heap +${mib(tableBytes)} MiB (${perEntry.toFixed(0)} B/entry), rss +${mib(rss1 - rss0)} MiB\n`,
+);
+
+// (a) throughput with the table full
+const streams: [string, RawEvent[]][] = [
+  ['recorded mix (fork/exec/exit + 0.5% connect/setsid)', mixed(600_000, TABLE, BASE)],
+  ['TCP connect flood (100,000 processes)', connects(600_000, TABLE, BASE, 'stream')],
+  ['UDP connect flood (dropped by default)', connects(600_000, TABLE, BASE, 'dgram')],
+];
+const rows: string[] = [];
+const results: Record<string, number> = {};
+for (const [name, events] of streams) {
+  const r = run(n, events);
+  results[name] = r.perSec;
+  rows.push(
+    `| ${name} | ${events.length.toLocaleString('en-US')} | ${Math.round(r.perSec).toLocaleString('en-US')} | ${r.cpu.toFixed(2)} | ${r.emitted.toLocaleString('en-US')} |`,
+  );
+  process.stdout.write(`${name}: ${Math.round(r.perSec)} events/s per core\n`);
+}
+const st = n.stats();
+
+// (c) retained bytes per document: keep 20,000 documents alive and measure the heap
+const keep: unknown[] = [];
+const n2 = makeNormalizer();
+populate(n2, 1_000, BASE);
+const sample = [...mixed(16_000, 1_000, BASE), ...connects(4_000, 1_000, BASE, 'stream')];
+n2.onEvent((e) => keep.push(e.doc));
+gc();
+const h0 = process.memoryUsage().heapUsed;
+for (const e of sample) n2.push(e);
+gc();
+const perDoc = (process.memoryUsage().heapUsed - h0) / keep.length;
+const jsonBytes = keep.reduce((s: number, d) => s + JSON.stringify(d).length, 0) / keep.length;
+process.stdout.write(`documents: ${perDoc.toFixed(0)} B retained each, ${jsonBytes.toFixed(0)} B as JSON\n`);
+
+// target: 3x the collector's maximum lossless rate (docs/benchmarks/collector.md if present,
+// else the ~90,000 connect events/s measured in ../shared/docs/kernel-facts.md)
+let collectorMax = 90_000;
+let collectorSource = 'kernel-facts.md: ~90k connect events/s delivered, 0 lost';
+try {
+  const md = readFileSync('docs/benchmarks/collector.md', 'utf8');
+  const rates = [...md.matchAll(/\|\s*connect\s*\|[^|]*Collector[^|]*\|[^|]*\|\s*([\d,]+)\s*\|/gi)].map((m) =>
+    Number((m[1] ?? '0').replaceAll(',', '')),
+  );
+  if (rates.length > 0 && Math.max(...rates) > 0) {
+    collectorMax = Math.max(...rates);
+    collectorSource = 'docs/benchmarks/collector.md, connect storm under the Collector';
+  }
+} catch {
+  // no collector benchmark yet
+}
+const target = 3 * collectorMax;
+const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+const tcp = results['TCP connect flood (100,000 processes)'] ?? 0;
+const mix = results['recorded mix (fork/exec/exit + 0.5% connect/setsid)'] ?? 0;
+const md = [
+  '## Normalizer (bench/normalize.bench.ts)',
+  '',
+  `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}, node ${process.version}`,
+  `- date: ${new Date().toISOString()}`,
+  '- command: `npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`)',
+  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with this host's argv cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
+  '- events/s per core = raw events pushed / CPU seconds of this process (single thread), after a 10% warm-up; every event is fully enriched (parent, group/session/entry leaders, user names)',
+  '',
+  '| stream | raw events | raw events/s per core | CPU s | documents emitted |',
+  '| --- | --- | --- | --- | --- |',
+  ...rows,
+  '',
+  '| memory | value |',
+  '| --- | --- |',
+  `| heap growth for the ${(TABLE + 1).toLocaleString('en-US')}-entry table | ${mib(tableBytes)} MiB (${perEntry.toFixed(0)} bytes per entry) |`,
+  `| RSS growth for the table | ${mib(rss1 - rss0)} MiB |`,
+  `| retained heap per emitted document (allocation lower bound) | ${perDoc.toFixed(0)} bytes (${jsonBytes.toFixed(0)} bytes as JSON) |`,
+  `| table after all streams | ${st.table.size.toLocaleString('en-US')} entries, ${st.table.evictedExited.toLocaleString('en-US')} exited evicted, ${st.table.evictedLive} live evicted |`,
+  '',
+  'Targets (issue #3):',
+  `- throughput at least 3x the collector's maximum lossless rate (${collectorMax.toLocaleString('en-US')} events/s from ${collectorSource}, so ${target.toLocaleString('en-US')}/s): TCP connect flood ${verdict(tcp >= target)} (${Math.round(tcp).toLocaleString('en-US')}); recorded mix ${verdict(mix >= target)} (${Math.round(mix).toLocaleString('en-US')}). The exec path is bounded far lower by the kernel (~1.2k exec/s traced, kernel-facts.md), which the mix exceeds by two orders of magnitude.`,
+  `- table memory under 64 MiB at 100,000 entries: ${verdict(tableBytes < 64 * 2 ** 20)} (${mib(tableBytes)} MiB heap, ${perEntry.toFixed(0)} bytes per entry)`,
+];
+mkdirSync('docs/benchmarks', { recursive: true });
+writeFileSync('docs/benchmarks/normalize.md', `${md.join('\n')}\n`);
+process.stdout.write('wrote docs/benchmarks/normalize.md\n');
