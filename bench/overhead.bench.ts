@@ -138,45 +138,68 @@ function rssBytes(pid: number): number {
 
 interface Measurement {
   load: LoadResult;
+  /** agent CPU in the window, as measured */
   agentCpuS: number;
-  /** (load CPU + agent CPU) as % of one core over the window */
+  /** agent CPU minus what the agent spent on the rest of the machine's activity (its idle rate) */
+  agentNetS: number;
+  /** (load CPU + net agent CPU) as % of one core over the window */
   totalPct: number;
-  /** (load CPU + agent CPU) per exec done, µs: comparable when a busy machine missed the rate */
+  /** (load CPU + net agent CPU) per exec done, µs: comparable when a busy machine missed the rate */
   perExecUs: number;
-  /** whole machine busy over the window, % of all CPUs (everything else running counts here) */
-  machinePct: number;
+  /** CPU of everything else on the machine during the window, % of one core */
+  othersPct: number;
 }
 
-/** busy and total jiffies of all CPUs (/proc/stat), to show how loaded the machine was */
-function machineJiffies(): { busy: number; total: number } {
+/** busy jiffies of all CPUs (/proc/stat) */
+function machineBusyTicks(): number {
   const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = (f[3] ?? 0) + (f[4] ?? 0);
-  return { busy: total - idle, total };
+  return f.slice(0, 8).reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0);
+}
+
+function ticksOf(pids: number[]): Map<number, number> {
+  return new Map(pids.map((p) => [p, cpuTicks(p)]));
+}
+
+function ticksSince(before: Map<number, number>, pids: number[]): number {
+  let t = 0;
+  for (const p of new Set([...before.keys(), ...pids])) t += cpuTicks(p) - (before.get(p) ?? 0);
+  return t;
+}
+
+/** The agent's CPU with no load generator, % of one core: its cost of the machine's other
+ *  activity (every agent here traces the whole host, other people's work included). */
+async function agentIdlePct(agentPids: () => number[], seconds = 5): Promise<number> {
+  const before = ticksOf(agentPids());
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return (ticksSince(before, agentPids()) / TICK_HZ / ((Date.now() - t0) / 1000)) * 100;
 }
 
 /** Runs the exec load at `rate` and charges the CPU of `agentPids()` (sampled at both ends). */
-async function measure(bin: string, rate: number, agentPids: () => number[]): Promise<Measurement> {
-  const pids = agentPids();
-  const before = new Map(pids.map((p) => [p, cpuTicks(p)]));
-  const m0 = machineJiffies();
+async function measure(
+  bin: string,
+  rate: number,
+  agentPids: () => number[],
+  idlePct = 0,
+): Promise<Measurement> {
+  const before = ticksOf(agentPids());
+  const m0 = machineBusyTicks();
   const load = await runLoad(bin, ['exec', String(rate), String(WINDOW_S)]);
-  let agentTicks = 0;
-  for (const p of new Set([...pids, ...agentPids()])) agentTicks += cpuTicks(p) - (before.get(p) ?? 0);
-  const agentCpuS = agentTicks / TICK_HZ;
-  const totalS = load.cpuUs / 1e6 + agentCpuS;
-  const m1 = machineJiffies();
-  const machinePct = ((m1.busy - m0.busy) / Math.max(m1.total - m0.total, 1)) * 100;
+  const agentCpuS = ticksSince(before, agentPids()) / TICK_HZ;
+  const machineS = (machineBusyTicks() - m0) / TICK_HZ;
+  const agentNetS = Math.max(0, agentCpuS - (idlePct / 100) * load.seconds);
+  const totalS = load.cpuUs / 1e6 + agentNetS;
   return {
-    machinePct,
     load,
     agentCpuS,
+    agentNetS,
     totalPct: (totalS / load.seconds) * 100,
     perExecUs: (totalS * 1e6) / Math.max(load.count, 1),
+    othersPct: (Math.max(0, machineS - load.cpuUs / 1e6 - agentCpuS) / load.seconds) * 100,
   };
 }
 
@@ -314,6 +337,7 @@ async function main(): Promise<void> {
   let eqld: EqldProcess | undefined;
   let ns: Netns | undefined;
   const withEqld: Record<number, Measurement> = {};
+  const idle = { eqld: Number.NaN, auditd: Number.NaN };
   let stormEqld: LoadResult | undefined;
   let lostDuringExec = Number.NaN;
   let lostDuringStorm = Number.NaN;
@@ -349,8 +373,10 @@ async function main(): Promise<void> {
     const agentPids = () => [...processTree(e.pid), rs.pid];
     await new Promise((r) => setTimeout(r, 3000)); // past the start-up seeding and compile
     const lost0 = Number(lastHealth(e)?.lostKernelEvents ?? 0);
+    idle.eqld = await agentIdlePct(agentPids);
+    log(`eqld idle: ${idle.eqld.toFixed(1)} % of a core`);
     for (const rate of RATES) {
-      withEqld[rate] = await measure(bin, rate, agentPids);
+      withEqld[rate] = await measure(bin, rate, agentPids, idle.eqld);
       log(`eqld @${rate}/s: ${JSON.stringify(withEqld[rate])}`);
     }
     await new Promise((r) => setTimeout(r, 2500));
@@ -386,8 +412,10 @@ async function main(): Promise<void> {
   const withAudit: Record<number, Measurement> = {};
   let auditLogBytes = 0;
   await withAuditd(join(dir, 'audit'), async (pids) => {
+    idle.auditd = await agentIdlePct(pids);
+    log(`auditd idle: ${idle.auditd.toFixed(1)} % of a core`);
     for (const rate of RATES) {
-      withAudit[rate] = await measure(bin, rate, pids);
+      withAudit[rate] = await measure(bin, rate, pids, idle.auditd);
       log(`auditd @${rate}/s: ${JSON.stringify(withAudit[rate])}`);
     }
   });
@@ -409,11 +437,11 @@ async function main(): Promise<void> {
     `- machine: kernel ${sh('uname', ['-r'])}, ${cpus()[0]?.model ?? '?'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${sh('bpftrace', ['--version'])}, ${sh('auditctl', ['-v'])}`,
     `- date: ${new Date().toISOString()}`,
     '- command: `npm run bench -- overhead` (as root; `EQLD_BENCH_WINDOW_S` sets the window, default 10 s)',
-    `- load: a C program fork+execs /bin/true on an absolute schedule for ${WINDOW_S} s per cell; its CPU is rusage self+children (BPF and audit hooks run in the traced tasks and are charged there). Agent CPU: utime+stime from /proc of eqld's node process and its children (bpftrace) plus the private rsyslogd receiving eqld's alerts; for auditd, the auditd process plus the kauditd kernel thread. Extra CPU = total − no-agent total, in % of one core.`,
+    `- load: a C program fork+execs /bin/true on an absolute schedule for ${WINDOW_S} s per cell; its CPU is rusage self+children (BPF and audit hooks run in the traced tasks and are charged there). Agent CPU: utime+stime from /proc of eqld's node process and its children (bpftrace) plus the private rsyslogd receiving eqld's alerts; for auditd, the auditd process plus the kauditd kernel thread. Both agents trace the whole host, so the machine's other activity costs them CPU too: each agent's CPU over 5 s with no load generator ("idle") is measured first and subtracted, pro rata, from its CPU in each cell ("net"). Extra CPU = (load + net agent CPU) − the same with no agent, in % of one core; "per exec × rate" divides by the execs actually done and multiplies by the nominal rate, which is the fair figure when a busy machine could not hold the rate.`,
     '- auditd rules: `-a always,exit -F arch=b64 -S execve -S connect -S setsid`, log to a temp file (ENRICHED, INCREMENTAL_ASYNC); removed and auditd stopped afterwards.',
-    "- other engineers' processes shared the 2 cores during the run; figures carry that noise (±10–20 %).",
+    `- idle agent CPU (machine's other activity): eqld ${fmtPct(idle.eqld)}, auditd ${fmtPct(idle.auditd)} of a core. Other engineers' builds, tests and benchmarks shared the 2 cores during the run ("others" column); figures carry that noise.`,
     '',
-    '| rate | agent | execs done | load CPU | agent CPU | total | extra vs none | CPU per exec | extra per exec × rate | machine busy |',
+    '| rate | agent | execs done | load CPU | agent CPU (net) | total | extra vs none | CPU per exec | extra per exec × rate | others |',
     '|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const rate of RATES) {
@@ -424,7 +452,7 @@ async function main(): Promise<void> {
     ] as const) {
       if (!m) continue;
       lines.push(
-        `| ${rate}/s | ${name} | ${m.load.count} | ${fmtPct((m.load.cpuUs / 1e6 / m.load.seconds) * 100)} | ${fmtPct((m.agentCpuS / m.load.seconds) * 100)} | ${fmtPct(m.totalPct)} | ${name === 'none' ? '—' : fmtPct(extra(m, rate))} | ${Math.round(m.perExecUs)} µs | ${name === 'none' ? '—' : fmtPct(extraNominal(m, rate))} | ${fmtPct(m.machinePct)} |`,
+        `| ${rate}/s | ${name} | ${m.load.count} | ${fmtPct((m.load.cpuUs / 1e6 / m.load.seconds) * 100)} | ${fmtPct((m.agentCpuS / m.load.seconds) * 100)} (${fmtPct((m.agentNetS / m.load.seconds) * 100)}) | ${fmtPct(m.totalPct)} | ${name === 'none' ? '—' : fmtPct(extra(m, rate))} | ${Math.round(m.perExecUs)} µs | ${name === 'none' ? '—' : fmtPct(extraNominal(m, rate))} | ${fmtPct(m.othersPct)} |`,
       );
     }
   }
