@@ -10,8 +10,9 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSinks, type SinkSet, type SinksConfig } from '../../src/alerts/sinks/index.js';
 import { SyslogConfigError } from '../../src/alerts/sinks/syslog-codes.js';
+import { makeCerts } from '../support/certs.js';
 import { alertIdOf, makeAlert, numbered, waitUntil } from './alert-fixtures.js';
-import { freePort, unixReceiver } from './receivers.js';
+import { freePort, streamReceiver, unixReceiver } from './receivers.js';
 
 let dir: string;
 const sets: SinkSet[] = [];
@@ -185,6 +186,24 @@ describe('SinkSet', () => {
     await set2.write(numbered(1, 'grp')[0]!);
     await set2.flush();
     expect(statSync(group).mode & 0o777).toBe(0o640);
+  });
+
+  it('refuses a TLS collector whose certificate the configured CA did not sign, and keeps the alerts spooled', async () => {
+    const real = makeCerts(join(dir, 'pki-real'));
+    const other = makeCerts(join(dir, 'pki-other'));
+    const port = await freePort();
+    const rx = streamReceiver(port, real);
+    await rx.start();
+    const set = await sinks({
+      syslogRemote: { url: `tls://127.0.0.1:${port}`, facility: 'authpriv', caFile: other.caFile },
+    });
+    for (const a of numbered(5, 'mitm')) await set.write(a);
+    await waitUntil(() => set.stats()['syslog-remote']?.up === false, 5000, 'TLS failure');
+    const st = set.stats()['syslog-remote'];
+    expect(st?.lastError).toMatch(/certificate|self.signed|verify/i);
+    expect(st?.spoolDepth).toBe(5);
+    expect(rx.records).toEqual([]);
+    await rx.stop();
   });
 
   it('rejects bad configuration with a message naming what was expected and what came', async () => {

@@ -41,6 +41,13 @@ export interface Rsyslog {
 }
 
 export const RSYSLOGD = '/usr/sbin/rsyslogd';
+
+// rsyslogd children still running when the test process exits (a crashed or timed-out test) are
+// killed, so no private instance outlives its test
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of live) c.kill('SIGKILL');
+});
 const STOCK_CONF = '/etc/rsyslog.conf';
 
 /** Why rsyslog tests cannot run here, or undefined when they can. */
@@ -190,6 +197,8 @@ export async function startRsyslog(opts: RsyslogOptions): Promise<Rsyslog> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child = c;
+    live.add(c);
+    c.once('exit', () => live.delete(c));
     c.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
     });

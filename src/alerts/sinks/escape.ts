@@ -70,9 +70,9 @@ export function fitText(
   value: string,
   budget: number,
   tokens: (v: string) => string[],
-  escape: (v: string) => string,
+  escapeAll: (v: string) => string,
 ): { text: string; cut: boolean } {
-  const whole = escape(value);
+  const whole = escapeAll(value);
   if (Buffer.byteLength(whole) <= budget) return { text: whole, cut: false };
   return takeBytes(tokens(value), budget);
 }

@@ -39,7 +39,8 @@ function quoteTokens(value: string): string[] {
   return tokens;
 }
 
-const NEEDS_QUOTE_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
+const NEEDS_QUOTE_ESCAPE =
+  /["\\\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/;
 
 /** the inside of a quoted logfmt value */
 function quoteText(value: string): string {

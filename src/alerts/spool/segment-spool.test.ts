@@ -1,4 +1,12 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -31,14 +39,18 @@ describe('SegmentSpool', () => {
     await b.close();
   });
 
-  it('creates its directory and segments private to root (0700 / 0600)', async () => {
+  it('creates its directory, segments, cursor and lock private to root (0700 / 0600)', async () => {
     const dir = tmp();
     const s = new SegmentSpool<{ n: number }>({ dir });
     await s.open();
     await s.append({ n: 1 });
     await s.close();
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+    const again = new SegmentSpool<{ n: number }>({ dir }); // holds the lock file while we look
+    await again.open();
+    expect(readdirSync(dir)).toContain('lock');
     for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
+    await again.close();
   });
 
   it('refuses the newest record with SpoolFullError once the bound is reached and keeps the old ones', async () => {
@@ -86,6 +98,19 @@ describe('SegmentSpool', () => {
     const third = new SegmentSpool<{ n: number }>({ dir });
     expect((await third.open()).map((e) => e.record.n)).toEqual([1, 2, 4]);
     await third.close();
+  });
+
+  it('refuses a second opener while the first holds the spool, and takes over a lock left by a dead process', async () => {
+    const dir = tmp();
+    const a = new SegmentSpool<{ n: number }>({ dir });
+    await a.open();
+    await expect(new SegmentSpool<{ n: number }>({ dir }).open()).rejects.toThrow(/in use by pid \d+/);
+    await a.close();
+    writeFileSync(join(dir, 'lock'), '999999999'); // no such process
+    const b = new SegmentSpool<{ n: number }>({ dir });
+    await b.open();
+    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(String(process.pid));
+    await b.close();
   });
 
   it('group-commits concurrent appends and resolves each with its own position', async () => {

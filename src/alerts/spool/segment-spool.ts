@@ -7,7 +7,7 @@
 // last line from a crash is cut off). Fully delivered segments are deleted. When pending bytes
 // would exceed maxBytes the NEW record is refused with SpoolFullError (the oldest alerts, often the
 // first sign of an intrusion, are kept); the caller reports it. It does not send anything.
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { type FileHandle, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolFullError, SpoolIoError } from './spool-error.js';
@@ -62,6 +62,7 @@ export class SegmentSpool<T> {
   private queue: PendingAppend<T>[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
+  private locked = false;
 
   constructor(opts: SpoolOptions) {
     this.dir = opts.dir;
@@ -70,10 +71,34 @@ export class SegmentSpool<T> {
     this.fsync = (opts.fsync ?? 'always') === 'always';
   }
 
+  /** Takes `lock` (our pid) so two agents never append to one spool; a lock left by a dead
+   *  process is taken over. */
+  private lock(): void {
+    const path = join(this.dir, 'lock');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.locked = true;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+          throw new SpoolIoError(`spool ${this.dir} is in use by pid ${pid}`, { cause: err });
+        }
+        rmSync(path, { force: true });
+      }
+    }
+    throw new SpoolIoError(`cannot lock spool ${this.dir}`, { cause: undefined });
+  }
+
   /** Opens (creating mode 0700) the directory and returns the undelivered records, oldest first. */
   async open(): Promise<SpoolEntry<T>[]> {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      this.lock();
       this.cursor = await this.readCursor();
       const segments = (await readdir(this.dir))
         .map((f) => SEGMENT_RE.exec(f))
@@ -95,6 +120,7 @@ export class SegmentSpool<T> {
       this.fh = await open(join(this.dir, segName(this.active)), 'a', 0o600);
       return entries;
     } catch (err) {
+      if (err instanceof SpoolIoError) throw err;
       throw new SpoolIoError(`cannot open spool ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -226,5 +252,16 @@ export class SegmentSpool<T> {
     await this.saveCursor();
     await this.fh?.close();
     this.fh = undefined;
+    if (this.locked) rmSync(join(this.dir, 'lock'), { force: true });
+    this.locked = false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
