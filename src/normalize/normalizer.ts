@@ -72,6 +72,8 @@ export interface NormalizerStats {
   gaps: number;
   lastGap?: { fromNs: number; toNs: number; reason: string };
   reseeds: number;
+  /** live entries found gone from /proc at a re-seed: their exit was never seen */
+  reapedUnseenExits: number;
   procFallbackHits: number;
   procFallbackMisses: number;
   /** events emitted with an unresolved process or parent (see eqld.unresolved) */
@@ -116,6 +118,7 @@ export class Normalizer {
   private curMs = 0;
   private lastKtimeNs = 0;
   private reseeding = false;
+  private lastLostReseedNs = 0;
   private readonly st = {
     received: 0,
     emitted: 0,
@@ -129,6 +132,7 @@ export class Normalizer {
     gaps: 0,
     lastGap: undefined as NormalizerStats['lastGap'],
     reseeds: 0,
+    reapedUnseenExits: 0,
     procFallbackHits: 0,
     procFallbackMisses: 0,
     unresolved: 0,
@@ -192,16 +196,29 @@ export class Normalizer {
 
   /** Loads every live process from /proc; known processes (same pid and start) are kept as they are. */
   async seedFromProc(): Promise<void> {
+    // live entries known before the scan: any of them missing from /proc afterwards has exited
+    // unseen (its exit was lost or fell in a gap)
+    const before = [...this.table.entries()].filter((e) => e.exitedAtNs === undefined);
     const all = await readAllProcs(this.procRoot);
     // parents start before their children: insert in start order so parents resolve
     all.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
     let added = 0;
+    const present = new Set<string>();
     for (const f of all) {
+      present.add(`${f.pid}:${f.startTicks}`);
       if (this.table.get(f.pid, f.startTicks)) continue;
       this.insertFromFacts(f);
       added++;
     }
-    this.log.debug({ scanned: all.length, added }, 'process table seeded from /proc');
+    let reaped = 0;
+    for (const e of before) {
+      if (e.exitedAtNs !== undefined || present.has(`${e.pid}:${e.startTicks}`)) continue;
+      // exit code unknown; the entry stays resolvable for the grace period like any exit
+      this.table.markExited(e, this.lastKtimeNs, -1);
+      reaped++;
+    }
+    this.st.reapedUnseenExits += reaped;
+    this.log.debug({ scanned: all.length, added, reaped }, 'process table seeded from /proc');
   }
 
   push(raw: RawEvent): void {
@@ -228,7 +245,12 @@ export class Normalizer {
         return;
       case 'lost':
         this.st.lostRecords += raw.count;
-        this.log.warn({ lost: raw.count, total: this.st.lostRecords }, 'kernel events lost');
+        this.log.warn({ lost: raw.count, total: this.st.lostRecords }, 'kernel events lost; re-seeding');
+        // lost forks and exits leave the table stale: reconcile with /proc (at most every 10 s)
+        if (raw.ktimeNs - this.lastLostReseedNs >= 10e9 || this.lastLostReseedNs === 0) {
+          this.lastLostReseedNs = raw.ktimeNs;
+          this.reseed();
+        }
         return;
       case 'gap':
         this.st.gaps++;

@@ -433,3 +433,28 @@ describe('start ticks', () => {
     expect(field(h.docs()[0]!, 'process.entity_id')).toBe(idOf(500, 7777));
   });
 });
+
+describe('re-seeding', () => {
+  it('after lost records, retires processes that vanished from /proc and adds new ones', async () => {
+    // /proc as it is after records were lost: pid 300 (known from its exec) is gone, 400 is new
+    const proc = fakeProcRoot([
+      { pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/sbin/init' },
+      { pid: 400, comm: 'new', ppid: 1, startTicks: 40, exe: '/usr/bin/new', args: ['new', '-x'] },
+    ]);
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({ procRoot: proc.root, exitGraceMs: 1 });
+    h.push(
+      exec({ pid: 300, startTicks: 30, ppid: 1, parentStartTicks: 1, filename: '/bin/gone', ktimeNs: 1e9 }),
+    );
+    h.push(lost(5, 2e9));
+    for (let i = 0; i < 200 && h.n.stats().reapedUnseenExits === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(h.n.stats()).toMatchObject({ reseeds: 1, reapedUnseenExits: 1, lostRecords: 5 });
+    h.out.length = 0;
+    h.push(connect({ pid: 400, startTicks: 40, daddr: '127.0.0.1', dport: 1, ktimeNs: 3e9 }));
+    expect(field(h.docs()[0]!, 'process.args')).toEqual(['new', '-x']);
+    // past the grace period the retired entry is gone: a late event says so instead of guessing
+    h.push(connect({ pid: 300, startTicks: 30, daddr: '127.0.0.1', dport: 1, ktimeNs: 4e9, comm: 'gone' }));
+    expect(field(h.docs()[1]!, 'eqld.unresolved')).toEqual(['process']);
+  });
+});
