@@ -98,6 +98,18 @@ export function sinkContract(name: string, make: (dir: string) => Promise<Contra
       expect(s.stats().up).toBe(true);
     });
 
+    it('drains everything on close while the destination is up, so the next start replays nothing', async () => {
+      const s = await sink();
+      const alerts = numbered(25, 'drain');
+      for (const a of alerts) await s.write(a);
+      await s.close(10_000);
+      open.splice(open.indexOf(s), 1);
+      expect(firstOccurrences(receivedIds())).toEqual(ids(alerts));
+      const next = await sink();
+      expect(next.stats().replayed).toBe(0);
+      expect(next.stats().spoolDepth).toBe(0);
+    });
+
     it('keeps records spooled across close while down, and the next start delivers them first', async () => {
       const s = await sink();
       await target.down(s.transport);
