@@ -82,6 +82,20 @@ describe('SegmentSpool', () => {
     await s.close();
   });
 
+  it('does not pile up segment files across restarts when everything was delivered', async () => {
+    const dir = tmp();
+    for (let run = 0; run < 5; run++) {
+      const s = new SegmentSpool<{ n: number }>({ dir });
+      await s.open();
+      s.ack(await s.append({ n: run }));
+      await s.close();
+    }
+    const s = new SegmentSpool<{ n: number }>({ dir });
+    expect(await s.open()).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.startsWith('seg-')).length).toBe(1); // the new active one
+    await s.close();
+  });
+
   it('cuts a torn last line left by a crash and still returns the complete records', async () => {
     const dir = tmp();
     const s = new SegmentSpool<{ n: number }>({ dir });

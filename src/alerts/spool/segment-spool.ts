@@ -111,7 +111,10 @@ export class SegmentSpool<T> {
           await rm(join(this.dir, segName(seg)), { force: true });
           continue;
         }
-        entries.push(...(await this.readSegment(seg)));
+        const pending = await this.readSegment(seg);
+        // a fully delivered segment from an earlier run is not needed any more
+        if (pending.length === 0) await rm(join(this.dir, segName(seg)), { force: true });
+        entries.push(...pending);
       }
       this.active = (segments[segments.length - 1] ?? this.cursor.segment) + 1;
       this.activeSize = 0;
