@@ -2,6 +2,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pino from 'pino';
@@ -19,6 +20,7 @@ import { describeKernel } from '../support/kernel.js';
 
 const run = promisify(execFile);
 const CONNECT_PY = fileURLToPath(new URL('../progs/connect.py', import.meta.url));
+const HOSTILE_PY = fileURLToPath(new URL('../progs/hostile-exec.py', import.meta.url));
 const RUN_COLLECTOR = fileURLToPath(new URL('./run-collector.ts', import.meta.url));
 const CLK_TCK = 100;
 
@@ -90,6 +92,26 @@ describeKernel('collector on the real kernel', () => {
     expect(exec.parentStartNs / BigInt(1e9 / CLK_TCK)).toBe(startTicks('self'));
     expect(exec.startNs).toBeGreaterThan(exec.parentStartNs);
     expect(exec.sid).toBe(Number(readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[3]));
+  });
+
+  it('reports a hostile exec (quotes, tab, newline, backslash, invalid UTF-8, 4 KiB argument) byte-exactly', async () => {
+    const { stdout } = await run('python3', [HOSTILE_PY, tmpdir()]);
+    const pid = Number(stdout.trim());
+    const exec = await waitFor(find('exec', (e) => e.pid === pid));
+    expect(exec.filename).toBe('./tr\ufffdue "x"\n\\\t');
+    // argv is 4159 bytes, above the 1024-byte default bound: cut inside the 4 KiB argument
+    expect(exec.argvTruncated).toBe(true);
+    expect(exec.argv.slice(0, 7)).toEqual([
+      'tr\ufffdue',
+      'a "quoted" arg',
+      'tab\there',
+      'new\nline',
+      'back\\slash',
+      '',
+      '\ufffd(bad',
+    ]);
+    expect(exec.argv[7]).toMatch(/^x+$/);
+    expect(exec.lossy).toBe(true);
   });
 
   it('reports connects to a closed loopback port over IPv4 and IPv6 with -ECONNREFUSED', async () => {

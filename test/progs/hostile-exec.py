@@ -15,3 +15,4 @@ if pid == 0:
     os.execv(name, [b'tr\xffue', b'a "quoted" arg', b'tab\there', b'new\nline', b'back\\slash', b'', b'\xc3\x28bad', b'x' * 4096, b'last'])
 os.waitpid(pid, 0)
 os.unlink(name)
+print(pid, flush=True)
