@@ -37,6 +37,8 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
   let topo: Topology;
   let sshd: Sshd;
   let rsyslog: Rsyslog;
+  /** a second, remote-style collector: RFC 5424 over TCP on loopback (--syslog-remote) */
+  let remote: Rsyslog;
   let eqld: EqldProcess;
   let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
   const listeners: Listener[] = [];
@@ -138,6 +140,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     topo = await createTopology();
     sshd = await startSshd(topo.victim);
     rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
+    remote = await startRsyslog({ dir: join(dir, 'rsyslog-remote'), tcp: true });
     const config = join(dir, 'eqld.toml');
     writeFileSync(config, '# e2e: defaults only\n');
     mkdirSync(join(dir, 'state'));
@@ -146,6 +149,8 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
       config,
       '--syslog-socket',
       rsyslog.socketPath as string,
+      '--syslog-remote',
+      `tcp://127.0.0.1:${remote.tcpPort}`,
       '--alerts-file',
       alertsFile(),
       '--events-file',
@@ -161,6 +166,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     for (const l of listeners) await l.stop();
     await sshd?.stop();
     await rsyslog?.stop();
+    await remote?.stop();
     await topo?.destroy();
     rmSync(hiddenDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
@@ -301,6 +307,22 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         ruleNameOf(a) === ROOT_RULE && /\/ssh$/.test(String(get(alertDocument(a), 'process.executable'))),
     );
     expect(sshAlerts).toEqual([]);
+  });
+
+  it('sends each alert once to the remote collector too (RFC 5424 over TCP)', async () => {
+    // every alert of this run went to the local socket; the TCP copy carries the same alert ids
+    const local = (await rsyslog.lines()).filter((l) => l.includes('alert_id='));
+    expect(local.filter((l) => l.includes(SSHD_RULE)).length).toBeGreaterThanOrEqual(8);
+    expect(local.filter((l) => l.includes(ROOT_RULE)).length).toBeGreaterThanOrEqual(8);
+    const ids = local.map((l) => /alert_id=([0-9a-f]+)/.exec(l)?.[1]);
+    for (const id of ids) {
+      expect(id).toBeDefined();
+      const copies = await remote
+        .waitFor((l) => l.includes(id as string), 10_000)
+        .then(async () => (await remote.lines()).filter((l) => l.includes(id as string)));
+      expect(copies).toHaveLength(1);
+      expect(copies[0]).toMatch(/eqld/);
+    }
   });
 
   it('kept running through the attacks and exits 0 on SIGTERM', async () => {
