@@ -262,18 +262,24 @@ const perDoc = (process.memoryUsage().heapUsed - h0) / keep.length;
 const jsonBytes = keep.reduce((s: number, d) => s + JSON.stringify(d).length, 0) / keep.length;
 process.stdout.write(`documents: ${perDoc.toFixed(0)} B retained each, ${jsonBytes.toFixed(0)} B as JSON\n`);
 
-// target: 3x the collector's maximum lossless rate (docs/benchmarks/collector.md if present,
-// else the ~90,000 connect events/s measured in ../shared/docs/kernel-facts.md)
+// target: 3x the collector's maximum lossless rate. The higher (stricter) of the figure in
+// docs/benchmarks/collector.md (connect storm under the Collector; measured on whatever load the
+// machine had) and the ~90,000 connect events/s delivered with 0 lost on a quiet machine in
+// ../shared/docs/kernel-facts.md.
 let collectorMax = 90_000;
-let collectorSource = 'kernel-facts.md: ~90k connect events/s delivered, 0 lost';
+let collectorSource = 'kernel-facts.md: ~90k connect events/s delivered to a consumer, 0 lost';
 try {
-  const md = readFileSync('docs/benchmarks/collector.md', 'utf8');
-  const rates = [...md.matchAll(/\|\s*connect\s*\|[^|]*Collector[^|]*\|[^|]*\|\s*([\d,]+)\s*\|/gi)].map((m) =>
-    Number((m[1] ?? '0').replaceAll(',', '')),
-  );
-  if (rates.length > 0 && Math.max(...rates) > 0) {
-    collectorMax = Math.max(...rates);
-    collectorSource = 'docs/benchmarks/collector.md, connect storm under the Collector';
+  const text = readFileSync('docs/benchmarks/collector.md', 'utf8');
+  for (const line of text.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    // | workload | mode | ops/s generated | events/s delivered | ... | lost | ...
+    if (cells[1] === 'connect' && /collector/i.test(cells[2] ?? '') && cells[7] === '0') {
+      const rate = Number((cells[4] ?? '').replaceAll(',', ''));
+      if (rate > collectorMax) {
+        collectorMax = rate;
+        collectorSource = 'docs/benchmarks/collector.md, lossless connect storm under the Collector';
+      }
+    }
   }
 } catch {
   // no collector benchmark yet
@@ -304,7 +310,7 @@ const md = [
   '',
   'Targets (issue #3):',
   `- throughput at least 3x the collector's maximum lossless rate (${collectorMax.toLocaleString('en-US')} events/s from ${collectorSource}, so ${target.toLocaleString('en-US')}/s): TCP connect flood ${verdict(tcp >= target)} (${Math.round(tcp).toLocaleString('en-US')}); recorded mix ${verdict(mix >= target)} (${Math.round(mix).toLocaleString('en-US')}). The exec path is bounded far lower by the kernel (~1.2k exec/s traced, kernel-facts.md), which the mix exceeds by two orders of magnitude.`,
-  `- table memory under 64 MiB at 100,000 entries: ${verdict(tableBytes < 64 * 2 ** 20)} (${mib(tableBytes)} MiB heap, ${perEntry.toFixed(0)} bytes per entry)`,
+  `- table memory under 64 MiB at 100,000 entries: heap ${verdict(tableBytes < 64 * 2 ** 20)} (${mib(tableBytes)} MiB live heap after GC, ${perEntry.toFixed(0)} bytes per entry); process RSS growth ${verdict(rss1 - rss0 < 64 * 2 ** 20)} (${mib(rss1 - rss0)} MiB: the live heap plus V8's free space and young generation kept after the build-up, which the OS only gets back under memory pressure)`,
 ];
 mkdirSync('docs/benchmarks', { recursive: true });
 writeFileSync('docs/benchmarks/normalize.md', `${md.join('\n')}\n`);
