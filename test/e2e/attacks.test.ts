@@ -71,6 +71,13 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
       const diag = [
         `no "${rule}" alert for ${ip}:${port} in syslog within ${ALERT_TIMEOUT_MS} ms`,
         `alerts file: ${readAlertsFile(alertsFile()).length} alerts`,
+        `eqld lost kernel events so far (last health line): ${JSON.stringify(
+          eqld
+            .logs()
+            .map((l) => (l.health as Record<string, unknown> | undefined)?.lostKernelEvents)
+            .filter((n) => n !== undefined)
+            .at(-1),
+        )}`,
         'events for the trigger pids:',
         ...eventsForPids(eventsFile(), pids).slice(0, 20),
         'eqld stderr tail:',
@@ -157,6 +164,8 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
       eventsFile(),
       '--state-dir',
       join(dir, 'state'),
+      '--health-interval',
+      '2',
     ]);
   });
 
