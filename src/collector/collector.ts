@@ -122,6 +122,7 @@ export class Collector {
   private stopping = false;
   private started = false;
   private timer: NodeJS.Timeout | undefined;
+  private releaseTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelay: number;
   private downSinceNs: number | undefined;
@@ -179,8 +180,9 @@ export class Collector {
       renderProgram({ argvBytes: this.argvBytes, filenameLocOffset: execFilenameLocOffset() });
     this.started = true;
     this.stopping = false;
-    const tick = Math.max(2, Math.floor(this.windowMs / 2));
-    this.timer = setInterval(() => this.onTick(), tick);
+    // release is timed per held event (scheduleRelease), so an idle collector wakes up
+    // only for this once-a-second sweep of executions whose pieces never arrived
+    this.timer = setInterval(() => this.decoder.assembler.expire(nowNs()), 1000);
     try {
       await this.spawn();
     } catch (error) {
@@ -203,6 +205,8 @@ export class Collector {
     }
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.releaseTimer) clearTimeout(this.releaseTimer);
+    this.releaseTimer = undefined;
     this.reorder.flush();
     this.started = false;
   }
@@ -302,6 +306,7 @@ export class Collector {
           start = i + 1;
         }
         rest = text.slice(start);
+        this.scheduleRelease();
         if (rest.length > 1 << 20) {
           this.countMalformed('line longer than 1 MiB', rest.slice(0, 200));
           rest = '';
@@ -368,6 +373,7 @@ export class Collector {
     const gap: RawEvent = { kind: 'gap', ktimeNs: fromNs, fromNs, toNs, reason: this.downReason };
     this.log.warn({ fromNs, toNs, ms: (toNs - fromNs) / 1e6, reason: this.downReason }, 'telemetry gap');
     this.reorder.push(gap);
+    this.scheduleRelease();
   }
 
   private onLine(line: string, onAttached: (probes: number) => void): void {
@@ -429,10 +435,16 @@ export class Collector {
     }
   }
 
-  private onTick(): void {
-    const now = nowNs();
-    this.reorder.release(now);
-    this.decoder.assembler.expire(now);
+  /** One timer for the oldest held event; re-armed after each release. */
+  private scheduleRelease(): void {
+    const next = this.reorder.nextNs;
+    if (this.releaseTimer !== undefined || next === undefined) return;
+    const delayMs = Math.max(1, Math.ceil((next + this.windowMs * 1e6 - nowNs()) / 1e6));
+    this.releaseTimer = setTimeout(() => {
+      this.releaseTimer = undefined;
+      this.reorder.release(nowNs());
+      this.scheduleRelease();
+    }, delayMs);
   }
 
   private isSelf(e: RawEvent): boolean {

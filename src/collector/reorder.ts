@@ -22,6 +22,11 @@ export class ReorderBuffer {
     return this.heap.length;
   }
 
+  /** kernel timestamp of the oldest held event */
+  get nextNs(): number | undefined {
+    return this.heap[0]?.ktimeNs;
+  }
+
   push(e: RawEvent): void {
     if (e.ktimeNs < this.releasedUpTo) {
       this.late++;

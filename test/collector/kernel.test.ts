@@ -168,7 +168,10 @@ describeKernel('collector on the real kernel', () => {
     const late = collector.stats().late;
     let inversions = 0;
     for (let i = 1; i < ts.length; i++) if (ts[i]! < ts[i - 1]!) inversions++;
-    expect(inversions).toBe(late);
+    // only an event that arrived after a later one was released (counted late) may break the order;
+    // a run of late events can be in order among themselves, so inversions <= late
+    expect(ts.length).toBeGreaterThan(10);
+    expect(inversions).toBeLessThanOrEqual(late);
     expect(collector.stats().malformed).toBe(0);
   });
 
