@@ -56,19 +56,22 @@ export interface ProcessFieldContext {
 
 type Doc = Record<string, unknown>;
 
-function imageFields(d: Doc, img: ProcImage): void {
+function imageFields(d: Doc, img: ProcImage, keep: boolean): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
   d.args = img.args;
   d.args_count = img.args.length;
-  // built per document, not stored: it would double the argv held by the table
-  d.command_line = commandLine(img.args);
+  // built per document for the acting process (storing it for every table entry would double
+  // the argv held); kept for parents and leaders, which appear in event after event
+  if (img.commandLine !== undefined) d.command_line = img.commandLine;
+  else if (keep) d.command_line = img.commandLine = commandLine(img.args);
+  else d.command_line = commandLine(img.args);
 }
 
 /** The fields ECS gives a leader or parent: identity, image and start. */
 function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: r.entityId };
-  imageFields(d, r.image);
+  imageFields(d, r.image, true);
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
   if (r.creds) d.user = idName(ctx.users, r.creds.euid, 'user');
@@ -97,7 +100,7 @@ export interface ProcessFieldsInput {
 export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): Doc {
   const { self } = p;
   const d: Doc = { pid: self.pid, entity_id: self.entityId };
-  imageFields(d, self.image);
+  imageFields(d, self.image, false);
   if (self.image.argsTruncated) d.Ext = { command_line_truncated: true };
   if (self.image.resolved !== undefined)
     d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };

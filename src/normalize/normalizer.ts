@@ -359,7 +359,17 @@ export class Normalizer {
     return e;
   }
 
-  private credsOf(c: Credentials): Credentials {
+  private credsOf(c: Credentials, known?: Credentials): Credentials {
+    // the common case: the same ids as last time for this process
+    if (
+      known &&
+      known.uid === c.uid &&
+      known.euid === c.euid &&
+      known.gid === c.gid &&
+      known.egid === c.egid
+    ) {
+      return known;
+    }
     const k = `${c.uid}:${c.euid}:${c.gid}:${c.egid}`;
     let v = this.credSets.get(k);
     if (!v) {
@@ -539,7 +549,7 @@ export class Normalizer {
       return;
     }
     const parent = this.resolve(e.ppid, e.parentTicks);
-    const creds = this.credsOf(r);
+    const creds = this.credsOf(r, e.creds);
     e.creds = creds;
     this.table.touch(e);
     const { ip, type } = normalizeIp(r.daddr, r.family);

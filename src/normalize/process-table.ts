@@ -16,6 +16,8 @@ export interface ProcImage {
   name: string;
   args: string[];
   argsTruncated: boolean;
+  /** command_line, kept only once the image is used as a parent or leader (they recur) */
+  commandLine?: string;
 }
 
 export interface ProcEntry {
