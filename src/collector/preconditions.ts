@@ -137,6 +137,17 @@ function checkRoot(): Precondition {
     : { name: 'root', ok: false, detail: `effective uid is ${euid}; bpftrace 0.17 runs only as root` };
 }
 
+function checkSetpriv(): Precondition {
+  const path = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  return path
+    ? { name: 'setpriv', ok: true, detail: `${path} (bpftrace gets --pdeathsig KILL: it dies with eqld)` }
+    : {
+        name: 'setpriv',
+        ok: false,
+        detail: 'setpriv (util-linux) is missing, so bpftrace would outlive a SIGKILLed eqld',
+      };
+}
+
 function checkCgroup2(): Precondition {
   let text = '';
   try {
@@ -162,6 +173,6 @@ export async function checkPreconditions(opts: PreconditionOptions = {}): Promis
   results.push(tfs);
   if (tfs.ok) results.push(checkTracepoints(tracefs));
   else results.push({ name: 'tracepoints', ok: false, detail: 'cannot check: tracefs is not mounted' });
-  results.push(checkCgroup2());
+  results.push(checkSetpriv(), checkCgroup2());
   return results;
 }
