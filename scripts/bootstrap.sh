@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 need=()
 want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need+=("$1"); }
 # bpftrace: the collector; make and g++: the unix-dgram addon (alerts to /dev/log) is built by
-# node-gyp at npm ci; the rest are used by the test suite (real daemons, namespaces)
-for p in bpftrace rsyslog openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++; do
+# node-gyp at npm ci; the rest are used by the test suite (real daemons, namespaces; rsyslog-gnutls
+# for the TLS syslog tests)
+for p in bpftrace rsyslog rsyslog-gnutls openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++; do
   want_pkg "$p"
 done
 command -v python3 >/dev/null 2>&1 || need+=(python3) # node-gyp
