@@ -154,6 +154,16 @@ describe('SinkSet', () => {
     await rx.stop();
   });
 
+  it('holds only a small batch in memory however long the backlog grows while a sink is down', async () => {
+    const deadPort = await freePort();
+    const set = await sinks({ syslogRemote: { url: `tcp://127.0.0.1:${deadPort}`, facility: 'authpriv' } });
+    await Promise.all(numbered(3000, 'backlog').map((a) => set.write(a)));
+    await waitUntil(() => set.stats()['syslog-remote']?.up === false, 5000, 'remote marked down');
+    const st = set.stats()['syslog-remote'];
+    expect(st?.spoolDepth).toBe(3000);
+    expect(st?.buffered).toBeLessThanOrEqual(256);
+  });
+
   it('reports a full spool loudly: counted as dropped and logged at error level, older records kept', async () => {
     const deadPort = await freePort();
     const set = await sinks({

@@ -28,12 +28,17 @@ export interface SinkCounters {
   replayed: number;
   spoolDepth: number;
   spoolBytes: number;
+  /** records held in memory (read from the spool for sending, or in the resend window) */
+  buffered: number;
   up: boolean;
   lastError?: string;
 }
 
+/** records read from the spool per batch: memory holds this many, not the whole backlog */
+const READ_BATCH = 256;
+
 interface Queued {
-  entry: SpoolEntry<AlertRecord> | undefined;
+  entry: SpoolEntry<AlertRecord>;
   record: AlertRecord;
   sentAt: number;
 }
@@ -57,6 +62,7 @@ export class SpooledSink implements AlertSink {
     replayed: 0,
     spoolDepth: 0,
     spoolBytes: 0,
+    buffered: 0,
     up: true,
   };
   private pumping: Promise<void> | undefined;
@@ -84,11 +90,10 @@ export class SpooledSink implements AlertSink {
   /** Opens the spool and queues what a previous run left undelivered. */
   async start(): Promise<void> {
     const left = await this.spool.open();
-    for (const entry of left) this.queue.push({ entry, record: entry.record, sentAt: 0 });
-    this.counters.replayed = left.length;
-    if (left.length > 0) {
+    this.counters.replayed = left.records;
+    if (left.records > 0) {
       this.logger.warn(
-        { sink: this.name, records: left.length },
+        { sink: this.name, records: left.records },
         'replaying alerts spooled by a previous run',
       );
     }
@@ -97,17 +102,14 @@ export class SpooledSink implements AlertSink {
 
   async write(alert: AlertRecord): Promise<void> {
     if (this.closing) throw new Error(`sink ${this.name} is closed`);
-    const record = projection(this.transport, alert);
-    let entry: SpoolEntry<AlertRecord> | undefined;
     try {
-      entry = await this.spool.append(record);
+      await this.spool.append(projection(this.transport, alert));
       this.counters.spooled++;
     } catch (err) {
       this.counters.dropped++;
       this.reportDrop(alert, err);
       return;
     }
-    this.queue.push({ entry, record, sentAt: 0 });
     this.kick();
   }
 
@@ -133,12 +135,17 @@ export class SpooledSink implements AlertSink {
   private kick(): void {
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
-      if (this.queue.length > 0 && !this.closing) this.kick();
+      if (this.pending() && !this.closing) this.kick();
     });
   }
 
   private async pump(): Promise<void> {
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        const next = await this.spool.readNext(READ_BATCH);
+        for (const entry of next) this.queue.push({ entry, record: entry.record, sentAt: 0 });
+        if (this.queue.length === 0) break;
+      }
       if (this.pastDeadline()) return;
       const q = this.queue[0] as Queued;
       try {
@@ -198,7 +205,7 @@ export class SpooledSink implements AlertSink {
     const window = this.transport.resendWindowMs;
     while (this.inflight.length > 0 && now - (this.inflight[0] as Queued).sentAt >= window) {
       const q = this.inflight.shift() as Queued;
-      if (q.entry) this.spool.ack(q.entry);
+      this.spool.ack(q.entry);
     }
     this.scheduleCursorSave();
     const oldest = this.inflight[0];
@@ -241,9 +248,13 @@ export class SpooledSink implements AlertSink {
     });
   }
 
+  private pending(): boolean {
+    return this.queue.length > 0 || this.spool.hasUnread();
+  }
+
   /** Resolves when everything queued has been handed over, or after timeoutMs (the rest stays spooled). */
   async flush(timeoutMs = 5000): Promise<void> {
-    if (this.queue.length === 0) return;
+    if (!this.pending()) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       t.unref();
@@ -262,7 +273,7 @@ export class SpooledSink implements AlertSink {
     this.closing = true;
     this.closeDeadline = Math.min(this.closeDeadline, Date.now());
     this.wake?.();
-    const drained = this.queue.length === 0;
+    const drained = !this.pending();
     await this.transport.close(); // fails a send still hanging on a dead peer
     await this.pumping;
     await this.transport.close();
@@ -272,13 +283,14 @@ export class SpooledSink implements AlertSink {
     this.cursorTimer = undefined;
     // closed cleanly with nothing failing: what was sent is delivered as far as anyone can know
     if (drained && this.counters.up) {
-      for (const q of this.inflight) if (q.entry) this.spool.ack(q.entry);
+      for (const q of this.inflight) this.spool.ack(q.entry);
       this.inflight = [];
     }
     await this.spool.close();
-    if (this.queue.length + this.inflight.length > 0) {
+    const left = this.spool.depth().records;
+    if (left > 0) {
       this.logger.warn(
-        { sink: this.name, left: this.queue.length + this.inflight.length },
+        { sink: this.name, left },
         'alerts left in the spool; they are sent at the next start',
       );
     }
@@ -286,6 +298,11 @@ export class SpooledSink implements AlertSink {
 
   stats(): SinkCounters {
     const d = this.spool.depth();
-    return { ...this.counters, spoolDepth: d.records, spoolBytes: d.bytes };
+    return {
+      ...this.counters,
+      spoolDepth: d.records,
+      spoolBytes: d.bytes,
+      buffered: this.queue.length + this.inflight.length,
+    };
   }
 }

@@ -27,13 +27,14 @@ describe('SegmentSpool', () => {
   it('returns undelivered records in append order after a reopen, and none that were acked', async () => {
     const dir = tmp();
     const a = new SegmentSpool<{ n: number }>({ dir, segmentBytes: 64 });
-    expect(await a.open()).toEqual([]);
+    expect(await a.open()).toEqual({ records: 0, bytes: 0 });
     const entries = await Promise.all(Array.from({ length: 20 }, (_, n) => a.append({ n })));
     for (const e of entries.slice(0, 7)) a.ack(e);
     await a.close();
 
     const b = new SegmentSpool<{ n: number }>({ dir, segmentBytes: 64 });
-    const left = await b.open();
+    expect((await b.open()).records).toBe(13);
+    const left = await b.readNext(100);
     expect(left.map((e) => e.record.n)).toEqual(Array.from({ length: 13 }, (_, i) => i + 7));
     expect(b.depth().records).toBe(13);
     await b.close();
@@ -62,7 +63,8 @@ describe('SegmentSpool', () => {
     await expect(s.append({ pad: 'c'.repeat(100) })).rejects.toBeInstanceOf(SpoolFullError);
     await s.close();
     const again = new SegmentSpool<{ pad: string }>({ dir, maxBytes: 300 });
-    expect((await again.open()).map((e) => e.record.pad[0])).toEqual(['a', 'b']);
+    await again.open();
+    expect((await again.readNext(10)).map((e) => e.record.pad[0])).toEqual(['a', 'b']);
     await again.close();
   });
 
@@ -91,7 +93,7 @@ describe('SegmentSpool', () => {
       await s.close();
     }
     const s = new SegmentSpool<{ n: number }>({ dir });
-    expect(await s.open()).toEqual([]);
+    expect(await s.open()).toEqual({ records: 0, bytes: 0 });
     expect(readdirSync(dir).filter((f) => f.startsWith('seg-')).length).toBe(1); // the new active one
     await s.close();
   });
@@ -106,11 +108,13 @@ describe('SegmentSpool', () => {
     const seg = readdirSync(dir).find((f) => f.startsWith('seg-')) as string;
     appendFileSync(join(dir, seg), '{"n":3'); // the write of record 3 was cut short
     const again = new SegmentSpool<{ n: number }>({ dir });
-    expect((await again.open()).map((e) => e.record.n)).toEqual([1, 2]);
+    await again.open();
+    expect((await again.readNext(10)).map((e) => e.record.n)).toEqual([1, 2]);
     await again.append({ n: 4 });
     await again.close();
     const third = new SegmentSpool<{ n: number }>({ dir });
-    expect((await third.open()).map((e) => e.record.n)).toEqual([1, 2, 4]);
+    await third.open();
+    expect((await third.readNext(10)).map((e) => e.record.n)).toEqual([1, 2, 4]);
     await third.close();
   });
 
@@ -125,6 +129,23 @@ describe('SegmentSpool', () => {
     await b.open();
     expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(String(process.pid));
     await b.close();
+  });
+
+  it('hands out records in batches, across segments, including ones appended while reading and ones larger than a read chunk', async () => {
+    const dir = tmp();
+    const s = new SegmentSpool<{ n: number; pad?: string }>({ dir, segmentBytes: 100 });
+    await s.open();
+    for (let n = 0; n < 10; n++) await s.append({ n });
+    const first = await s.readNext(4);
+    expect(first.map((e) => e.record.n)).toEqual([0, 1, 2, 3]);
+    await s.append({ n: 10, pad: 'x'.repeat(600_000) });
+    await s.append({ n: 11 });
+    const rest = await s.readNext(100);
+    expect(rest.map((e) => e.record.n)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(rest.find((e) => e.record.n === 10)?.record.pad?.length).toBe(600_000);
+    expect(s.hasUnread()).toBe(false);
+    expect(await s.readNext(5)).toEqual([]);
+    await s.close();
   });
 
   it('group-commits concurrent appends and resolves each with its own position', async () => {

@@ -3,12 +3,25 @@
 // not yet delivered (segment, byte offset). Appends are group-committed: every record handed to
 // append() while a write is running goes out in the next single write + fdatasync, and append()
 // resolves only after that fdatasync (fsync: 'always', the default) or after the write reached the
-// page cache (fsync: 'never'). On open, everything after the cursor is read back in order (a torn
-// last line from a crash is cut off). Fully delivered segments are deleted. When pending bytes
-// would exceed maxBytes the NEW record is refused with SpoolFullError (the oldest alerts, often the
-// first sign of an intrusion, are kept); the caller reports it. It does not send anything.
+// page cache (fsync: 'never'). The reader (readNext) walks the committed records in order from a
+// read position of its own, so memory holds only what is being sent, never the whole backlog. On
+// open the read position is the cursor: everything not acknowledged is read again (a torn last
+// line from a crash is cut off). Fully delivered segments are deleted. When pending bytes would
+// exceed maxBytes the NEW record is refused with SpoolFullError (the oldest alerts, often the first
+// sign of an intrusion, are kept); the caller reports it. A `lock` file holding the owner's pid
+// keeps a second agent out. It does not send anything.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { type FileHandle, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  type FileHandle,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpoolFullError, SpoolIoError } from './spool-error.js';
 
@@ -30,7 +43,7 @@ export interface SpoolEntry<T> {
   bytes: number;
 }
 
-interface Cursor {
+interface Position {
   segment: number;
   offset: number;
 }
@@ -45,6 +58,7 @@ interface PendingAppend<T> {
 export const DEFAULT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 const SEGMENT_RE = /^seg-(\d{12})\.ndjson$/;
 const segName = (n: number) => `seg-${String(n).padStart(12, '0')}.ndjson`;
+const READ_CHUNK = 256 * 1024;
 
 export class SegmentSpool<T> {
   readonly dir: string;
@@ -54,9 +68,14 @@ export class SegmentSpool<T> {
   private fh: FileHandle | undefined;
   private active = 0;
   private activeSize = 0;
+  /** segment files that exist, ascending (the active one included) */
+  private segments: number[] = [];
   private pendingBytes = 0;
   private pendingRecords = 0;
-  private cursor: Cursor = { segment: 0, offset: 0 };
+  private cursor: Position = { segment: 0, offset: 0 };
+  /** end of the records whose append resolved: what readNext may hand out */
+  private committed: Position = { segment: 0, offset: 0 };
+  private readPos: Position = { segment: 0, offset: 0 };
   private cursorDirty = false;
   private cursorWrite: Promise<void> = Promise.resolve();
   private queue: PendingAppend<T>[] = [];
@@ -94,43 +113,48 @@ export class SegmentSpool<T> {
     throw new SpoolIoError(`cannot lock spool ${this.dir}`, { cause: undefined });
   }
 
-  /** Opens (creating mode 0700) the directory and returns the undelivered records, oldest first. */
-  async open(): Promise<SpoolEntry<T>[]> {
+  /** Opens (creating mode 0700) the directory; reports how much a previous run left undelivered.
+   *  readNext() then starts with those records, oldest first. */
+  async open(): Promise<{ records: number; bytes: number }> {
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       this.lock();
       this.cursor = await this.readCursor();
-      const segments = (await readdir(this.dir))
+      const found = (await readdir(this.dir))
         .map((f) => SEGMENT_RE.exec(f))
         .filter((m): m is RegExpExecArray => m !== null)
         .map((m) => Number(m[1]))
         .sort((a, b) => a - b);
-      const entries: SpoolEntry<T>[] = [];
-      for (const seg of segments) {
-        if (seg < this.cursor.segment) {
+      for (const seg of found) {
+        const from = seg === this.cursor.segment ? this.cursor.offset : 0;
+        const pending =
+          seg < this.cursor.segment ? { records: 0, bytes: 0 } : await this.countPending(seg, from);
+        if (pending.records === 0) {
+          // delivered in an earlier run: not needed any more
           await rm(join(this.dir, segName(seg)), { force: true });
           continue;
         }
-        const pending = await this.readSegment(seg);
-        // a fully delivered segment from an earlier run is not needed any more
-        if (pending.length === 0) await rm(join(this.dir, segName(seg)), { force: true });
-        entries.push(...pending);
+        this.segments.push(seg);
+        this.pendingRecords += pending.records;
+        this.pendingBytes += pending.bytes;
       }
-      this.active = (segments[segments.length - 1] ?? this.cursor.segment) + 1;
+      this.active = Math.max(found[found.length - 1] ?? 0, this.cursor.segment) + 1;
       this.activeSize = 0;
-      this.pendingRecords = entries.length;
-      this.pendingBytes = entries.reduce((n, e) => n + e.bytes, 0);
       this.fh = await open(join(this.dir, segName(this.active)), 'a', 0o600);
-      return entries;
+      this.segments.push(this.active);
+      this.committed = { segment: this.active, offset: 0 };
+      const first = this.segments[0] as number;
+      this.readPos = first === this.cursor.segment ? { ...this.cursor } : { segment: first, offset: 0 };
+      return { records: this.pendingRecords, bytes: this.pendingBytes };
     } catch (err) {
       if (err instanceof SpoolIoError) throw err;
       throw new SpoolIoError(`cannot open spool ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  private async readCursor(): Promise<Cursor> {
+  private async readCursor(): Promise<Position> {
     try {
-      const c = JSON.parse(await readFile(join(this.dir, 'cursor.json'), 'utf8')) as Cursor;
+      const c = JSON.parse(await readFile(join(this.dir, 'cursor.json'), 'utf8')) as Position;
       if (Number.isInteger(c.segment) && Number.isInteger(c.offset)) return c;
     } catch {
       // no cursor yet (or unreadable): deliver everything that is there; duplicates beat loss
@@ -138,29 +162,76 @@ export class SegmentSpool<T> {
     return { segment: 0, offset: 0 };
   }
 
-  private async readSegment(seg: number): Promise<SpoolEntry<T>[]> {
+  /** Counts complete lines from `from` on, cutting a torn tail left by a crash. */
+  private async countPending(seg: number, from: number): Promise<{ records: number; bytes: number }> {
     const file = join(this.dir, segName(seg));
     const buf = await readFile(file);
     const lastNl = buf.lastIndexOf(0x0a);
-    if (lastNl + 1 < buf.length) await truncate(file, lastNl + 1); // torn tail from a crash
-    const out: SpoolEntry<T>[] = [];
-    let pos = seg === this.cursor.segment ? this.cursor.offset : 0;
-    while (pos <= lastNl) {
-      const nl = buf.indexOf(0x0a, pos);
-      const line = buf.subarray(pos, nl).toString('utf8');
-      const end = nl + 1;
-      try {
-        out.push({ record: JSON.parse(line) as T, segment: seg, end, bytes: end - pos });
-      } catch {
-        // a corrupt line is skipped, not fatal: the rest of the spool still gets delivered
-      }
-      pos = end;
-    }
-    return out;
+    if (lastNl + 1 < buf.length) await truncate(file, lastNl + 1);
+    let records = 0;
+    for (let i = buf.indexOf(0x0a, from); i >= 0 && i <= lastNl; i = buf.indexOf(0x0a, i + 1)) records++;
+    return { records, bytes: Math.max(0, lastNl + 1 - from) };
   }
 
   depth(): { records: number; bytes: number } {
     return { records: this.pendingRecords, bytes: this.pendingBytes };
+  }
+
+  /** Whether committed records wait that readNext has not handed out yet. */
+  hasUnread(): boolean {
+    return (
+      this.readPos.segment < this.committed.segment ||
+      (this.readPos.segment === this.committed.segment && this.readPos.offset < this.committed.offset)
+    );
+  }
+
+  /** Up to `max` committed records after the last one handed out, in append order. */
+  async readNext(max: number): Promise<SpoolEntry<T>[]> {
+    const out: SpoolEntry<T>[] = [];
+    let chunk = READ_CHUNK;
+    while (out.length < max && this.hasUnread()) {
+      const { segment, offset } = this.readPos;
+      const limit =
+        segment === this.committed.segment
+          ? this.committed.offset
+          : await stat(join(this.dir, segName(segment))).then(
+              (s) => s.size,
+              () => 0,
+            );
+      if (offset >= limit) {
+        // this segment is finished (appends only go to the newest one): move to the next file
+        this.readPos = {
+          segment: this.segments.find((s) => s > segment) ?? this.committed.segment,
+          offset: 0,
+        };
+        continue;
+      }
+      const fh = await open(join(this.dir, segName(segment)), 'r');
+      let buf: Buffer;
+      try {
+        const len = Math.min(chunk, limit - offset);
+        buf = Buffer.alloc(len);
+        await fh.read(buf, 0, len, offset);
+      } finally {
+        await fh.close();
+      }
+      let pos = 0;
+      for (let nl = buf.indexOf(0x0a); nl >= 0 && out.length < max; nl = buf.indexOf(0x0a, pos)) {
+        const end = offset + nl + 1;
+        const bytes = nl + 1 - pos;
+        try {
+          out.push({ record: JSON.parse(buf.subarray(pos, nl).toString('utf8')) as T, segment, end, bytes });
+        } catch {
+          // a corrupt line is skipped, not fatal: the rest of the spool still gets delivered
+          this.pendingRecords--;
+          this.pendingBytes -= bytes;
+        }
+        pos = nl + 1;
+      }
+      if (pos === 0) chunk *= 2; // one record longer than the chunk: read more at once
+      this.readPos = { segment, offset: offset + pos };
+    }
+    return out;
   }
 
   /** Durably appends one record; rejects with SpoolFullError when the bound would be passed. */
@@ -198,6 +269,7 @@ export class SegmentSpool<T> {
           p.resolve({ record: p.record, segment: this.active, end, bytes });
         }
         this.activeSize = end;
+        this.committed = { segment: this.active, offset: end };
       } catch (err) {
         for (const p of batch) {
           this.pendingBytes -= Buffer.byteLength(p.line);
@@ -216,6 +288,7 @@ export class SegmentSpool<T> {
     this.active++;
     this.activeSize = 0;
     this.fh = await open(join(this.dir, segName(this.active)), 'a', 0o600);
+    this.segments.push(this.active);
   }
 
   /** Marks a record delivered; entries must be acked in the order they were appended. */
@@ -229,11 +302,9 @@ export class SegmentSpool<T> {
   }
 
   private async removeBefore(seg: number): Promise<void> {
-    const files = await readdir(this.dir).catch(() => [] as string[]);
-    for (const f of files) {
-      const m = SEGMENT_RE.exec(f);
-      if (m && Number(m[1]) < seg) await rm(join(this.dir, f), { force: true });
-    }
+    const gone = this.segments.filter((s) => s < seg);
+    this.segments = this.segments.filter((s) => s >= seg);
+    for (const s of gone) await rm(join(this.dir, segName(s)), { force: true });
   }
 
   /** Persists the cursor (write + rename) if it moved; cheap to call often. */
