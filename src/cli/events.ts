@@ -96,7 +96,9 @@ export const eventsCommand: CommandModule = {
     if (duration !== undefined) setTimeout(() => void stop('duration elapsed'), duration * 1000);
     await new Promise<void>((resolve) => {
       const wait = setInterval(() => {
-        if (stopping) void stopping.then(() => (clearInterval(wait), resolve()));
+        if (!stopping) return;
+        clearInterval(wait);
+        void stopping.then(resolve);
       }, 50);
     });
   },
