@@ -25,6 +25,14 @@ if [ ! -d /sys/kernel/tracing/events ]; then
   mount -t tracefs nodev /sys/kernel/tracing || echo "bootstrap: could not mount tracefs (eqld doctor will say why)" >&2
 fi
 
+# eqld's default alert sink is the local syslog socket. systemd hosts have journald behind it; on
+# a machine without an init that provides one, start the system rsyslogd (stock config: alerts,
+# facility authpriv, land in /var/log/auth.log).
+if [ ! -S /dev/log ] && command -v rsyslogd >/dev/null 2>&1; then
+  echo "bootstrap: nothing listens on /dev/log; starting rsyslogd (alerts will be in /var/log/auth.log)"
+  rsyslogd || echo "bootstrap: could not start rsyslogd; run eqld with --no-syslog --stdout" >&2
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
