@@ -445,7 +445,27 @@ export class Normalizer {
       approx = true;
     }
     const existing = this.table.get(r.childPid, ticks);
-    if (existing) return; // seeded from /proc after the fork happened: already known
+    if (existing) {
+      // read from /proc after the fork (events held during start-up): report the fork all the
+      // same, with the parent's image as a fork has, without touching the known entry
+      if (this.isExcluded(existing)) {
+        this.st.excluded++;
+        return;
+      }
+      const view: ProcEntry = { ...existing, image: parent?.image ?? existing.image };
+      this.emitProcess(
+        r.ktimeNs,
+        'fork',
+        'start',
+        view,
+        parent,
+        r.parentPid,
+        existing.parentTicks,
+        existing.creds,
+        !parent,
+      );
+      return;
+    }
     const img = parent?.image ?? imageFromProc(undefined, '', []);
     const child = newEntry({
       pid: r.childPid,

@@ -458,3 +458,32 @@ describe('re-seeding', () => {
     expect(field(h.docs()[1]!, 'eqld.unresolved')).toEqual(['process']);
   });
 });
+
+describe('events held during start-up', () => {
+  it('still reports the fork of a child that /proc already showed, with the parent image', async () => {
+    const proc = fakeProcRoot([
+      { pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/sbin/init' },
+      { pid: 100, comm: 'bash', ppid: 1, startTicks: 50, exe: '/usr/bin/bash', args: ['-bash'] },
+      { pid: 200, comm: 'curl', ppid: 100, startTicks: 1000, exe: '/usr/bin/curl', args: ['curl', 'x'] },
+    ]);
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({ procRoot: proc.root });
+    await h.n.seedFromProc();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({
+        pid: 200,
+        startTicks: 1000,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/usr/bin/curl',
+        argv: ['curl', 'x'],
+      }),
+    );
+    const [f, x] = h.docs();
+    expect(field(f!, 'event.action')).toBe('fork');
+    expect(field(f!, 'process.name')).toBe('bash');
+    expect(field(f!, 'process.entity_id')).toBe(idOf(200, 1000));
+    expect(field(x!, 'process.name')).toBe('curl');
+  });
+});
