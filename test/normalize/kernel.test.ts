@@ -1,9 +1,11 @@
 // Real-kernel tests: a live Collector feeding the Normalizer (as `eqld events` wires them)
 // produces entity ids equal to the ones computed from /proc, correct parent links, enrichment
 // of processes that exit at once or started before eqld, and failed connects with their errno.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collector, type RawEvent } from '../../src/collector/index.js';
@@ -175,6 +177,73 @@ describeKernel('normalizer on the real kernel', () => {
     expect(field(out[0]!, 'process.entity_id')).toBe(field(ex, 'process.entity_id'));
     p.kill('SIGKILL');
   }, 60_000);
+
+  it.skipIf(!existsSync('/usr/sbin/sshd') || !existsSync('/usr/bin/ssh'))(
+    'makes the shell of an ssh session an sshd entry leader and its children inherit it',
+    async () => {
+      // a private sshd and client inside a network namespace of their own (loopback only)
+      const dir = mkdtempSync(join(tmpdir(), 'eqld-ssh-'));
+      try {
+        for (const k of ['hostkey', 'clientkey']) {
+          execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-f', join(dir, k), '-N', '']);
+        }
+        writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'clientkey.pub')));
+        writeFileSync(
+          join(dir, 'sshd_config'),
+          [
+            'Port 2222',
+            'ListenAddress 127.0.0.1',
+            `HostKey ${dir}/hostkey`,
+            `AuthorizedKeysFile ${dir}/authorized_keys`,
+            'PermitRootLogin yes',
+            'UsePAM no',
+            'StrictModes no',
+            `PidFile ${dir}/sshd.pid`,
+            'LogLevel ERROR',
+          ].join('\n'),
+        );
+        const marker = `eqld-ssh-${process.pid}`;
+        const script = [
+          'ip link set lo up',
+          `/usr/sbin/sshd -D -f ${dir}/sshd_config -E ${dir}/sshd.log & SSHD=$!`,
+          'sleep 0.5',
+          `ssh -F /dev/null -i ${dir}/clientkey -p 2222 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes root@127.0.0.1 '/bin/true ${marker}; exit 0'`,
+          'kill $SSHD',
+        ].join('; ');
+        const sess = spawn('unshare', ['-n', 'bash', '-c', script], { stdio: 'ignore' });
+        children.push(sess);
+        await exited(sess);
+        const child = await waitFor(
+          find(
+            (d) =>
+              field(d, 'event.action') === 'exec' &&
+              field(d, 'process.executable') === '/bin/true' &&
+              (field(d, 'process.args') as string[])[1] === marker,
+          ),
+        );
+        expect(field(child, 'process.entry_leader.entry_meta.type')).toBe('sshd');
+        expect(field(child, 'process.entry_leader.same_as_process')).toBe(false);
+        const shellPid = field(child, 'process.entry_leader.pid');
+        expect(field(child, 'process.session_leader.pid')).toBe(shellPid);
+        expect(field(child, 'process.parent.pid')).toBe(shellPid);
+        const shell = docs.find(
+          (d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === shellPid,
+        );
+        expect(field(shell!, 'process.parent.name')).toBe('sshd');
+        expect(field(shell!, 'process.entry_leader.same_as_process')).toBe(true);
+        expect(field(shell!, 'process.entry_leader.entity_id')).toBe(field(shell!, 'process.entity_id'));
+        expect(field(child, 'process.entry_leader.entity_id')).toBe(field(shell!, 'process.entity_id'));
+        // the session process called setsid before it exec'd the shell
+        const sid = docs.find(
+          (d) => field(d, 'event.action') === 'session_id_change' && field(d, 'process.pid') === shellPid,
+        );
+        expect(field(sid!, 'process.entity_id')).toBe(field(shell!, 'process.entity_id'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 
   it('keeps every parent link through an exec storm', async () => {
     const n = 300;
