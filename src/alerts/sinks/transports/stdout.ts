@@ -10,7 +10,11 @@ export class StdoutTransport implements Transport {
   readonly syslog = false;
   readonly resendWindowMs = 0;
 
-  constructor(private readonly out: Writable = process.stdout) {}
+  constructor(private readonly out: Writable = process.stdout) {
+    // a closed pipe (EPIPE) also emits 'error' on the stream; without a listener that would end
+    // the agent. The failure is seen through the write callback and the record stays spooled.
+    if (typeof out.on === 'function') out.on('error', () => {});
+  }
 
   send(alert: AlertRecord): Promise<void> {
     return new Promise((resolve, reject) => {
