@@ -116,9 +116,12 @@ export function ruleNameOf(a: AlertDoc): unknown {
   return get(alertDocument(a), 'rule.name') ?? get(a, 'rule.name');
 }
 
-/** A syslog line names `ip:port` as the destination (port not followed by another digit). */
+/** A syslog line names `ip:port` (IPv6 as `[ip]:port`) as the destination, the port not followed
+ *  by another digit. */
 export function namesDestination(line: string, ip: string, port: number): boolean {
-  return new RegExp(`${ip.replace(/\./g, '\\.')}:${port}(?!\\d)`).test(line);
+  const host = ip.includes(':') ? `[${ip}]` : ip;
+  const escaped = host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`${escaped}:${port}(?!\\d)`, 'i').test(line);
 }
 
 /** ECS events from the --events-file that touch one of the pids (for failure diagnostics). */

@@ -29,7 +29,7 @@ import {
 } from './attack-kit.js';
 import { latencySamples, recordLatency } from './latency.js';
 
-const ALERT_TIMEOUT_MS = 15_000;
+const ALERT_TIMEOUT_MS = 10_000;
 
 describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
   let dir: string;
@@ -140,6 +140,56 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     expect(await syslogLines(SSHD_RULE, ip, port)).toEqual([]);
   }
 
+  function lostSoFar(): number | undefined {
+    const v = eqld
+      .logs()
+      .map((l) => (l.health as Record<string, unknown> | undefined)?.lostKernelEvents)
+      .filter((n): n is number => typeof n === 'number')
+      .at(-1);
+    return v;
+  }
+
+  /** eqld's lost-kernel-event count from the first health line logged after `afterMs` */
+  async function lostAfter(afterMs: number): Promise<number> {
+    const line = await eqld.waitForLog(
+      (l) =>
+        typeof l.time === 'number' &&
+        l.time > afterMs &&
+        typeof (l.health as Record<string, unknown> | undefined)?.lostKernelEvents === 'number',
+      10_000,
+    );
+    return (line.health as { lostKernelEvents: number }).lostKernelEvents;
+  }
+
+  /**
+   * Runs one case; when eqld reports lost kernel events during it (other work on the machine
+   * flooding the perf buffers — eqld then raises its own telemetry-loss alert), the case is run
+   * again, since a missed event makes a failed attack meaningless and a quiet look-alike vacuous.
+   * A failure without reported loss fails at once; so does a third lossy attempt.
+   */
+  async function lossAware(kind: 'attack' | 'look-alike', fn: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const before = lostSoFar() ?? 0;
+      let failure: unknown;
+      try {
+        await fn();
+      } catch (err) {
+        failure = err;
+      }
+      if (failure === undefined && kind === 'attack') return;
+      const after = await lostAfter(Date.now());
+      if (after === before) {
+        if (failure !== undefined) throw failure;
+        return;
+      }
+      process.stderr.write(
+        `e2e: eqld lost ${after - before} kernel events during this ${kind} (attempt ${attempt}); ${attempt < 3 ? 'running it again' : 'giving up'}\n`,
+      );
+      if (attempt >= 3)
+        throw failure ?? new Error(`eqld kept losing kernel events (${after - before} in the last attempt)`);
+    }
+  }
+
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eqld-e2e-'));
     // a directory outside every path prefix the SSHD rule lists, so only the `.x` name matches
@@ -165,7 +215,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
       '--state-dir',
       join(dir, 'state'),
       '--health-interval',
-      '2',
+      '1',
     ]);
   });
 
@@ -181,142 +231,172 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('alerts once when the ssh session shell starts nc that reaches a public address (real SYN)', async () => {
-    const port = await attackerPort();
-    await expectSshdAlert(
-      `nc -n -w 1 ${topo.publicAddress} ${port} </dev/null`,
-      topo.publicAddress,
-      port,
-      /\bnc\b/,
-    );
-    const seen = listeners.find((l) => l.port === port)?.accepted() ?? [];
-    expect(seen).toContain(topo.victimAddress);
-  });
+  it('alerts once when the ssh session shell starts nc that reaches a public address (real SYN)', () =>
+    lossAware('attack', async () => {
+      const port = await attackerPort();
+      await expectSshdAlert(
+        `nc -n -w 1 ${topo.publicAddress} ${port} </dev/null`,
+        topo.publicAddress,
+        port,
+        /\bnc\b/,
+      );
+      const seen = listeners.find((l) => l.port === port)?.accepted() ?? [];
+      expect(seen).toContain(topo.victimAddress);
+    }));
 
-  it('alerts once when the session shell starts nc towards an unrouted public address (ENETUNREACH)', async () => {
-    const port = nextPort++;
-    await expectSshdAlert(
-      `nc -n -w 1 ${topo.unroutedAddress} ${port} </dev/null`,
-      topo.unroutedAddress,
-      port,
-      /\bnc\b/,
-    );
-  });
+  it('alerts once when the session shell starts nc towards an unrouted public address (ENETUNREACH)', () =>
+    lossAware('attack', async () => {
+      const port = nextPort++;
+      await expectSshdAlert(
+        `nc -n -w 1 ${topo.unroutedAddress} ${port} </dev/null`,
+        topo.unroutedAddress,
+        port,
+        /\bnc\b/,
+      );
+    }));
 
-  it('alerts once when the session shell runs a script in /tmp that connects out', async () => {
-    const script = writeBeaconScript(dir);
-    const port = await attackerPort();
-    await expectSshdAlert(
-      `${script} ${topo.publicAddress} ${port}`,
-      topo.publicAddress,
-      port,
-      /beacon\.sh|bash/,
-    );
-  });
+  it('alerts once when the session shell starts nc towards a public IPv6 address (real SYN)', () =>
+    lossAware('attack', async () => {
+      const port = nextPort++;
+      const l6 = await startListener(topo.attacker, '::', port);
+      listeners.push(l6);
+      await expectSshdAlert(
+        `nc -n -6 -w 1 ${topo.publicAddress6} ${port} </dev/null`,
+        topo.publicAddress6,
+        port,
+        /\bnc\b/,
+      );
+      expect(l6.accepted()).toContain(topo.victimAddress6);
+    }));
 
-  it('alerts once when the session shell runs a hidden .x binary that connects out', async () => {
-    const bin = writeHiddenBinary(hiddenDir);
-    const port = await attackerPort();
-    await expectSshdAlert(
-      `${bin} -n -w 1 ${topo.publicAddress} ${port} </dev/null`,
-      topo.publicAddress,
-      port,
-      /\.x\b/,
-    );
-  });
+  it('alerts once when the session shell runs a script in /tmp that connects out', () =>
+    lossAware('attack', async () => {
+      const script = writeBeaconScript(dir);
+      const port = await attackerPort();
+      await expectSshdAlert(
+        `${script} ${topo.publicAddress} ${port}`,
+        topo.publicAddress,
+        port,
+        /beacon\.sh|bash/,
+      );
+    }));
 
-  it('alerts once when a root process connects to a public address and then calls setsid', async () => {
-    const port = await attackerPort();
-    const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'same' });
-    expect(r.setsidRet).toBe(r.setsidPid);
-    const line = await waitForSyslog(ROOT_RULE, topo.publicAddress, port, [r.connectPid]);
-    const arrivedMs = Date.now();
-    expect(line).toContain(`pid ${r.connectPid}`);
-    expect(line).toMatch(/perl/);
-    await sshdControl();
-    expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toHaveLength(1);
-    const doc = readAlertsFile(alertsFile())
-      .filter((a) => ruleNameOf(a) === ROOT_RULE)
-      .map(alertDocument)
-      .find((d) => get(d, 'process.pid') === r.connectPid);
-    expect(get(doc, 'user.id')).toBe('0');
-    recordLatency('root-connect-setsid', get(doc, 'kibana.alert.original_time'), arrivedMs);
-  });
+  it('alerts once when the session shell runs a hidden .x binary that connects out', () =>
+    lossAware('attack', async () => {
+      const bin = writeHiddenBinary(hiddenDir);
+      const port = await attackerPort();
+      await expectSshdAlert(
+        `${bin} -n -w 1 ${topo.publicAddress} ${port} </dev/null`,
+        topo.publicAddress,
+        port,
+        /\.x\b/,
+      );
+    }));
 
-  it('stays quiet for an ansible-style command line through sshd', async () => {
-    const port = await attackerPort();
-    await expectNoSshdAlert(
-      `/bin/sh -c 'echo BECOME-SUCCESS-eqlde2e ; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null ; rm -rf /root/.ansible/tmp/ansible-tmp-e2e/ > /dev/null 2>&1 && sleep 0'`,
-      topo.publicAddress,
-      port,
-    );
-  });
+  it('alerts once when a root process connects to a public address and then calls setsid', () =>
+    lossAware('attack', async () => {
+      const port = await attackerPort();
+      const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'same' });
+      expect(r.setsidRet).toBe(r.setsidPid);
+      const line = await waitForSyslog(ROOT_RULE, topo.publicAddress, port, [r.connectPid]);
+      const arrivedMs = Date.now();
+      expect(line).toContain(`pid ${r.connectPid}`);
+      expect(line).toMatch(/perl/);
+      await sshdControl();
+      expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toHaveLength(1);
+      const doc = readAlertsFile(alertsFile())
+        .filter((a) => ruleNameOf(a) === ROOT_RULE)
+        .map(alertDocument)
+        .find((d) => get(d, 'process.pid') === r.connectPid);
+      expect(get(doc, 'user.id')).toBe('0');
+      recordLatency('root-connect-setsid', get(doc, 'kibana.alert.original_time'), arrivedMs);
+    }));
 
-  it('stays quiet when the session child connects to a private address', async () => {
-    const port = await attackerPort();
-    await expectNoSshdAlert(
-      `nc -n -w 1 ${topo.privatePeerAddress} ${port} </dev/null; true`,
-      topo.privatePeerAddress,
-      port,
-    );
-    expect(listeners.find((l) => l.port === port)?.accepted()).toContain(topo.victimAddress);
-  });
+  it('stays quiet for an ansible-style command line through sshd', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      await expectNoSshdAlert(
+        `/bin/sh -c 'echo BECOME-SUCCESS-eqlde2e ; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null ; rm -rf /root/.ansible/tmp/ansible-tmp-e2e/ > /dev/null 2>&1 && sleep 0'`,
+        topo.publicAddress,
+        port,
+      );
+    }));
 
-  it('stays quiet when the session child connects to loopback', async () => {
-    const port = nextPort++;
-    const local = await startListener(topo.victim, '127.0.0.1', port);
-    listeners.push(local);
-    await expectNoSshdAlert(`nc -n -w 1 127.0.0.1 ${port} </dev/null; true`, '127.0.0.1', port);
-    expect(local.accepted()).toHaveLength(1);
-  });
+  it('stays quiet when the session child connects to a private address', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      await expectNoSshdAlert(
+        `nc -n -w 1 ${topo.privatePeerAddress} ${port} </dev/null; true`,
+        topo.privatePeerAddress,
+        port,
+      );
+      expect(listeners.find((l) => l.port === port)?.accepted()).toContain(topo.victimAddress);
+    }));
 
-  it('stays quiet for the ssh client itself started by the session', async () => {
-    const port = await attackerPort();
-    await expectNoSshdAlert(
-      `ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${port} root@${topo.publicAddress} true; true`,
-      topo.publicAddress,
-      port,
-    );
-    expect(listeners.find((l) => l.port === port)?.accepted()).toContain(topo.victimAddress);
-  });
+  it('stays quiet when the session child connects to loopback', () =>
+    lossAware('look-alike', async () => {
+      const port = nextPort++;
+      const local = await startListener(topo.victim, '127.0.0.1', port);
+      listeners.push(local);
+      await expectNoSshdAlert(`nc -n -w 1 127.0.0.1 ${port} </dev/null; true`, '127.0.0.1', port);
+      expect(local.accepted()).toHaveLength(1);
+    }));
 
-  it('stays quiet when the session child connects more than 1 s after the sshd exec', async () => {
-    const port = await attackerPort();
-    await expectNoSshdAlert(
-      `sleep 1.5; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null; true`,
-      topo.publicAddress,
-      port,
-    );
-  });
+  it('stays quiet for the ssh client itself started by the session', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      await expectNoSshdAlert(
+        `ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${port} root@${topo.publicAddress} true; true`,
+        topo.publicAddress,
+        port,
+      );
+      expect(listeners.find((l) => l.port === port)?.accepted()).toContain(topo.victimAddress);
+    }));
 
-  it('stays quiet for a non-root process doing connect then setsid', async () => {
-    const port = await attackerPort();
-    const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'same', asUid: 65534 });
-    expect(r.setsidRet).toBe(r.setsidPid);
-    await rootControl();
-    expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toEqual([]);
-  });
+  it('stays quiet when the session child connects more than 1 s after the sshd exec', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      await expectNoSshdAlert(
+        `sleep 1.5; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null; true`,
+        topo.publicAddress,
+        port,
+      );
+    }));
 
-  it('stays quiet when connect and setsid are done by different root processes', async () => {
-    const port = await attackerPort();
-    const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'split' });
-    expect(r.setsidRet).toBe(r.setsidPid);
-    expect(r.connectPid).not.toBe(r.setsidPid);
-    await rootControl();
-    expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toEqual([]);
-  });
+  it('stays quiet for a non-root process doing connect then setsid', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, {
+        mode: 'same',
+        asUid: 65534,
+      });
+      expect(r.setsidRet).toBe(r.setsidPid);
+      await rootControl();
+      expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toEqual([]);
+    }));
 
-  it('stays quiet for the root ssh client that forks into the background (ssh -f)', async () => {
-    // root, connects, and its daemon() child calls setsid: excluded by executable /usr/bin/ssh
-    const r = await topo.victim.exec('ssh', [...sshd.clientOptions, '-f', 'root@127.0.0.1', 'sleep 1']);
-    expect(r.stderr).not.toMatch(/denied|refused/i);
-    await rootControl();
-    const sshAlerts = readAlertsFile(alertsFile()).filter(
-      (a) =>
-        ruleNameOf(a) === ROOT_RULE && /\/ssh$/.test(String(get(alertDocument(a), 'process.executable'))),
-    );
-    expect(sshAlerts).toEqual([]);
-  });
+  it('stays quiet when connect and setsid are done by different root processes', () =>
+    lossAware('look-alike', async () => {
+      const port = await attackerPort();
+      const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'split' });
+      expect(r.setsidRet).toBe(r.setsidPid);
+      expect(r.connectPid).not.toBe(r.setsidPid);
+      await rootControl();
+      expect(await syslogLines(ROOT_RULE, topo.publicAddress, port)).toEqual([]);
+    }));
+
+  it('stays quiet for the root ssh client that forks into the background (ssh -f)', () =>
+    lossAware('look-alike', async () => {
+      // root, connects, and its daemon() child calls setsid: excluded by executable /usr/bin/ssh
+      const r = await topo.victim.exec('ssh', [...sshd.clientOptions, '-f', 'root@127.0.0.1', 'sleep 1']);
+      expect(r.stderr).not.toMatch(/denied|refused/i);
+      await rootControl();
+      const sshAlerts = readAlertsFile(alertsFile()).filter(
+        (a) =>
+          ruleNameOf(a) === ROOT_RULE && /\/ssh$/.test(String(get(alertDocument(a), 'process.executable'))),
+      );
+      expect(sshAlerts).toEqual([]);
+    }));
 
   it('sends each alert once to the remote collector too (RFC 5424 over TCP)', async () => {
     // every alert of this run went to the local socket; the TCP copy carries the same alert ids

@@ -40,6 +40,16 @@ describe.skipIf(!isRoot)('netns harness', () => {
     expect(peers).toContain(topo.victimAddress);
   });
 
+  it('delivers an IPv6 SYN to the public IPv6 address held by the attacker namespace', async () => {
+    const l6 = await startListener(topo.attacker, '::');
+    try {
+      expect(await tryConnect(topo.victim, topo.publicAddress6, l6.port)).toMatchObject({ ok: true });
+      expect(await l6.waitForAccept(1)).toContain(topo.victimAddress6);
+    } finally {
+      await l6.stop();
+    }
+  });
+
   it('fails at once with ENETUNREACH for the unrouted address', async () => {
     const r = await tryConnect(topo.victim, topo.unroutedAddress, 80);
     expect(r.code).toBe('ENETUNREACH');
@@ -50,6 +60,7 @@ describe.skipIf(!isRoot)('netns harness', () => {
     expect(mainNamespaceState()).toBe(before);
     const addrs = execFileSync('ip', ['-o', 'addr'], { encoding: 'utf8' });
     expect(addrs).not.toContain(` ${topo.publicAddress}/`);
+    expect(addrs).not.toContain(topo.publicAddress6);
     expect(addrs).not.toContain(topo.victimAddress);
     const links = execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' });
     expect(links).not.toContain(topo.vethVictim);
@@ -57,6 +68,8 @@ describe.skipIf(!isRoot)('netns harness', () => {
     // the main namespace routes the public address the ordinary way (never via the test veth)
     const route = execFileSync('ip', ['route', 'get', topo.publicAddress], { encoding: 'utf8' });
     expect(route).not.toContain(topo.vethVictim);
+    const route6 = execFileSync('ip', ['-6', 'route'], { encoding: 'utf8' });
+    expect(route6).not.toContain(topo.publicAddress6);
   });
 
   it('removes the namespaces and their processes on destroy', async () => {

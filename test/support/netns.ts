@@ -21,6 +21,8 @@ const execFileP = promisify(execFile);
 export const DEFAULT_PUBLIC_ADDRESS = '8.8.8.8';
 /** no route to it from the victim namespace: connect fails with ENETUNREACH at once */
 export const DEFAULT_UNROUTED_ADDRESS = '1.1.1.1';
+/** the IPv6 counterpart held by the attacker namespace (outside ::1, fe80::/10, ff00::/8) */
+export const DEFAULT_PUBLIC_ADDRESS6 = '2001:4860:4860::8888';
 
 export class NetnsError extends Error {
   constructor(
@@ -216,15 +218,20 @@ export interface Topology {
   publicAddress: string;
   /** a public-looking address with no route from the victim */
   unroutedAddress: string;
+  /** a public-looking IPv6 address held by the attacker namespace only */
+  publicAddress6: string;
+  /** the victim's veth IPv6 address (ULA) */
+  victimAddress6: string;
   vethVictim: string;
   vethAttacker: string;
   destroy(): Promise<void>;
 }
 
 export async function createTopology(
-  opts: { publicAddress?: string; unroutedAddress?: string } = {},
+  opts: { publicAddress?: string; unroutedAddress?: string; publicAddress6?: string } = {},
 ): Promise<Topology> {
   const publicAddress = opts.publicAddress ?? DEFAULT_PUBLIC_ADDRESS;
+  const publicAddress6 = opts.publicAddress6 ?? DEFAULT_PUBLIC_ADDRESS6;
   const unroutedAddress = opts.unroutedAddress ?? DEFAULT_UNROUTED_ADDRESS;
   const victim = await createNetns('victim');
   let attacker: Netns | undefined;
@@ -269,6 +276,24 @@ export async function createTopology(
       'dev',
       vethVictim,
     ]);
+    // IPv6: ULA /64 on the veth (nodad: usable at once), the public address on the attacker side
+    const victimAddress6 = `fd00:e9:${net}::1`;
+    const peer6 = `fd00:e9:${net}::2`;
+    await run('ip', ['-n', v, '-6', 'addr', 'add', `${victimAddress6}/64`, 'dev', vethVictim, 'nodad']);
+    await run('ip', ['-n', a, '-6', 'addr', 'add', `${peer6}/64`, 'dev', vethAttacker, 'nodad']);
+    await run('ip', ['-n', a, '-6', 'addr', 'add', `${publicAddress6}/128`, 'dev', vethAttacker, 'nodad']);
+    await run('ip', [
+      '-n',
+      v,
+      '-6',
+      'route',
+      'add',
+      `${publicAddress6}/128`,
+      'via',
+      peer6,
+      'dev',
+      vethVictim,
+    ]);
     const att = attacker;
     return {
       victim,
@@ -277,6 +302,8 @@ export async function createTopology(
       privatePeerAddress,
       publicAddress,
       unroutedAddress,
+      publicAddress6,
+      victimAddress6,
       vethVictim,
       vethAttacker,
       destroy: async () => {
