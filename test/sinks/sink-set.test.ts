@@ -217,6 +217,16 @@ describe('SinkSet', () => {
     await rx.stop();
   });
 
+  it('refuses a spool directory another running agent holds, and releases the spools it did open', async () => {
+    const first = await sinks({ file: { path: join(dir, 'a.ndjson') } });
+    const err = await sinks({ file: { path: join(dir, 'a.ndjson') }, stdout: true }).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/spool .*file is in use by pid \d+/);
+    // the stdout spool that did open was released: a third start can take it
+    const third = await createSinks({ spoolDir: join(dir, 'spool'), stdout: true }, logger);
+    await third.close(0);
+    await first.close(0);
+  });
+
   it('rejects bad configuration with a message naming what was expected and what came', async () => {
     const bad: [Omit<SinksConfig, 'spoolDir'>, RegExp][] = [
       [{ syslogLocal: { socketPath: '/dev/log', facility: 'secret' } }, /facility.*got `secret`/],

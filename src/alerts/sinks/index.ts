@@ -155,10 +155,17 @@ export async function createSinks(cfg: SinksConfig, logger: pino.Logger): Promis
         logger.child({ component: 'sinks' }),
       ),
   );
-  await Promise.all(sinks.map((s) => s.start()));
+  const started = await Promise.allSettled(sinks.map((s) => s.start()));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    // release the spools that did open (their locks) before reporting the one that did not
+    await Promise.all(sinks.map((s, i) => (started[i]?.status === 'fulfilled' ? s.close(0) : undefined)));
+    throw failure.reason;
+  }
   return new FanOut(sinks, redact, logger);
 }
 
+export { SpoolFullError, SpoolIoError } from '../spool/spool-error.js';
 export { formatLocal } from './local-format.js';
 export { DEFAULT_SD_ID, formatRfc5424 } from './rfc5424.js';
 export type { SinkCounters } from './spooled-sink.js';
