@@ -126,13 +126,14 @@ export interface ProcessTableStats {
   replacedWithoutExit: number;
 }
 
-const key = (pid: number, ticks: number) => pid * 4_294_967_296 + ticks;
+// exact for any pid and uptime (a numeric pid * 2^32 + ticks would pass 2^53 for pids over 2^21)
+const key = (pid: number, ticks: number) => `${pid}:${ticks}`;
 
 export class ProcessTable {
   /** pid -> current entry */
   private readonly live = new Map<number, ProcEntry>();
   /** exited entries displaced from `live` by pid reuse, kept until their grace ends */
-  private readonly ghosts = new Map<number, ProcEntry>();
+  private readonly ghosts = new Map<string, ProcEntry>();
   /** exited entries in exit order */
   private exitQueue: ProcEntry[] = [];
   private exitHead = 0;
