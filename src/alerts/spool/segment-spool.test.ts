@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SegmentSpool } from './segment-spool.js';
 import { SpoolFullError } from './spool-error.js';
@@ -157,5 +158,63 @@ describe('SegmentSpool', () => {
     expect([...ends].sort((a, b) => a - b)).toEqual(ends);
     expect(new Set(ends).size).toBe(500);
     await s.close();
+  });
+
+  it('never loses or reorders a record across any mix of appends, reads, acks and restarts', async () => {
+    type Op = { kind: 'append'; n: number } | { kind: 'read'; n: number; ack: boolean } | { kind: 'restart' };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), n: fc.integer({ min: 1, max: 20 }) }),
+      fc.record({
+        kind: fc.constant('read' as const),
+        n: fc.integer({ min: 1, max: 15 }),
+        ack: fc.boolean(),
+      }),
+      fc.record({ kind: fc.constant('restart' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 25 }),
+        fc.integer({ min: 40, max: 400 }),
+        async (ops: Op[], seg) => {
+          const dir = tmp();
+          let spool = new SegmentSpool<{ n: number }>({ dir, segmentBytes: seg, fsync: 'never' });
+          await spool.open();
+          let next = 0;
+          let acked = 0; // records 0..acked-1 are delivered
+          let handed = acked; // what the reader has handed out since the last (re)start
+          for (const o of ops) {
+            if (o.kind === 'append') {
+              for (let i = 0; i < o.n; i++) await spool.append({ n: next++ });
+            } else if (o.kind === 'read') {
+              const got = await spool.readNext(o.n);
+              const want = Array.from({ length: Math.min(o.n, next - handed) }, (_, i) => handed + i);
+              expect(got.map((e) => e.record.n)).toEqual(want);
+              handed += got.length;
+              if (o.ack) {
+                // only the oldest unacked records can be acked, in order
+                for (const e of got)
+                  if (e.record.n === acked) {
+                    spool.ack(e);
+                    acked++;
+                  }
+              }
+            } else {
+              await spool.close();
+              spool = new SegmentSpool<{ n: number }>({ dir, segmentBytes: seg, fsync: 'never' });
+              expect((await spool.open()).records).toBe(next - acked);
+              handed = acked;
+            }
+            expect(spool.depth().records).toBe(next - acked);
+          }
+          const rest: number[] = [];
+          for (let b = await spool.readNext(50); b.length > 0; b = await spool.readNext(50)) {
+            rest.push(...b.map((e) => e.record.n));
+          }
+          expect(rest).toEqual(Array.from({ length: next - handed }, (_, i) => handed + i));
+          await spool.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
