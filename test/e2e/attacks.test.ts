@@ -28,6 +28,7 @@ import {
   writeHiddenBinary,
 } from './attack-kit.js';
 import { latencySamples, recordLatency } from './latency.js';
+import { lossAware } from './loss-aware.js';
 
 const ALERT_TIMEOUT_MS = 10_000;
 
@@ -140,56 +141,6 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     expect(await syslogLines(SSHD_RULE, ip, port)).toEqual([]);
   }
 
-  function lostSoFar(): number | undefined {
-    const v = eqld
-      .logs()
-      .map((l) => (l.health as Record<string, unknown> | undefined)?.lostKernelEvents)
-      .filter((n): n is number => typeof n === 'number')
-      .at(-1);
-    return v;
-  }
-
-  /** eqld's lost-kernel-event count from the first health line logged after `afterMs` */
-  async function lostAfter(afterMs: number): Promise<number> {
-    const line = await eqld.waitForLog(
-      (l) =>
-        typeof l.time === 'number' &&
-        l.time > afterMs &&
-        typeof (l.health as Record<string, unknown> | undefined)?.lostKernelEvents === 'number',
-      10_000,
-    );
-    return (line.health as { lostKernelEvents: number }).lostKernelEvents;
-  }
-
-  /**
-   * Runs one case; when eqld reports lost kernel events during it (other work on the machine
-   * flooding the perf buffers — eqld then raises its own telemetry-loss alert), the case is run
-   * again, since a missed event makes a failed attack meaningless and a quiet look-alike vacuous.
-   * A failure without reported loss fails at once; so does a third lossy attempt.
-   */
-  async function lossAware(kind: 'attack' | 'look-alike', fn: () => Promise<void>): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const before = lostSoFar() ?? 0;
-      let failure: unknown;
-      try {
-        await fn();
-      } catch (err) {
-        failure = err;
-      }
-      if (failure === undefined && kind === 'attack') return;
-      const after = await lostAfter(Date.now());
-      if (after === before) {
-        if (failure !== undefined) throw failure;
-        return;
-      }
-      process.stderr.write(
-        `e2e: eqld lost ${after - before} kernel events during this ${kind} (attempt ${attempt}); ${attempt < 3 ? 'running it again' : 'giving up'}\n`,
-      );
-      if (attempt >= 3)
-        throw failure ?? new Error(`eqld kept losing kernel events (${after - before} in the last attempt)`);
-    }
-  }
-
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eqld-e2e-'));
     // a directory outside every path prefix the SSHD rule lists, so only the `.x` name matches
@@ -232,7 +183,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
   });
 
   it('alerts once when the ssh session shell starts nc that reaches a public address (real SYN)', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const port = await attackerPort();
       await expectSshdAlert(
         `nc -n -w 1 ${topo.publicAddress} ${port} </dev/null`,
@@ -245,7 +196,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('alerts once when the session shell starts nc towards an unrouted public address (ENETUNREACH)', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const port = nextPort++;
       await expectSshdAlert(
         `nc -n -w 1 ${topo.unroutedAddress} ${port} </dev/null`,
@@ -256,7 +207,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('alerts once when the session shell starts nc towards a public IPv6 address (real SYN)', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const port = nextPort++;
       const l6 = await startListener(topo.attacker, '::', port);
       listeners.push(l6);
@@ -270,7 +221,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('alerts once when the session shell runs a script in /tmp that connects out', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const script = writeBeaconScript(dir);
       const port = await attackerPort();
       await expectSshdAlert(
@@ -282,7 +233,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('alerts once when the session shell runs a hidden .x binary that connects out', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const bin = writeHiddenBinary(hiddenDir);
       const port = await attackerPort();
       await expectSshdAlert(
@@ -294,7 +245,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('alerts once when a root process connects to a public address and then calls setsid', () =>
-    lossAware('attack', async () => {
+    lossAware(eqld, 'attack', async () => {
       const port = await attackerPort();
       const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'same' });
       expect(r.setsidRet).toBe(r.setsidPid);
@@ -313,7 +264,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet for an ansible-style command line through sshd', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       await expectNoSshdAlert(
         `/bin/sh -c 'echo BECOME-SUCCESS-eqlde2e ; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null ; rm -rf /root/.ansible/tmp/ansible-tmp-e2e/ > /dev/null 2>&1 && sleep 0'`,
@@ -323,7 +274,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet when the session child connects to a private address', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       await expectNoSshdAlert(
         `nc -n -w 1 ${topo.privatePeerAddress} ${port} </dev/null; true`,
@@ -334,7 +285,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet when the session child connects to loopback', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = nextPort++;
       const local = await startListener(topo.victim, '127.0.0.1', port);
       listeners.push(local);
@@ -343,7 +294,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet for the ssh client itself started by the session', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       await expectNoSshdAlert(
         `ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=2 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p ${port} root@${topo.publicAddress} true; true`,
@@ -354,7 +305,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet when the session child connects more than 1 s after the sshd exec', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       await expectNoSshdAlert(
         `sleep 1.5; nc -n -w 1 ${topo.publicAddress} ${port} </dev/null; true`,
@@ -364,7 +315,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet for a non-root process doing connect then setsid', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, {
         mode: 'same',
@@ -376,7 +327,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet when connect and setsid are done by different root processes', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       const port = await attackerPort();
       const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'split' });
       expect(r.setsidRet).toBe(r.setsidPid);
@@ -386,7 +337,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     }));
 
   it('stays quiet for the root ssh client that forks into the background (ssh -f)', () =>
-    lossAware('look-alike', async () => {
+    lossAware(eqld, 'look-alike', async () => {
       // root, connects, and its daemon() child calls setsid: excluded by executable /usr/bin/ssh
       const r = await topo.victim.exec('ssh', [...sshd.clientOptions, '-f', 'root@127.0.0.1', 'sleep 1']);
       expect(r.stderr).not.toMatch(/denied|refused/i);

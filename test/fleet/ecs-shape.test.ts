@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectThenSetsid, get, ROOT_RULE, readAlertsFile, ruleNameOf } from '../e2e/attack-kit.js';
+import { lossAware } from '../e2e/loss-aware.js';
 import { type EqldProcess, startEqld } from '../support/eqld-process.js';
 import { describeKernel } from '../support/kernel.js';
 import { createTopology, startListener, type Topology } from '../support/netns.js';
@@ -60,17 +61,22 @@ describeKernel('fleet: NDJSON files shaped for logs-endpoint.events.*', () => {
       join(dir, 'events.ndjson'),
       '--alerts-file',
       join(dir, 'alerts.ndjson'),
+      '--health-interval',
+      '1',
     ]);
-    const r = await connectThenSetsid(topo.victim, topo.publicAddress, listener.port, { mode: 'same' });
-    triggerPid = r.connectPid;
-    await until(
-      () =>
-        readAlertsFile(join(dir, 'alerts.ndjson')).find(
-          (a) => ruleNameOf(a) === ROOT_RULE && JSON.stringify(a).includes(`"pid":${triggerPid}`),
-        ),
-      15_000,
-      `the root rule's alert for pid ${triggerPid} in the alerts file (eqld stderr: ${eqld.stderr().slice(-2000)})`,
-    );
+    const e = eqld;
+    await lossAware(e, 'attack', async () => {
+      const r = await connectThenSetsid(topo.victim, topo.publicAddress, listener.port, { mode: 'same' });
+      triggerPid = r.connectPid;
+      await until(
+        () =>
+          readAlertsFile(join(dir, 'alerts.ndjson')).find(
+            (a) => ruleNameOf(a) === ROOT_RULE && JSON.stringify(a).includes(`"pid":${triggerPid}`),
+          ),
+        15_000,
+        `the root rule's alert for pid ${triggerPid} in the alerts file (eqld stderr: ${e.stderr().slice(-2000)})`,
+      );
+    });
     await eqld.stop();
     await listener.stop();
     events = ndjson(join(dir, 'events.ndjson'));

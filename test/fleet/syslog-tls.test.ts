@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectThenSetsid, ROOT_RULE } from '../e2e/attack-kit.js';
+import { lossAware } from '../e2e/loss-aware.js';
 import { makeCerts, type TestCerts } from '../support/certs.js';
 import { type EqldProcess, startEqld } from '../support/eqld-process.js';
 import { describeKernel } from '../support/kernel.js';
@@ -44,6 +45,8 @@ describeKernel('fleet: alerts over syslog TLS to a central rsyslog', () => {
       certs.clientCertFile,
       '--syslog-key',
       certs.clientKeyFile,
+      '--health-interval',
+      '1',
     ]);
     ns = await createNetns('fleet-tls');
   });
@@ -55,21 +58,22 @@ describeKernel('fleet: alerts over syslog TLS to a central rsyslog', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('delivers the root rule alert as an RFC 5424 record over TLS', async () => {
-    const r = await connectThenSetsid(ns, DEFAULT_UNROUTED_ADDRESS, 443, { mode: 'same' });
-    const line = await central
-      .waitFor((l) => l.includes(ROOT_RULE) && l.includes(`pid ${r.connectPid}`), 15_000)
-      .catch((err: unknown) => {
-        throw new Error(
-          `no TLS record for pid ${r.connectPid}; eqld stderr:\n${eqld.stderr().slice(-3000)}`,
-          {
-            cause: err,
-          },
-        );
-      });
-    // the summary names the process and the destination; the SD element carries the rule id
-    expect(line).toContain(`${DEFAULT_UNROUTED_ADDRESS}:443`);
-    expect(line).toContain('eb6a3790-d52d-11ec-8ce9-f661ea17fbce');
-    expect((await central.lines()).filter((l) => l.includes(`pid ${r.connectPid}`))).toHaveLength(1);
-  });
+  it('delivers the root rule alert as an RFC 5424 record over TLS', () =>
+    lossAware(eqld, 'attack', async () => {
+      const r = await connectThenSetsid(ns, DEFAULT_UNROUTED_ADDRESS, 443, { mode: 'same' });
+      const line = await central
+        .waitFor((l) => l.includes(ROOT_RULE) && l.includes(`pid ${r.connectPid}`), 15_000)
+        .catch((err: unknown) => {
+          throw new Error(
+            `no TLS record for pid ${r.connectPid}; eqld stderr:\n${eqld.stderr().slice(-3000)}`,
+            {
+              cause: err,
+            },
+          );
+        });
+      // the summary names the process and the destination; the SD element carries the rule id
+      expect(line).toContain(`${DEFAULT_UNROUTED_ADDRESS}:443`);
+      expect(line).toContain('eb6a3790-d52d-11ec-8ce9-f661ea17fbce');
+      expect((await central.lines()).filter((l) => l.includes(`pid ${r.connectPid}`))).toHaveLength(1);
+    }));
 });
