@@ -175,7 +175,7 @@ export async function startRsyslog(opts: RsyslogOptions): Promise<Rsyslog> {
   let stderr = '';
 
   async function ready(): Promise<void> {
-    const end = Date.now() + 10_000;
+    const end = Date.now() + 20_000;
     for (;;) {
       const listening = await listeningPorts();
       const socketOk = !(opts.localSocket || opts.stockConfig) || existsSync(paths.socket);
@@ -186,7 +186,7 @@ export async function startRsyslog(opts: RsyslogOptions): Promise<Rsyslog> {
       if (child?.exitCode !== null && child?.exitCode !== undefined) {
         throw new Error(`rsyslogd exited with ${child.exitCode}: ${stderr}`);
       }
-      if (Date.now() > end) throw new Error(`rsyslogd did not get ready in 10 s: ${stderr}`);
+      if (Date.now() > end) throw new Error(`rsyslogd did not get ready in 20 s: ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -237,7 +237,7 @@ export async function startRsyslog(opts: RsyslogOptions): Promise<Rsyslog> {
     logFiles,
     configFile: paths.conf,
     lines,
-    async waitFor(pred, timeoutMs = 10_000) {
+    async waitFor(pred, timeoutMs = 20_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
         const hit = (await lines()).find(pred);
