@@ -4,6 +4,7 @@
 // event.sequence. It does not reorder events: the collector emits them in kernel-timestamp
 // order (common API); see docs/ecs-mapping.md for what happens to a late parent.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type pino from 'pino';
 import type {
   ConnectEvent,
@@ -85,6 +86,18 @@ export interface NormalizerStats {
 
 type Doc = Record<string, unknown>;
 
+/** package.json's version: ../../package.json from both src/normalize and dist/normalize */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function agentId(hostId: string): string {
   const h = hostId;
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -157,7 +170,7 @@ export class Normalizer {
     this.agentDoc = {
       id: opts.agent?.id ?? agentId(this.host.id),
       type: opts.agent?.type ?? 'eqld',
-      version: opts.agent?.version ?? '0.1.0',
+      version: opts.agent?.version ?? packageVersion(),
     };
     this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
     this.tickNs = 1e9 / this.host.clkTck;
