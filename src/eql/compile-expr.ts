@@ -9,7 +9,7 @@
 import type { CallNode, CompareNode, Expr, InNode, MatchNode } from './ast.js';
 import { compileCidrs } from './cidr.js';
 import { EqlError } from './errors.js';
-import { fieldGetter, type Scalar, type Value } from './field.js';
+import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from './field.js';
 import { FUNCTION_NAMES, FUNCTIONS } from './functions.js';
 import { compileRegex, compileWildcard, RegexSyntaxError, type StringTest } from './patterns.js';
 
@@ -78,6 +78,52 @@ function fanOut(args: Value[], f: (a: Scalar[]) => Scalar): Value {
   return combos.map(f);
 }
 
+/** how many evaluations between re-orderings of an and/or chain */
+const REORDER_EVERY = 4096;
+
+/**
+ * An and/or chain that learns its order: conditions are side-effect free, so the result does not
+ * depend on their order, and the one that most often decides the outcome (false for `and`, true
+ * for `or`) is moved to the front. Rules put always-true tests such as host.os.type == "linux"
+ * first; this skips them for most events.
+ */
+function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
+  const n = preds.length;
+  let order = preds.slice();
+  let decided = new Float64Array(n);
+  let calls = 0;
+  const reorder = () => {
+    const idx = order.map((_, i) => i).sort((a, b) => (decided[b] as number) - (decided[a] as number));
+    order = idx.map((i) => order[i] as Pred);
+    decided = new Float64Array(idx.map((i) => (decided[i] as number) / 2));
+  };
+  if (isAnd)
+    return (d) => {
+      if (++calls === REORDER_EVERY) {
+        calls = 0;
+        reorder();
+      }
+      for (let i = 0; i < n; i++)
+        if (!(order[i] as Pred)(d)) {
+          decided[i] = (decided[i] as number) + 1;
+          return false;
+        }
+      return true;
+    };
+  return (d) => {
+    if (++calls === REORDER_EVERY) {
+      calls = 0;
+      reorder();
+    }
+    for (let i = 0; i < n; i++)
+      if ((order[i] as Pred)(d)) {
+        decided[i] = (decided[i] as number) + 1;
+        return true;
+      }
+    return false;
+  };
+}
+
 export class ExprCompiler {
   constructor(private readonly text: string) {}
 
@@ -138,20 +184,10 @@ export class ExprCompiler {
           if (x.kind === 'logical' && x.op === e.op) todo.push(x.right, x.left);
           else parts.push(x);
         }
-        const ps = parts.map((x) => this.pred(x));
-        if (ps.length === 2) {
-          const [l, r] = ps as [Pred, Pred];
-          return e.op === 'and' ? (d) => l(d) && r(d) : (d) => l(d) || r(d);
-        }
-        if (e.op === 'and')
-          return (d) => {
-            for (const p of ps) if (!p(d)) return false;
-            return true;
-          };
-        return (d) => {
-          for (const p of ps) if (p(d)) return true;
-          return false;
-        };
+        return adaptiveChain(
+          parts.map((x) => this.pred(x)),
+          e.op === 'and',
+        );
       }
       case 'not': {
         const p = this.pred(e.expr);
@@ -190,12 +226,37 @@ export class ExprCompiler {
     if (litSide && (e.op === '==' || e.op === '!=')) {
       const lit = norm(litSide.value as Scalar);
       if (lit === null) return e.op === '==' ? (d) => other(d) === null : (d) => other(d) !== null;
-      const eq = (v: Value) => some(v, (s) => s !== null && (typeof s === 'string' ? s : String(s)) === lit);
+      const eq = (v: Value): boolean => {
+        if (v === null) return false;
+        if (typeof v === 'string') return v === lit;
+        if (!Array.isArray(v)) return String(v) === lit;
+        for (let i = 0; i < v.length; i++) {
+          const x = v[i];
+          if (x !== null && (typeof x === 'string' ? x : String(x)) === lit) return true;
+        }
+        return false;
+      };
       if (e.op === '==') return (d) => eq(other(d));
       if (direct) return (d) => !eq(other(d));
       return (d) => {
         const v = other(d);
         return v !== null && !eq(v);
+      };
+    }
+    if (litSide === rNode && typeof (rNode as { value: unknown }).value === 'number') {
+      // fast path: field/expression against a number literal
+      const n = (rNode as { value: number }).value;
+      const cop = e.op;
+      const cmp = (x: Scalar): boolean => {
+        const c = compareScalars(x, n);
+        return cop === '<' ? c < 0 : cop === '<=' ? c <= 0 : cop === '>' ? c > 0 : c >= 0;
+      };
+      return (d) => {
+        const v = l(d);
+        if (v === null) return false;
+        if (!Array.isArray(v)) return cmp(v);
+        for (const x of v) if (x !== null && cmp(x)) return true;
+        return false;
       };
     }
     const r = this.value(rNode);
@@ -235,7 +296,10 @@ export class ExprCompiler {
 
   private inList(e: InNode): Pred {
     const ci = e.insensitive;
-    const l = this.value(e.left);
+    const l =
+      ci && e.left.kind === 'field' && e.values.every((v) => v.kind === 'literal')
+        ? lowerFieldGetter(e.left.name)
+        : this.value(e.left);
     const f = (s: string) => (ci ? s.toLowerCase() : s);
     for (const v of e.values)
       if (hasField(v) && hasField(e.left))
@@ -253,8 +317,21 @@ export class ExprCompiler {
         if (s === null) nullOk = true;
         else set.add(f(s));
       }
-      test = (v) =>
-        v === null ? nullOk : some(v, (s) => s !== null && set.has(f(typeof s === 'string' ? s : String(s))));
+      test = ci
+        ? (v) => {
+            if (v === null) return nullOk;
+            if (!Array.isArray(v)) return set.has((typeof v === 'string' ? v : String(v)).toLowerCase());
+            for (const x of v)
+              if (x !== null && set.has((typeof x === 'string' ? x : String(x)).toLowerCase())) return true;
+            return false;
+          }
+        : (v) => {
+            if (v === null) return nullOk;
+            if (typeof v === 'string') return set.has(v);
+            if (!Array.isArray(v)) return set.has(String(v));
+            for (const x of v) if (x !== null && set.has(typeof x === 'string' ? x : String(x))) return true;
+            return false;
+          };
     } else {
       const items = e.values.map((v) => this.value(v));
       test = (v, d) => {
@@ -304,16 +381,27 @@ export class ExprCompiler {
         tests.push(compileWildcard(src, insensitive));
       }
     }
-    const lower = insensitive && !regex;
+    // case-insensitive wildcards compare lower-cased text; a field's lower-cased values are memoized
+    // per document, so many rules testing process.name with `:` lower it once
+    const preLowered = insensitive && !regex && e.left.kind === 'field';
+    const lower = insensitive && !regex && !preLowered;
+    const get = preLowered ? lowerFieldGetter((e.left as { name: string }).name) : l;
+    const nTests = tests.length;
     const one = (s: Scalar): boolean => {
       if (s === null) return false;
       let t = typeof s === 'string' ? s : String(s);
       if (lower) t = t.toLowerCase();
       if (exact.has(t)) return true;
-      for (const x of tests) if (x(t)) return true;
+      for (let i = 0; i < nTests; i++) if ((tests[i] as StringTest)(t)) return true;
       return false;
     };
-    return (d) => some(l(d), one);
+    return (d) => {
+      const v = get(d);
+      if (v === null) return false;
+      if (!Array.isArray(v)) return one(v);
+      for (const x of v) if (one(x)) return true;
+      return false;
+    };
   }
 
   private call(e: CallNode): Eval {
@@ -358,19 +446,27 @@ export class ExprCompiler {
     const impl = spec.impl as (a: Scalar[], ci: boolean) => Scalar;
     const args = e.args.map((a) => this.value(a));
     const ci = e.insensitive;
+    const apply = (a: Scalar[]) => impl(a, ci);
     if (args.length === 1) {
       const a0 = args[0] as Eval;
-      return (d) => fanOut([a0(d)], (a) => impl(a, ci));
+      return (d) => {
+        const x = a0(d);
+        return Array.isArray(x) ? fanOut([x], apply) : impl([x], ci);
+      };
     }
     if (args.length === 2) {
       const a0 = args[0] as Eval;
       const a1 = args[1] as Eval;
-      return (d) => fanOut([a0(d), a1(d)], (a) => impl(a, ci));
+      return (d) => {
+        const x = a0(d);
+        const y = a1(d);
+        return Array.isArray(x) || Array.isArray(y) ? fanOut([x, y], apply) : impl([x, y], ci);
+      };
     }
     return (d) =>
       fanOut(
         args.map((a) => a(d)),
-        (a) => impl(a, ci),
+        apply,
       );
   }
 }

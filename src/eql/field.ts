@@ -1,58 +1,161 @@
 // Reads a field by dotted name from a JSON document that may be nested (`{process:{pid:1}}`),
 // flattened (`{"process.pid":1}`) or mixed, as Elasticsearch accepts both. Values are normalized for
-// EQL: missing, undefined, objects and empty arrays read as null; nested arrays are flattened.
+// EQL: missing, undefined, objects and empty arrays read as null; nested arrays are flattened. The
+// getter is specialised per name (the split points are computed once) and allocates nothing for
+// the common nested layout.
 
 export type Scalar = string | number | boolean | null;
 export type Value = Scalar | Scalar[];
 
+function isScalar(x: unknown): x is string | number | boolean {
+  const t = typeof x;
+  return t === 'string' || t === 'number' || t === 'boolean';
+}
+
+function normalizeArray(v: unknown[]): Value {
+  let clean = true;
+  for (let i = 0; i < v.length; i++) {
+    if (!isScalar(v[i])) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return v.length === 0 ? null : v.length === 1 ? (v[0] as Scalar) : (v as Scalar[]);
+  const out: Scalar[] = [];
+  const walk = (a: unknown[]) => {
+    for (const x of a) {
+      if (Array.isArray(x)) walk(x);
+      else if (isScalar(x)) out.push(x);
+    }
+  };
+  walk(v);
+  return out.length === 0 ? null : out.length === 1 ? (out[0] as Scalar) : out;
+}
+
 function normalize(v: unknown): Value {
   if (v === undefined || v === null) return null;
-  const t = typeof v;
-  if (t === 'string' || t === 'number' || t === 'boolean') return v as Scalar;
-  if (Array.isArray(v)) {
-    const out: Scalar[] = [];
-    const walk = (a: unknown[]) => {
-      for (const x of a) {
-        if (Array.isArray(x)) walk(x);
-        else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.push(x);
-      }
-    };
-    walk(v);
-    if (out.length === 0) return null;
-    return out.length === 1 ? (out[0] as Scalar) : out;
-  }
+  if (isScalar(v)) return v;
+  if (Array.isArray(v)) return normalizeArray(v);
   return null;
 }
 
-function lookup(obj: Record<string, unknown>, name: string): unknown {
-  if (Object.hasOwn(obj, name)) return obj[name];
-  let dot = name.indexOf('.');
-  while (dot > 0) {
-    const head = name.slice(0, dot);
-    const child = obj[head];
-    if (typeof child === 'object' && child !== null && !Array.isArray(child) && Object.hasOwn(obj, head)) {
-      const v = lookup(child as Record<string, unknown>, name.slice(dot + 1));
+type Resolver = (obj: Record<string, unknown>) => unknown;
+
+/** Resolves `parts` inside obj, trying every split of the remaining dotted name into a flat key. */
+function resolver(parts: readonly string[]): Resolver {
+  if (parts.length === 1) {
+    const k = parts[0] as string;
+    return (obj) => obj[k];
+  }
+  // candidates: a key made of the first i parts joined with dots, then the rest resolved below it
+  const heads = parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+  const tails: (Resolver | undefined)[] = parts.map((_, i) =>
+    i + 1 < parts.length ? resolver(parts.slice(i + 1)) : undefined,
+  );
+  const first = parts[0] as string;
+  const firstTail = tails[0] as Resolver;
+  return (obj) => {
+    // fast path: fully nested
+    const child = obj[first];
+    if (child !== undefined && typeof child === 'object' && child !== null && !Array.isArray(child)) {
+      const v = firstTail(child as Record<string, unknown>);
       if (v !== undefined) return v;
     }
-    dot = name.indexOf('.', dot + 1);
-  }
-  return undefined;
+    for (let i = 1; i < heads.length; i++) {
+      const h = obj[heads[i] as string];
+      if (h === undefined) continue;
+      const tail = tails[i];
+      if (!tail) return h;
+      if (typeof h === 'object' && h !== null && !Array.isArray(h)) {
+        const v = tail(h as Record<string, unknown>);
+        if (v !== undefined) return v;
+      }
+    }
+    return undefined;
+  };
 }
 
-/** A getter for one field, specialised for the common fully nested layout. */
+// The common case (fully nested JSON) gets a closure per path depth with the keys bound, which V8
+// turns into plain keyed loads; flattened or mixed layouts fall back to the general resolver.
+function nestedPath(parts: readonly string[]): Resolver | undefined {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+  const [a, b, c, d] = parts as [string, string, string, string];
+  switch (parts.length) {
+    case 1:
+      return (o) => o[a];
+    case 2:
+      return (o) => {
+        const x = o[a];
+        return isObj(x) ? x[b] : undefined;
+      };
+    case 3:
+      return (o) => {
+        const x = o[a];
+        if (!isObj(x)) return undefined;
+        const y = x[b];
+        return isObj(y) ? y[c] : undefined;
+      };
+    case 4:
+      return (o) => {
+        const x = o[a];
+        if (!isObj(x)) return undefined;
+        const y = x[b];
+        if (!isObj(y)) return undefined;
+        const z = y[c];
+        return isObj(z) ? z[d] : undefined;
+      };
+    default:
+      return undefined;
+  }
+}
+
+function read(r: Resolver, doc: Record<string, unknown>): Value {
+  const v = r(doc);
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  return normalize(v);
+}
+
+/** A getter for one field, specialised for its name. */
 export function fieldGetter(name: string): (doc: Record<string, unknown>) => Value {
   const parts = name.split('.');
+  const general = resolver(parts);
+  const fast = nestedPath(parts);
+  if (!fast) return (doc) => read(general, doc);
   return (doc) => {
-    let cur: unknown = doc;
-    for (let i = 0; i < parts.length; i++) {
-      if (typeof cur !== 'object' || cur === null || Array.isArray(cur)) {
-        cur = undefined;
-        break;
-      }
-      cur = (cur as Record<string, unknown>)[parts[i] as string];
-      if (cur === undefined) break;
-    }
-    if (cur === undefined) cur = lookup(doc, name);
-    return normalize(cur);
+    let v = fast(doc);
+    // arrays of objects and flattened keys are not on the fast path
+    if (v === undefined) v = general(doc);
+    if (v === undefined || v === null) return null;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+    return normalize(v);
+  };
+}
+
+// Lower-cased values are memoized per document and field: many rules test process.name or
+// process.args with `:`, in~ or like~, and lower-casing is the costly part. This relies on
+// documents not being mutated after they are handed to a matcher.
+const lowerSlots = new Map<string, { doc: object | undefined; value: Value }>();
+
+const lower = (x: Scalar): Scalar =>
+  x === null ? null : (typeof x === 'string' ? x : String(x)).toLowerCase();
+
+/** The field's values as lower-case strings (numbers and booleans as text), memoized per document:
+ *  what the case-insensitive operators (`:`, in~, like~) compare. */
+export function lowerFieldGetter(name: string): (doc: Record<string, unknown>) => Value {
+  const get = fieldGetter(name);
+  let memo = lowerSlots.get(name);
+  if (!memo) {
+    memo = { doc: undefined, value: null };
+    lowerSlots.set(name, memo);
+  }
+  const m = memo;
+  return (doc) => {
+    if (m.doc === doc) return m.value;
+    const v = get(doc);
+    const lv: Value = v === null ? null : Array.isArray(v) ? v.map(lower) : lower(v);
+    m.doc = doc;
+    m.value = lv;
+    return lv;
   };
 }

@@ -57,6 +57,8 @@ class StreamMatcher implements Matcher {
   private outOfOrder = 0;
   private buffer: EqlEvent[] = [];
   private ready: Match[] = [];
+  /** reused while a push finds nothing */
+  private scratch: Match[] = [];
   private emitted = 0;
   private readonly head: number;
   private readonly tail: number;
@@ -85,6 +87,8 @@ class StreamMatcher implements Matcher {
   }
 
   private deliver(found: Match[]): Match[] {
+    if (found.length === 0) return [];
+    if (found === this.scratch) this.scratch = [];
     const res: Match[] = [];
     for (const m of found) {
       if (this.emitted >= this.head) break;
@@ -108,8 +112,11 @@ class StreamMatcher implements Matcher {
   }
 
   push(e: EqlEvent): Match[] {
-    const found = this.ready;
-    this.ready = [];
+    let found = this.scratch;
+    if (this.ready.length > 0) {
+      found = this.ready;
+      this.ready = [];
+    }
     if (this.reorderMs > 0) {
       this.buffer.push(e);
       const newest = Math.max(e.timestamp, this.lastSeen?.timestamp ?? e.timestamp);

@@ -28,6 +28,30 @@ function wildcardPieces(p: string): Piece[] {
   return out;
 }
 
+/** `*`-only patterns (the common `*a*b*` shape) by successive indexOf, no RegExp */
+function globStars(pieces: Piece[]): StringTest {
+  const lits = pieces.filter((x): x is { lit: string } => 'lit' in x).map((x) => x.lit);
+  const anchoredStart = 'lit' in (pieces[0] as Piece);
+  const anchoredEnd = 'lit' in (pieces[pieces.length - 1] as Piece);
+  const first = anchoredStart ? (lits[0] as string) : '';
+  const last = anchoredEnd ? (lits[lits.length - 1] as string) : '';
+  const middle = lits.slice(anchoredStart ? 1 : 0, anchoredEnd ? lits.length - 1 : lits.length);
+  const minLen = lits.reduce((n, l) => n + l.length, 0);
+  return (s) => {
+    if (s.length < minLen) return false;
+    if (anchoredStart && !s.startsWith(first)) return false;
+    if (anchoredEnd && !s.endsWith(last)) return false;
+    const end = s.length - last.length;
+    let pos = first.length;
+    for (const m of middle) {
+      const i = s.indexOf(m, pos);
+      if (i < 0 || i + m.length > end) return false;
+      pos = i + m.length;
+    }
+    return pos <= end;
+  };
+}
+
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 /** Compiles a wildcard pattern; for insensitive tests the caller lower-cases the input. */
@@ -54,6 +78,7 @@ export function compileWildcard(pattern: string, insensitive: boolean): StringTe
       return (s) => s.length >= l0.length + l1.length && s.startsWith(l0) && s.endsWith(l1);
     }
     default: {
+      if (!shape.includes('?')) return globStars(pieces);
       const src = pieces
         .map((x) => ('lit' in x ? reEscape(x.lit) : 'star' in x ? '[\\s\\S]*' : '[\\s\\S]'))
         .join('');

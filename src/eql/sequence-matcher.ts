@@ -19,6 +19,7 @@
 import type { CompiledQuery, CompiledStage } from './compile.js';
 import type { Scalar } from './field.js';
 import { type KeyTuple, keyTuples } from './join-keys.js';
+import { OrderedGroup } from './ordered-group.js';
 import type { EqlEvent, Match, MatcherLimits, MatcherStats } from './types.js';
 
 interface Ordinal {
@@ -54,8 +55,9 @@ interface Candidate {
 interface KeyEntry {
   id: string;
   values: Scalar[];
-  groups: Partial[][];
-  missing: MissingRecord[][];
+  /** per stage, created on first use */
+  groups: (OrderedGroup<Partial> | undefined)[];
+  missing: (OrderedGroup<MissingRecord> | undefined)[];
   candidates: Candidate[];
   live: number;
   /** latest `until` event of this key, and the latest one before it with a smaller ordinal */
@@ -84,6 +86,10 @@ export class SequenceMatcher {
   private waiting: Candidate[] = [];
   private readonly maxPartials: number;
   private readonly maxPerKey: number;
+  /** stages repeated by `runs` share a compiled filter: test it once per event */
+  private readonly filterSlot: number[];
+  private readonly tested: Uint8Array;
+  private readonly cap = { capped: false };
   readonly st: MatcherStats;
 
   constructor(
@@ -102,6 +108,13 @@ export class SequenceMatcher {
     this.maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
     this.maxPartials = limits.maxPartials ?? DEFAULT_LIMITS.maxPartials;
     this.maxPerKey = limits.maxPerKey ?? DEFAULT_LIMITS.maxPerKey;
+    const uniq: CompiledStage[] = [];
+    this.filterSlot = this.stages.map((s) => {
+      let k = uniq.indexOf(s);
+      if (k < 0) k = uniq.push(s) - 1;
+      return k;
+    });
+    this.tested = new Uint8Array(uniq.length);
     this.st = {
       kind: 'sequence',
       events: 0,
@@ -127,8 +140,8 @@ export class SequenceMatcher {
       e = {
         id: k.id,
         values: k.values,
-        groups: this.stages.map(() => []),
-        missing: this.stages.map(() => []),
+        groups: new Array(this.stages.length),
+        missing: new Array(this.stages.length),
         candidates: [],
         live: 0,
       };
@@ -177,10 +190,8 @@ export class SequenceMatcher {
   /** removes a live item from its group and the counters */
   private remove(x: Partial | MissingRecord): void {
     const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing[x.stage];
-    if (list) {
-      const i = (list as (Partial | MissingRecord)[]).indexOf(x);
-      if (i >= 0) list.splice(i, 1);
-    }
+    // expiry and eviction take the oldest, which is nearly always at the head
+    if (list) (list as OrderedGroup<Partial | MissingRecord>).remove(x);
     this.kill(x);
     this.release(x.entry);
   }
@@ -192,7 +203,11 @@ export class SequenceMatcher {
       this.complete(p.entry, p.events, out);
       return;
     }
-    const g = p.entry.groups[p.stage] as Partial[];
+    let g = p.entry.groups[p.stage];
+    if (!g) {
+      g = new OrderedGroup<Partial>();
+      p.entry.groups[p.stage] = g;
+    }
     if (g.length >= this.maxPerKey) {
       const old = g.shift() as Partial;
       this.kill(old);
@@ -211,7 +226,7 @@ export class SequenceMatcher {
     const lastEv = events[this.last] as EqlEvent;
     for (let m = 0; m < this.stages.length; m++) {
       if (!this.stages[m]?.missing || m > this.last) continue;
-      const recs = entry.missing[m] as MissingRecord[];
+      const recs = entry.missing[m]?.toArray() ?? [];
       const p = this.prevPositive[m] as number;
       let q = m + 1;
       while (this.stages[q]?.missing) q++;
@@ -245,16 +260,19 @@ export class SequenceMatcher {
   push(e: EqlEvent, out: Match[]): void {
     this.st.events++;
     const doc = e.doc;
-    const tested = new Map<CompiledStage, boolean>();
-    const cap = { capped: false };
+    const tested = this.tested;
+    tested.fill(0);
+    const cap = this.cap;
+    cap.capped = false;
     for (let i = this.stages.length - 1; i >= 0; i--) {
       const stage = this.stages[i] as CompiledStage;
-      let ok = tested.get(stage);
-      if (ok === undefined) {
-        ok = stage.filter.test(doc);
-        tested.set(stage, ok);
+      const slot = this.filterSlot[i] as number;
+      let t = tested[slot];
+      if (t === 0) {
+        t = stage.filter.test(doc) ? 1 : 2;
+        tested[slot] = t;
       }
-      if (!ok) continue;
+      if (t !== 1) continue;
       const tuples = keyTuples(stage.keys, doc, cap);
       for (const k of tuples) {
         if (stage.missing) {
@@ -276,15 +294,14 @@ export class SequenceMatcher {
         const entry = this.entry(k, false);
         if (!entry) continue;
         const prev = this.prevPositive[i] as number;
-        const g = entry.groups[prev] as Partial[];
-        let j = -1;
-        for (let x = 0; x < g.length; x++) {
-          if (before((g[x] as Partial).last, e)) j = x;
-          else break;
-        }
+        const g = entry.groups[prev];
+        if (!g) continue;
+        // the group is ordered by last event: search from the newest end
+        let j = g.length - 1;
+        while (j >= 0 && !before(g.at(j).last, e)) j--;
         if (j < 0) continue;
-        const seq = g[j] as Partial;
-        for (const dropped of g.splice(0, j + 1)) if (dropped !== seq) this.kill(dropped);
+        const seq = g.at(j);
+        for (const dropped of g.dropFirst(j + 1)) if (dropped !== seq) this.kill(dropped);
         if (e.timestamp - seq.start > this.maxspan) {
           this.kill(seq);
           this.st.rejectedMaxspan++;
@@ -339,7 +356,11 @@ export class SequenceMatcher {
     }
     if (stage > this.last) return;
     const entry = this.entry(k, true) as KeyEntry;
-    const recs = entry.missing[stage] as MissingRecord[];
+    let recs = entry.missing[stage];
+    if (!recs) {
+      recs = new OrderedGroup<MissingRecord>();
+      entry.missing[stage] = recs;
+    }
     if (recs.length >= this.maxPerKey) {
       this.kill(recs.shift() as MissingRecord);
       this.st.evictedPerKey++;
