@@ -142,6 +142,8 @@ export class Collector {
     excludedSelf: 0,
   };
   private malformedLogged = 0;
+  private lostLoggedAt = 0;
+  private lostLogged = 0;
   private readonly arrival = new Reservoir(4096);
 
   constructor(private readonly opts: CollectorOptions) {
@@ -413,7 +415,16 @@ export class Collector {
         return;
       case 'lost': {
         this.stats_.lost += n.count;
-        this.log.warn({ lost: n.count, total: this.stats_.lost }, 'bpftrace lost events');
+        // bpftrace prints one notice per perf-buffer overrun: log at most once a second
+        const now = Date.now();
+        if (now - this.lostLoggedAt >= 1000) {
+          this.log.warn(
+            { lost: this.stats_.lost - this.lostLogged, total: this.stats_.lost },
+            'bpftrace lost events',
+          );
+          this.lostLoggedAt = now;
+          this.lostLogged = this.stats_.lost;
+        }
         // delivered at once: a loss is news whatever the order
         this.deliver({ kind: 'lost', ktimeNs: nowNs(), count: n.count });
         return;
