@@ -33,7 +33,15 @@ export async function checkHost(config: EqldConfig): Promise<string[]> {
 export function sinksConfig(config: EqldConfig): SinksConfig {
   const { syslog, output, agent } = config;
   return {
-    ...(syslog.local ? { syslogLocal: { socketPath: syslog.socket, facility: syslog.facility } } : {}),
+    ...(syslog.local
+      ? {
+          syslogLocal: {
+            socketPath: syslog.socket,
+            facility: syslog.facility,
+            maxMessageBytes: syslog.maxMessageBytes,
+          },
+        }
+      : {}),
     ...(syslog.remote
       ? {
           syslogRemote: {

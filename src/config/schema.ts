@@ -183,10 +183,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     key: 'syslog.max_message_bytes',
     flag: 'syslog-max-bytes',
     type: 'number',
-    default: 8192,
-    min: 480,
+    default: 8000,
+    min: 1024,
     max: 65536,
-    describe: 'largest remote syslog record; longer ones are cut with a truncation marker',
+    describe:
+      'largest syslog record; longer ones are cut with a truncation marker (rsyslog’s TCP input splits frames past 8096 bytes)',
     live: false,
   },
   {
@@ -242,9 +243,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     key: 'agent.spool_max_bytes',
     flag: 'spool-max-bytes',
     type: 'number',
-    default: 256 * 1024 * 1024,
+    default: 64 * 1024 * 1024,
     min: 1024 * 1024,
-    describe: 'bound of the on-disk alert spool',
+    describe:
+      'bound of each sink’s on-disk alert spool; when full the newest alert is refused and logged as ALERTS LOST',
     live: false,
   },
   {
