@@ -4,7 +4,7 @@
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
 import { idName } from './ecs-event.js';
-import type { ProcEntry, ProcImage } from './process-table.js';
+import type { BlockCache, ProcEntry, ProcImage } from './process-table.js';
 import type { UserDb } from './user-db.js';
 
 /** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
@@ -50,8 +50,10 @@ export interface ProcessFieldContext {
   entityId: (pid: number, ticks: number) => string;
   /** clock ticks since boot -> ISO timestamp */
   startIso: (ticks: number) => string;
-  /** an entry's process.start (cached on the entry) */
+  /** an entry's process.start */
   startOf: (e: ProcEntry) => string;
+  /** changes when the clock is re-sampled or the user database changes: cached blocks are stale */
+  generation: () => number;
 }
 
 type Doc = Record<string, unknown>;
@@ -69,20 +71,84 @@ function imageFields(d: Doc, img: ProcImage, keep: boolean): void {
 }
 
 /** The fields ECS gives a leader or parent: identity, image and start. */
-function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
+function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: r.entityId };
   imageFields(d, r.image, true);
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
-  if (r.creds) d.user = idName(ctx.users, r.creds.euid, 'user');
+  if (r.creds) d.user = Object.freeze(idName(ctx.users, r.creds.euid, 'user'));
   return d;
+}
+
+/**
+ * A process's parent/leader blocks, built once and shared (frozen) by every document that names
+ * it until its image, cwd, credentials, entry type, the clock sample or the user database change.
+ * Parents and leaders recur in event after event; rebuilding them was most of the allocation.
+ */
+function blocksOf(ctx: ProcessFieldContext, r: ProcEntry): BlockCache {
+  const gen = ctx.generation();
+  const b = r.blocks;
+  if (
+    b &&
+    b.image === r.image &&
+    b.cwd === r.cwd &&
+    b.creds === r.creds &&
+    b.gen === gen &&
+    b.entryType === r.entryType
+  ) {
+    return b;
+  }
+  const rel = buildRelative(ctx, r);
+  const nb: BlockCache = {
+    image: r.image,
+    cwd: r.cwd,
+    creds: r.creds,
+    gen,
+    entryType: r.entryType,
+    rel: Object.freeze(rel),
+    asLeader: Object.freeze({ ...rel, same_as_process: false }),
+    asEntry: undefined,
+    entryParent: undefined,
+  };
+  r.blocks = nb;
+  return nb;
+}
+
+function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
+  return blocksOf(ctx, r).rel;
 }
 
 function leader(ctx: ProcessFieldContext, self: ProcEntry, pid: number, l: ProcEntry | undefined): Doc {
   if (!l || l.pid !== pid) return { pid, same_as_process: pid === self.pid };
-  const d = relative(ctx, l);
-  d.same_as_process = l === self;
+  if (l !== self) return blocksOf(ctx, l).asLeader;
+  const d = buildRelative(ctx, l);
+  d.same_as_process = true;
   return d;
+}
+
+function entryLeaderBlock(
+  ctx: ProcessFieldContext,
+  self: ProcEntry,
+  el: ProcEntry,
+  ep: ProcEntry | undefined,
+): Doc {
+  const withMeta = (base: Doc): Doc => {
+    base.entry_meta = { type: el.entryType ?? 'unknown' };
+    if (ep) base.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startOf(ep) };
+    else if (el.ppid > 0) base.parent = { pid: el.ppid };
+    return base;
+  };
+  if (el === self) {
+    const d = buildRelative(ctx, el);
+    d.same_as_process = true;
+    return withMeta(d);
+  }
+  const b = blocksOf(ctx, el);
+  if (b.asEntry === undefined || b.entryParent !== ep) {
+    b.asEntry = Object.freeze(withMeta({ ...b.rel, same_as_process: false }));
+    b.entryParent = ep;
+  }
+  return b.asEntry;
 }
 
 export interface ProcessFieldsInput {
@@ -125,13 +191,6 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
   if (self.pgid > 0) d.group_leader = leader(ctx, self, self.pgid, p.groupLeader);
   if (self.sid > 0) d.session_leader = leader(ctx, self, self.sid, p.sessionLeader);
   const el = self.entryLeader;
-  if (el) {
-    const e = leader(ctx, self, el.pid, el);
-    e.entry_meta = { type: el.entryType ?? 'unknown' };
-    const ep = p.entryLeaderParent;
-    if (ep) e.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startOf(ep) };
-    else if (el.ppid > 0) e.parent = { pid: el.ppid };
-    d.entry_leader = e;
-  }
+  if (el) d.entry_leader = entryLeaderBlock(ctx, self, el, p.entryLeaderParent);
   return d;
 }

@@ -195,6 +195,7 @@ export class Normalizer {
       entityId: this.idOf,
       startIso,
       startOf: (e) => startIso(e.startTicks),
+      generation: () => this.clock.generation * 1_000_003 + this.users.generation,
     };
     const ds = (dataset: Dataset) => Object.freeze({ type: 'logs', dataset, namespace: 'default' });
     this.dataStreams = {

@@ -47,6 +47,21 @@ export interface ProcEntry {
   exitCode?: number;
   /** table use counter at the last event that named this process (LRU for live eviction) */
   lastUsed: number;
+  /** this process's shared parent/leader document blocks (ecs-process.ts) */
+  blocks: BlockCache | undefined;
+}
+
+/** Document blocks for a process named as parent or leader, and what they were built from. */
+export interface BlockCache {
+  image: ProcImage;
+  cwd: string | undefined;
+  creds: Credentials | undefined;
+  gen: number;
+  entryType: EntryType | undefined;
+  rel: Record<string, unknown>;
+  asLeader: Record<string, unknown>;
+  asEntry: Record<string, unknown> | undefined;
+  entryParent: ProcEntry | undefined;
 }
 
 /** The fields every entry has from the start. */
@@ -92,6 +107,7 @@ export function newEntry(i: ProcEntryInit): ProcEntry {
     exitedAtNs: undefined,
     exitCode: undefined,
     lastUsed: 0,
+    blocks: undefined,
   };
 }
 

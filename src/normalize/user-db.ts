@@ -109,6 +109,11 @@ export class UserDb {
     return this.lookup('group', Number(id));
   }
 
+  /** changes whenever a name could resolve differently than before */
+  get generation(): number {
+    return this.st.reloads + this.st.nssResolved;
+  }
+
   stats(): UserDbStats {
     return { ...this.st };
   }

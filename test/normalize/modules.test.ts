@@ -30,6 +30,7 @@ function entry(pid: number, over: Partial<ProcEntry> = {}): ProcEntry {
     excluded: false,
     source: 'exec',
     lastUsed: 0,
+    blocks: undefined,
     ...over,
   };
 }
