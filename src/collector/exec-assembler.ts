@@ -2,13 +2,16 @@
 // Lines of one exec come from one probe run on one CPU, but other CPUs' lines interleave,
 // so pieces are keyed by (tid, kernel timestamp) and placed by byte offset, never by
 // adjacency. An exec completes when every announced byte has arrived; one that does not
-// complete within `maxAgeNs` (a chunk was lost) is dropped and counted.
+// complete within `maxAgeNs` of its header's arrival (a chunk was lost) is dropped and
+// counted. Age counts from arrival, not the kernel timestamp: when bpftrace runs seconds
+// behind, every header is old on arrival, yet its chunks are right behind it.
 import { decodeUtf8, splitArgv, untilNul } from './hex.js';
 import type { ExecChunkLine, ExecHeaderLine } from './line.js';
 import type { ExecEvent } from './raw-event.js';
 
 interface Pending {
   header: ExecHeaderLine;
+  arrivedNs: number;
   filename: Uint8Array;
   argv: Uint8Array;
   fnGot: number;
@@ -31,12 +34,13 @@ export interface AssemblerStats {
 
 export class ExecAssembler {
   private readonly pending = new Map<string, Pending>();
-  private readonly orphans = new Map<string, ExecChunkLine[]>();
+  private readonly orphans = new Map<string, { arrivedNs: number; chunks: ExecChunkLine[] }>();
   readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
 
   constructor(
     private readonly resolveCgroup: (id: bigint) => string | undefined = () => undefined,
     private readonly maxAgeNs = 2_000_000_000,
+    private readonly now: () => number = () => Number(process.hrtime.bigint()),
   ) {}
 
   /** Adds a header; returns the event if it needs no chunks (never in practice). */
@@ -44,6 +48,7 @@ export class ExecAssembler {
     const key = `${h.tid}:${h.ktimeNs}`;
     const p: Pending = {
       header: h,
+      arrivedNs: this.now(),
       filename: new Uint8Array(h.filenameBytes),
       argv: new Uint8Array(h.argvBytes),
       fnGot: 0,
@@ -56,8 +61,8 @@ export class ExecAssembler {
     const early = this.orphans.get(key);
     if (early) {
       this.orphans.delete(key);
-      this.stats.orphanChunks -= early.length;
-      for (const c of early) {
+      this.stats.orphanChunks -= early.chunks.length;
+      for (const c of early.chunks) {
         const e = this.chunk(c);
         if (e) return e;
       }
@@ -69,9 +74,9 @@ export class ExecAssembler {
     const key = `${c.tid}:${c.ktimeNs}`;
     const p = this.pending.get(key);
     if (!p) {
-      const list = this.orphans.get(key) ?? [];
-      list.push(c);
-      this.orphans.set(key, list);
+      const entry = this.orphans.get(key) ?? { arrivedNs: this.now(), chunks: [] };
+      entry.chunks.push(c);
+      this.orphans.set(key, entry);
       this.stats.orphanChunks++;
       return undefined;
     }
@@ -99,13 +104,13 @@ export class ExecAssembler {
   expire(nowNs: number): number {
     let dropped = 0;
     for (const [key, p] of this.pending) {
-      if (nowNs - p.header.ktimeNs > this.maxAgeNs) {
+      if (nowNs - p.arrivedNs > this.maxAgeNs) {
         this.pending.delete(key);
         dropped++;
       }
     }
-    for (const [key, list] of this.orphans) {
-      if (nowNs - (list[0]?.ktimeNs ?? 0) > this.maxAgeNs) this.orphans.delete(key);
+    for (const [key, entry] of this.orphans) {
+      if (nowNs - entry.arrivedNs > this.maxAgeNs) this.orphans.delete(key);
     }
     this.stats.incomplete += dropped;
     return dropped;

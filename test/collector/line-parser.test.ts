@@ -149,3 +149,21 @@ describe('field decoders', () => {
     expect(parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${rx('a')}`).kind).toBe('malformed');
   });
 });
+
+describe('ExecAssembler expiry', () => {
+  it('counts age from the header arrival, so a backlog of old lines still assembles, and drops a lost chunk later', async () => {
+    const { ExecAssembler } = await import('../../src/collector/exec-assembler.js');
+    let clock = 1_000_000_000_000;
+    const a = new ExecAssembler(undefined, 2e9, () => clock);
+    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${rx('a')}`);
+    if (header.kind !== 'exec') throw new Error('bad header');
+    a.header(header);
+    // the kernel timestamp (5 ns) is ancient, but the header has just arrived
+    a.expire(clock + 1e9);
+    expect(a.pendingCount).toBe(1);
+    clock += 3e9;
+    a.expire(clock);
+    expect(a.pendingCount).toBe(0);
+    expect(a.stats.incomplete).toBe(1);
+  });
+});
