@@ -167,11 +167,11 @@ export class Normalizer {
     });
     this.idOf = entityIdFor(this.host.id, this.host.bootId);
     this.hostDoc = hostFields(this.host);
-    this.agentDoc = {
+    this.agentDoc = Object.freeze({
       id: opts.agent?.id ?? agentId(this.host.id),
       type: opts.agent?.type ?? 'eqld',
       version: opts.agent?.version ?? packageVersion(),
-    };
+    });
     this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
     this.tickNs = 1e9 / this.host.clkTck;
     // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
