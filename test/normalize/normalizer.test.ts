@@ -487,3 +487,37 @@ describe('events held during start-up', () => {
     expect(field(x!, 'process.name')).toBe('curl');
   });
 });
+
+describe('shared parent and leader blocks', () => {
+  it('are frozen, shared between documents, and rebuilt when the parent execs or changes credentials', async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/nc' }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 1 }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 2 }),
+      // the parent shell execs another program, then runs as root
+      exec({
+        pid: 100,
+        startTicks: 50,
+        ppid: 1,
+        parentStartTicks: 1,
+        filename: '/usr/bin/zsh',
+        uid: 1000,
+        euid: 1000,
+      }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 3 }),
+      setsid({ pid: 100, startTicks: 50, uid: 0, euid: 0 }),
+      connect({ ...SH, daddr: '127.0.0.1', dport: 4 }),
+    );
+    const d = h.docs();
+    const p2 = field(d[2]!, 'process.parent') as object;
+    expect(Object.isFrozen(p2)).toBe(true);
+    expect(field(d[3]!, 'process.parent')).toBe(p2);
+    expect(field(d[2]!, 'process.parent.name')).toBe('bash');
+    expect(field(d[5]!, 'process.parent.name')).toBe('zsh');
+    expect(field(d[5]!, 'process.parent.user')).toEqual({ id: '1000', name: 'alice' });
+    expect(field(d[7]!, 'process.parent.user')).toEqual({ id: '0', name: 'root' });
+    expect(field(d[7]!, 'process.session_leader.name')).toBe('zsh');
+  });
+});
