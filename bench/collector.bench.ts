@@ -190,6 +190,9 @@ const fmt = (v: number | undefined, d = 1): string => (v === undefined ? '–' :
 
 const rows: Row[] = [];
 const program = renderProgram({ argvBytes: 1024, filenameLocOffset: execFilenameLocOffset() });
+// warm-up run, discarded: the first collector in the process pays V8's JIT compilation of the parse path
+process.stdout.write('warm-up\n');
+await withCollector('exec', 0);
 const load0 = loadavg()[0]!;
 for (const kind of ['exec', 'connect'] as const) {
   process.stdout.write(`${kind}: untraced\n`);
