@@ -124,6 +124,34 @@ function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
   };
 }
 
+/** most distinct shared predicates kept for reuse by later compilations */
+const MAX_SHARED = 50_000;
+const SHARED = new Map<string, Pred>();
+
+/**
+ * Identical tests are compiled once for all queries and their result is remembered for the
+ * document last seen: the corpus repeats `event.type == "start"`, the same `event.action in (...)`
+ * list and the like in hundreds of rules, and each is then evaluated once per event. Tests are
+ * pure, so this cannot change a result (documents must not be changed after they are pushed).
+ */
+function shared(e: Expr, build: () => Pred): Pred {
+  const key = JSON.stringify(e, (k, v) => (k === 'at' ? undefined : v));
+  const hit = SHARED.get(key);
+  if (hit) return hit;
+  const p = build();
+  let lastDoc: Doc | undefined;
+  let last = false;
+  const memo: Pred = (d) => {
+    if (d === lastDoc) return last;
+    last = p(d);
+    lastDoc = d;
+    return last;
+  };
+  if (SHARED.size >= MAX_SHARED) SHARED.clear();
+  SHARED.set(key, memo);
+  return memo;
+}
+
 export class ExprCompiler {
   constructor(private readonly text: string) {}
 
@@ -194,11 +222,11 @@ export class ExprCompiler {
         return (d) => !p(d);
       }
       case 'compare':
-        return this.compare(e);
+        return shared(e, () => this.compare(e));
       case 'in':
-        return this.inList(e);
+        return shared(e, () => this.inList(e));
       case 'match':
-        return this.match(e);
+        return shared(e, () => this.match(e));
       case 'literal': {
         const t = e.value === true;
         return () => t;
