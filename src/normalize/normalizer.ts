@@ -3,8 +3,6 @@
 // entity ids and leaders, filters eqld's own processes, and stamps @timestamp, event.id and
 // event.sequence. It does not reorder events: the collector emits them in kernel-timestamp
 // order (common API); see docs/ecs-mapping.md for what happens to a late parent.
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type pino from 'pino';
 import type {
   ConnectEvent,
@@ -17,17 +15,9 @@ import type {
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
 import { containerIdFromCgroup } from './container-id.js';
-import {
-  type AgentInfo,
-  type Dataset,
-  ECS_VERSION,
-  type EventHeader,
-  eventFields,
-  hostFields,
-  normalizeIp,
-  userFields,
-} from './ecs-event.js';
-import { imageFromExec, imageFromProc, type ProcessFieldContext, processFields } from './ecs-process.js';
+import { DocumentFactory } from './document-factory.js';
+import { type AgentInfo, normalizeIp, userFields } from './ecs-event.js';
+import { imageFromExec, imageFromProc } from './ecs-process.js';
 import { entityIdFor, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
@@ -35,7 +25,7 @@ import type { HostInfo } from './host-info.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
 import { Interner, newEntry, type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
 import { UserDb, type UserDbStats } from './user-db.js';
-import { isoMicros, WallClock, type WallClockStats } from './wall-clock.js';
+import { WallClock, type WallClockStats } from './wall-clock.js';
 
 export interface NormalizerOptions {
   host: HostInfo;
@@ -86,23 +76,6 @@ export interface NormalizerStats {
 
 type Doc = Record<string, unknown>;
 
-/** package.json's version: ../../package.json from both src/normalize and dist/normalize */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-function agentId(hostId: string): string {
-  const h = hostId;
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
 export class Normalizer {
   private readonly host: HostInfo;
   private readonly log: pino.Logger;
@@ -114,21 +87,12 @@ export class Normalizer {
   private readonly clock: WallClock;
   private readonly table: ProcessTable;
   private readonly idOf: (pid: number, ticks: number) => string;
-  private readonly hostDoc: Doc;
-  private readonly agentDoc: AgentInfo;
-  private readonly idPrefix: string;
-  private readonly tickNs: number;
-  private readonly fieldCtx: ProcessFieldContext;
-  private readonly dataStreams: Record<Dataset, Doc>;
-  private readonly ecsDoc = Object.freeze({ version: ECS_VERSION });
+  private readonly docs: DocumentFactory;
   /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
   private readonly strings = new Interner();
   /** one frozen Credentials object per distinct id set */
   private readonly credSets = new Map<string, Credentials>();
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
-  private seq = 0;
-  /** wall-clock ms of the document being built */
-  private curMs = 0;
   private lastKtimeNs = 0;
   private reseeding = false;
   private lastLostReseedNs = 0;
@@ -166,42 +130,15 @@ export class Normalizer {
       exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
     });
     this.idOf = entityIdFor(this.host.id, this.host.bootId);
-    this.hostDoc = hostFields(this.host);
-    this.agentDoc = Object.freeze({
-      id: opts.agent?.id ?? agentId(this.host.id),
-      type: opts.agent?.type ?? 'eqld',
-      version: opts.agent?.version ?? packageVersion(),
-    });
-    this.idPrefix = opts.eventIdPrefix ?? randomBytes(8).toString('base64url');
-    this.tickNs = 1e9 / this.host.clkTck;
-    // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
-    // dropping the memo when the clock is re-sampled or it grows large
-    const memo = new Map<number, string>();
-    let memoGen = -1;
-    const startIso = (ticks: number) => {
-      if (memoGen !== this.clock.generation || memo.size > 16_384) {
-        memo.clear();
-        memoGen = this.clock.generation;
-      }
-      let s = memo.get(ticks);
-      if (s === undefined) {
-        s = isoMicros(this.clock.boottimeToEpochMs(ticks * this.tickNs));
-        memo.set(ticks, s);
-      }
-      return s;
-    };
-    this.fieldCtx = {
+    this.docs = new DocumentFactory({
+      host: this.host,
+      clock: this.clock,
       users: this.users,
-      entityId: this.idOf,
-      startIso,
-      startOf: (e) => startIso(e.startTicks),
-      generation: () => this.clock.generation * 1_000_003 + this.users.generation,
-    };
-    const ds = (dataset: Dataset) => Object.freeze({ type: 'logs', dataset, namespace: 'default' });
-    this.dataStreams = {
-      'endpoint.events.process': ds('endpoint.events.process'),
-      'endpoint.events.network': ds('endpoint.events.network'),
-    };
+      idOf: this.idOf,
+      lookup: (pid, ticks) => this.table.get(pid, ticks),
+      ...(opts.agent ? { agent: opts.agent } : {}),
+      ...(opts.eventIdPrefix !== undefined ? { eventIdPrefix: opts.eventIdPrefix } : {}),
+    });
   }
 
   onEvent(cb: (e: EqlEvent) => void): void {
@@ -455,7 +392,7 @@ export class Normalizer {
     if (r.childStartNs !== undefined) ticks = startTicksFromNs(r.childStartNs, this.host.clkTck);
     else {
       // no start_boottime: the fork's own time on the boot clock, within a tick of the truth
-      ticks = Math.floor(this.clock.boottimeNsFromMono(r.ktimeNs) / this.tickNs);
+      ticks = Math.floor(this.clock.boottimeNsFromMono(r.ktimeNs) / (1e9 / this.host.clkTck));
       approx = true;
     }
     const existing = this.table.get(r.childPid, ticks);
@@ -587,14 +524,14 @@ export class Normalizer {
     e.creds = creds;
     this.table.touch(e);
     const { ip, type } = normalizeIp(r.daddr, r.family);
-    const doc = this.baseDoc(r.ktimeNs, 'endpoint.events.network', {
+    const doc = this.docs.base(r.ktimeNs, 'endpoint.events.network', {
       action: 'connection_attempted',
       category: 'network',
       type: 'start',
       outcome: out.outcome,
     });
     Object.assign(doc, userFields(this.users, creds));
-    doc.process = this.processDoc(e, parent, e.ppid, e.parentTicks, creds);
+    doc.process = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
     doc.destination = { address: ip, ip, port: r.dport };
     doc.network = { direction: 'egress', transport, type };
     if (out.outcome === 'failure') {
@@ -614,54 +551,6 @@ export class Normalizer {
     return false;
   }
 
-  private baseDoc(
-    ktimeNs: number,
-    dataset: Dataset,
-    h: Omit<EventHeader, 'timestamp' | 'id' | 'sequence'>,
-  ): Doc {
-    const ms = this.clock.toEpochMs(ktimeNs);
-    this.curMs = ms;
-    const ts = isoMicros(ms);
-    const sequence = ++this.seq;
-    const header: EventHeader = {
-      timestamp: ts,
-      id: this.idPrefix + sequence.toString(36),
-      sequence,
-      action: h.action,
-      category: h.category,
-      type: h.type,
-      outcome: h.outcome,
-    };
-    return {
-      '@timestamp': ts,
-      event: eventFields(header, dataset),
-      host: this.hostDoc,
-      agent: this.agentDoc,
-      ecs: this.ecsDoc,
-      data_stream: this.dataStreams[dataset],
-    };
-  }
-
-  private processDoc(
-    e: ProcEntry,
-    parent: ProcEntry | undefined,
-    parentPid: number,
-    parentTicks: number | undefined,
-    creds: Credentials | undefined,
-  ): Doc {
-    const el = e.entryLeader;
-    return processFields(this.fieldCtx, {
-      self: e,
-      parent,
-      parentPid,
-      parentTicks,
-      creds,
-      groupLeader: e.pgid === e.pid ? e : this.table.get(e.pgid),
-      sessionLeader: e.sid === e.pid ? e : this.table.get(e.sid),
-      entryLeaderParent: el ? this.table.get(el.ppid, el.parentTicks) : undefined,
-    });
-  }
-
   private emitProcess(
     ktimeNs: number,
     action: string,
@@ -678,9 +567,9 @@ export class Normalizer {
       this.st.excluded++;
       return;
     }
-    const doc = this.baseDoc(ktimeNs, 'endpoint.events.process', { action, category: 'process', type });
+    const doc = this.docs.base(ktimeNs, 'endpoint.events.process', { action, category: 'process', type });
     if (creds) Object.assign(doc, userFields(this.users, creds));
-    const p = this.processDoc(e, parent, parentPid, parentTicks, creds);
+    const p = this.docs.process(e, parent, parentPid, parentTicks, creds);
     if (exit) {
       p.exit_code = exit.exitCode;
       p.end = doc['@timestamp'];
@@ -703,7 +592,7 @@ export class Normalizer {
     this.st.byAction[ev.action] = (this.st.byAction[ev.action] ?? 0) + 1;
     const out: EqlEvent = {
       doc,
-      timestamp: Math.floor(this.curMs),
+      timestamp: Math.floor(this.docs.currentMs),
       sequence: ev.sequence,
     };
     for (const cb of this.listeners) cb(out);

@@ -1,0 +1,151 @@
+// Assembles the ECS documents the normalizer emits: the shared top (@timestamp, event.*, host,
+// agent, ecs, data_stream, stamped with event.id and event.sequence) and the process.* block from
+// process-table entries. It reads the table through a lookup and never changes it.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Credentials } from '../collector/raw-event.js';
+import {
+  type AgentInfo,
+  type Dataset,
+  ECS_VERSION,
+  type EventHeader,
+  eventFields,
+  hostFields,
+} from './ecs-event.js';
+import { type ProcessFieldContext, processFields } from './ecs-process.js';
+import type { HostInfo } from './host-info.js';
+import type { ProcEntry } from './process-table.js';
+import type { UserDb } from './user-db.js';
+import { isoMicros, type WallClock } from './wall-clock.js';
+
+type Doc = Record<string, unknown>;
+
+/** package.json's version: ../../package.json from both src/normalize and dist/normalize */
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** the machine id (32 hex digits) written as a UUID, for agent.id */
+function agentId(hostId: string): string {
+  const h = hostId;
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface DocumentFactoryOptions {
+  host: HostInfo;
+  clock: WallClock;
+  users: UserDb;
+  idOf: (pid: number, ticks: number) => string;
+  lookup: (pid: number, ticks?: number) => ProcEntry | undefined;
+  agent?: Partial<AgentInfo>;
+  /** prefix of event.id (default: 8 random bytes, so ids are unique across runs) */
+  eventIdPrefix?: string;
+}
+
+export class DocumentFactory {
+  private readonly clock: WallClock;
+  private readonly lookup: DocumentFactoryOptions['lookup'];
+  private readonly hostDoc: Doc;
+  private readonly agentDoc: Readonly<AgentInfo>;
+  private readonly ecsDoc = Object.freeze({ version: ECS_VERSION });
+  private readonly dataStreams: Record<Dataset, Doc>;
+  private readonly idPrefix: string;
+  private readonly fieldCtx: ProcessFieldContext;
+  private seq = 0;
+  /** wall-clock ms (fractional) of the last document started with base() */
+  currentMs = 0;
+
+  constructor(o: DocumentFactoryOptions) {
+    this.clock = o.clock;
+    this.lookup = o.lookup;
+    this.hostDoc = hostFields(o.host);
+    this.agentDoc = Object.freeze({
+      id: o.agent?.id ?? agentId(o.host.id),
+      type: o.agent?.type ?? 'eqld',
+      version: o.agent?.version ?? packageVersion(),
+    });
+    this.idPrefix = o.eventIdPrefix ?? randomBytes(8).toString('base64url');
+    const ds = (dataset: Dataset) => Object.freeze({ type: 'logs', dataset, namespace: 'default' });
+    this.dataStreams = {
+      'endpoint.events.process': ds('endpoint.events.process'),
+      'endpoint.events.network': ds('endpoint.events.network'),
+    };
+    const tickNs = 1e9 / o.host.clkTck;
+    // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
+    // dropping the memo when the clock is re-sampled or it grows large
+    const memo = new Map<number, string>();
+    let memoGen = -1;
+    const startIso = (ticks: number) => {
+      if (memoGen !== this.clock.generation || memo.size > 16_384) {
+        memo.clear();
+        memoGen = this.clock.generation;
+      }
+      let s = memo.get(ticks);
+      if (s === undefined) {
+        s = isoMicros(this.clock.boottimeToEpochMs(ticks * tickNs));
+        memo.set(ticks, s);
+      }
+      return s;
+    };
+    this.fieldCtx = {
+      users: o.users,
+      entityId: o.idOf,
+      startIso,
+      startOf: (e) => startIso(e.startTicks),
+      generation: () => this.clock.generation * 1_000_003 + o.users.generation,
+    };
+  }
+
+  /** A new document's shared top, with the next event.id and event.sequence. */
+  base(ktimeNs: number, dataset: Dataset, h: Omit<EventHeader, 'timestamp' | 'id' | 'sequence'>): Doc {
+    const ms = this.clock.toEpochMs(ktimeNs);
+    this.currentMs = ms;
+    const ts = isoMicros(ms);
+    const sequence = ++this.seq;
+    const header: EventHeader = {
+      timestamp: ts,
+      id: this.idPrefix + sequence.toString(36),
+      sequence,
+      action: h.action,
+      category: h.category,
+      type: h.type,
+      outcome: h.outcome,
+    };
+    return {
+      '@timestamp': ts,
+      event: eventFields(header, dataset),
+      host: this.hostDoc,
+      agent: this.agentDoc,
+      ecs: this.ecsDoc,
+      data_stream: this.dataStreams[dataset],
+    };
+  }
+
+  /** process.* for the acting process `e`, with its parent and leaders. */
+  process(
+    e: ProcEntry,
+    parent: ProcEntry | undefined,
+    parentPid: number,
+    parentTicks: number | undefined,
+    creds: Credentials | undefined,
+  ): Doc {
+    const el = e.entryLeader;
+    return processFields(this.fieldCtx, {
+      self: e,
+      parent,
+      parentPid,
+      parentTicks,
+      creds,
+      groupLeader: e.pgid === e.pid ? e : this.lookup(e.pgid),
+      sessionLeader: e.sid === e.pid ? e : this.lookup(e.sid),
+      entryLeaderParent: el ? this.lookup(el.ppid, el.parentTicks) : undefined,
+    });
+  }
+}
