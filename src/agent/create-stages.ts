@@ -9,8 +9,7 @@ import type { SinksConfig } from '../alerts/sinks/index.js';
 import { createSinks } from '../alerts/sinks/index.js';
 import { Collector, checkPreconditions } from '../collector/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
-import { hostFields } from '../normalize/ecs-event.js';
-import { Normalizer, readHostInfo } from '../normalize/index.js';
+import { hostFields, Normalizer, readHostInfo } from '../normalize/index.js';
 import type { DetectorStage, StageSet } from '../pipeline.js';
 import { EventFile } from './event-file.js';
 
@@ -95,9 +94,10 @@ export async function createStages(
     logger: logger.child({ stage: 'normalize' }),
     udpConnects: config.process.udpConnects,
     maxProcesses: config.process.maxProcesses,
-    ...(config.process.excludeSelf
-      ? { excludePids: (pid: number) => pid === self || pid === collector.bpftracePid }
-      : {}),
+    // the normalizer also excludes every descendant of an excluded pid
+    excludePids: config.process.excludeSelf
+      ? (pid: number) => pid === self || pid === collector.bpftracePid
+      : () => false,
   });
   const sinkCfg = sinksConfig(config);
   const sinks = await createSinks(sinkCfg, logger.child({ stage: 'sinks' }));
