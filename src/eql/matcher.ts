@@ -49,6 +49,9 @@ class EventInner implements Inner {
   }
 }
 
+/** returned by every push that finds nothing (most of them); frozen, so a caller cannot fill it */
+const NO_MATCHES: readonly Match[] = Object.freeze([]);
+
 const ordBefore = (a: EqlEvent, b: EqlEvent) =>
   a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
 
@@ -87,7 +90,7 @@ class StreamMatcher implements Matcher {
   }
 
   private deliver(found: Match[]): Match[] {
-    if (found.length === 0) return [];
+    if (found.length === 0) return NO_MATCHES as Match[];
     if (found === this.scratch) this.scratch = [];
     const res: Match[] = [];
     for (const m of found) {
