@@ -162,7 +162,40 @@ const cases: [string, string, unknown[]][] = [
   ['backtick field names', 'process where `process.name` == "bash"', [3]],
 ];
 
+// one multi-valued case per operator: process.args of doc 1 is ["a", "B", "-x"]; doc 7 holds numbers
+// and addresses in arrays
+const arrays: Doc[] = [
+  ...docs.slice(0, 3),
+  P(7, {
+    process: { pid: [5, 500] },
+    destination: { ip: ['8.8.8.8', '10.0.0.1'] },
+    event: { category: 'process', type: ['start', 'change'] },
+  }),
+];
+const arrayCases: [string, string, unknown[]][] = [
+  ['==', 'process where process.args == "-x"', [1]],
+  ['!=', 'process where process.args != "-x"', [2, 3, 7]],
+  ['<', 'process where process.pid < 10', [7]],
+  ['>=', 'process where process.pid >= 500', [7]],
+  [':', 'process where process.args : "-X"', [1]],
+  ['like', 'process where process.args like "-*"', [1]],
+  ['like~', 'process where process.args like~ "b"', [1]],
+  ['regex', 'process where process.args regex "[A-Z]"', [1]],
+  ['regex~', 'process where process.args regex~ "[b]"', [1]],
+  ['in', 'process where event.type in ("change")', [7]],
+  ['in~', 'process where process.args in~ ("b")', [1]],
+  ['not in', 'process where process.args not in ("-x")', [2, 3, 7]],
+  ['not', 'process where not process.args == "a"', [2, 3, 7]],
+  ['cidrMatch', 'process where cidrMatch(destination.ip, "10.0.0.0/8")', [3, 7]],
+  ['function', 'process where endsWith(process.args, "x")', [1]],
+  ['arithmetic', 'process where process.pid * 2 == 1000', [7]],
+];
+
 describe('EQL condition semantics', () => {
+  it.each(arrayCases)('a multi-valued field with %s', (_op, query, expected) => {
+    expect(ids(query, arrays)).toEqual(expected);
+  });
+
   it.each(cases)('%s', (_name, query, expected) => {
     expect(ids(query, docs)).toEqual(expected);
   });
