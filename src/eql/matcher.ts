@@ -155,8 +155,27 @@ class StreamMatcher implements Matcher {
   }
 }
 
+/** Event query without pipes or reorder buffer: the rule layer's common case, kept lean. */
+function leanEventMatcher(test: (d: Record<string, unknown>) => boolean): Matcher {
+  const inner = new EventInner(test);
+  const st = inner.st;
+  return {
+    push(e) {
+      st.events++;
+      if (!test(e.doc)) return NO_MATCHES as Match[];
+      st.matches++;
+      return [{ joinKeys: [], events: [e] }];
+    },
+    advance() {},
+    flush: () => [],
+    stats: () => inner.stats(),
+  };
+}
+
 /** A streaming matcher for a compiled query; `limits` bound its state (see MatcherLimits). */
 export function createMatcher(cq: CompiledQuery, limits: MatcherLimits = {}): Matcher {
+  if (cq.kind === 'event' && cq.pipes.length === 0 && !limits.reorderWindowMs)
+    return leanEventMatcher((cq.filter as { test: (d: Record<string, unknown>) => boolean }).test);
   let inner: Inner;
   if (cq.kind === 'event')
     inner = new EventInner((cq.filter as { test: (d: Record<string, unknown>) => boolean }).test);
