@@ -69,6 +69,8 @@ export interface CollectorStats {
   arrivalDelayMs: { p50: number; p99: number; max: number };
   excludedSelf: number;
   reorderWindowMs: number;
+  /** the window in force now: reorderWindowMs plus the widening after late events */
+  effectiveWindowMs: number;
   argvBytes: number;
 }
 
@@ -235,6 +237,7 @@ export class Collector {
       arrivalDelayMs: this.arrival.summary(),
       excludedSelf: this.stats_.excludedSelf,
       reorderWindowMs: this.windowMs,
+      effectiveWindowMs: this.reorder.windowNs / 1e6,
       argvBytes: this.argvBytes,
     };
   }
@@ -461,7 +464,7 @@ export class Collector {
   private scheduleRelease(): void {
     const next = this.reorder.nextNs;
     if (this.releaseTimer !== undefined || next === undefined) return;
-    const delayMs = Math.max(1, Math.ceil((next + this.windowMs * 1e6 - nowNs()) / 1e6));
+    const delayMs = Math.max(1, Math.ceil((next + this.reorder.windowNs - nowNs()) / 1e6));
     this.releaseTimer = setTimeout(() => {
       this.releaseTimer = undefined;
       this.reorder.release(nowNs());

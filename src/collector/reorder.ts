@@ -2,8 +2,10 @@
 // from different CPUs arrive out of order; each event is held until the monotonic clock
 // is `windowNs` past its timestamp, then released in timestamp order. An event that
 // arrives after a later one was already released is passed through at once and counted
-// as late. ktimeNs and `nowNs` are both CLOCK_MONOTONIC (bpftrace `nsecs`,
-// process.hrtime on Linux).
+// as late, and widens the window: by twice its lateness (capped at `maxExtraNs`), halving
+// again each second without late events. So when bpftrace falls behind and the CPUs'
+// buffers drain unevenly, order is kept at the cost of latency that is already high.
+// ktimeNs and `nowNs` are both CLOCK_MONOTONIC (bpftrace `nsecs`, process.hrtime on Linux).
 import type { RawEvent } from './raw-event.js';
 
 export class ReorderBuffer {
@@ -12,11 +14,20 @@ export class ReorderBuffer {
   late = 0;
   /** largest (release time - event time) seen, ns: how long events really waited */
   maxHoldNs = 0;
+  /** adaptive widening of the window after late events, ns */
+  private extraNs = 0;
+  private lastDecayNs = 0;
 
   constructor(
-    private readonly windowNs: number,
+    private readonly baseWindowNs: number,
     private readonly emit: (e: RawEvent) => void,
+    private readonly maxExtraNs = 1e9,
   ) {}
+
+  /** the window in force: the configured one plus the adaptive widening */
+  get windowNs(): number {
+    return this.baseWindowNs + this.extraNs;
+  }
 
   get size(): number {
     return this.heap.length;
@@ -30,6 +41,7 @@ export class ReorderBuffer {
   push(e: RawEvent): void {
     if (e.ktimeNs < this.releasedUpTo) {
       this.late++;
+      this.extraNs = Math.min(this.maxExtraNs, Math.max(this.extraNs, 2 * (this.releasedUpTo - e.ktimeNs)));
       this.emit(e);
       return;
     }
@@ -39,6 +51,10 @@ export class ReorderBuffer {
 
   /** Releases every event with ktimeNs <= nowNs - window. */
   release(nowNs: number): void {
+    if (nowNs - this.lastDecayNs >= 1e9) {
+      this.lastDecayNs = nowNs;
+      this.extraNs = this.extraNs < 1e6 ? 0 : this.extraNs / 2;
+    }
     const limit = nowNs - this.windowNs;
     while (this.heap.length > 0 && this.heap[0]!.ktimeNs <= limit) {
       const e = this.pop();

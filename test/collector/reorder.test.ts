@@ -39,3 +39,28 @@ describe('ReorderBuffer', () => {
     expect(out).toHaveLength(10_000);
   });
 });
+
+describe('ReorderBuffer adaptive window', () => {
+  it('widens the window after a late event so the same skew is then reordered, and narrows it again', () => {
+    const ms = 1e6;
+    const out: number[] = [];
+    const r = new ReorderBuffer(10 * ms, (e) => out.push(e.ktimeNs / ms), 1000 * ms);
+    r.push(ev(100 * ms));
+    r.release(200 * ms);
+    r.push(ev(60 * ms)); // 40 ms late
+    expect(r.late).toBe(1);
+    expect(r.windowNs).toBe(90 * ms);
+    // the same 40 ms skew again: now held and ordered
+    r.push(ev(300 * ms));
+    r.release(330 * ms);
+    r.push(ev(260 * ms));
+    r.release(500 * ms);
+    expect(out.slice(2)).toEqual([260, 300]);
+    expect(r.late).toBe(1);
+    // each second without late events halves the widening; under 1 ms it is dropped
+    r.release(1200 * ms);
+    expect(r.windowNs).toBe(50 * ms);
+    for (let t = 2300; t < 10_000; t += 1100) r.release(t * ms);
+    expect(r.windowNs).toBe(10 * ms);
+  });
+});
