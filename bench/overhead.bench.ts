@@ -153,6 +153,8 @@ interface Measurement {
   othersPct: number;
   /** kernel events eqld reported lost during the window (eqld cells only) */
   lost?: number;
+  /** agent CPU seconds by process name (node, bpftrace, rsyslogd, auditd, kauditd) */
+  byComm: Record<string, number>;
 }
 
 /** busy jiffies of all CPUs (/proc/stat) */
@@ -169,9 +171,24 @@ function ticksOf(pids: number[]): Map<number, number> {
   return new Map(pids.map((p) => [p, cpuTicks(p)]));
 }
 
-function ticksSince(before: Map<number, number>, pids: number[]): number {
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+function ticksSince(before: Map<number, number>, pids: number[], byComm?: Record<string, number>): number {
   let t = 0;
-  for (const p of new Set([...before.keys(), ...pids])) t += cpuTicks(p) - (before.get(p) ?? 0);
+  for (const p of new Set([...before.keys(), ...pids])) {
+    const d = cpuTicks(p) - (before.get(p) ?? 0);
+    t += d;
+    if (byComm) {
+      const c = commOf(p);
+      byComm[c] = (byComm[c] ?? 0) + d / TICK_HZ;
+    }
+  }
   return t;
 }
 
@@ -213,13 +230,15 @@ async function measure(
   const before = ticksOf(agentPids());
   const m0 = machineBusyTicks();
   const load = await runLoad(bin, ['exec', String(rate), String(WINDOW_S)]);
-  const agentCpuS = ticksSince(before, agentPids()) / TICK_HZ;
+  const byComm: Record<string, number> = {};
+  const agentCpuS = ticksSince(before, agentPids(), byComm) / TICK_HZ;
   const machineS = (machineBusyTicks() - m0) / TICK_HZ;
   const agentNetS = Math.max(0, agentCpuS - (idlePct / 100) * load.seconds);
   const totalS = load.cpuUs / 1e6 + agentNetS;
   const lost = lostProbe && lost0 !== undefined ? (await lostProbe()) - lost0 : undefined;
   return {
     ...(lost === undefined ? {} : { lost }),
+    byComm,
     load,
     agentCpuS,
     agentNetS,
@@ -485,6 +504,19 @@ async function main(): Promise<void> {
     '',
     '| figure | value |',
     '|---|---|',
+    ...RATES.flatMap((rate) =>
+      [
+        ['eqld run', withEqld[rate]],
+        ['auditd', withAudit[rate]],
+      ].map(
+        ([name, m]) =>
+          `| ${name} CPU by process at ${rate}/s (kept window) | ${Object.entries(
+            (m as Measurement | undefined)?.byComm ?? {},
+          )
+            .map(([c, sec]) => `${c} ${fmtPct((sec / ((m as Measurement).load.seconds || 1)) * 100)}`)
+            .join(', ')} |`,
+      ),
+    ),
     `| connect storm (loopback, closed port, 1 worker), no agent | ${stormRate(stormBase)}/s |`,
     `| connect storm with eqld | ${stormRate(stormEqld)}/s |`,
     `| lost kernel events in the kept eqld windows (100/s, 1,000/s) | ${withEqld[100]?.lost}, ${withEqld[1000]?.lost} |`,
