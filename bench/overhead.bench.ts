@@ -356,8 +356,7 @@ async function withAuditd<T>(dir: string, fn: (pids: () => number[]) => Promise<
 
 const fmtPct = (n: number) => `${n.toFixed(1)} %`;
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'eqld-bench-'));
+async function main(dir: string): Promise<void> {
   const bin = join(dir, 'loadgen');
   writeFileSync(`${bin}.c`, LOADGEN_C);
   execFileSync('gcc', ['-O2', '-o', bin, `${bin}.c`]);
@@ -548,7 +547,11 @@ async function main(): Promise<void> {
   mkdirSync('docs/benchmarks', { recursive: true });
   writeFileSync('docs/benchmarks/overhead.md', lines.join('\n'));
   log(lines.join('\n'));
-  rmSync(dir, { recursive: true, force: true });
 }
 
-await main();
+const workDir = mkdtempSync(join(tmpdir(), 'eqld-bench-'));
+try {
+  await main(workDir);
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}

@@ -10,7 +10,7 @@
 // pair is created inside the victim namespace with its peer placed straight into the attacker
 // namespace, so the main namespace never sees a link, address or route change.
 // What this does not do: NAT, IPv6, or anything in the main namespace.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -99,8 +99,32 @@ async function destroyByName(name: string): Promise<void> {
   live.delete(name);
 }
 
+// Last resort when a test process exits without its afterAll (crash, timeout kill): delete the
+// namespaces this process created, after killing what runs in them. Synchronous, as 'exit' needs.
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const name of live) {
+      try {
+        const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' });
+        for (const pid of pids
+          .split('\n')
+          .map(Number)
+          .filter((n) => n > 0))
+          killPid(pid);
+        execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+      } catch {
+        // best effort at exit
+      }
+    }
+  });
+}
+
 export async function createNetns(tag = 'ns'): Promise<Netns> {
   const name = `eqld-t-${tag}-${randomBytes(4).toString('hex')}`;
+  installExitHook();
   await run('ip', ['netns', 'add', name]);
   live.add(name);
   try {
@@ -124,7 +148,7 @@ export async function createNetns(tag = 'ns'): Promise<Netns> {
   };
 }
 
-/** Best-effort synchronous cleanup for namespaces left behind by a crashed test file. */
+/** Deletes every namespace this process created and has not destroyed yet. */
 export async function destroyAllNetns(): Promise<void> {
   for (const name of [...live]) await destroyByName(name);
 }
