@@ -28,6 +28,7 @@ class EventInner implements Inner {
     expired: 0,
     evictedOldest: 0,
     evictedPerKey: 0,
+    evictedGlobal: 0,
     rejectedMaxspan: 0,
     rejectedUntil: 0,
     rejectedMissing: 0,

@@ -36,6 +36,7 @@ export class SampleMatcher {
       expired: 0,
       evictedOldest: 0,
       evictedPerKey: 0,
+      evictedGlobal: 0,
       rejectedMaxspan: 0,
       rejectedUntil: 0,
       rejectedMissing: 0,

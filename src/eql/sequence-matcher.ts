@@ -16,6 +16,8 @@
 // - a completed sequence is emitted once with all its events.
 // State is bounded: maxspan expiry against the watermark, a per-key/per-stage cap and a per-matcher
 // cap, both evicting the oldest partial first.
+
+import { type BudgetMember, defaultBudget, type PartialBudget } from './budget.js';
 import type { CompiledQuery, CompiledStage } from './compile.js';
 import type { Scalar } from './field.js';
 import { type KeyTuple, keyTuples } from './join-keys.js';
@@ -65,12 +67,13 @@ interface KeyEntry {
   untilPrev?: EqlEvent;
 }
 
-export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs'>> = {
-  maxPartials: 100_000,
+export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs' | 'budget'>> = {
+  maxPartials: 50_000,
   maxPerKey: 1_000,
 };
 
-export class SequenceMatcher {
+export class SequenceMatcher implements BudgetMember {
+  private readonly budget: PartialBudget;
   private readonly stages: CompiledStage[];
   private readonly positive: number[];
   private readonly prevPositive: number[];
@@ -108,6 +111,8 @@ export class SequenceMatcher {
     this.maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
     this.maxPartials = limits.maxPartials ?? DEFAULT_LIMITS.maxPartials;
     this.maxPerKey = limits.maxPerKey ?? DEFAULT_LIMITS.maxPerKey;
+    this.budget = limits.budget ?? defaultBudget();
+    this.budget.register(this);
     const uniq: CompiledStage[] = [];
     this.filterSlot = this.stages.map((s) => {
       let k = uniq.indexOf(s);
@@ -126,6 +131,7 @@ export class SequenceMatcher {
       expired: 0,
       evictedOldest: 0,
       evictedPerKey: 0,
+      evictedGlobal: 0,
       rejectedMaxspan: 0,
       rejectedUntil: 0,
       rejectedMissing: 0,
@@ -159,12 +165,30 @@ export class SequenceMatcher {
     x.alive = false;
     x.entry.live--;
     this.live--;
+    this.budget.release();
+  }
+
+  get liveCount(): number {
+    return this.live;
+  }
+
+  oldestStart(): number | undefined {
+    return this.popOldest()?.start;
+  }
+
+  evictOldest(): boolean {
+    const old = this.popOldest();
+    if (!old) return false;
+    this.remove(old);
+    this.st.evictedGlobal++;
+    return true;
   }
 
   private track(x: Partial | MissingRecord): void {
     this.queue.push(x);
     x.entry.live++;
     this.live++;
+    this.budget.charge();
     while (this.live > this.maxPartials) {
       const old = this.popOldest();
       if (!old) break;

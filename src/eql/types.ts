@@ -1,5 +1,6 @@
 // Types the matcher exchanges with its caller. They mirror src/rules/engine.ts (EqlEvent, Match)
 // structurally; src/eql imports nothing from other stages.
+import type { PartialBudget } from './budget.js';
 
 export interface EqlEvent {
   doc: Record<string, unknown>;
@@ -23,6 +24,8 @@ export interface MatcherLimits {
   maxPerKey?: number;
   /** hold events this long (ms of event time) and release them in (@timestamp, event.sequence) order */
   reorderWindowMs?: number;
+  /** cap shared with other matchers; default: one process-wide budget of DEFAULT_GLOBAL_PARTIALS */
+  budget?: PartialBudget;
 }
 
 export interface MatcherStats {
@@ -38,6 +41,8 @@ export interface MatcherStats {
   expired: number;
   evictedOldest: number;
   evictedPerKey: number;
+  /** evicted to keep the shared (global) budget */
+  evictedGlobal: number;
   rejectedMaxspan: number;
   rejectedUntil: number;
   rejectedMissing: number;

@@ -2,7 +2,13 @@
 // state machine (eql-syntax "How sequence queries handle matches"), ordering, maxspan bounds,
 // join keys (null, optional, multi-valued), until, runs, missing events and out-of-order input.
 import { describe, expect, it } from 'vitest';
-import { compileQuery, createMatcher, type EqlEvent, type Match } from '../../src/eql/index.js';
+import {
+  compileQuery,
+  createMatcher,
+  type EqlEvent,
+  type Match,
+  PartialBudget,
+} from '../../src/eql/index.js';
 import { type Doc, events, ids, runAll } from './support.js';
 
 const byIds = (ms: Match[]) => ms.map((m) => m.events.map((e) => e.doc.id));
@@ -330,6 +336,19 @@ describe('bounded state', () => {
     expect(m.push(ev(300_001, 'k200000', 'B', 200_002))).toHaveLength(1);
     expect(m.push(ev(300_002, 'k199001', 'B', 200_003))).toHaveLength(1);
     expect(m.push(ev(300_003, 'k199000', 'B', 200_004))).toHaveLength(0);
+  });
+
+  it('shares a global budget across matchers, evicting the oldest partial of any of them first', () => {
+    const budget = new PartialBudget(100);
+    const b = createMatcher(compileQuery(q), { budget });
+    const a = createMatcher(compileQuery(q), { budget });
+    for (let i = 0; i < 10; i++) b.push(ev(i, `b${i}`, 'A'));
+    for (let i = 100; i < 1100; i++) a.push(ev(i, `a${i}`, 'A'));
+    expect(budget.total()).toBe(100);
+    expect(b.stats()).toMatchObject({ partials: 0, evictedGlobal: 10 });
+    expect(a.stats()).toMatchObject({ partials: 100, evictedGlobal: 900 });
+    expect(a.push(ev(2000, 'a1099', 'B', 1100))).toHaveLength(1);
+    expect(a.push(ev(2001, 'a999', 'B', 1100))).toHaveLength(0);
   });
 
   it('caps partial sequences per key and stage, counting evictions', () => {
