@@ -109,6 +109,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     ip: string,
     port: number,
     childName: RegExp,
+    label: string,
   ): Promise<void> {
     const r = await sshd.ssh(`${command} & echo "$$ $!"; wait`);
     const [shellPid, childPid] = (r.stdout.trim().split('\n')[0] ?? '').split(' ').map(Number) as [
@@ -131,7 +132,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     expect(fileAlerts).toHaveLength(1);
     const doc = alertDocument(fileAlerts[0] ?? {});
     expect(get(doc, 'process.pid')).toBe(childPid);
-    recordLatency('sshd-child', get(doc, 'kibana.alert.original_time'), arrivedMs);
+    recordLatency(label, get(doc, 'kibana.alert.original_time'), arrivedMs);
   }
 
   async function expectNoSshdAlert(command: string, ip: string, port: number): Promise<void> {
@@ -190,6 +191,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         topo.publicAddress,
         port,
         /\bnc\b/,
+        'nc real SYN',
       );
       const seen = listeners.find((l) => l.port === port)?.accepted() ?? [];
       expect(seen).toContain(topo.victimAddress);
@@ -203,6 +205,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         topo.unroutedAddress,
         port,
         /\bnc\b/,
+        'nc no route',
       );
     }));
 
@@ -216,6 +219,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         topo.publicAddress6,
         port,
         /\bnc\b/,
+        'nc IPv6',
       );
       expect(l6.accepted()).toContain(topo.victimAddress6);
     }));
@@ -229,6 +233,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         topo.publicAddress,
         port,
         /beacon\.sh|bash/,
+        'script in /tmp',
       );
     }));
 
@@ -241,6 +246,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         topo.publicAddress,
         port,
         /\.x\b/,
+        'hidden .x',
       );
     }));
 
@@ -260,7 +266,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
         .map(alertDocument)
         .find((d) => get(d, 'process.pid') === r.connectPid);
       expect(get(doc, 'user.id')).toBe('0');
-      recordLatency('root-connect-setsid', get(doc, 'kibana.alert.original_time'), arrivedMs);
+      recordLatency('root connect+setsid', get(doc, 'kibana.alert.original_time'), arrivedMs);
     }));
 
   it('stays quiet for an ansible-style command line through sshd', () =>
