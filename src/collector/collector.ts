@@ -19,6 +19,7 @@ import {
 } from './program.js';
 import type { RawEvent, RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
+import { Reservoir } from './reservoir.js';
 
 export interface CollectorOptions {
   logger: pino.Logger;
@@ -83,27 +84,6 @@ export class CollectorError extends Error {
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
-/** The last `size` samples, for cheap percentiles in stats(). */
-class Reservoir {
-  private readonly buf: Float64Array;
-  private n = 0;
-  constructor(size: number) {
-    this.buf = new Float64Array(size);
-  }
-  add(v: number): void {
-    this.buf[this.n++ % this.buf.length] = v;
-  }
-  reset(): void {
-    this.n = 0;
-  }
-  summary(): { p50: number; p99: number; max: number } {
-    const k = Math.min(this.n, this.buf.length);
-    if (k === 0) return { p50: 0, p99: 0, max: 0 };
-    const s = Array.from(this.buf.subarray(0, k)).sort((a, b) => a - b);
-    const at = (q: number): number => s[Math.min(k - 1, Math.floor(q * k))]!;
-    return { p50: at(0.5), p99: at(0.99), max: s[k - 1]! };
-  }
-}
 const MALFORMED_SAMPLES = 20;
 const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
 // bpftrace 0.17 chatter on stderr that is not an error
