@@ -45,6 +45,8 @@ export const collectCommand: CommandModule = {
       })();
       return stopping;
     };
+    // `eqld collect | head`: a closed stdout ends the collection instead of crashing on EPIPE
+    process.stdout.on('error', () => void stop('stdout closed'));
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     try {
