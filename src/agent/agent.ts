@@ -12,7 +12,7 @@ import { ConfigError, loadConfig, restartOnlyChanges } from '../config/index.js'
 import type { EqldConfig } from '../config/resolve-config.js';
 import { Pipeline } from '../pipeline.js';
 import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
-import { type EqlEngine, loadEngine } from '../rules/engine.js';
+import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 import { type LoadedRule, loadRules } from '../rules/load-rules.js';
 import { checkHost, createStages, type Stages } from './create-stages.js';
 import { HealthMonitor } from './health.js';
@@ -75,13 +75,7 @@ export async function runAgent(opts: RunOptions): Promise<number> {
   }
 
   const logger = pino({ level: config.log.level, base: { pid: process.pid } }, pino.destination(2));
-  let engine: EqlEngine;
-  try {
-    engine = await loadEngine();
-  } catch (err) {
-    logger.fatal({ err }, 'EQL engine unavailable');
-    return EXIT.internal;
-  }
+  const engine: EqlEngine = eqlEngine;
   const rules = loadRuleSet(config, engine, logger);
   if (rules.length === 0) logger.warn({ paths: rulePaths(config) }, 'no rules loaded: nothing will alert');
   const detector = new Detector(rules, config.tuning, {

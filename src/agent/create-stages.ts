@@ -84,6 +84,7 @@ export async function createStages(
     logger: logger.child({ stage: 'collector' }),
     argvBytes: config.collector.argvBytes,
     bpftracePath: config.collector.bpftrace,
+    excludeSelf: config.process.excludeSelf,
     ...(config.collector.reorderWindowMs === undefined
       ? {}
       : { reorderWindowMs: config.collector.reorderWindowMs }),

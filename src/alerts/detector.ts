@@ -4,7 +4,7 @@
 // suppression and a per-rule rate cap. advance() moves event time forward and returns the
 // follow-up records of closed suppression windows. reload() swaps rule sets keeping the partial
 // sequences of unchanged rules (same rule_id and query text). It does no I/O.
-import type { EqlEvent, MatcherFactory } from '../rules/engine.js';
+import type { EqlEvent, Match, MatcherFactory } from '../rules/engine.js';
 import { getField } from '../rules/field.js';
 import type { LoadedRule } from '../rules/load-rules.js';
 import { RuleSet } from '../rules/rule-set.js';
@@ -116,18 +116,23 @@ export class Detector {
         st.stats.excepted++;
         continue;
       }
-      try {
-        for (const m of st.matcher.push(e)) {
-          st.stats.matches++;
-          const rec = this.admit(st, m.events, m.joinKeys);
-          if (rec) out.push(rec);
-        }
-      } catch (err) {
-        st.stats.errors++;
-        st.stats.lastError = (err as Error).message ?? String(err);
-      }
+      this.guarded(st, () => st.matcher.push(e), out);
     }
     return out;
+  }
+
+  /** Runs one matcher call; its matches become alerts, an engine exception is counted, never thrown. */
+  private guarded(st: RuleState, call: () => readonly Match[], out: AlertRecord[]): void {
+    try {
+      for (const m of call()) {
+        st.stats.matches++;
+        const rec = this.admit(st, m.events, m.joinKeys);
+        if (rec) out.push(rec);
+      }
+    } catch (err) {
+      st.stats.errors++;
+      st.stats.lastError = (err as Error).message ?? String(err);
+    }
   }
 
   private admit(
@@ -169,18 +174,14 @@ export class Detector {
 
   /** Moves event time to the watermark: expires partial sequences, closes suppression windows. */
   advance(watermarkMs: number): AlertRecord[] {
-    for (const st of this.states.values()) {
-      try {
-        st.matcher.advance(watermarkMs);
-      } catch (err) {
-        st.stats.errors++;
-        st.stats.lastError = (err as Error).message ?? String(err);
-      }
-    }
+    // sequences that complete on time alone (a trailing missing-event stage) come out here
+    const matched: AlertRecord[] = [];
+    for (const st of this.states.values()) this.guarded(st, () => st.matcher.advance(watermarkMs), matched);
     const out = this.pending;
     this.pending = [];
     return [
       ...out,
+      ...matched,
       ...this.followUps(this.duplicates.advance(watermarkMs), 'duplicate'),
       ...this.followUps(this.capped.advance(watermarkMs), 'rate_cap'),
     ];
@@ -188,10 +189,14 @@ export class Detector {
 
   /** Closes every open window (shutdown, end of a replay) and returns the follow-ups. */
   flush(): AlertRecord[] {
+    // end of the stream: held events, `tail` results and sequences waiting on a missing-event window
+    const matched: AlertRecord[] = [];
+    for (const st of this.states.values()) this.guarded(st, () => st.matcher.flush(), matched);
     const out = this.pending;
     this.pending = [];
     return [
       ...out,
+      ...matched,
       ...this.followUps(this.duplicates.flush(), 'duplicate'),
       ...this.followUps(this.capped.flush(), 'rate_cap'),
     ];

@@ -7,7 +7,7 @@ import { Detector } from '../alerts/detector.js';
 import { EventClock, parseEventLines, replay } from '../alerts/replay.js';
 import { normalizeTuning } from '../alerts/tuning/config.js';
 import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
-import { type EqlEngine, loadEngine } from '../rules/engine.js';
+import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 import { loadRules } from '../rules/load-rules.js';
 
 export interface ReplayIo {
@@ -22,7 +22,7 @@ export async function runReplay(
   io: ReplayIo,
   engine?: EqlEngine,
 ): Promise<number> {
-  const { compileQuery, createMatcher } = engine ?? (await loadEngine());
+  const { compileQuery, createMatcher } = engine ?? eqlEngine;
   const loaded = loadRules(rulesPaths.length > 0 ? rulesPaths : [BUNDLED_RULES_DIR], {
     compile: compileQuery,
   });

@@ -3,14 +3,14 @@
 import type { CommandModule } from 'yargs';
 import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
 import { checkRules, formatVerdict } from '../rules/check.js';
-import { type EqlEngine, loadEngine } from '../rules/engine.js';
+import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 
 export async function runRulesCheck(
   paths: readonly string[],
   write: (line: string) => void,
   engine?: EqlEngine,
 ): Promise<number> {
-  const { compileQuery } = engine ?? (await loadEngine());
+  const { compileQuery } = engine ?? eqlEngine;
   const report = checkRules(paths.length > 0 ? paths : [BUNDLED_RULES_DIR], compileQuery);
   for (const v of report.verdicts) write(formatVerdict(v));
   write(

@@ -131,9 +131,12 @@ class StreamMatcher implements Matcher {
     return this.deliver(found);
   }
 
-  advance(watermarkMs: number): void {
-    this.releaseUpTo(watermarkMs, this.ready);
-    this.inner.expire(watermarkMs, this.ready);
+  advance(watermarkMs: number): Match[] {
+    const found = this.ready;
+    this.ready = [];
+    this.releaseUpTo(watermarkMs, found);
+    this.inner.expire(watermarkMs, found);
+    return this.deliver(found);
   }
 
   flush(): Match[] {
@@ -167,7 +170,7 @@ function leanEventMatcher(test: (d: Record<string, unknown>) => boolean): Matche
       st.matches++;
       return [{ joinKeys: [], events: [e] }];
     },
-    advance() {},
+    advance: () => NO_MATCHES as Match[],
     flush: () => [],
     stats: () => inner.stats(),
   };

@@ -54,9 +54,9 @@ export interface MatcherStats {
 
 export interface Matcher {
   push(e: EqlEvent): Match[];
-  /** moves event time: expires partial sequences past maxspan; closes trailing missing-event windows
-   *  (their matches come out of the next push() or flush()) */
-  advance(watermarkMs: number): void;
+  /** moves event time: releases events held for reordering up to the watermark, expires partial
+   *  sequences past maxspan, closes trailing missing-event windows; returns what that completed */
+  advance(watermarkMs: number): Match[];
   /** end of a finite stream: releases held events, `tail` results and waiting sequences */
   flush(): Match[];
   stats(): MatcherStats;

@@ -6,10 +6,9 @@ export { COLLECTED, missingEventKinds } from './coverage.js';
 export {
   type CompiledQuery,
   type CompileFn,
-  EngineUnavailableError,
   type EqlEngine,
   type EqlEvent,
-  loadEngine,
+  eqlEngine,
   type Match,
   type Matcher,
   type MatcherFactory,

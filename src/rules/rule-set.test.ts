@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { CompiledQuery } from './engine.js';
 import type { LoadedRule } from './load-rules.js';
 import type { Rule } from './rule.js';
 import { RuleSet } from './rule-set.js';
@@ -12,7 +13,11 @@ function rule(
   const r = { ruleId: id, index, query: '' } as unknown as Rule;
   return {
     rule: r,
-    compiled: { kind: 'query', categories: categories === 'any' ? 'any' : new Set(categories), source: '' },
+    compiled: {
+      kind: 'event',
+      categories: categories === 'any' ? 'any' : new Set(categories),
+      source: '',
+    } as unknown as CompiledQuery,
     inactiveNeeds,
   };
 }

@@ -1,13 +1,13 @@
 // The Detector with the bundled rules and the real EQL engine: tuning (enable/disable,
 // exceptions, suppression, rate cap, building blocks) and reload keeping partial sequences.
 import { readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AlertRecord } from '../../src/alerts/alert-record.js';
 import { Detector } from '../../src/alerts/detector.js';
 import { normalizeTuning } from '../../src/alerts/tuning/config.js';
+import { compileQuery, createMatcher } from '../../src/eql/index.js';
 import type { EqlEvent } from '../../src/rules/engine.js';
 import { type LoadedRule, loadRules } from '../../src/rules/load-rules.js';
-import { compileQuery, createMatcher, describeEngine } from '../rules/engine-gate.js';
 
 const SSH = '63431796-f813-43af-820b-492ee2efec8e';
 const ROOT = 'eb6a3790-d52d-11ec-8ce9-f661ea17fbce';
@@ -54,7 +54,7 @@ function feed(d: Detector, events: EqlEvent[]): AlertRecord[] {
   return out;
 }
 
-describeEngine('Detector', () => {
+describe('Detector', () => {
   it('alerts once per matched sequence with the bundled rules', () => {
     const d = make();
     const out = feed(d, fixture('ssh-netcon-fire-nc').map(ev));
@@ -168,6 +168,23 @@ describeEngine('Detector', () => {
       ),
     );
     expect(feed(changed, [setsid])).toEqual([]);
+  });
+
+  it('raises a sequence that ends in a missing-event window when event time passes it, without a further event', () => {
+    const root = load().find((r) => r.rule.ruleId === ROOT) as LoadedRule;
+    // a connect by root that is NOT followed by any other network event within 5 s
+    const query =
+      'sequence by process.entity_id with maxspan=5s [network where event.action == "connection_attempted" and user.id == "0"] ![network where event.action == "connection_attempted" and user.id == "0"]';
+    const quiet: LoadedRule = { ...root, rule: { ...root.rule, query }, compiled: compileQuery(query) };
+    const d = make(undefined, [quiet]);
+    const [connect] = rootPair('M1', 0) as [EqlEvent];
+    expect(d.push(connect)).toEqual([]);
+    expect(d.advance(connect.timestamp + 5000)).toEqual([]);
+    expect(d.advance(connect.timestamp + 5001).map((r) => r.entityIds)).toEqual([['M1']]);
+
+    const atEnd = make(undefined, [quiet]);
+    atEnd.push(rootPair('M2', 0)[0] as EqlEvent);
+    expect(atEnd.flush().map((r) => r.entityIds)).toEqual([['M2']]);
   });
 
   it('emits the held-back count of a rule removed by reload', () => {

@@ -1,15 +1,16 @@
 // Loading the real corpus: Elastic's 328 Linux EQL rules + the deprecated root-connection rule.
 import { beforeAll, expect, it } from 'vitest';
 import { runRulesCheck } from '../../src/cli/rules.js';
+import { compileQuery } from '../../src/eql/index.js';
 import { type LoadResult, loadRules } from '../../src/rules/load-rules.js';
-import { compileQuery, describeEngine } from './engine-gate.js';
+import { describeShared, sharedPath } from '../support/shared-data.js';
 
-const CORPUS = '/work/shared/data/elastic-detection-rules';
+const CORPUS = (): string => sharedPath('elastic-detection-rules');
 
-describeEngine('the Elastic detection-rules corpus', () => {
+describeShared('the Elastic detection-rules corpus', () => {
   let res: LoadResult;
   beforeAll(() => {
-    res = loadRules([CORPUS], { compile: compileQuery });
+    res = loadRules([CORPUS()], { compile: compileQuery });
   });
 
   it('loads all 329 files with zero errors', () => {
@@ -35,7 +36,7 @@ describeEngine('the Elastic detection-rules corpus', () => {
 
   it('`rules check` prints a line per rule, zero errors and exits 0', async () => {
     const lines: string[] = [];
-    expect(await runRulesCheck([CORPUS], (l) => lines.push(l))).toBe(0);
+    expect(await runRulesCheck([CORPUS()], (l) => lines.push(l))).toBe(0);
     expect(lines.at(-1)).toMatch(/^329 files\/rules: \d+ ok, \d+ inactive, 0 errors$/);
     expect(lines.filter((l) => l.startsWith('inactive')).every((l) => / needs .*events/.test(l))).toBe(true);
   });

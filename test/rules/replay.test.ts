@@ -1,9 +1,8 @@
 // Replay fixtures that must and must not fire each bundled rule (test/fixtures/replay/*.ndjson,
 // made by generate.py there), run through `eqld replay`'s library entry.
 import { readdirSync, readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runReplay } from '../../src/cli/replay.js';
-import { describeEngine } from './engine-gate.js';
 
 const DIR = 'test/fixtures/replay';
 const SSH = '63431796-f813-43af-820b-492ee2efec8e';
@@ -30,7 +29,7 @@ const fixtures = readdirSync(DIR)
   .filter((f) => f.endsWith('.ndjson'))
   .sort();
 
-describeEngine('replay fixtures against the bundled rules', () => {
+describe('replay fixtures against the bundled rules', () => {
   it('has fixtures for both rules', () => {
     expect(fixtures.filter((f) => f.startsWith('ssh-netcon-')).length).toBeGreaterThanOrEqual(10);
     expect(fixtures.filter((f) => f.startsWith('root-netcon-')).length).toBeGreaterThanOrEqual(7);

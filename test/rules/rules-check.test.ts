@@ -2,10 +2,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runRulesCheck } from '../../src/cli/rules.js';
+import { compileQuery } from '../../src/eql/index.js';
 import { loadRules } from '../../src/rules/load-rules.js';
-import { compileQuery, describeEngine } from './engine-gate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'eqld-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ writeFileSync(
 writeFileSync(join(dir, 'd-duplicate.toml'), good);
 writeFileSync(join(dir, 'notes.txt'), 'not a rule');
 
-describeEngine('rules check on a directory with bad files', () => {
+describe('rules check on a directory with bad files', () => {
   it('loads the good rule and reports each bad file with its position', () => {
     const res = loadRules([dir], { compile: compileQuery });
     expect(res.rules.map((r) => r.rule.ruleId)).toEqual(['63431796-f813-43af-820b-492ee2efec8e']);
