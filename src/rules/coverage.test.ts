@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { describeShared, SHARED_DATA, sharedPath } from '../../test/support/shared-data.js';
 import { missingEventKinds } from './coverage.js';
 
 interface Analysed {
@@ -7,8 +8,8 @@ interface Analysed {
   query: string;
   analysis: { tier: string; tier_reasons: string[] };
 }
-const corpus = JSON.parse(
-  readFileSync('/work/shared/data/elastic-linux-eql-rules.json', 'utf8'),
+const corpus = (
+  SHARED_DATA ? JSON.parse(readFileSync(sharedPath('elastic-linux-eql-rules.json'), 'utf8')) : []
 ) as Analysed[];
 
 describe('missingEventKinds', () => {
@@ -41,7 +42,9 @@ describe('missingEventKinds', () => {
   it('names DNS events for network steps reading dns.*', () => {
     expect(missingEventKinds('network where dns.question.name : "*.ngrok.io"')).toEqual(['DNS events']);
   });
+});
 
+describeShared('missingEventKinds against the shared corpus analysis', () => {
   it('agrees with the shared analysis on tiers A/B except rules that need connection_accepted', () => {
     // the shared analysis assumes accept events; eqld collects connection_attempted only
     const wrong = corpus

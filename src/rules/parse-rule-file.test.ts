@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseRuleFile } from './parse-rule-file.js';
 import { RuleFileError } from './rule-error.js';
 
-const SSH = '/work/shared/data/elastic-detection-rules/rules/linux/persistence_ssh_netcon.toml';
+// the bundled copy, unchanged from elastic/detection-rules
+const SSH = new URL('../../rules/persistence_ssh_netcon.toml', import.meta.url).pathname;
 
 const minimal = (over = '') => `[metadata]
 maturity = "production"

@@ -26,6 +26,7 @@ describe('version lock', () => {
     expect(findVersionLock(join(root, 'repo', 'rules', 'linux'))).toBe(
       join(root, 'repo', 'detection_rules', 'etc', 'version.lock.json'),
     );
-    expect(findVersionLock('/work/shared/data/elastic-detection-rules/rules')).toBeUndefined();
+    mkdirSync(join(root, 'nolock', 'rules'), { recursive: true });
+    expect(findVersionLock(join(root, 'nolock', 'rules'))).toBeUndefined();
   });
 });
