@@ -33,7 +33,9 @@ describe('systemd/eqld.service', () => {
     expect(D.get('ProtectHome')).toBe('yes');
     expect(D.get('PrivateTmp')).toBe('yes');
     expect(D.get('StateDirectory')).toBe('eqld');
-    expect(D.get('SystemCallFilter')).toBe('@system-service bpf perf_event_open pkey_alloc pkey_free pkey_mprotect');
+    expect(D.get('SystemCallFilter')).toBe(
+      '@system-service bpf perf_event_open pkey_alloc pkey_free pkey_mprotect',
+    );
     expect(D.get('Restart')).toBe('on-failure');
     expect(D.get('StartLimitBurst')).toBeDefined();
     expect(D.get('ExecStartPre')).toMatch(/^\+.*mount -t tracefs/);
