@@ -4,11 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Credentials } from '../collector/raw-event.js';
+import { type CredBlocks, CredFields } from './cred-fields.js';
 import {
   type AgentInfo,
   type Dataset,
   ECS_VERSION,
-  type EventHeader,
+  type EventKind,
   eventFields,
   hostFields,
 } from './ecs-event.js';
@@ -16,7 +17,7 @@ import { type ProcessFieldContext, processFields } from './ecs-process.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry } from './process-table.js';
 import type { UserDb } from './user-db.js';
-import { isoMicros, type WallClock } from './wall-clock.js';
+import { IsoMicrosFormatter, type WallClock } from './wall-clock.js';
 
 type Doc = Record<string, unknown>;
 
@@ -58,7 +59,10 @@ export class DocumentFactory {
   private readonly dataStreams: Record<Dataset, Doc>;
   private readonly idPrefix: string;
   private readonly fieldCtx: ProcessFieldContext;
+  private readonly credFields: CredFields;
   private seq = 0;
+  /** event times and start times fall in different seconds: one formatter (cache) each */
+  private readonly eventIso = new IsoMicrosFormatter();
   /** wall-clock ms (fractional) of the last document started with base() */
   currentMs = 0;
 
@@ -81,6 +85,7 @@ export class DocumentFactory {
     // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
     // dropping the memo when the clock is re-sampled or it grows large
     const memo = new Map<number, string>();
+    const startFmt = new IsoMicrosFormatter();
     let memoGen = -1;
     const startIso = (ticks: number) => {
       if (memoGen !== this.clock.generation || memo.size > 16_384) {
@@ -89,13 +94,14 @@ export class DocumentFactory {
       }
       let s = memo.get(ticks);
       if (s === undefined) {
-        s = isoMicros(this.clock.boottimeToEpochMs(ticks * tickNs));
+        s = startFmt.format(this.clock.boottimeToEpochMs(ticks * tickNs));
         memo.set(ticks, s);
       }
       return s;
     };
+    this.credFields = new CredFields(o.users);
     this.fieldCtx = {
-      users: o.users,
+      credBlocks: (c) => this.credFields.of(c),
       entityId: o.idOf,
       startIso,
       startOf: (e) => startIso(e.startTicks),
@@ -104,28 +110,24 @@ export class DocumentFactory {
   }
 
   /** A new document's shared top, with the next event.id and event.sequence. */
-  base(ktimeNs: number, dataset: Dataset, h: Omit<EventHeader, 'timestamp' | 'id' | 'sequence'>): Doc {
+  base(ktimeNs: number, dataset: Dataset, h: EventKind): Doc {
     const ms = this.clock.toEpochMs(ktimeNs);
     this.currentMs = ms;
-    const ts = isoMicros(ms);
+    const ts = this.eventIso.format(ms);
     const sequence = ++this.seq;
-    const header: EventHeader = {
-      timestamp: ts,
-      id: this.idPrefix + sequence.toString(36),
-      sequence,
-      action: h.action,
-      category: h.category,
-      type: h.type,
-      outcome: h.outcome,
-    };
     return {
       '@timestamp': ts,
-      event: eventFields(header, dataset),
+      event: eventFields(ts, this.idPrefix + sequence.toString(36), sequence, h, dataset),
       host: this.hostDoc,
       agent: this.agentDoc,
       ecs: this.ecsDoc,
       data_stream: this.dataStreams[dataset],
     };
+  }
+
+  /** The shared user/group blocks for a set of credentials (top level and process.*). */
+  credBlocks(c: Credentials): CredBlocks {
+    return this.credFields.of(c);
   }
 
   /** process.* for the acting process `e`, with its parent and leaders. */

@@ -29,40 +29,56 @@ export function hostFields(h: HostInfo): Doc {
   });
 }
 
-export interface EventHeader {
-  timestamp: string;
-  id: string;
-  sequence: number;
+/** What kind of event a document reports (event.action, category, type, outcome). */
+export interface EventKind {
   action: string;
   category: 'process' | 'network';
   type: 'start' | 'end' | 'change';
   outcome?: 'success' | 'failure' | 'unknown';
 }
 
-export function eventFields(h: EventHeader, dataset: Dataset): Doc {
-  return h.outcome === undefined
+// event.category / event.type arrays: one frozen copy each, shared by every document
+const CATEGORY = {
+  process: Object.freeze(['process']),
+  network: Object.freeze(['network']),
+} as const;
+const TYPE = {
+  start: Object.freeze(['start']),
+  end: Object.freeze(['end']),
+  change: Object.freeze(['change']),
+} as const;
+
+/** event.* of a document stamped at `timestamp` with event.id `id` and event.sequence `sequence` */
+export function eventFields(
+  timestamp: string,
+  id: string,
+  sequence: number,
+  k: EventKind,
+  dataset: Dataset,
+): Doc {
+  return k.outcome === undefined
     ? {
-        id: h.id,
-        sequence: h.sequence,
+        id,
+        sequence,
         kind: 'event',
         module: 'endpoint',
         dataset,
-        action: h.action,
-        category: [h.category],
-        type: [h.type],
-        created: h.timestamp,
+        action: k.action,
+        category: CATEGORY[k.category],
+        type: TYPE[k.type],
+        created: timestamp,
       }
     : {
-        id: h.id,
-        sequence: h.sequence,
+        id,
+        sequence,
         kind: 'event',
         module: 'endpoint',
         dataset,
-        action: h.action,
-        category: [h.category],
-        type: [h.type],
-        outcome: h.outcome,
-        created: h.timestamp,
+        action: k.action,
+        category: CATEGORY[k.category],
+        type: TYPE[k.type],
+        outcome: k.outcome,
+        created: timestamp,
       };
 }
 

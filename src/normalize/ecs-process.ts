@@ -3,9 +3,8 @@
 // Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
 import { basename, isAbsolute, resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
-import { idName } from './ecs-event.js';
+import type { CredBlocks } from './cred-fields.js';
 import type { BlockCache, ProcEntry, ProcImage } from './process-table.js';
-import type { UserDb } from './user-db.js';
 
 /** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
 export function commandLine(args: string[]): string {
@@ -46,7 +45,8 @@ export function imageFromProc(exe: string | undefined, comm: string, args: strin
 }
 
 export interface ProcessFieldContext {
-  users: UserDb;
+  /** the shared user/group blocks of a credentials object */
+  credBlocks: (c: Credentials) => CredBlocks;
   entityId: (pid: number, ticks: number) => string;
   /** clock ticks since boot -> ISO timestamp */
   startIso: (ticks: number) => string;
@@ -76,7 +76,7 @@ function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   imageFields(d, r.image, true);
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
-  if (r.creds) d.user = Object.freeze(idName(ctx.users, r.creds.euid, 'user'));
+  if (r.creds) d.user = ctx.credBlocks(r.creds).processUser;
   return d;
 }
 
@@ -173,10 +173,11 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
   if (self.cwd !== undefined) d.working_directory = self.cwd;
   d.start = ctx.startOf(self);
   if (p.creds) {
-    d.user = idName(ctx.users, p.creds.euid, 'user');
-    d.group = idName(ctx.users, p.creds.egid, 'group');
-    d.real_user = idName(ctx.users, p.creds.uid, 'user');
-    d.real_group = idName(ctx.users, p.creds.gid, 'group');
+    const c = ctx.credBlocks(p.creds);
+    d.user = c.processUser;
+    d.group = c.processGroup;
+    d.real_user = c.processRealUser;
+    d.real_group = c.processRealGroup;
   }
   if (p.parent) d.parent = relative(ctx, p.parent);
   else if (p.parentPid > 0) {

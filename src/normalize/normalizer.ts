@@ -16,7 +16,7 @@ import type {
 import type { EqlEvent } from '../rules/engine.js';
 import { containerIdFromCgroup } from './container-id.js';
 import { DocumentFactory } from './document-factory.js';
-import { type AgentInfo, normalizeIp, userFields } from './ecs-event.js';
+import { type AgentInfo, normalizeIp } from './ecs-event.js';
 import { imageFromExec, imageFromProc } from './ecs-process.js';
 import { entityIdFor, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
@@ -530,7 +530,9 @@ export class Normalizer {
       type: 'start',
       outcome: out.outcome,
     });
-    Object.assign(doc, userFields(this.users, creds));
+    const cb = this.docs.credBlocks(creds);
+    doc.user = cb.user;
+    doc.group = cb.group;
     doc.process = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
     doc.destination = { address: ip, ip, port: r.dport };
     doc.network = { direction: 'egress', transport, type };
@@ -568,7 +570,11 @@ export class Normalizer {
       return;
     }
     const doc = this.docs.base(ktimeNs, 'endpoint.events.process', { action, category: 'process', type });
-    if (creds) Object.assign(doc, userFields(this.users, creds));
+    if (creds) {
+      const cb = this.docs.credBlocks(creds);
+      doc.user = cb.user;
+      doc.group = cb.group;
+    }
     const p = this.docs.process(e, parent, parentPid, parentTicks, creds);
     if (exit) {
       p.exit_code = exit.exitCode;

@@ -127,17 +127,29 @@ const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 /**
  * ms since the epoch (fractional) -> ISO 8601 UTC with microseconds, e.g. 2026-11-25T16:00:14.123456Z.
  * Pure arithmetic (days -> civil date after H. Hinnant's `civil_from_days`): several times
- * faster than Date#toISOString, which matters at a handful of timestamps per event.
+ * faster than Date#toISOString, which matters at a handful of timestamps per event. Each
+ * formatter remembers the date-and-time prefix of the last second it formatted: keep one per
+ * kind of timestamp (event times, process start times), so they do not evict each other.
  */
-let lastSecs = Number.NaN;
-let lastPrefix = '';
+export class IsoMicrosFormatter {
+  private lastSecs = Number.NaN;
+  private lastPrefix = '';
 
-export function isoMicros(epochMs: number): string {
-  const totalMicros = Math.round(epochMs * 1000);
-  const secs = Math.floor(totalMicros / 1_000_000);
-  const micros = totalMicros - secs * 1_000_000;
-  // consecutive events mostly fall in the same second
-  if (secs === lastSecs) return `${lastPrefix}${String(micros).padStart(6, '0')}Z`;
+  format(epochMs: number): string {
+    const totalMicros = Math.round(epochMs * 1000);
+    const secs = Math.floor(totalMicros / 1_000_000);
+    const micros = totalMicros - secs * 1_000_000;
+    // consecutive events mostly fall in the same second
+    if (secs !== this.lastSecs) {
+      this.lastSecs = secs;
+      this.lastPrefix = isoSecondPrefix(secs);
+    }
+    return `${this.lastPrefix}${String(micros).padStart(6, '0')}Z`;
+  }
+}
+
+/** "YYYY-MM-DDTHH:MM:SS." of a second since the epoch */
+function isoSecondPrefix(secs: number): string {
   const days = Math.floor(secs / 86_400);
   const sod = secs - days * 86_400;
   const z = days + 719_468;
@@ -154,7 +166,12 @@ export function isoMicros(epochMs: number): string {
   const h = Math.floor(sod / 3600);
   const mi = Math.floor((sod % 3600) / 60);
   const sc = sod % 60;
-  lastSecs = secs;
-  lastPrefix = `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sc)}.`;
-  return `${lastPrefix}${String(micros).padStart(6, '0')}Z`;
+  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sc)}.`;
+}
+
+const shared = new IsoMicrosFormatter();
+
+/** ms since the epoch (fractional) -> ISO 8601 UTC with microseconds (see IsoMicrosFormatter). */
+export function isoMicros(epochMs: number): string {
+  return shared.format(epochMs);
 }
