@@ -3,7 +3,7 @@
 import { ExecAssembler } from './exec-assembler.js';
 import { decodeUtf8, untilNul } from './hex.js';
 import type { NoticeLine } from './line.js';
-import { parseLine } from './line-parser.js';
+import { parseLineTransient } from './line-parser.js';
 import type { RawEvent } from './raw-event.js';
 
 export type Decoded =
@@ -22,7 +22,8 @@ export class LineDecoder {
   }
 
   decode(line: string): Decoded {
-    const l = parseLine(line);
+    // chunk bytes are only valid until the next parse: the assembler copies them at once
+    const l = parseLineTransient(line);
     switch (l.kind) {
       case 'exec': {
         const e = this.assembler.header(l);
@@ -36,8 +37,11 @@ export class LineDecoder {
       case 'event':
         return { kind: 'event', event: l.event };
       case 'event-comm': {
-        const comm = decodeUtf8(untilNul(l.comm)).text;
-        return { kind: 'event', event: { ...l.event, comm } as RawEvent };
+        // the parsed event is this call's own object: completing it in place spares a copy,
+        // and `comm` still lands last, where the spread put it
+        const event = l.event as RawEvent & { comm: string };
+        event.comm = decodeUtf8(untilNul(l.comm)).text;
+        return { kind: 'event', event };
       }
       case 'malformed':
         return { kind: 'malformed', reason: l.reason, line };

@@ -10,6 +10,7 @@ import type { ExecChunkLine, ExecHeaderLine } from './line.js';
 import type { ExecEvent } from './raw-event.js';
 
 interface Pending {
+  key: string;
   header: ExecHeaderLine;
   arrivedNs: number;
   filename: Uint8Array;
@@ -36,6 +37,8 @@ export class ExecAssembler {
   private readonly pending = new Map<string, Pending>();
   private readonly orphans = new Map<string, { arrivedNs: number; chunks: ExecChunkLine[] }>();
   readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
+  /** the exec that had the latest header: its chunks follow it (same CPU, same probe run) */
+  private last: Pending | undefined;
 
   constructor(
     private readonly resolveCgroup: (id: bigint) => string | undefined = () => undefined,
@@ -46,17 +49,21 @@ export class ExecAssembler {
   /** Adds a header; returns the event if it needs no chunks (never in practice). */
   header(h: ExecHeaderLine): ExecEvent | undefined {
     const key = `${h.tid}:${h.ktimeNs}`;
+    // one allocation for both byte areas
+    const bytes = new Uint8Array(h.filenameBytes + h.argvBytes);
     const p: Pending = {
+      key,
       header: h,
       arrivedNs: this.now(),
-      filename: new Uint8Array(h.filenameBytes),
-      argv: new Uint8Array(h.argvBytes),
+      filename: bytes.subarray(0, h.filenameBytes),
+      argv: bytes.subarray(h.filenameBytes),
       fnGot: 0,
       argGot: 0,
       fnSeen: new Uint8Array(Math.ceil(h.filenameBytes / CHUNK)),
       argSeen: new Uint8Array(Math.ceil(h.argvBytes / CHUNK)),
     };
     this.pending.set(key, p);
+    this.last = p;
     // chunks that arrived before their header (possible only across a restart or loss)
     const early = this.orphans.get(key);
     if (early) {
@@ -70,12 +77,17 @@ export class ExecAssembler {
     return this.completeIfDone(key, p);
   }
 
+  /** Adds a chunk. Its `bytes` are copied before this returns (they may be a reused buffer). */
   chunk(c: ExecChunkLine): ExecEvent | undefined {
-    const key = `${c.tid}:${c.ktimeNs}`;
-    const p = this.pending.get(key);
+    const last = this.last;
+    const p =
+      last !== undefined && last.header.tid === c.tid && last.header.ktimeNs === c.ktimeNs
+        ? last
+        : this.pending.get(`${c.tid}:${c.ktimeNs}`);
     if (!p) {
+      const key = `${c.tid}:${c.ktimeNs}`;
       const entry = this.orphans.get(key) ?? { arrivedNs: this.now(), chunks: [] };
-      entry.chunks.push(c);
+      entry.chunks.push({ ...c, bytes: c.bytes.slice() });
       this.orphans.set(key, entry);
       this.stats.orphanChunks++;
       return undefined;
@@ -97,7 +109,7 @@ export class ExecAssembler {
     target.set(c.bytes, c.offset);
     if (c.kind === 'exec_fn') p.fnGot += c.bytes.length;
     else p.argGot += c.bytes.length;
-    return this.completeIfDone(key, p);
+    return this.completeIfDone(p.key, p);
   }
 
   /** Drops pieces older than maxAgeNs before `nowNs` (monotonic); returns how many execs. */
@@ -106,6 +118,7 @@ export class ExecAssembler {
     for (const [key, p] of this.pending) {
       if (nowNs - p.arrivedNs > this.maxAgeNs) {
         this.pending.delete(key);
+        if (this.last === p) this.last = undefined;
         dropped++;
       }
     }
@@ -123,6 +136,7 @@ export class ExecAssembler {
   private completeIfDone(key: string, p: Pending): ExecEvent | undefined {
     if (p.fnGot < p.filename.length || p.argGot < p.argv.length) return undefined;
     this.pending.delete(key);
+    if (this.last === p) this.last = undefined;
     return buildExec(p.header, p.filename, p.argv, this.resolveCgroup);
   }
 }

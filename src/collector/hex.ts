@@ -1,29 +1,42 @@
 // Decoding of bpftrace's `%rx` output (every byte as `\xNN`) and of the byte strings it
 // carries. Pure functions; no knowledge of the line protocol beyond that escape form.
 
-const HEX = new Int8Array(256).fill(-1);
-for (let i = 0; i < 10; i++) HEX[48 + i] = i;
-for (let i = 0; i < 6; i++) {
-  HEX[65 + i] = 10 + i;
-  HEX[97 + i] = 10 + i;
+// byte value of the two hex digits (a << 8 | b) for a, b < 256, or -1: one lookup per byte
+const PAIR = new Int16Array(65536).fill(-1);
+{
+  const digits = '0123456789abcdefABCDEF';
+  for (const a of digits)
+    for (const b of digits) PAIR[(a.charCodeAt(0) << 8) | b.charCodeAt(0)] = Number.parseInt(a + b, 16);
 }
 
 /** Decodes `\xNN\xNN...` into bytes; undefined if the text is not exactly that form. */
 export function decodeRx(text: string): Uint8Array | undefined {
-  const n = text.length;
+  return decodeRxRange(text, 0, text.length);
+}
+
+/** decodeRx of `text[start, end)`, without slicing it out first (the line parser's hot path). */
+export function decodeRxRange(text: string, start: number, end: number): Uint8Array | undefined {
+  const n = end - start;
   if (n % 4 !== 0) return undefined;
-  const out = new Uint8Array(n / 4);
-  for (let i = 0, j = 0; i < n; i += 4, j++) {
-    if (text.charCodeAt(i) !== 92 || text.charCodeAt(i + 1) !== 120) return undefined;
+  const out = new Uint8Array(n >> 2);
+  return decodeRxInto(text, start, end, out) ? out : undefined;
+}
+
+/**
+ * Decodes `text[start, end)` (a whole number of `\xNN`) into `out` from index 0; false at the
+ * first group that is not `\xNN` (what was written before it is then meaningless).
+ */
+export function decodeRxInto(text: string, start: number, end: number, out: Uint8Array): boolean {
+  for (let i = start, j = 0; i < end; i += 4, j++) {
+    if (text.charCodeAt(i) !== 92 || text.charCodeAt(i + 1) !== 120) return false;
     const a = text.charCodeAt(i + 2);
     const b = text.charCodeAt(i + 3);
-    if ((a | b) > 255) return undefined;
-    const hi = HEX[a]!;
-    const lo = HEX[b]!;
-    if ((hi | lo) < 0) return undefined;
-    out[j] = (hi << 4) | lo;
+    if ((a | b) > 255) return false;
+    const v = PAIR[(a << 8) | b]!;
+    if (v < 0) return false;
+    out[j] = v;
   }
-  return out;
+  return true;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -37,6 +50,9 @@ export interface DecodedText {
 
 /** UTF-8 decode; invalid sequences become U+FFFD and set `lossy`. */
 export function decodeUtf8(bytes: Uint8Array): DecodedText {
+  // above ~16 bytes the native decoder beats the ASCII scan + fromCharCode below (measured:
+  // 99 bytes 0.12 vs 0.67 µs), and gives the same text for ASCII
+  if (bytes.length > 16) return decodeUtf8Native(bytes);
   let ascii = true;
   for (let i = 0; i < bytes.length; i++) {
     if (bytes[i]! >= 0x80) {
@@ -45,6 +61,10 @@ export function decodeUtf8(bytes: Uint8Array): DecodedText {
     }
   }
   if (ascii) return { text: String.fromCharCode.apply(null, bytes as unknown as number[]), lossy: false };
+  return decodeUtf8Native(bytes);
+}
+
+function decodeUtf8Native(bytes: Uint8Array): DecodedText {
   try {
     return { text: strictUtf8.decode(bytes), lossy: false };
   } catch {

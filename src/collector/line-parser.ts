@@ -1,7 +1,9 @@
 // parseLine: one bpftrace output line -> a typed `Line` (bpf/FORMAT.md). Pure and total:
 // any input, however hostile or truncated, yields a value (`malformed` with a reason),
 // never an exception. Re-assembly of multi-line execs is the assembler's job.
-import { decodeRx } from './hex.js';
+// Hot path (one call per kernel line): the line is scanned once for its field boundaries
+// and fields are decoded in place (numbers, `\xNN` hex) without splitting it into strings.
+import { decodeRxInto, decodeRxRange } from './hex.js';
 import type { Line, MalformedLine } from './line.js';
 import type { SocketType } from './raw-event.js';
 
@@ -11,56 +13,135 @@ function malformed(reason: string): MalformedLine {
   return { kind: 'malformed', reason };
 }
 
-/** Decimal integer without a regex (hot path); NaN unless the whole field is [-]digits. */
-function parseDecimal(s: string | undefined): number {
-  if (s === undefined) return Number.NaN;
-  const n = s.length;
-  let i = s.charCodeAt(0) === 45 ? 1 : 0;
-  if (i === n || n - i > 16) return Number.NaN;
+// Field boundaries of the line being parsed: field i is line[start[i], end[i]). Fields are
+// separated by single spaces, as `line.split(' ')` would cut them (empty fields included).
+// Module state, reused: parseLine is synchronous and not re-entrant.
+const MAX_FIELDS = 32;
+const fieldStart = new Int32Array(MAX_FIELDS);
+const fieldEnd = new Int32Array(MAX_FIELDS);
+let L = '';
+/** number of fields, or MAX_FIELDS + 1 when there are more (no line type has that many) */
+let nFields = 0;
+
+function scan(line: string): void {
+  L = line;
+  let n = 0;
+  let a = 0;
+  for (let i = line.indexOf(' '); i >= 0; i = line.indexOf(' ', a)) {
+    if (n === MAX_FIELDS) {
+      nFields = MAX_FIELDS + 1;
+      return;
+    }
+    fieldStart[n] = a;
+    fieldEnd[n] = i;
+    n++;
+    a = i + 1;
+  }
+  if (n === MAX_FIELDS) {
+    nFields = MAX_FIELDS + 1;
+    return;
+  }
+  fieldStart[n] = a;
+  fieldEnd[n] = line.length;
+  nFields = n + 1;
+}
+
+function text(i: number): string {
+  return L.slice(fieldStart[i]!, fieldEnd[i]!);
+}
+
+/** Decimal integer of line[a, b) without a regex; NaN unless it is all [-]digits (<= 16). */
+function parseDecimal(a: number, b: number): number {
+  const s = L;
+  const neg = s.charCodeAt(a) === 45;
+  let i = neg ? a + 1 : a;
+  if (i === b || b - i > 16) return Number.NaN;
   let v = 0;
-  for (; i < n; i++) {
+  for (; i < b; i++) {
     const d = s.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return Number.NaN;
     v = v * 10 + d;
   }
-  return s.charCodeAt(0) === 45 ? -v : v;
+  return neg ? -v : v;
 }
 
-function int(f: string[], i: number): number {
-  const v = parseDecimal(f[i]);
+function int(i: number): number {
+  const v = parseDecimal(fieldStart[i]!, fieldEnd[i]!);
   if (!Number.isSafeInteger(v))
-    throw new Bad(`field ${i} is not an integer: ${JSON.stringify(f[i]?.slice(0, 30))}`);
+    throw new Bad(`field ${i} is not an integer: ${JSON.stringify(text(i).slice(0, 30))}`);
   return v;
 }
 
-function uint(f: string[], i: number): number {
-  const v = int(f, i);
+function uint(i: number): number {
+  const v = int(i);
   if (v < 0) throw new Bad(`field ${i} is negative: ${v}`);
   return v;
 }
 
-function big(f: string[], i: number): bigint {
-  const s = f[i];
-  if (s === undefined || s.length === 0 || s.length > 20 || !Number.isInteger(parseDecimal(s.slice(0, 16)))) {
+function big(i: number): bigint {
+  const s = L;
+  const a = fieldStart[i]!;
+  const b = fieldEnd[i]!;
+  const n = b - a;
+  if (n === 0 || n > 20 || !Number.isInteger(parseDecimal(a, a + Math.min(n, 16)))) {
     throw new Bad(`field ${i} is not an unsigned integer`);
   }
-  if (s.charCodeAt(0) === 45) throw new Bad(`field ${i} is negative`);
-  for (let k = 16; k < s.length; k++) {
+  if (s.charCodeAt(a) === 45) throw new Bad(`field ${i} is negative`);
+  for (let k = a + 16; k < b; k++) {
     const d = s.charCodeAt(k) - 48;
     if (d < 0 || d > 9) throw new Bad(`field ${i} is not an unsigned integer`);
   }
-  return BigInt(s);
+  // up to 15 digits is below 2^53: exact as a number, and BigInt(number) skips string parsing
+  return n <= 15 ? BigInt(parseDecimal(a, b)) : BigInt(s.slice(a, b));
 }
 
-function rx(f: string[], i: number): Uint8Array {
-  const s = f[i] ?? '';
-  const b = decodeRx(s);
+function rx(i: number): Uint8Array {
+  const b = decodeRxRange(L, fieldStart[i]!, fieldEnd[i]!);
   if (b === undefined) throw new Bad(`field ${i} is not \\xNN hex`);
   return b;
 }
 
-function arity(f: string[], n: number, kind: string): void {
-  if (f.length !== n) throw new Bad(`${kind} line has ${f.length} fields, expected ${n}`);
+// exec chunk bytes of parseLineTransient: decoded into this buffer, reused by the next call
+// (a chunk is up to 200 bytes; a fresh Uint8Array of that size is an off-heap allocation
+// that the garbage collector has to finalize, per line)
+const SCRATCH = new Uint8Array(4096);
+let transient = false;
+
+function rxChunk(i: number): Uint8Array {
+  const a = fieldStart[i]!;
+  const b = fieldEnd[i]!;
+  const n = (b - a) >> 2;
+  if (!transient || (b - a) % 4 !== 0 || n > SCRATCH.length) return rx(i);
+  if (!decodeRxInto(L, a, b, SCRATCH)) throw new Bad(`field ${i} is not \\xNN hex`);
+  return SCRATCH.subarray(0, n);
+}
+
+function arity(n: number, kind: string): void {
+  if (nFields !== n) throw new Bad(`${kind} line has ${fieldCount()} fields, expected ${n}`);
+}
+
+function fieldCount(): number {
+  return nFields <= MAX_FIELDS ? nFields : L.split(' ').length;
+}
+
+/** An IP address as ntop prints it: [0-9a-fA-F:.]+ */
+function address(i: number): string {
+  const s = L;
+  const a = fieldStart[i]!;
+  const b = fieldEnd[i]!;
+  if (a === b) throw new Bad('connect address is not an IP address');
+  for (let k = a; k < b; k++) {
+    const c = s.charCodeAt(k);
+    // 0-9 . : A-F a-f
+    if (!((c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)))
+      throw new Bad('connect address is not an IP address');
+  }
+  return s.slice(a, b);
+}
+
+/** Whether field 0 is exactly `word`. */
+function is(word: string): boolean {
+  return fieldEnd[0] === word.length && L.startsWith(word);
 }
 
 const SOCKET_TYPES: Record<number, SocketType> = { 1: 'stream', 2: 'dgram' };
@@ -77,123 +158,156 @@ export function decodeWaitStatus(status: number): { exitCode: number; signal?: n
   return { exitCode: 128 + sig, signal: sig };
 }
 
-function parseFields(f: string[]): Line {
-  const kind = f[0];
-  switch (kind) {
-    case 'exec':
-      arity(f, 17, kind);
-      return {
-        kind: 'exec',
-        ktimeNs: uint(f, 1),
-        tid: uint(f, 2),
-        pid: uint(f, 3),
-        ppid: uint(f, 4),
-        uid: uint(f, 5),
-        gid: uint(f, 6),
-        euid: uint(f, 7),
-        egid: uint(f, 8),
-        sid: int(f, 9),
-        startNs: big(f, 10),
-        parentStartNs: big(f, 11),
-        cgroupId: big(f, 12),
-        filenameBytes: uint(f, 13),
-        argvTotalBytes: uint(f, 14),
-        argvBytes: uint(f, 15),
-        comm: rx(f, 16),
-      };
-    case 'exec_fn':
-    case 'exec_arg':
-      arity(f, 5, kind);
-      return { kind, ktimeNs: uint(f, 1), tid: uint(f, 2), offset: uint(f, 3), bytes: rx(f, 4) };
-    case 'fork': {
-      arity(f, 7, kind);
-      const parentTid = uint(f, 2);
-      const parentPid = uint(f, 3);
-      return {
-        kind: 'event',
-        event: {
-          kind: 'fork',
-          ktimeNs: uint(f, 1),
-          // 0: the child was created before the probes attached; the leader is the best guess
-          parentTid: parentTid === 0 ? parentPid : parentTid,
-          parentPid,
-          parentStartNs: big(f, 4),
-          childPid: uint(f, 5),
-          childStartNs: big(f, 6),
-        },
-      };
-    }
-    case 'exit': {
-      arity(f, 6, kind);
-      return {
-        kind: 'event',
-        event: {
-          kind: 'exit',
-          ktimeNs: uint(f, 1),
-          tid: uint(f, 2),
-          pid: uint(f, 3),
-          startNs: big(f, 4),
-          ...decodeWaitStatus(int(f, 5)),
-        },
-      };
-    }
-    case 'connect': {
-      arity(f, 15, kind);
-      const fam = uint(f, 9);
-      if (fam !== 4 && fam !== 6) throw new Bad(`connect family ${fam} is not 4 or 6`);
-      const daddr = f[12] ?? '';
-      if (!/^[0-9a-fA-F:.]+$/.test(daddr)) throw new Bad('connect address is not an IP address');
-      const dport = uint(f, 11);
-      if (dport > 65535) throw new Bad(`connect port ${dport} out of range`);
-      return {
-        kind: 'event-comm',
-        event: {
-          kind: 'connect',
-          ktimeNs: uint(f, 1),
-          tid: uint(f, 2),
-          pid: uint(f, 3),
-          startNs: big(f, 4),
-          uid: uint(f, 5),
-          gid: uint(f, 6),
-          euid: uint(f, 7),
-          egid: uint(f, 8),
-          family: fam === 4 ? 'ipv4' : 'ipv6',
-          socketType: socketType(int(f, 10)),
-          daddr,
-          dport,
-          ret: int(f, 13),
-        },
-        comm: rx(f, 14),
-      };
-    }
-    case 'setsid':
-      arity(f, 11, kind);
-      return {
-        kind: 'event-comm',
-        event: {
-          kind: 'setsid',
-          ktimeNs: uint(f, 1),
-          tid: uint(f, 2),
-          pid: uint(f, 3),
-          startNs: big(f, 4),
-          uid: uint(f, 5),
-          gid: uint(f, 6),
-          euid: uint(f, 7),
-          egid: uint(f, 8),
-          ret: int(f, 9),
-        },
-        comm: rx(f, 10),
-      };
-    case 'hello':
-      arity(f, 4, kind);
-      return { kind: 'hello', version: uint(f, 1), ktimeNs: uint(f, 2), argvBytes: uint(f, 3) };
-    case 'counters':
-    case 'ready':
-      arity(f, 2, kind);
-      return { kind, ktimeNs: uint(f, 1) };
-    default:
-      return malformed(`unknown line type ${JSON.stringify(String(kind).slice(0, 20))}`);
+function parseExec(): Line {
+  arity(17, 'exec');
+  return {
+    kind: 'exec',
+    ktimeNs: uint(1),
+    tid: uint(2),
+    pid: uint(3),
+    ppid: uint(4),
+    uid: uint(5),
+    gid: uint(6),
+    euid: uint(7),
+    egid: uint(8),
+    sid: int(9),
+    startNs: big(10),
+    parentStartNs: big(11),
+    cgroupId: big(12),
+    filenameBytes: uint(13),
+    argvTotalBytes: uint(14),
+    argvBytes: uint(15),
+    comm: rx(16),
+  };
+}
+
+function parseChunk(kind: 'exec_fn' | 'exec_arg'): Line {
+  arity(5, kind);
+  return { kind, ktimeNs: uint(1), tid: uint(2), offset: uint(3), bytes: rxChunk(4) };
+}
+
+function parseFork(): Line {
+  arity(7, 'fork');
+  const parentTid = uint(2);
+  const parentPid = uint(3);
+  return {
+    kind: 'event',
+    event: {
+      kind: 'fork',
+      ktimeNs: uint(1),
+      // 0: the child was created before the probes attached; the leader is the best guess
+      parentTid: parentTid === 0 ? parentPid : parentTid,
+      parentPid,
+      parentStartNs: big(4),
+      childPid: uint(5),
+      childStartNs: big(6),
+    },
+  };
+}
+
+function parseExit(): Line {
+  arity(6, 'exit');
+  const ktimeNs = uint(1);
+  const tid = uint(2);
+  const pid = uint(3);
+  const startNs = big(4);
+  const status = int(5);
+  const sig = status & 0x7f;
+  // decodeWaitStatus inlined: the event's keys stay in the same order without a spread
+  return {
+    kind: 'event',
+    event:
+      sig === 0
+        ? { kind: 'exit', ktimeNs, tid, pid, startNs, exitCode: (status >> 8) & 0xff }
+        : { kind: 'exit', ktimeNs, tid, pid, startNs, exitCode: 128 + sig, signal: sig },
+  };
+}
+
+function parseConnect(): Line {
+  arity(15, 'connect');
+  const fam = uint(9);
+  if (fam !== 4 && fam !== 6) throw new Bad(`connect family ${fam} is not 4 or 6`);
+  const daddr = address(12);
+  const dport = uint(11);
+  if (dport > 65535) throw new Bad(`connect port ${dport} out of range`);
+  return {
+    kind: 'event-comm',
+    event: {
+      kind: 'connect',
+      ktimeNs: uint(1),
+      tid: uint(2),
+      pid: uint(3),
+      startNs: big(4),
+      uid: uint(5),
+      gid: uint(6),
+      euid: uint(7),
+      egid: uint(8),
+      family: fam === 4 ? 'ipv4' : 'ipv6',
+      socketType: socketType(int(10)),
+      daddr,
+      dport,
+      ret: int(13),
+    },
+    comm: rx(14),
+  };
+}
+
+function parseSetsid(): Line {
+  arity(11, 'setsid');
+  return {
+    kind: 'event-comm',
+    event: {
+      kind: 'setsid',
+      ktimeNs: uint(1),
+      tid: uint(2),
+      pid: uint(3),
+      startNs: big(4),
+      uid: uint(5),
+      gid: uint(6),
+      euid: uint(7),
+      egid: uint(8),
+      ret: int(9),
+    },
+    comm: rx(10),
+  };
+}
+
+/** Dispatches on field 0 (the line type); the current line is already scanned. */
+function parseFields(): Line {
+  switch (L.charCodeAt(0)) {
+    case 101: // e
+      if (is('exec')) return parseExec();
+      if (is('exec_arg')) return parseChunk('exec_arg');
+      if (is('exec_fn')) return parseChunk('exec_fn');
+      if (is('exit')) return parseExit();
+      break;
+    case 102: // f
+      if (is('fork')) return parseFork();
+      break;
+    case 99: // c
+      if (is('connect')) return parseConnect();
+      if (is('counters')) {
+        arity(2, 'counters');
+        return { kind: 'counters', ktimeNs: uint(1) };
+      }
+      break;
+    case 115: // s
+      if (is('setsid')) return parseSetsid();
+      break;
+    case 104: // h
+      if (is('hello')) {
+        arity(4, 'hello');
+        return { kind: 'hello', version: uint(1), ktimeNs: uint(2), argvBytes: uint(3) };
+      }
+      break;
+    case 114: // r
+      if (is('ready')) {
+        arity(2, 'ready');
+        return { kind: 'ready', ktimeNs: uint(1) };
+      }
+      break;
   }
+  return malformed(`unknown line type ${JSON.stringify(text(0).slice(0, 20))}`);
 }
 
 const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
@@ -202,6 +316,24 @@ const COUNTER = /^@([A-Za-z_][A-Za-z0-9_]*): (-?\d+)$/;
 
 /** Parses one line (without its trailing newline). Never throws. */
 export function parseLine(line: string): Line {
+  transient = false;
+  return parse(line);
+}
+
+/**
+ * parseLine, except that the `bytes` of an exec_fn/exec_arg line are a view of a buffer
+ * that the next call overwrites: the caller copies them (the exec assembler does) first.
+ */
+export function parseLineTransient(line: string): Line {
+  transient = true;
+  try {
+    return parse(line);
+  } finally {
+    transient = false;
+  }
+}
+
+function parse(line: string): Line {
   const c = line.charCodeAt(0);
   if (line.length === 0 || ((c === 32 || c === 9 || c === 13) && line.trim().length === 0))
     return { kind: 'blank' };
@@ -219,9 +351,12 @@ export function parseLine(line: string): Line {
     return malformed('unrecognized map line');
   }
   try {
-    return parseFields(line.split(' '));
+    scan(line);
+    return parseFields();
   } catch (error) {
     if (error instanceof Bad) return malformed(error.message);
     return malformed(`unexpected parse failure: ${String(error)}`);
+  } finally {
+    L = '';
   }
 }

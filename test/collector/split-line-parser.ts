@@ -1,0 +1,227 @@
+// The split-based line parser as it was before the single-pass rewrite of
+// src/collector/line-parser.ts (commit 5f02cc1), kept verbatim as the reference that the
+// differential test holds the new parser to, malformed reasons included.
+import { decodeRx } from '../../src/collector/hex.js';
+import type { Line, MalformedLine } from '../../src/collector/line.js';
+import type { SocketType } from '../../src/collector/raw-event.js';
+
+class Bad extends Error {}
+
+function malformed(reason: string): MalformedLine {
+  return { kind: 'malformed', reason };
+}
+
+/** Decimal integer without a regex (hot path); NaN unless the whole field is [-]digits. */
+function parseDecimal(s: string | undefined): number {
+  if (s === undefined) return Number.NaN;
+  const n = s.length;
+  let i = s.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n || n - i > 16) return Number.NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  return s.charCodeAt(0) === 45 ? -v : v;
+}
+
+function int(f: string[], i: number): number {
+  const v = parseDecimal(f[i]);
+  if (!Number.isSafeInteger(v))
+    throw new Bad(`field ${i} is not an integer: ${JSON.stringify(f[i]?.slice(0, 30))}`);
+  return v;
+}
+
+function uint(f: string[], i: number): number {
+  const v = int(f, i);
+  if (v < 0) throw new Bad(`field ${i} is negative: ${v}`);
+  return v;
+}
+
+function big(f: string[], i: number): bigint {
+  const s = f[i];
+  if (s === undefined || s.length === 0 || s.length > 20 || !Number.isInteger(parseDecimal(s.slice(0, 16)))) {
+    throw new Bad(`field ${i} is not an unsigned integer`);
+  }
+  if (s.charCodeAt(0) === 45) throw new Bad(`field ${i} is negative`);
+  for (let k = 16; k < s.length; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (d < 0 || d > 9) throw new Bad(`field ${i} is not an unsigned integer`);
+  }
+  return BigInt(s);
+}
+
+function rx(f: string[], i: number): Uint8Array {
+  const s = f[i] ?? '';
+  const b = decodeRx(s);
+  if (b === undefined) throw new Bad(`field ${i} is not \\xNN hex`);
+  return b;
+}
+
+function arity(f: string[], n: number, kind: string): void {
+  if (f.length !== n) throw new Bad(`${kind} line has ${f.length} fields, expected ${n}`);
+}
+
+const SOCKET_TYPES: Record<number, SocketType> = { 1: 'stream', 2: 'dgram' };
+
+// sock_type values from include/linux/net.h (SOCK_STREAM 1, SOCK_DGRAM 2)
+function socketType(v: number): SocketType {
+  return SOCKET_TYPES[v] ?? 'other';
+}
+
+/** Decodes a wait status (include/uapi/linux/wait.h): exit code, or 128+signal. */
+export function decodeWaitStatus(status: number): { exitCode: number; signal?: number } {
+  const sig = status & 0x7f;
+  if (sig === 0) return { exitCode: (status >> 8) & 0xff };
+  return { exitCode: 128 + sig, signal: sig };
+}
+
+function parseFields(f: string[]): Line {
+  const kind = f[0];
+  switch (kind) {
+    case 'exec':
+      arity(f, 17, kind);
+      return {
+        kind: 'exec',
+        ktimeNs: uint(f, 1),
+        tid: uint(f, 2),
+        pid: uint(f, 3),
+        ppid: uint(f, 4),
+        uid: uint(f, 5),
+        gid: uint(f, 6),
+        euid: uint(f, 7),
+        egid: uint(f, 8),
+        sid: int(f, 9),
+        startNs: big(f, 10),
+        parentStartNs: big(f, 11),
+        cgroupId: big(f, 12),
+        filenameBytes: uint(f, 13),
+        argvTotalBytes: uint(f, 14),
+        argvBytes: uint(f, 15),
+        comm: rx(f, 16),
+      };
+    case 'exec_fn':
+    case 'exec_arg':
+      arity(f, 5, kind);
+      return { kind, ktimeNs: uint(f, 1), tid: uint(f, 2), offset: uint(f, 3), bytes: rx(f, 4) };
+    case 'fork': {
+      arity(f, 7, kind);
+      const parentTid = uint(f, 2);
+      const parentPid = uint(f, 3);
+      return {
+        kind: 'event',
+        event: {
+          kind: 'fork',
+          ktimeNs: uint(f, 1),
+          // 0: the child was created before the probes attached; the leader is the best guess
+          parentTid: parentTid === 0 ? parentPid : parentTid,
+          parentPid,
+          parentStartNs: big(f, 4),
+          childPid: uint(f, 5),
+          childStartNs: big(f, 6),
+        },
+      };
+    }
+    case 'exit': {
+      arity(f, 6, kind);
+      return {
+        kind: 'event',
+        event: {
+          kind: 'exit',
+          ktimeNs: uint(f, 1),
+          tid: uint(f, 2),
+          pid: uint(f, 3),
+          startNs: big(f, 4),
+          ...decodeWaitStatus(int(f, 5)),
+        },
+      };
+    }
+    case 'connect': {
+      arity(f, 15, kind);
+      const fam = uint(f, 9);
+      if (fam !== 4 && fam !== 6) throw new Bad(`connect family ${fam} is not 4 or 6`);
+      const daddr = f[12] ?? '';
+      if (!/^[0-9a-fA-F:.]+$/.test(daddr)) throw new Bad('connect address is not an IP address');
+      const dport = uint(f, 11);
+      if (dport > 65535) throw new Bad(`connect port ${dport} out of range`);
+      return {
+        kind: 'event-comm',
+        event: {
+          kind: 'connect',
+          ktimeNs: uint(f, 1),
+          tid: uint(f, 2),
+          pid: uint(f, 3),
+          startNs: big(f, 4),
+          uid: uint(f, 5),
+          gid: uint(f, 6),
+          euid: uint(f, 7),
+          egid: uint(f, 8),
+          family: fam === 4 ? 'ipv4' : 'ipv6',
+          socketType: socketType(int(f, 10)),
+          daddr,
+          dport,
+          ret: int(f, 13),
+        },
+        comm: rx(f, 14),
+      };
+    }
+    case 'setsid':
+      arity(f, 11, kind);
+      return {
+        kind: 'event-comm',
+        event: {
+          kind: 'setsid',
+          ktimeNs: uint(f, 1),
+          tid: uint(f, 2),
+          pid: uint(f, 3),
+          startNs: big(f, 4),
+          uid: uint(f, 5),
+          gid: uint(f, 6),
+          euid: uint(f, 7),
+          egid: uint(f, 8),
+          ret: int(f, 9),
+        },
+        comm: rx(f, 10),
+      };
+    case 'hello':
+      arity(f, 4, kind);
+      return { kind: 'hello', version: uint(f, 1), ktimeNs: uint(f, 2), argvBytes: uint(f, 3) };
+    case 'counters':
+    case 'ready':
+      arity(f, 2, kind);
+      return { kind, ktimeNs: uint(f, 1) };
+    default:
+      return malformed(`unknown line type ${JSON.stringify(String(kind).slice(0, 20))}`);
+  }
+}
+
+const ATTACHING = /^Attaching (\d+) probes?\.\.\.$/;
+const LOST = /^Lost (\d+) events$/;
+const COUNTER = /^@([A-Za-z_][A-Za-z0-9_]*): (-?\d+)$/;
+
+/** Parses one line (without its trailing newline). Never throws. */
+export function parseLine(line: string): Line {
+  const c = line.charCodeAt(0);
+  if (line.length === 0 || ((c === 32 || c === 9 || c === 13) && line.trim().length === 0))
+    return { kind: 'blank' };
+  // bpftrace's own notices start with an upper-case letter or '@'; events with lower case
+  if (c >= 65 && c <= 90) {
+    const a = ATTACHING.exec(line);
+    if (a) return { kind: 'attaching', probes: Number(a[1]) };
+    const l = LOST.exec(line);
+    if (l) return { kind: 'lost', count: Number(l[1]) };
+    return malformed('unrecognized bpftrace notice');
+  }
+  if (c === 64) {
+    const m = COUNTER.exec(line);
+    if (m) return { kind: 'counter', name: m[1]!, value: Number(m[2]) };
+    return malformed('unrecognized map line');
+  }
+  try {
+    return parseFields(line.split(' '));
+  } catch (error) {
+    if (error instanceof Bad) return malformed(error.message);
+    return malformed(`unexpected parse failure: ${String(error)}`);
+  }
+}
