@@ -1,6 +1,7 @@
 // EQL engine throughput and state bounds. Writes docs/benchmarks/eql.md.
 // (a) the two bundled rules and (b) every corpus rule eqld's telemetry can feed (the rule layer's
-// inactiveNeeds is empty), each event offered only to rules naming its category, over a synthetic
+// inactiveNeeds is empty), each event offered only to the rules the rule layer's RuleSet picks for it
+// (category, literal prefilter, index patterns; also once without the prefilter), over a synthetic
 // mixed stream of 1M Defend-shaped ECS events (exec/fork/end/session_id_change + connection_attempted;
 // synthetic, seeded, as no recorded stream of that size ships with the repository); then the peak
 // state and heap under a stage-1 flood of distinct join keys against the per-matcher cap.
@@ -17,12 +18,15 @@ import {
   type Matcher,
 } from '../src/eql/index.js';
 import { BUNDLED_RULES_DIR } from '../src/rules/bundled.js';
-import { loadRules } from '../src/rules/load-rules.js';
+import { type LoadedRule, loadRules } from '../src/rules/load-rules.js';
+import { RuleSet } from '../src/rules/rule-set.js';
 
 const N = Number(process.env.EQLD_BENCH_EVENTS ?? 1_000_000);
 // (b) offers each event to ~200 rules; on this class of machine 1M events would take minutes, and
 // the whole bench must stay under two minutes
 const NB = Number(process.env.EQLD_BENCH_EVENTS_B ?? 100_000);
+// the comparison run without the prefilter is ~20x slower per event
+const NB0 = Number(process.env.EQLD_BENCH_EVENTS_B0 ?? 20_000);
 const POOL = 1_000;
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -136,51 +140,41 @@ function makeDocs(count: number): Record<string, unknown>[] {
 }
 
 interface Routed {
-  byCategory: Map<string, Matcher[]>;
-  any: Matcher[];
-  rules: number;
+  set: RuleSet;
+  matchers: Map<LoadedRule, Matcher>;
 }
 
-function route(queries: CompiledQuery[]): Routed {
-  const byCategory = new Map<string, Matcher[]>();
-  const any: Matcher[] = [];
-  for (const cq of queries) {
-    const m = createMatcher(cq);
-    if (cq.categories === 'any') any.push(m);
-    else
-      for (const c of cq.categories) {
-        const l = byCategory.get(c) ?? [];
-        l.push(m);
-        byCategory.set(c, l);
-      }
-  }
-  return { byCategory, any, rules: queries.length };
+/** the rule layer's routing (src/rules/rule-set.ts): category, literal prefilter, index patterns */
+function route(rules: readonly LoadedRule[], prefilter = true): Routed {
+  const matchers = new Map<LoadedRule, Matcher>();
+  for (const r of rules) matchers.set(r, createMatcher(r.compiled as CompiledQuery));
+  return { set: new RuleSet(rules, { prefilter }), matchers };
 }
 
 function run(
   routed: Routed,
   docs: Record<string, unknown>[],
   n: number,
-): { seconds: number; matches: number; cpu: number } {
+): { seconds: number; matches: number; cpu: number; offered: number } {
   let matches = 0;
+  let offered = 0;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
     const doc = docs[i % docs.length] as Record<string, unknown>;
     const e: EqlEvent = { doc, timestamp: 1_700_000_000_000 + i, sequence: i };
-    const cats = (doc.event as { category: string[] }).category;
-    for (const c of cats) {
-      const ms = routed.byCategory.get(c);
-      if (ms) for (const m of ms) matches += m.push(e).length;
+    for (const r of routed.set.candidates(doc)) {
+      offered++;
+      matches += (routed.matchers.get(r) as Matcher).push(e).length;
     }
-    for (const m of routed.any) matches += m.push(e).length;
     if ((i & 0xffff) === 0) {
-      for (const ms of routed.byCategory.values()) for (const m of ms) m.advance(e.timestamp);
+      for (const m of routed.matchers.values()) matches += m.advance(e.timestamp).length;
     }
   }
+  for (const m of routed.matchers.values()) matches += m.flush().length;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(cpu0);
-  return { seconds, matches, cpu: (c.user + c.system) / 1e6 };
+  return { seconds, matches, cpu: (c.user + c.system) / 1e6, offered };
 }
 
 function flood(cap: number, n: number): { peak: number; evicted: number; heapMiB: number } {
@@ -222,10 +216,17 @@ const fedSequences = fed.filter((r) => r.compiled.kind === 'sequence').length;
 process.stdout.write(
   `bundled rules: ${bundled.rules.length}; corpus rules fed by eqld telemetry: ${fed.length} (${fedSequences} sequences)\n`,
 );
-const a = run(route(bundled.rules.map((r) => r.compiled as CompiledQuery)), docs, N);
+const a = run(route(bundled.rules), docs, N);
 process.stdout.write(`(a) ${(N / a.cpu).toFixed(0)} events/s per CPU-second, ${a.matches} matches\n`);
-const b = run(route(fed.map((r) => r.compiled as CompiledQuery)), docs, NB);
-process.stdout.write(`(b) ${(NB / b.cpu).toFixed(0)} events/s per CPU-second, ${b.matches} matches\n`);
+const b = run(route(fed), docs, NB);
+process.stdout.write(
+  `(b) ${(NB / b.cpu).toFixed(0)} events/s per CPU-second, ${b.matches} matches, ${(b.offered / NB).toFixed(1)} rules offered per event\n`,
+);
+// the same without the literal prefilter (every event offered to every rule of its category)
+const b0 = run(route(fed, false), docs, NB0);
+process.stdout.write(
+  `(b, no prefilter) ${(NB0 / b0.cpu).toFixed(0)} events/s per CPU-second, ${b0.matches} matches, ${(b0.offered / NB0).toFixed(1)} rules offered per event\n`,
+);
 const floods = [10_000, 100_000].map((cap) => ({ cap, ...flood(cap, 1_000_000) }));
 for (const f of floods)
   process.stdout.write(
@@ -242,13 +243,14 @@ const md = [
   `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${sh('uname', ['-r'])}, node ${process.version}`,
   `- date: ${new Date().toISOString()}`,
   '- command: `npm run bench -- eql` (or `npx vite-node bench/eql.bench.ts`)',
-  `- stream: synthetic Defend-shaped events (45% exec, 15% fork, 15% end, 5% session_id_change, 20-25% network connection_attempted) cycling ${POOL.toLocaleString('en')} distinct seeded documents (so they stay in cache, like freshly built events) with increasing @timestamp; ${N.toLocaleString('en')} events for (a), ${NB.toLocaleString('en')} for (b); each event offered only to the rules naming its category, as the rule layer routes them; single thread, so events per CPU-second is per core`,
+  `- stream: synthetic Defend-shaped events (45% exec, 15% fork, 15% end, 5% session_id_change, 20-25% network connection_attempted) cycling ${POOL.toLocaleString('en')} distinct seeded documents (so they stay in cache, like freshly built events) with increasing @timestamp; ${N.toLocaleString('en')} events for (a), ${NB.toLocaleString('en')} for (b) (${NB0.toLocaleString('en')} without the prefilter); each event offered only to the rules the rule layer's RuleSet picks (category, literal prefilter of src/eql/prefilter.ts, index patterns); single thread, so events per CPU-second is per core`,
   `- load average when the run started: ${load0.toFixed(1)} on ${cpus().length} CPUs (other work was running; figures on an idle machine are higher)`,
   '',
   '| workload | rules | events/s per core (CPU time) | wall s | matches |',
   '| --- | --- | --- | --- | --- |',
   `| (a) bundled rules | ${bundled.rules.length} | ${ra.toFixed(0)} | ${a.seconds.toFixed(2)} | ${a.matches} |`,
   `| (b) corpus rules the telemetry can feed | ${fed.length} (${fedSequences} sequences) | ${rb.toFixed(0)} | ${b.seconds.toFixed(2)} | ${b.matches} |`,
+  `| (b) the same, prefilter off (category routing only) | ${fed.length} | ${rate({ ...b0, n: NB0 }).toFixed(0)} | ${b0.seconds.toFixed(2)} | ${b0.matches} |`,
   '',
   '| stage-1 flood (1,000,000 distinct join keys, maxspan 1h) | peak partial sequences | evicted oldest | heap growth |',
   '| --- | --- | --- | --- |',

@@ -6,6 +6,7 @@ import { type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js'
 import { EqlError } from './errors.js';
 import { fieldGetter, type Value } from './field.js';
 import { parseQuery } from './parser.js';
+import { type Prefilter, queryPrefilter } from './prefilter.js';
 
 export interface EventFilter {
   category: string;
@@ -37,6 +38,8 @@ export interface CompiledQuery {
   until?: CompiledStage;
   maxspanMs?: number;
   pipes: Pipe[];
+  /** necessary literal condition for the rule layer's (field, value) index (prefilter.ts); absent: none */
+  prefilter?: Prefilter;
 }
 
 const categoryOf = fieldGetter('event.category');
@@ -66,7 +69,7 @@ export function compileStatement(st: Statement): CompiledQuery {
   const ec = new ExprCompiler(st.source);
   const q = st.query;
   if (q.kind === 'event') {
-    return {
+    const ev: CompiledQuery = {
       kind: 'event',
       categories: q.category === 'any' ? 'any' : new Set([q.category]),
       source: st.source,
@@ -75,6 +78,7 @@ export function compileStatement(st: Statement): CompiledQuery {
       stages: [],
       pipes: st.pipes,
     };
+    return withPrefilter(ev);
   }
   const top = q.by.map((k) => keyOf(k, ec, st.source));
   const stage = (s: Stage): CompiledStage => ({
@@ -115,7 +119,13 @@ export function compileStatement(st: Statement): CompiledQuery {
   };
   if (until) out.until = until;
   if (q.kind === 'sequence' && q.maxspanMs !== undefined) out.maxspanMs = q.maxspanMs;
-  return out;
+  return withPrefilter(out);
+}
+
+function withPrefilter(cq: CompiledQuery): CompiledQuery {
+  const p = queryPrefilter(cq);
+  if (p) cq.prefilter = p;
+  return cq;
 }
 
 /** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem. */

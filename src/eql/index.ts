@@ -7,4 +7,11 @@ export { EqlError, type EqlErrorKind } from './errors.js';
 export { FUNCTION_NAMES } from './functions.js';
 export { createMatcher } from './matcher.js';
 export { MAX_DEPTH, parseQuery } from './parser.js';
+export {
+  conditionPrefilter,
+  type Prefilter,
+  type PrefilterTerm,
+  passesPrefilter,
+  queryPrefilter,
+} from './prefilter.js';
 export type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';

@@ -1,32 +1,77 @@
-// The active rules, indexed by event category so an event is offered only to the rules that can
-// use it (a process event never reaches a network-only rule), then filtered by the rule's index
-// patterns (see index-pattern.ts). Inactive rules are kept for reporting but never offered events.
+// The active rules, indexed so an event is offered only to the rules that can use it: by event
+// category (a process event never reaches a network-only rule), then by the query's literal
+// prefilter (src/eql/prefilter.ts: e.g. a rule needing process.name in ("nc", "ncat") is filed under
+// those two values and never offered a `bash` event), then filtered by the rule's index patterns
+// (see index-pattern.ts). The prefilter is a necessary condition, so no event a rule could match
+// (in any stage, `until` or missing-event stage) is withheld from it; rules without one see every
+// event of their categories. Inactive rules are kept for reporting but never offered events.
+import type { CompiledQuery } from './engine.js';
 import { getField } from './field.js';
 import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
 import type { LoadedRule } from './load-rules.js';
 
+type PrefilterTerm = NonNullable<CompiledQuery['prefilter']>[number];
+
+export interface RuleSetOptions {
+  /** index rules by their literal prefilter (default true); false offers every event of the category */
+  prefilter?: boolean;
+}
+
+/** the rules filed under one field (read case-sensitively or lower-cased) for one category */
+interface FieldIndex {
+  category: string;
+  read: PrefilterTerm['read'];
+  byValue: Map<string, number[]>;
+}
+
+/** what an event's index name and categories allow: precomputed once per distinct pair */
+interface Shape {
+  /** per rule: 1 when its categories and index patterns take events of this shape */
+  eligible: Uint8Array;
+  /** the field indexes of terms on these categories (or on 'any') */
+  fields: FieldIndex[];
+  /** the eligible rules without a prefilter, in load order */
+  always: number[];
+}
+
 export class RuleSet {
   readonly all: readonly LoadedRule[];
-  private readonly byCategory = new Map<string, LoadedRule[]>();
-  private readonly anyCategory: LoadedRule[] = [];
-  /** per index name: which rules see it (index patterns are fixed for a RuleSet) */
-  private readonly indexCache = new Map<string, Set<LoadedRule>>();
-  private readonly order = new Map<LoadedRule, number>();
+  /** active rules offered every event of their categories (no prefilter) */
+  private readonly unfiltered: number[] = [];
+  /** active rules with a prefilter, by field and value */
+  private readonly fields: FieldIndex[] = [];
+  private readonly activeIdx: number[] = [];
+  /** per (index name, categories): which rules may take the event (fixed for a RuleSet) */
+  private readonly shapes = new Map<string, Shape>();
+  /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
+  private readonly taken: Uint32Array;
+  private call = 0;
 
-  constructor(rules: readonly LoadedRule[]) {
+  constructor(rules: readonly LoadedRule[], opts: RuleSetOptions = {}) {
     this.all = rules;
-    for (const [i, r] of rules.entries()) this.order.set(r, i);
-    for (const r of rules) {
+    this.taken = new Uint32Array(rules.length);
+    const fieldIndex = new Map<string, FieldIndex>();
+    for (const [i, r] of rules.entries()) {
       if (r.inactiveNeeds.length > 0) continue;
-      const cats = r.compiled.categories;
-      if (cats === 'any') {
-        this.anyCategory.push(r);
+      this.activeIdx.push(i);
+      const pf = opts.prefilter === false ? undefined : r.compiled.prefilter;
+      if (!pf || pf.length === 0) {
+        this.unfiltered.push(i);
         continue;
       }
-      for (const c of cats) {
-        const list = this.byCategory.get(c) ?? [];
-        list.push(r);
-        this.byCategory.set(c, list);
+      for (const t of pf) {
+        const key = `${t.category}\n${t.insensitive ? 'i' : 's'}\n${t.field}`;
+        let fi = fieldIndex.get(key);
+        if (!fi) {
+          fi = { category: t.category, read: t.read, byValue: new Map() };
+          fieldIndex.set(key, fi);
+          this.fields.push(fi);
+        }
+        for (const v of t.values) {
+          const list = fi.byValue.get(v) ?? [];
+          if (list[list.length - 1] !== i) list.push(i);
+          fi.byValue.set(v, list);
+        }
       }
     }
   }
@@ -35,12 +80,23 @@ export class RuleSet {
     return this.all.filter((r) => r.inactiveNeeds.length === 0);
   }
 
-  private seers(indexName: string): Set<LoadedRule> {
-    let s = this.indexCache.get(indexName);
-    if (!s) {
-      s = new Set(this.all.filter((r) => ruleSeesIndex(r.rule.index, indexName)));
-      if (this.indexCache.size < 1000) this.indexCache.set(indexName, s);
+  private shape(indexName: string, cats: readonly string[], allTerms: boolean): Shape {
+    const key = `${allTerms ? '*' : ''}${indexName}\n${cats.join('\n')}`;
+    let s = this.shapes.get(key);
+    if (s) return s;
+    const eligible = new Uint8Array(this.all.length);
+    for (const i of this.activeIdx) {
+      const r = this.all[i] as LoadedRule;
+      const rc = r.compiled.categories;
+      const catOk = rc === 'any' || cats.some((c) => rc.has(c));
+      if (catOk && ruleSeesIndex(r.rule.index, indexName)) eligible[i] = 1;
     }
+    s = {
+      eligible,
+      fields: this.fields.filter((f) => allTerms || f.category === 'any' || cats.includes(f.category)),
+      always: this.unfiltered.filter((i) => eligible[i] === 1),
+    };
+    if (this.shapes.size < 1000) this.shapes.set(key, s);
     return s;
   }
 
@@ -48,17 +104,49 @@ export class RuleSet {
   candidates(doc: Record<string, unknown>): LoadedRule[] {
     const index = eventIndexName(doc);
     if (index === undefined) return [];
-    const seers = this.seers(index);
     const raw = getField(doc, 'event.category');
-    const cats = Array.isArray(raw) ? raw : [raw];
-    const out = new Set<LoadedRule>();
-    for (const c of cats) {
-      if (typeof c !== 'string') continue;
-      for (const r of this.byCategory.get(c) ?? []) if (seers.has(r)) out.add(r);
+    const cats: string[] = [];
+    // a nested array (which the engine flattens) makes the per-category term choice unsafe: all terms
+    let nested = false;
+    for (const c of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof c === 'string') cats.push(c);
+      else if (Array.isArray(c)) nested = true;
     }
-    for (const r of this.anyCategory) if (seers.has(r)) out.add(r);
-    return out.size <= 1
-      ? [...out]
-      : [...out].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0));
+    const { eligible, always, fields } = this.shape(index, cats, nested);
+    if (++this.call === 0xffffffff) {
+      this.taken.fill(0);
+      this.call = 1;
+    }
+    const call = this.call;
+    const taken = this.taken;
+    const out: number[] = always.slice();
+    for (const fi of fields) {
+      const v = fi.read(doc);
+      if (v === null) continue;
+      if (!Array.isArray(v)) {
+        const hit = fi.byValue.get(typeof v === 'string' ? v : String(v));
+        if (hit === undefined) continue;
+        for (const i of hit)
+          if (eligible[i] === 1 && taken[i] !== call) {
+            taken[i] = call;
+            out.push(i);
+          }
+        continue;
+      }
+      for (const x of v) {
+        if (x === null) continue;
+        const hit = fi.byValue.get(typeof x === 'string' ? x : String(x));
+        if (hit === undefined) continue;
+        for (const i of hit)
+          if (eligible[i] === 1 && taken[i] !== call) {
+            taken[i] = call;
+            out.push(i);
+          }
+      }
+    }
+    if (out.length > always.length) out.sort((a, b) => a - b);
+    const rules = new Array<LoadedRule>(out.length);
+    for (let k = 0; k < out.length; k++) rules[k] = this.all[out[k] as number] as LoadedRule;
+    return rules;
   }
 }

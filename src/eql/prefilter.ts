@@ -1,0 +1,206 @@
+// Cross-rule prefilter: for a compiled query, a cheap NECESSARY condition on literal keyword fields,
+// so the rule layer can index rules by (field, value) and offer an event only to the rules it could
+// possibly match. The condition is a disjunction of terms "field has a value in this set"; a query
+// can match an event (or use it in any stage, `until` or missing-event stage) only if the event
+// passes at least one term. It is derived from the AST with the engine's own semantics
+// (compile-expr.ts): `==`, `in`, `like` compare String(value) case-sensitively, `:`, `in~`, `like~`
+// compare lower-cased text, a multi-valued field passes when any value does. Anything it cannot
+// prove necessary (`not`, `!=`, `not in`, wildcards, regex, functions, null literals, `?field`,
+// comparisons of computed values) yields no term, and a query with a stage that yields none gets
+// no prefilter at all (offered every event of its categories, as before).
+import type { Expr, LiteralNode, Stage } from './ast.js';
+import type { CompiledQuery } from './compile.js';
+import { fieldGetter, lowerFieldGetter, type Value } from './field.js';
+
+export interface PrefilterTerm {
+  /** the event category the term's stage reads ('any' for `any where`): only such events need it */
+  category: string;
+  field: string;
+  /** values compared lower-cased (`:`, `in~`, `like~`): `values` and `read` are both lower case */
+  insensitive: boolean;
+  /** the field's possible values as the engine compares them (String(x), lower-cased if insensitive) */
+  values: ReadonlySet<string>;
+  /** reads the field as the engine does (lower-cased text when insensitive) */
+  read: (doc: Record<string, unknown>) => Value;
+}
+
+/** The query may match (or use) an event only if the event passes one of these terms. */
+export type Prefilter = readonly PrefilterTerm[];
+
+/** Fields with few distinct values across events: a term on them barely narrows anything. */
+const BROAD_FIELDS = new Set([
+  'event.type',
+  'event.category',
+  'event.kind',
+  'event.outcome',
+  'event.module',
+  'event.dataset',
+  'data_stream.dataset',
+  'data_stream.namespace',
+  'data_stream.type',
+  'agent.type',
+  'host.os.type',
+  'host.os.name',
+  'host.os.family',
+  'host.os.platform',
+  'network.direction',
+  'network.transport',
+  'network.protocol',
+  'network.type',
+  'user.id',
+  'user.name',
+]);
+
+/** heuristic cost of indexing a rule under a disjunction (lower narrows more) */
+function cost(terms: Prefilter): number {
+  let c = 0;
+  for (const t of terms) {
+    const w = BROAD_FIELDS.has(t.field) ? 1000 : t.field === 'event.action' ? 50 : 1;
+    c += w + 0.05 * t.values.size;
+  }
+  return c;
+}
+
+const norm = (v: LiteralNode['value']): string | null =>
+  v === null ? null : typeof v === 'string' ? v : String(v);
+
+function term(category: string, field: string, insensitive: boolean, values: string[]): PrefilterTerm {
+  return {
+    category,
+    field,
+    insensitive,
+    values: new Set(insensitive ? values.map((v) => v.toLowerCase()) : values),
+    read: insensitive ? lowerFieldGetter(field) : fieldGetter(field),
+  };
+}
+
+/** A term for one comparison-like node, or undefined when it is not a plain literal test. */
+function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
+  switch (e.kind) {
+    case 'compare': {
+      if (e.op !== '==') return undefined;
+      const [f, lit] =
+        e.left.kind === 'field' && e.right.kind === 'literal'
+          ? [e.left, e.right]
+          : e.right.kind === 'field' && e.left.kind === 'literal'
+            ? [e.right, e.left]
+            : [undefined, undefined];
+      if (!f || !lit || f.optional) return undefined;
+      const s = norm(lit.value);
+      return s === null ? undefined : term(category, f.name, false, [s]);
+    }
+    case 'in': {
+      if (e.negated || e.left.kind !== 'field' || e.left.optional) return undefined;
+      const vals: string[] = [];
+      for (const v of e.values) {
+        if (v.kind !== 'literal') return undefined;
+        const s = norm(v.value);
+        // `field in (null, ...)` matches a missing field: no literal set is necessary
+        if (s === null) return undefined;
+        vals.push(s);
+      }
+      return vals.length === 0 ? undefined : term(category, e.left.name, e.insensitive, vals);
+    }
+    case 'match': {
+      if (e.negated || e.left.kind !== 'field' || e.left.optional) return undefined;
+      if (e.op === 'regex' || e.op === 'regex~') return undefined;
+      const vals: string[] = [];
+      for (const p of e.patterns) {
+        const s = p.value;
+        // the engine treats `*`, `?` and `\` as pattern syntax: only plain text is an exact value
+        if (typeof s !== 'string' || /[*?\\]/.test(s)) return undefined;
+        vals.push(s);
+      }
+      return vals.length === 0 ? undefined : term(category, e.left.name, e.op !== 'like', vals);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** Flattens a chain of one logical operator (left-deep trees) without recursion. */
+function chain(e: Expr, op: 'and' | 'or'): Expr[] {
+  const parts: Expr[] = [];
+  const todo: Expr[] = [e];
+  while (todo.length > 0) {
+    const x = todo.pop() as Expr;
+    if (x.kind === 'logical' && x.op === op) todo.push(x.right, x.left);
+    else parts.push(x);
+  }
+  return parts;
+}
+
+/**
+ * A necessary condition for `condition` as a disjunction of terms, or undefined when none is
+ * derivable. For `a and b` any conjunct's condition is necessary (the cheapest is kept); for
+ * `a or b` it is the union of both sides' conditions, and only if both have one.
+ */
+export function conditionPrefilter(condition: Expr, category = 'any', depth = 0): Prefilter | undefined {
+  if (depth > 16) return undefined;
+  if (condition.kind === 'logical' && condition.op === 'and') {
+    let best: Prefilter | undefined;
+    for (const c of chain(condition, 'and')) {
+      const p = conditionPrefilter(c, category, depth + 1);
+      if (p && (!best || cost(p) < cost(best))) best = p;
+    }
+    return best;
+  }
+  if (condition.kind === 'logical' && condition.op === 'or') {
+    const out: PrefilterTerm[] = [];
+    for (const c of chain(condition, 'or')) {
+      const p = conditionPrefilter(c, category, depth + 1);
+      if (!p) return undefined;
+      out.push(...p);
+    }
+    return out;
+  }
+  const t = literalTerm(condition, category);
+  return t ? [t] : undefined;
+}
+
+function stagePrefilter(s: Stage): Prefilter | undefined {
+  return conditionPrefilter(s.query.condition, s.query.category);
+}
+
+/**
+ * The query's prefilter: an event passing none of its terms can neither match an event query nor
+ * take part in any stage, `until` or missing-event stage of a sequence or sample. Undefined when
+ * some part of the query has no derivable condition, and for sequences ending in a missing-event
+ * stage (their waiting results are released by the time any event brings, so they see every event).
+ */
+export function queryPrefilter(cq: Pick<CompiledQuery, 'statement'>): Prefilter | undefined {
+  const q = cq.statement.query;
+  if (q.kind === 'event') return conditionPrefilter(q.condition, q.category);
+  const parts = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])];
+  if (q.kind === 'sequence' && q.stages[q.stages.length - 1]?.missing) return undefined;
+  const out: PrefilterTerm[] = [];
+  for (const s of parts) {
+    const p = stagePrefilter(s);
+    if (!p) return undefined;
+    out.push(...p);
+  }
+  return out;
+}
+
+const categoryOf = fieldGetter('event.category');
+
+function hasCategory(doc: Record<string, unknown>, category: string): boolean {
+  const c = categoryOf(doc);
+  return Array.isArray(c) ? c.includes(category) : c === category;
+}
+
+/** True when the event passes the prefilter: some term of its category (or of 'any') has a value
+ *  of the event's field in its set. */
+export function passesPrefilter(p: Prefilter, doc: Record<string, unknown>): boolean {
+  for (const t of p) {
+    if (t.category !== 'any' && !hasCategory(doc, t.category)) continue;
+    const v = t.read(doc);
+    if (v === null) continue;
+    if (!Array.isArray(v)) {
+      if (t.values.has(typeof v === 'string' ? v : String(v))) return true;
+      continue;
+    }
+    for (const x of v) if (x !== null && t.values.has(typeof x === 'string' ? x : String(x))) return true;
+  }
+  return false;
+}
