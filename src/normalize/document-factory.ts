@@ -14,6 +14,7 @@ import {
   hostFields,
 } from './ecs-event.js';
 import { type ProcessFieldContext, processFields } from './ecs-process.js';
+import type { EntityIdParts } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry } from './process-table.js';
 import type { UserDb } from './user-db.js';
@@ -43,7 +44,7 @@ export interface DocumentFactoryOptions {
   host: HostInfo;
   clock: WallClock;
   users: UserDb;
-  idOf: (pid: number, ticks: number) => string;
+  entityIds: EntityIdParts;
   lookup: (pid: number, ticks?: number) => ProcEntry | undefined;
   agent?: Partial<AgentInfo>;
   /** prefix of event.id (default: 8 random bytes, so ids are unique across runs) */
@@ -100,9 +101,11 @@ export class DocumentFactory {
       return s;
     };
     this.credFields = new CredFields(o.users);
+    const { head, tail } = o.entityIds;
     this.fieldCtx = {
       credBlocks: (c) => this.credFields.of(c),
-      entityId: o.idOf,
+      entityId: (pid, ticks) => head + tail(pid, ticks),
+      entityIdOf: (e) => head + e.entityTail,
       startIso,
       startOf: (e) => startIso(e.startTicks),
       generation: () => this.clock.generation * 1_000_003 + o.users.generation,

@@ -7,7 +7,7 @@ import type { CredBlocks } from './cred-fields.js';
 import type { BlockCache, ProcEntry, ProcImage } from './process-table.js';
 
 /** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
-export function commandLine(args: string[]): string {
+export function commandLine(args: readonly string[]): string {
   return args.join(' ');
 }
 
@@ -19,35 +19,85 @@ export function processName(executable: string): string {
   return basename(p);
 }
 
+const NO_ARGS: readonly string[] = Object.freeze([]);
+
+/**
+ * An image with command_line built once and the args not kept as an array: command_line split
+ * at spaces gives them back, or, when an argument has a space in it, command_line cut at the
+ * argument lengths (kept as the char codes of a short string). One string per process instead of
+ * an array and a string per argument. Every image gets all fields in one order (one hidden class).
+ */
+function makeImage(
+  executable: string,
+  resolved: string | undefined,
+  name: string,
+  argv: readonly string[],
+  argsTruncated: boolean,
+): ProcImage {
+  const n = argv.length;
+  let args: readonly string[] | undefined;
+  let argLengths: string | undefined;
+  if (n === 0) args = NO_ARGS;
+  else {
+    let spaced = false;
+    let long = false;
+    for (let i = 0; i < n; i++) {
+      const a = argv[i] as string;
+      if (a.length > 0xffff) long = true;
+      else if (!spaced && a.includes(' ')) spaced = true;
+    }
+    if (long) args = argv;
+    else if (spaced) argLengths = String.fromCharCode(...argv.map((a) => a.length));
+  }
+  return {
+    executable,
+    resolved,
+    name,
+    commandLine: n === 0 ? '' : argv.join(' '),
+    args,
+    argLengths,
+    argsCount: n,
+    argsTruncated,
+  };
+}
+
+/** process.args of an image (a new array each time unless the image keeps them) */
+export function argsOf(img: ProcImage): readonly string[] {
+  if (img.args !== undefined) return img.args;
+  const cl = img.commandLine;
+  const lens = img.argLengths;
+  if (lens === undefined) return cl.split(' ');
+  const out = new Array<string>(lens.length);
+  let at = 0;
+  for (let i = 0; i < lens.length; i++) {
+    const end = at + lens.charCodeAt(i);
+    out[i] = cl.slice(at, end);
+    at = end + 1;
+  }
+  return out;
+}
+
 export function imageFromExec(
   filename: string,
-  argv: string[],
+  argv: readonly string[],
   argsTruncated: boolean,
   cwd: string | undefined,
 ): ProcImage {
-  const img: ProcImage = {
-    executable: filename,
-    name: processName(filename),
-    args: argv,
-    argsTruncated,
-  };
-  if (!isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)) img.resolved = resolve(cwd, filename);
-  return img;
+  const resolved =
+    !isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd) ? resolve(cwd, filename) : undefined;
+  return makeImage(filename, resolved, processName(filename), argv, argsTruncated);
 }
 
-export function imageFromProc(exe: string | undefined, comm: string, args: string[]): ProcImage {
-  return {
-    executable: exe ?? '',
-    name: exe ? processName(exe) : comm,
-    args,
-    argsTruncated: false,
-  };
+export function imageFromProc(exe: string | undefined, comm: string, args: readonly string[]): ProcImage {
+  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false);
 }
 
 export interface ProcessFieldContext {
   /** the shared user/group blocks of a credentials object */
   credBlocks: (c: Credentials) => CredBlocks;
   entityId: (pid: number, ticks: number) => string;
+  /** a table entry's process.entity_id */
+  entityIdOf: (e: ProcEntry) => string;
   /** clock ticks since boot -> ISO timestamp */
   startIso: (ticks: number) => string;
   /** an entry's process.start */
@@ -58,22 +108,18 @@ export interface ProcessFieldContext {
 
 type Doc = Record<string, unknown>;
 
-function imageFields(d: Doc, img: ProcImage, keep: boolean): void {
+function imageFields(d: Doc, img: ProcImage): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
-  d.args = img.args;
-  d.args_count = img.args.length;
-  // built per document for the acting process (storing it for every table entry would double
-  // the argv held); kept for parents and leaders, which appear in event after event
-  if (img.commandLine !== undefined) d.command_line = img.commandLine;
-  else if (keep) d.command_line = img.commandLine = commandLine(img.args);
-  else d.command_line = commandLine(img.args);
+  d.args = argsOf(img);
+  d.args_count = img.argsCount;
+  d.command_line = img.commandLine;
 }
 
 /** The fields ECS gives a leader or parent: identity, image and start. */
 function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
-  const d: Doc = { pid: r.pid, entity_id: r.entityId };
-  imageFields(d, r.image, true);
+  const d: Doc = { pid: r.pid, entity_id: ctx.entityIdOf(r) };
+  imageFields(d, r.image);
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
   if (r.creds) d.user = ctx.credBlocks(r.creds).processUser;
@@ -134,7 +180,7 @@ function entryLeaderBlock(
 ): Doc {
   const withMeta = (base: Doc): Doc => {
     base.entry_meta = { type: el.entryType ?? 'unknown' };
-    if (ep) base.parent = { pid: ep.pid, entity_id: ep.entityId, start: ctx.startOf(ep) };
+    if (ep) base.parent = { pid: ep.pid, entity_id: ctx.entityIdOf(ep), start: ctx.startOf(ep) };
     else if (el.ppid > 0) base.parent = { pid: el.ppid };
     return base;
   };
@@ -165,8 +211,8 @@ export interface ProcessFieldsInput {
 
 export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): Doc {
   const { self } = p;
-  const d: Doc = { pid: self.pid, entity_id: self.entityId };
-  imageFields(d, self.image, false);
+  const d: Doc = { pid: self.pid, entity_id: ctx.entityIdOf(self) };
+  imageFields(d, self.image);
   if (self.image.argsTruncated) d.Ext = { command_line_truncated: true };
   if (self.image.resolved !== undefined)
     d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };

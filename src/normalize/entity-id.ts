@@ -25,6 +25,28 @@ export function entityIdFor(hostId: string, bootId: string): EntityIdFn {
   return (pid, startTicks) => Buffer.from(`${prefix}${pid}-${startTicks}`, 'latin1').toString('base64');
 }
 
+/**
+ * An entity id in two parts: base64 encodes each 3 bytes on their own, so the base64 of the
+ * per-boot prefix cut at a multiple of 3 bytes is the head of every id of this boot, and the
+ * rest (the 0-2 prefix bytes left over, pid and start ticks) encodes to a short per-process
+ * tail. head + tail(pid, ticks) === entityId(hostId, bootId, pid, ticks), always. The process
+ * table keeps only tails (about 20 characters instead of over 100 per process).
+ */
+export interface EntityIdParts {
+  head: string;
+  tail: (pid: number, startTicks: number) => string;
+}
+
+export function entityIdParts(hostId: string, bootId: string): EntityIdParts {
+  const prefix = `${hostId}-${bootId.replaceAll('-', '')}-`;
+  const cut = prefix.length - (prefix.length % 3);
+  const rest = prefix.slice(cut);
+  return {
+    head: Buffer.from(prefix.slice(0, cut), 'latin1').toString('base64'),
+    tail: (pid, startTicks) => Buffer.from(`${rest}${pid}-${startTicks}`, 'latin1').toString('base64'),
+  };
+}
+
 /** Inverse of entityId, for debugging and tests; undefined when the id is not ours. */
 export function decodeEntityId(
   id: string,

@@ -18,7 +18,7 @@ import { containerIdFromCgroup } from './container-id.js';
 import { DocumentFactory } from './document-factory.js';
 import { type AgentInfo, normalizeIp } from './ecs-event.js';
 import { imageFromExec, imageFromProc } from './ecs-process.js';
-import { entityIdFor, startTicksFromNs } from './entity-id.js';
+import { entityIdParts, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
@@ -86,7 +86,8 @@ export class Normalizer {
   private readonly users: UserDb;
   private readonly clock: WallClock;
   private readonly table: ProcessTable;
-  private readonly idOf: (pid: number, ticks: number) => string;
+  /** an entity id's per-process tail (entity-id.ts entityIdParts) */
+  private readonly idTail: (pid: number, ticks: number) => string;
   private readonly docs: DocumentFactory;
   /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
   private readonly strings = new Interner();
@@ -129,12 +130,13 @@ export class Normalizer {
       maxEntries: opts.maxProcesses ?? 65_536,
       exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
     });
-    this.idOf = entityIdFor(this.host.id, this.host.bootId);
+    const ids = entityIdParts(this.host.id, this.host.bootId);
+    this.idTail = ids.tail;
     this.docs = new DocumentFactory({
       host: this.host,
       clock: this.clock,
       users: this.users,
-      idOf: this.idOf,
+      entityIds: ids,
       lookup: (pid, ticks) => this.table.get(pid, ticks),
       ...(opts.agent ? { agent: opts.agent } : {}),
       ...(opts.eventIdPrefix !== undefined ? { eventIdPrefix: opts.eventIdPrefix } : {}),
@@ -252,7 +254,7 @@ export class Normalizer {
       pid: f.pid,
       startTicks: f.startTicks,
       approxStart: false,
-      entityId: this.idOf(f.pid, f.startTicks),
+      entityTail: this.idTail(f.pid, f.startTicks),
       ppid: f.ppid,
       pgid: f.pgid,
       sid: f.sid,
@@ -297,7 +299,7 @@ export class Normalizer {
       pid,
       startTicks: ticks,
       approxStart: false,
-      entityId: this.idOf(pid, ticks),
+      entityTail: this.idTail(pid, ticks),
       ppid,
       pgid: 0,
       sid: 0,
@@ -343,12 +345,14 @@ export class Normalizer {
     const cwd = r.cwd ?? (this.procFallback ? readCwdSync(this.procRoot, r.pid) : (e?.cwd ?? parent?.cwd));
     const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd);
     image.name = this.strings.get(image.name);
+    // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
+    if (image.resolved !== undefined) image.resolved = this.strings.get(image.resolved);
     if (e) {
       e.image = image;
       if (e.approxStart) {
         e.startTicks = ticks;
         e.approxStart = false;
-        e.entityId = this.idOf(r.pid, ticks);
+        e.entityTail = this.idTail(r.pid, ticks);
       }
       e.source = 'exec';
     } else {
@@ -356,7 +360,7 @@ export class Normalizer {
         pid: r.pid,
         startTicks: ticks,
         approxStart: false,
-        entityId: this.idOf(r.pid, ticks),
+        entityTail: this.idTail(r.pid, ticks),
         ppid: r.ppid,
         // 0 = unknown: never guess a session from a missing parent
         pgid: parent?.pgid ?? 0,
@@ -422,7 +426,7 @@ export class Normalizer {
       pid: r.childPid,
       startTicks: ticks,
       approxStart: approx,
-      entityId: this.idOf(r.childPid, ticks),
+      entityTail: this.idTail(r.childPid, ticks),
       ppid: r.parentPid,
       pgid: parent?.pgid ?? 0,
       sid: parent?.sid ?? 0,

@@ -12,12 +12,19 @@ export interface ProcImage {
   /** as exec'd (relative when the exec was relative); /proc/PID/exe for seeded processes */
   executable: string;
   /** absolute path resolved against the cwd at exec, when it differs from `executable` */
-  resolved?: string;
+  resolved: string | undefined;
   name: string;
-  args: string[];
+  /** process.command_line: the args joined by single spaces */
+  commandLine: string;
+  /**
+   * the args, only when they cannot be cut back out of commandLine (none at all, or one of over
+   * 65,535 characters); see argsOf in ecs-process.ts
+   */
+  args: readonly string[] | undefined;
+  /** the length of each argument as a char code, only when an argument has a space in it */
+  argLengths: string | undefined;
+  argsCount: number;
   argsTruncated: boolean;
-  /** command_line, kept only once the image is used as a parent or leader (they recur) */
-  commandLine?: string;
 }
 
 export interface ProcEntry {
@@ -25,7 +32,8 @@ export interface ProcEntry {
   startTicks: number;
   /** start tick derived from the fork's timestamp, not from start_boottime: exec corrects it */
   approxStart: boolean;
-  entityId: string;
+  /** process.entity_id without the per-boot head shared by all ids (entity-id.ts entityIdParts) */
+  entityTail: string;
   ppid: number;
   parentTicks?: number;
   pgid: number;
@@ -70,7 +78,7 @@ export type ProcEntryInit = Pick<
   | 'pid'
   | 'startTicks'
   | 'approxStart'
-  | 'entityId'
+  | 'entityTail'
   | 'ppid'
   | 'pgid'
   | 'sid'
@@ -89,7 +97,7 @@ export function newEntry(i: ProcEntryInit): ProcEntry {
     pid: i.pid,
     startTicks: i.startTicks,
     approxStart: i.approxStart,
-    entityId: i.entityId,
+    entityTail: i.entityTail,
     ppid: i.ppid,
     parentTicks: undefined,
     pgid: i.pgid,

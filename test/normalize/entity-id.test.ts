@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeEntityId, entityId, entityIdFor, startTicksFromNs } from '../../src/normalize/entity-id.js';
+import {
+  decodeEntityId,
+  entityId,
+  entityIdFor,
+  entityIdParts,
+  startTicksFromNs,
+} from '../../src/normalize/entity-id.js';
 
 const HOST = '0123456789abcdef0123456789abcdef';
 const BOOT = 'd1b0a1e2-0000-4000-8000-123456789abc';
@@ -39,6 +45,24 @@ describe('entity ids', () => {
       startTicks: 987654,
     });
     expect(decodeEntityId('bm90IG91cnM=')).toBeUndefined();
+  });
+
+  it('splits into a per-boot head and a per-process tail that concatenate to the full id', () => {
+    // host ids of every length modulo 3, so the head is cut with 0, 1 and 2 prefix bytes left over
+    for (const host of [HOST, `${HOST}a`, `${HOST}ab`, 'x', '']) {
+      const { head, tail } = entityIdParts(host, BOOT);
+      for (const [pid, ticks] of [
+        [1, 0],
+        [42, 100],
+        [4_194_304, 987_654_321],
+      ] as const) {
+        expect(head + tail(pid, ticks)).toBe(entityId(host, BOOT, pid, ticks));
+      }
+      // whole base64 groups, no padding: the head is a prefix of every id of the boot
+      expect(head.length % 4).toBe(0);
+      expect(head.includes('=')).toBe(false);
+    }
+    expect(entityIdParts(HOST, BOOT).tail(42, 100).length).toBeLessThanOrEqual(16);
   });
 
   it('is the base64 of text, like Elastic Defend ids', () => {

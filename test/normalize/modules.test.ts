@@ -21,7 +21,7 @@ function entry(pid: number, over: Partial<ProcEntry> = {}): ProcEntry {
     pid,
     startTicks: pid * 10,
     approxStart: false,
-    entityId: `id${pid}`,
+    entityTail: `id${pid}`,
     ppid: 1,
     pgid: pid,
     sid: pid,
