@@ -4,10 +4,11 @@
 // can match an event (or use it in any stage, `until` or missing-event stage) only if the event
 // passes at least one term. It is derived from the AST with the engine's own semantics
 // (compile-expr.ts): `==`, `in`, `like` compare String(value) case-sensitively, `:`, `in~`, `like~`
-// compare lower-cased text, a multi-valued field passes when any value does. Anything it cannot
-// prove necessary (`not`, `!=`, `not in`, wildcards, regex, functions, null literals, `?field`,
-// comparisons of computed values) yields no term, and a query with a stage that yields none gets
-// no prefilter at all (offered every event of its categories, as before).
+// compare lower-cased text, a multi-valued field passes when any value does; a wildcard pattern
+// contributes its literal head (`nc*`: starts with "nc") or else its literal tail (`*sh`: ends with
+// "sh"). Anything it cannot prove necessary (`not`, `!=`, `not in`, `*x*`, regex, functions, null
+// literals, `?field`, comparisons of computed values) yields no term, and a query with a stage that
+// yields none gets no prefilter at all (offered every event of its categories, as before).
 import type { Expr, LiteralNode, Stage } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { fieldGetter, lowerFieldGetter, type Value } from './field.js';
@@ -20,6 +21,10 @@ export interface PrefilterTerm {
   insensitive: boolean;
   /** the field's possible values as the engine compares them (String(x), lower-cased if insensitive) */
   values: ReadonlySet<string>;
+  /** or a value starting with one of these (the literal head of a wildcard pattern `head*...`) */
+  prefixes: ReadonlySet<string>;
+  /** or a value ending with one of these (the literal tail of a wildcard pattern `...*tail`) */
+  suffixes: ReadonlySet<string>;
   /** reads the field as the engine does (lower-cased text when insensitive) */
   read: (doc: Record<string, unknown>) => Value;
 }
@@ -56,7 +61,7 @@ function cost(terms: Prefilter): number {
   let c = 0;
   for (const t of terms) {
     const w = BROAD_FIELDS.has(t.field) ? 1000 : t.field === 'event.action' ? 50 : 1;
-    c += w + 0.05 * t.values.size;
+    c += w + 0.05 * (t.values.size + 2 * (t.prefixes.size + t.suffixes.size));
   }
   return c;
 }
@@ -64,12 +69,22 @@ function cost(terms: Prefilter): number {
 const norm = (v: LiteralNode['value']): string | null =>
   v === null ? null : typeof v === 'string' ? v : String(v);
 
-function term(category: string, field: string, insensitive: boolean, values: string[]): PrefilterTerm {
+function term(
+  category: string,
+  field: string,
+  insensitive: boolean,
+  values: string[],
+  prefixes: string[] = [],
+  suffixes: string[] = [],
+): PrefilterTerm {
+  const low = (a: string[]) => new Set(insensitive ? a.map((v) => v.toLowerCase()) : a);
   return {
     category,
     field,
     insensitive,
-    values: new Set(insensitive ? values.map((v) => v.toLowerCase()) : values),
+    values: low(values),
+    prefixes: low(prefixes),
+    suffixes: low(suffixes),
     read: insensitive ? lowerFieldGetter(field) : fieldGetter(field),
   };
 }
@@ -104,14 +119,32 @@ function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
     case 'match': {
       if (e.negated || e.left.kind !== 'field' || e.left.optional) return undefined;
       if (e.op === 'regex' || e.op === 'regex~') return undefined;
+      const insensitive = e.op !== 'like';
       const vals: string[] = [];
+      const heads: string[] = [];
+      const tails: string[] = [];
       for (const p of e.patterns) {
-        const s = p.value;
-        // the engine treats `*`, `?` and `\` as pattern syntax: only plain text is an exact value
-        if (typeof s !== 'string' || /[*?\\]/.test(s)) return undefined;
-        vals.push(s);
+        if (typeof p.value !== 'string') return undefined;
+        // the engine lower-cases an insensitive pattern before reading its `*`, `?` and `\` syntax
+        const s = insensitive ? p.value.toLowerCase() : p.value;
+        const first = s.search(/[*?\\]/);
+        if (first < 0) {
+          vals.push(s);
+          continue;
+        }
+        // text before the first special character is a literal head every match starts with, text
+        // after the last one a literal tail every match ends with (an escape only adds literals)
+        let last = first;
+        for (let i = s.length - 1; i > first; i--)
+          if (s[i] === '*' || s[i] === '?' || s[i] === '\\') {
+            last = i;
+            break;
+          }
+        if (first > 0) heads.push(s.slice(0, first));
+        else if (last < s.length - 1) tails.push(s.slice(last + 1));
+        else return undefined;
       }
-      return vals.length === 0 ? undefined : term(category, e.left.name, e.op !== 'like', vals);
+      return term(category, e.left.name, insensitive, vals, heads, tails);
     }
     default:
       return undefined;
@@ -196,11 +229,13 @@ export function passesPrefilter(p: Prefilter, doc: Record<string, unknown>): boo
     if (t.category !== 'any' && !hasCategory(doc, t.category)) continue;
     const v = t.read(doc);
     if (v === null) continue;
-    if (!Array.isArray(v)) {
-      if (t.values.has(typeof v === 'string' ? v : String(v))) return true;
-      continue;
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (x === null) continue;
+      const s = typeof x === 'string' ? x : String(x);
+      if (t.values.has(s)) return true;
+      for (const h of t.prefixes) if (s.startsWith(h)) return true;
+      for (const h of t.suffixes) if (s.endsWith(h)) return true;
     }
-    for (const x of v) if (x !== null && t.values.has(typeof x === 'string' ? x : String(x))) return true;
   }
   return false;
 }

@@ -72,7 +72,7 @@ const ev = (category: string, extra: Record<string, unknown>) => ({
 describe('RuleSet literal prefilter index', () => {
   const nc = eqlRule('nc', 'process where process.name in ("nc", "ncat")');
   const ci = eqlRule('ci', 'process where process.name : "NetCat"');
-  const broad = eqlRule('broad', 'process where process.name : "*sh"');
+  const broad = eqlRule('broad', 'process where process.name : "*sh*"');
   const netNc = eqlRule('net-nc', 'network where process.name == "nc"');
   const seq = eqlRule(
     'seq',
@@ -113,6 +113,18 @@ describe('RuleSet literal prefilter index', () => {
   it('checks every term when event.category nests an array (the engine flattens it)', () => {
     const doc = { event: { category: ['process', ['network']], action: 'connection_attempted' } };
     expect(ids(doc)).toEqual(['broad', 'seq']);
+  });
+
+  it('files wildcard patterns under their literal head or tail', () => {
+    const heads = new RuleSet([
+      eqlRule('head', 'process where process.name : "Py*"'),
+      eqlRule('tail', 'process where process.executable like "*/nc"'),
+    ]);
+    expect(ids(ev('process', { process: { name: 'PYTHON3' } }), heads)).toEqual(['head']);
+    expect(ids(ev('process', { process: { name: 'p', executable: '/usr/bin/nc' } }), heads)).toEqual([
+      'tail',
+    ]);
+    expect(ids(ev('process', { process: { name: 'xpy', executable: '/usr/bin/NC' } }), heads)).toEqual([]);
   });
 
   it('still routes by category and index pattern', () => {

@@ -22,7 +22,23 @@ interface FieldIndex {
   category: string;
   read: PrefilterTerm['read'];
   byValue: Map<string, number[]>;
+  /** wildcard heads and tails, with their distinct lengths (longest first) */
+  byPrefix: Map<string, number[]>;
+  prefixLengths: number[];
+  bySuffix: Map<string, number[]>;
+  suffixLengths: number[];
 }
+
+function file(map: Map<string, number[]>, keys: Iterable<string>, rule: number): void {
+  for (const v of keys) {
+    const list = map.get(v) ?? [];
+    if (list[list.length - 1] !== rule) list.push(rule);
+    map.set(v, list);
+  }
+}
+
+const lengths = (m: Map<string, number[]>) =>
+  [...new Set([...m.keys()].map((k) => k.length))].sort((a, b) => b - a);
 
 /** what an event's index name and categories allow: precomputed once per distinct pair */
 interface Shape {
@@ -63,16 +79,26 @@ export class RuleSet {
         const key = `${t.category}\n${t.insensitive ? 'i' : 's'}\n${t.field}`;
         let fi = fieldIndex.get(key);
         if (!fi) {
-          fi = { category: t.category, read: t.read, byValue: new Map() };
+          fi = {
+            category: t.category,
+            read: t.read,
+            byValue: new Map(),
+            byPrefix: new Map(),
+            prefixLengths: [],
+            bySuffix: new Map(),
+            suffixLengths: [],
+          };
           fieldIndex.set(key, fi);
           this.fields.push(fi);
         }
-        for (const v of t.values) {
-          const list = fi.byValue.get(v) ?? [];
-          if (list[list.length - 1] !== i) list.push(i);
-          fi.byValue.set(v, list);
-        }
+        file(fi.byValue, t.values, i);
+        file(fi.byPrefix, t.prefixes, i);
+        file(fi.bySuffix, t.suffixes, i);
       }
+    }
+    for (const fi of this.fields) {
+      fi.prefixLengths = lengths(fi.byPrefix);
+      fi.suffixLengths = lengths(fi.bySuffix);
     }
   }
 
@@ -100,6 +126,13 @@ export class RuleSet {
     return s;
   }
 
+  /** the rules filed under one value of the field: exactly, by its head, by its tail */
+  private lookup(fi: FieldIndex, s: string, add: (hit: number[] | undefined) => void): void {
+    add(fi.byValue.get(s));
+    for (const n of fi.prefixLengths) if (n <= s.length) add(fi.byPrefix.get(s.slice(0, n)));
+    for (const n of fi.suffixLengths) if (n <= s.length) add(fi.bySuffix.get(s.slice(s.length - n)));
+  }
+
   /** The rules that should see this ECS event, in load order, each once. */
   candidates(doc: Record<string, unknown>): LoadedRule[] {
     const index = eventIndexName(doc);
@@ -120,29 +153,22 @@ export class RuleSet {
     const call = this.call;
     const taken = this.taken;
     const out: number[] = always.slice();
+    const add = (hit: number[] | undefined) => {
+      if (hit === undefined) return;
+      for (const i of hit)
+        if (eligible[i] === 1 && taken[i] !== call) {
+          taken[i] = call;
+          out.push(i);
+        }
+    };
     for (const fi of fields) {
       const v = fi.read(doc);
       if (v === null) continue;
       if (!Array.isArray(v)) {
-        const hit = fi.byValue.get(typeof v === 'string' ? v : String(v));
-        if (hit === undefined) continue;
-        for (const i of hit)
-          if (eligible[i] === 1 && taken[i] !== call) {
-            taken[i] = call;
-            out.push(i);
-          }
+        this.lookup(fi, typeof v === 'string' ? v : String(v), add);
         continue;
       }
-      for (const x of v) {
-        if (x === null) continue;
-        const hit = fi.byValue.get(typeof x === 'string' ? x : String(x));
-        if (hit === undefined) continue;
-        for (const i of hit)
-          if (eligible[i] === 1 && taken[i] !== call) {
-            taken[i] = call;
-            out.push(i);
-          }
-      }
+      for (const x of v) if (x !== null) this.lookup(fi, typeof x === 'string' ? x : String(x), add);
     }
     if (out.length > always.length) out.sort((a, b) => a - b);
     const rules = new Array<LoadedRule>(out.length);

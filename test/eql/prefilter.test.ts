@@ -34,7 +34,8 @@ function shape(p: Prefilter): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const t of p) {
     const k = `${t.field}${t.insensitive ? '~' : ''}`;
-    out[k] = [...new Set([...(out[k] ?? []), ...t.values])].sort();
+    const all = [...t.values, ...[...t.prefixes].map((x) => `${x}*`), ...[...t.suffixes].map((x) => `*${x}`)];
+    out[k] = [...new Set([...(out[k] ?? []), ...all])].sort();
   }
   return out;
 }
@@ -57,10 +58,22 @@ describe('prefilter derivation', () => {
     expect(derive('process where process.name like "Bash"')).toEqual({ 'process.name': ['Bash'] });
   });
 
-  it('derives nothing from wildcard patterns, regex, escapes or a wildcard among literals', () => {
-    expect(derive('process where process.name : "nc*"')).toBeUndefined();
-    expect(derive('process where process.name : ("nc", "py?")')).toBeUndefined();
-    expect(derive('process where process.name like "a\\\\b"')).toBeUndefined();
+  it('takes the literal head of a wildcard pattern, else its literal tail', () => {
+    expect(derive('process where process.name : "NC*"')).toEqual({ 'process.name~': ['nc*'] });
+    expect(derive('process where process.name : ("nc", "Py?.x")')).toEqual({
+      'process.name~': ['nc', 'py*'],
+    });
+    expect(derive('process where process.name like~ "*SH"')).toEqual({ 'process.name~': ['*sh'] });
+    expect(derive('process where process.name like "*/Bin/*sh"')).toEqual({ 'process.name': ['*sh'] });
+    // an escape ends the head: only what precedes it is certain
+    expect(derive('process where process.name like "ab\\\\*c"')).toEqual({ 'process.name': ['ab*'] });
+    expect(derive('process where process.name like "\\\\*abc"')).toEqual({ 'process.name': ['*abc'] });
+  });
+
+  it('derives nothing from patterns with neither head nor tail, or from regex', () => {
+    expect(derive('process where process.name : "*nc*"')).toBeUndefined();
+    expect(derive('process where process.name : ("nc", "*")')).toBeUndefined();
+    expect(derive('process where process.name : ("nc*", "*x?")')).toBeUndefined();
     expect(derive('process where process.name regex "nc"')).toBeUndefined();
   });
 
@@ -85,11 +98,11 @@ describe('prefilter derivation', () => {
   it('keeps one conjunct of an and (the narrowest) and ignores conjuncts it cannot use', () => {
     expect(
       derive(
-        'process where event.type == "start" and not user.id == "0" and process.name : "x*" and process.name in ("nc", "ncat")',
+        'process where event.type == "start" and not user.id == "0" and process.name : "*x*" and process.name in ("nc", "ncat")',
       ),
     ).toEqual({ 'process.name': ['nc', 'ncat'] });
     // event.type is broad: a rule is filed under it only when nothing else is usable
-    expect(derive('process where event.type == "start" and process.name : "x*"')).toEqual({
+    expect(derive('process where event.type == "start" and process.name : "*x*"')).toEqual({
       'event.type': ['start'],
     });
   });
@@ -99,7 +112,7 @@ describe('prefilter derivation', () => {
       'process.name': ['nc'],
       'process.parent.name~': ['bash'],
     });
-    expect(derive('process where process.name == "nc" or process.parent.name : "b*"')).toBeUndefined();
+    expect(derive('process where process.name == "nc" or process.parent.name : "*b*"')).toBeUndefined();
     expect(derive('process where process.name == "nc" or not process.name == "x"')).toBeUndefined();
   });
 
@@ -134,7 +147,7 @@ describe('prefilter derivation', () => {
     });
     expect(
       compileQuery(
-        'sequence by process.entity_id [process where process.name == "a"] [network where process.name : "b*"]',
+        'sequence by process.entity_id [process where process.name == "a"] [network where process.name : "*b*"]',
       ).prefilter,
     ).toBeUndefined();
     // a trailing missing-event stage: waiting sequences are released by any event's time
