@@ -21,6 +21,18 @@ const str = (v: Scalar): string | null =>
   typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : null;
 const fold = (s: string, ci: boolean) => (ci ? s.toLowerCase() : s);
 
+/** the string functions of two string arguments: null when either is null, else the test on both
+ *  strings, lower-cased for the `~` variants */
+function testPair(
+  args: readonly Scalar[],
+  ci: boolean,
+  test: (s: string, x: string) => boolean,
+): boolean | null {
+  const s = str(args[0] as Scalar);
+  const x = str(args[1] as Scalar);
+  return s === null || x === null ? null : test(fold(s, ci), fold(x, ci));
+}
+
 function arith(op: (a: number, b: number, ints: boolean) => number | null) {
   return (args: Scalar[]): Scalar => {
     const a = num(args[0] as Scalar);
@@ -104,11 +116,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     minArgs: 2,
     maxArgs: 2,
     insensitiveVariant: true,
-    impl: (args, ci) => {
-      const s = str(args[0] as Scalar);
-      const x = str(args[1] as Scalar);
-      return s === null || x === null ? null : fold(s, ci).endsWith(fold(x, ci));
-    },
+    impl: (args, ci) => testPair(args, ci, (s, x) => s.endsWith(x)),
   },
   indexof: {
     name: 'indexOf',
@@ -170,11 +178,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     minArgs: 2,
     maxArgs: 2,
     insensitiveVariant: true,
-    impl: (args, ci) => {
-      const s = str(args[0] as Scalar);
-      const x = str(args[1] as Scalar);
-      return s === null || x === null ? null : fold(s, ci).startsWith(fold(x, ci));
-    },
+    impl: (args, ci) => testPair(args, ci, (s, x) => s.startsWith(x)),
   },
   string: {
     name: 'string',
@@ -188,11 +192,7 @@ export const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
     minArgs: 2,
     maxArgs: 2,
     insensitiveVariant: true,
-    impl: (args, ci) => {
-      const s = str(args[0] as Scalar);
-      const x = str(args[1] as Scalar);
-      return s === null || x === null ? null : fold(s, ci).includes(fold(x, ci));
-    },
+    impl: (args, ci) => testPair(args, ci, (s, x) => s.includes(x)),
   },
   substring: {
     name: 'substring',

@@ -7,7 +7,14 @@ import type { Pipe } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { SampleMatcher } from './sample-matcher.js';
 import { SequenceMatcher } from './sequence-matcher.js';
-import type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';
+import {
+  type EqlEvent,
+  emptyStats,
+  type Match,
+  type Matcher,
+  type MatcherLimits,
+  type MatcherStats,
+} from './types.js';
 
 interface Inner {
   push(e: EqlEvent, out: Match[]): void;
@@ -17,24 +24,7 @@ interface Inner {
 }
 
 class EventInner implements Inner {
-  readonly st: MatcherStats = {
-    kind: 'event',
-    events: 0,
-    matches: 0,
-    partials: 0,
-    peakPartials: 0,
-    keys: 0,
-    outOfOrder: 0,
-    expired: 0,
-    evictedOldest: 0,
-    evictedPerKey: 0,
-    evictedGlobal: 0,
-    rejectedMaxspan: 0,
-    rejectedUntil: 0,
-    rejectedMissing: 0,
-    awaitingMissing: 0,
-    keyFanoutCapped: 0,
-  };
+  readonly st: MatcherStats = emptyStats('event');
   constructor(private readonly test: (d: Record<string, unknown>) => boolean) {}
   push(e: EqlEvent, out: Match[]): void {
     this.st.events++;

@@ -6,7 +6,7 @@
 // be sampled again, so on an endless stream "once per key" holds within that bound.
 import type { CompiledQuery } from './compile.js';
 import { keyTuples } from './join-keys.js';
-import type { EqlEvent, Match, MatcherLimits, MatcherStats } from './types.js';
+import { type EqlEvent, emptyStats, type Match, type MatcherLimits, type MatcherStats } from './types.js';
 
 interface Slot {
   values: unknown[];
@@ -25,24 +25,7 @@ export class SampleMatcher {
     limits: MatcherLimits,
   ) {
     this.max = limits.maxPartials ?? 100_000;
-    this.st = {
-      kind: 'sample',
-      events: 0,
-      matches: 0,
-      partials: 0,
-      peakPartials: 0,
-      keys: 0,
-      outOfOrder: 0,
-      expired: 0,
-      evictedOldest: 0,
-      evictedPerKey: 0,
-      evictedGlobal: 0,
-      rejectedMaxspan: 0,
-      rejectedUntil: 0,
-      rejectedMissing: 0,
-      awaitingMissing: 0,
-      keyFanoutCapped: 0,
-    };
+    this.st = emptyStats('sample');
   }
 
   push(e: EqlEvent, out: Match[]): void {

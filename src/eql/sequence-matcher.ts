@@ -22,7 +22,7 @@ import type { CompiledQuery, CompiledStage } from './compile.js';
 import type { Scalar } from './field.js';
 import { type KeyTuple, keyTuples } from './join-keys.js';
 import { OrderedGroup } from './ordered-group.js';
-import type { EqlEvent, Match, MatcherLimits, MatcherStats } from './types.js';
+import { type EqlEvent, emptyStats, type Match, type MatcherLimits, type MatcherStats } from './types.js';
 
 interface Ordinal {
   timestamp: number;
@@ -120,24 +120,7 @@ export class SequenceMatcher implements BudgetMember {
       return k;
     });
     this.tested = new Uint8Array(uniq.length);
-    this.st = {
-      kind: 'sequence',
-      events: 0,
-      matches: 0,
-      partials: 0,
-      peakPartials: 0,
-      keys: 0,
-      outOfOrder: 0,
-      expired: 0,
-      evictedOldest: 0,
-      evictedPerKey: 0,
-      evictedGlobal: 0,
-      rejectedMaxspan: 0,
-      rejectedUntil: 0,
-      rejectedMissing: 0,
-      awaitingMissing: 0,
-      keyFanoutCapped: 0,
-    };
+    this.st = emptyStats('sequence');
   }
 
   private entry(k: KeyTuple, create: boolean): KeyEntry | undefined {

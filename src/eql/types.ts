@@ -61,3 +61,25 @@ export interface Matcher {
   flush(): Match[];
   stats(): MatcherStats;
 }
+
+/** all counters at zero, for a matcher of the given kind */
+export function emptyStats(kind: MatcherStats['kind']): MatcherStats {
+  return {
+    kind,
+    events: 0,
+    matches: 0,
+    partials: 0,
+    peakPartials: 0,
+    keys: 0,
+    outOfOrder: 0,
+    expired: 0,
+    evictedOldest: 0,
+    evictedPerKey: 0,
+    evictedGlobal: 0,
+    rejectedMaxspan: 0,
+    rejectedUntil: 0,
+    rejectedMissing: 0,
+    awaitingMissing: 0,
+    keyFanoutCapped: 0,
+  };
+}
