@@ -13,10 +13,10 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { type ProcessFieldContext, processFields } from './ecs-process.js';
+import { ArgsCache, type ProcessFieldContext, processFields } from './ecs-process.js';
 import type { EntityIdParts } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
-import type { ProcEntry } from './process-table.js';
+import type { ProcEntry, ProcImage } from './process-table.js';
 import type { UserDb } from './user-db.js';
 import { IsoMicrosFormatter, type WallClock } from './wall-clock.js';
 
@@ -61,6 +61,7 @@ export class DocumentFactory {
   private readonly idPrefix: string;
   private readonly fieldCtx: ProcessFieldContext;
   private readonly credFields: CredFields;
+  private readonly argsCache = new ArgsCache();
   private seq = 0;
   /** event times and start times fall in different seconds: one formatter (cache) each */
   private readonly eventIso = new IsoMicrosFormatter();
@@ -103,6 +104,7 @@ export class DocumentFactory {
     this.credFields = new CredFields(o.users);
     const { head, tail } = o.entityIds;
     this.fieldCtx = {
+      args: (img) => this.argsCache.get(img),
       credBlocks: (c) => this.credFields.of(c),
       entityId: (pid, ticks) => head + tail(pid, ticks),
       entityIdOf: (e) => head + e.entityTail,
@@ -126,6 +128,11 @@ export class DocumentFactory {
       ecs: this.ecsDoc,
       data_stream: this.dataStreams[dataset],
     };
+  }
+
+  /** Notes the argv an image was just built from, so its documents reuse that array. */
+  rememberArgs(img: ProcImage, argv: readonly string[]): void {
+    this.argsCache.remember(img, argv);
   }
 
   /** The shared user/group blocks for a set of credentials (top level and process.*). */

@@ -92,7 +92,32 @@ export function imageFromProc(exe: string | undefined, comm: string, args: reado
   return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false);
 }
 
+/**
+ * process.args arrays of recently exec'd images, shared (documents are never changed after
+ * emission): the exec event brings the array the image was built from, so its exec document and
+ * the next events of the process need no cutting. Bounded: cleared when full.
+ */
+export class ArgsCache {
+  private map = new Map<ProcImage, readonly string[]>();
+  constructor(private readonly cap = 1024) {}
+
+  /** the args `img` was built from (they equal argsOf(img)) */
+  remember(img: ProcImage, args: readonly string[]): void {
+    if (img.args !== undefined) return;
+    if (this.map.size >= this.cap) this.map.clear();
+    this.map.set(img, args);
+  }
+
+  /** a miss is cut out of command_line and not kept (a round of many processes would churn it) */
+  get(img: ProcImage): readonly string[] {
+    if (img.args !== undefined) return img.args;
+    return this.map.get(img) ?? argsOf(img);
+  }
+}
+
 export interface ProcessFieldContext {
+  /** process.args of an image (ArgsCache) */
+  args: (img: ProcImage) => readonly string[];
   /** the shared user/group blocks of a credentials object */
   credBlocks: (c: Credentials) => CredBlocks;
   entityId: (pid: number, ticks: number) => string;
@@ -108,10 +133,10 @@ export interface ProcessFieldContext {
 
 type Doc = Record<string, unknown>;
 
-function imageFields(d: Doc, img: ProcImage): void {
+function imageFields(ctx: ProcessFieldContext, d: Doc, img: ProcImage, args?: readonly string[]): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
-  d.args = argsOf(img);
+  d.args = args ?? ctx.args(img);
   d.args_count = img.argsCount;
   d.command_line = img.commandLine;
 }
@@ -119,7 +144,7 @@ function imageFields(d: Doc, img: ProcImage): void {
 /** The fields ECS gives a leader or parent: identity, image and start. */
 function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: ctx.entityIdOf(r) };
-  imageFields(d, r.image);
+  imageFields(ctx, d, r.image);
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
   if (r.creds) d.user = ctx.credBlocks(r.creds).processUser;
@@ -212,7 +237,10 @@ export interface ProcessFieldsInput {
 export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): Doc {
   const { self } = p;
   const d: Doc = { pid: self.pid, entity_id: ctx.entityIdOf(self) };
-  imageFields(d, self.image);
+  const parentBlock = p.parent ? relative(ctx, p.parent) : undefined;
+  // a forked child that has not exec'd shares its parent's image: share its args array too
+  const shared = parentBlock !== undefined && p.parent?.image === self.image;
+  imageFields(ctx, d, self.image, shared ? (parentBlock.args as readonly string[]) : undefined);
   if (self.image.argsTruncated) d.Ext = { command_line_truncated: true };
   if (self.image.resolved !== undefined)
     d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };
@@ -225,7 +253,7 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
     d.real_user = c.processRealUser;
     d.real_group = c.processRealGroup;
   }
-  if (p.parent) d.parent = relative(ctx, p.parent);
+  if (parentBlock) d.parent = parentBlock;
   else if (p.parentPid > 0) {
     const par: Doc = { pid: p.parentPid };
     if (p.parentTicks !== undefined) {

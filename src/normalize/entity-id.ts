@@ -4,7 +4,17 @@
 
 /** ns since boot (task->group_leader->start_boottime) -> clock ticks, truncated like procfs */
 export function startTicksFromNs(startNs: bigint, clkTck = 100): number {
-  return Number(startNs / BigInt(1_000_000_000 / clkTck));
+  const tickNs = 1_000_000_000 / clkTck;
+  const n = Number(startNs);
+  // below 2^53 (104 days of uptime) the number is exact: integer arithmetic in doubles, with the
+  // rounded quotient corrected by the exact products (no BigInt division per event)
+  if (n < 2 ** 53 && Number.isInteger(tickNs)) {
+    let q = Math.floor(n / tickNs);
+    if (q * tickNs > n) q--;
+    else if ((q + 1) * tickNs <= n) q++;
+    return q;
+  }
+  return Number(startNs / BigInt(Math.round(tickNs)));
 }
 
 /**

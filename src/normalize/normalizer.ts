@@ -347,6 +347,7 @@ export class Normalizer {
     image.name = this.strings.get(image.name);
     // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
     if (image.resolved !== undefined) image.resolved = this.strings.get(image.resolved);
+    this.docs.rememberArgs(image, r.argv);
     if (e) {
       e.image = image;
       if (e.approxStart) {

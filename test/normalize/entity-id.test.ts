@@ -47,6 +47,17 @@ describe('entity ids', () => {
     expect(decodeEntityId('bm90IG91cnM=')).toBeUndefined();
   });
 
+  it('gives the exact tick on both sides of every tick boundary, like BigInt division', () => {
+    for (const tick of [1n, 99n, 123_456n, 899_999_999n, 900_719_924n]) {
+      for (const clkTck of [100, 250, 1000]) {
+        const tickNs = BigInt(1_000_000_000 / clkTck);
+        for (const ns of [tick * tickNs - 1n, tick * tickNs, tick * tickNs + 1n]) {
+          expect(startTicksFromNs(ns, clkTck)).toBe(Number(ns / tickNs));
+        }
+      }
+    }
+  });
+
   it('splits into a per-boot head and a per-process tail that concatenate to the full id', () => {
     // host ids of every length modulo 3, so the head is cut with 0, 1 and 2 prefix bytes left over
     for (const host of [HOST, `${HOST}a`, `${HOST}ab`, 'x', '']) {
