@@ -4,6 +4,7 @@
 import pino from 'pino';
 import type { CommandModule } from 'yargs';
 import { Collector, DEFAULT_ARGV_BYTES, rawEventToJson } from '../collector/index.js';
+import { streamUntilStopped } from './stream-until-stopped.js';
 
 export const collectCommand: CommandModule = {
   command: 'collect',
@@ -36,35 +37,18 @@ export const collectCommand: CommandModule = {
       excludeSelf: !argv['include-self'],
     });
     collector.onEvent((e) => process.stdout.write(`${rawEventToJson(e)}\n`));
-    let stopping: Promise<void> | undefined;
-    const stop = (why: string): Promise<void> => {
-      stopping ??= (async () => {
-        logger.info({ why }, 'stopping');
+    await streamUntilStopped({
+      name: 'eqld collect',
+      logger,
+      durationS: argv.duration as number | undefined,
+      start: async () => {
+        await collector.start();
+        logger.info({ bpftracePid: collector.bpftracePid }, 'collecting');
+      },
+      stop: async () => {
         await collector.stop();
         logger.info({ stats: collector.stats() }, 'collector stopped');
-      })();
-      return stopping;
-    };
-    // `eqld collect | head`: a closed stdout ends the collection instead of crashing on EPIPE
-    process.stdout.on('error', () => void stop('stdout closed'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    try {
-      await collector.start();
-    } catch (error) {
-      process.stderr.write(`eqld collect: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    logger.info({ bpftracePid: collector.bpftracePid }, 'collecting');
-    const duration = argv.duration as number | undefined;
-    if (duration !== undefined) setTimeout(() => void stop('duration elapsed'), duration * 1000);
-    await new Promise<void>((resolve) => {
-      const wait = setInterval(() => {
-        if (!stopping) return;
-        clearInterval(wait);
-        void stopping.then(resolve);
-      }, 50);
+      },
     });
   },
 };

@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { CommandModule } from 'yargs';
 import { Collector, DEFAULT_ARGV_BYTES, type RawEvent } from '../collector/index.js';
 import { Normalizer, readHostInfo } from '../normalize/index.js';
+import { streamUntilStopped } from './stream-until-stopped.js';
 
 export const eventsCommand: CommandModule = {
   command: 'events',
@@ -57,7 +58,7 @@ export const eventsCommand: CommandModule = {
       maxProcesses: argv['max-processes'] as number,
       excludePids: includeSelf ? () => false : (pid) => pid === self || pid === collector.bpftracePid,
     });
-    let stopping: Promise<void> | undefined;
+    let stopping = false;
     normalizer.onEvent((e) => {
       if (!stopping) process.stdout.write(`${JSON.stringify(e.doc)}\n`);
     });
@@ -67,39 +68,27 @@ export const eventsCommand: CommandModule = {
       else normalizer.push(r);
     });
     const ticker = setInterval(() => normalizer.tick(), 1_000);
-    const stop = (why: string): Promise<void> => {
-      stopping ??= (async () => {
-        logger.info({ why }, 'stopping');
+    await streamUntilStopped({
+      name: 'eqld events',
+      logger,
+      durationS: argv.duration as number | undefined,
+      start: async () => {
+        await collector.start();
+        await normalizer.seedFromProc();
+        const backlog = held ?? [];
+        held = undefined;
+        for (const r of backlog) normalizer.push(r);
+        logger.info(
+          { bpftracePid: collector.bpftracePid, seededBacklog: backlog.length },
+          'streaming events',
+        );
+      },
+      stop: async () => {
+        stopping = true;
         clearInterval(ticker);
         await collector.stop();
         logger.info({ collector: collector.stats(), normalizer: normalizer.stats() }, 'stopped');
-      })();
-      return stopping;
-    };
-    process.stdout.on('error', () => void stop('stdout closed'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    try {
-      await collector.start();
-      await normalizer.seedFromProc();
-    } catch (error) {
-      process.stderr.write(`eqld events: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-      await stop('start failed');
-      return;
-    }
-    const backlog = held;
-    held = undefined;
-    for (const r of backlog) normalizer.push(r);
-    logger.info({ bpftracePid: collector.bpftracePid, seededBacklog: backlog.length }, 'streaming events');
-    const duration = argv.duration as number | undefined;
-    if (duration !== undefined) setTimeout(() => void stop('duration elapsed'), duration * 1000);
-    await new Promise<void>((resolve) => {
-      const wait = setInterval(() => {
-        if (!stopping) return;
-        clearInterval(wait);
-        void stopping.then(resolve);
-      }, 50);
+      },
     });
   },
 };
