@@ -150,14 +150,19 @@ export interface ProcessTableStats {
   replacedWithoutExit: number;
 }
 
-// exact for any pid and uptime (a numeric pid * 2^32 + ticks would pass 2^53 for pids over 2^21)
-const key = (pid: number, ticks: number) => `${pid}:${ticks}`;
+// exact for any pid and uptime: a number while pid * 2^31 + ticks stays below 2^53 (every pid
+// Linux allows, pid_max <= 2^22, and 248 days of uptime at 100 Hz), else a string (no string
+// built per lookup in the common case; numbers and strings never collide as Map keys)
+const key = (pid: number, ticks: number): number | string =>
+  pid < 4_194_304 && pid >= 0 && ticks < 2_147_483_648 && ticks >= 0
+    ? pid * 2_147_483_648 + ticks
+    : `${pid}:${ticks}`;
 
 export class ProcessTable {
   /** pid -> current entry */
   private readonly live = new Map<number, ProcEntry>();
   /** exited entries displaced from `live` by pid reuse, kept until their grace ends */
-  private readonly ghosts = new Map<string, ProcEntry>();
+  private readonly ghosts = new Map<number | string, ProcEntry>();
   /** exited entries in exit order */
   private exitQueue: ProcEntry[] = [];
   private exitHead = 0;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  base64Latin1,
   decodeEntityId,
   entityId,
   entityIdFor,
@@ -56,6 +57,12 @@ describe('entity ids', () => {
         }
       }
     }
+  });
+
+  it('encodes base64 like Buffer for every tail length and byte value', () => {
+    const texts = ['', 'a', 'ab', 'abc', 'abcd', '-42-100', 'f-4194303-2147483647', '\u00ff\u0080\u0000x'];
+    for (let c = 0; c < 256; c++) texts.push(String.fromCharCode(c, 255 - c, c ^ 85));
+    for (const t of texts) expect(base64Latin1(t)).toBe(Buffer.from(t, 'latin1').toString('base64'));
   });
 
   it('splits into a per-boot head and a per-process tail that concatenate to the full id', () => {
