@@ -84,21 +84,25 @@ export class DocumentFactory {
       'endpoint.events.network': ds('endpoint.events.network'),
     };
     const tickNs = 1e9 / o.host.clkTck;
-    // process.start of hot processes (parents, leaders) repeats on every event: memoize by tick,
-    // dropping the memo when the clock is re-sampled or it grows large
-    const memo = new Map<number, string>();
+    // process.start repeats on every event of a process (fork, exec, exit follow each other):
+    // a direct-mapped cache by tick, emptied when the clock is re-sampled. Small on purpose: a
+    // string replaced within a few thousand events dies young instead of being promoted to the
+    // old space, as a large memo's entries were (parents and leaders keep theirs in their blocks)
+    const SLOTS = 1024;
+    const slotTicks = new Float64Array(SLOTS).fill(-1);
+    const slotIso: string[] = new Array<string>(SLOTS).fill('');
     const startFmt = new IsoMicrosFormatter();
-    let memoGen = -1;
+    let memoGen = this.clock.generation;
     const startIso = (ticks: number) => {
-      if (memoGen !== this.clock.generation || memo.size > 16_384) {
-        memo.clear();
+      if (memoGen !== this.clock.generation) {
+        slotTicks.fill(-1);
         memoGen = this.clock.generation;
       }
-      let s = memo.get(ticks);
-      if (s === undefined) {
-        s = startFmt.format(this.clock.boottimeToEpochMs(ticks * tickNs));
-        memo.set(ticks, s);
-      }
+      const i = ticks & (SLOTS - 1);
+      if (slotTicks[i] === ticks) return slotIso[i] as string;
+      const s = startFmt.format(this.clock.boottimeToEpochMs(ticks * tickNs));
+      slotTicks[i] = ticks;
+      slotIso[i] = s;
       return s;
     };
     this.credFields = new CredFields(o.users);

@@ -93,6 +93,7 @@ export class Normalizer {
   private readonly strings = new Interner();
   /** one frozen Credentials object per distinct id set */
   private readonly credSets = new Map<string, Credentials>();
+  private lastCreds: Credentials | undefined;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
   private reseeding = false;
@@ -313,7 +314,7 @@ export class Normalizer {
   }
 
   private credsOf(c: Credentials, known?: Credentials): Credentials {
-    // the common case: the same ids as last time for this process
+    // the common cases: the same ids as last time for this process, or as the last set looked up
     if (
       known &&
       known.uid === c.uid &&
@@ -323,6 +324,16 @@ export class Normalizer {
     ) {
       return known;
     }
+    const last = this.lastCreds;
+    if (
+      last !== undefined &&
+      last.uid === c.uid &&
+      last.euid === c.euid &&
+      last.gid === c.gid &&
+      last.egid === c.egid
+    ) {
+      return last;
+    }
     const k = `${c.uid}:${c.euid}:${c.gid}:${c.egid}`;
     let v = this.credSets.get(k);
     if (!v) {
@@ -330,6 +341,7 @@ export class Normalizer {
       v = Object.freeze({ uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid });
       this.credSets.set(k, v);
     }
+    this.lastCreds = v;
     return v;
   }
 
