@@ -1,7 +1,7 @@
 // Builds the ECS `process.*` object of one event from process-table entries: the acting
 // process, its parent and its group/session/entry leaders, in the field set Elastic Defend's
 // Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
-import { basename, isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
 import type { CredBlocks } from './cred-fields.js';
 import type { BlockCache, ProcEntry, ProcImage } from './process-table.js';
@@ -12,6 +12,16 @@ export function commandLine(args: readonly string[]): string {
 }
 
 const DELETED = ' (deleted)';
+
+/** path.posix.basename(p), inline: it runs for every exec */
+function basename(p: string): string {
+  let end = p.length;
+  while (end > 0 && p.charCodeAt(end - 1) === 47) end--;
+  if (end === 0) return '';
+  return p.slice(p.lastIndexOf('/', end - 1) + 1, end);
+}
+
+const isAbsolute = (p: string): boolean => p.charCodeAt(0) === 47;
 
 /** process.name: the last path component, without the " (deleted)" procfs adds to unlinked files */
 export function processName(executable: string): string {

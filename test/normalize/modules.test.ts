@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cgroupPathFromProc, containerIdFromCgroup } from '../../src/normalize/container-id.js';
-import { commandLine, imageFromExec, processName } from '../../src/normalize/ecs-process.js';
+import { argsOf, commandLine, imageFromExec, processName } from '../../src/normalize/ecs-process.js';
 import { evaluateEntryLeader, ttyKind } from '../../src/normalize/entry-leader.js';
 import { connectOutcome, errnoName } from '../../src/normalize/errno.js';
 import { parseCmdline, parseStat, parseStatusIds } from '../../src/normalize/proc-reader.js';
@@ -203,6 +203,45 @@ describe('images', () => {
     expect(imageFromExec('/tmp/x', [], false, '/').resolved).toBeUndefined();
     expect(imageFromExec('../bin/x', [], false, '/home/a/src').resolved).toBe('/home/a/bin/x');
     expect(imageFromExec('x', [], false, undefined).resolved).toBeUndefined();
+  });
+
+  it('names processes like path.basename for any path shape', () => {
+    for (const p of [
+      '',
+      '/',
+      '//',
+      'x',
+      '/x',
+      'a/b',
+      '/a/b/',
+      '/a/b//',
+      './x',
+      '../y/',
+      'a b/c d',
+      '/usr/bin/é',
+    ]) {
+      expect(processName(p)).toBe(posix.basename(p));
+    }
+  });
+
+  it('gives back exactly the argv an image was built from', () => {
+    const cases: string[][] = [
+      [],
+      [''],
+      ['', ''],
+      ['/bin/sh'],
+      ['sh', '-c', 'a  b'],
+      [' lead', 'trail ', ' ', 'x'],
+      ['sshd: root@pts/0'],
+      ['a', '', 'b'],
+      ['x'.repeat(70_000), 'y z'],
+    ];
+    for (const argv of cases) {
+      const img = imageFromExec('/bin/x', argv, false, '/');
+      expect([...argsOf(img)]).toEqual(argv);
+      expect(img.commandLine).toBe(argv.join(' '));
+      expect(img.argsCount).toBe(argv.length);
+    }
   });
 });
 
