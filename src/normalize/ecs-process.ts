@@ -251,9 +251,13 @@ export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): 
   // a forked child that has not exec'd shares its parent's image: share its args array too
   const shared = parentBlock !== undefined && p.parent?.image === self.image;
   imageFields(ctx, d, self.image, shared ? (parentBlock.args as readonly string[]) : undefined);
-  if (self.image.argsTruncated) d.Ext = { command_line_truncated: true };
-  if (self.image.resolved !== undefined)
-    d.Ext = { ...(d.Ext as Doc), resolved_executable: self.image.resolved };
+  const img = self.image;
+  if (img.argsTruncated || img.resolved !== undefined) {
+    const ext: Doc = {};
+    if (img.argsTruncated) ext.command_line_truncated = true;
+    if (img.resolved !== undefined) ext.resolved_executable = img.resolved;
+    d.Ext = ext;
+  }
   if (self.cwd !== undefined) d.working_directory = self.cwd;
   d.start = ctx.startOf(self);
   if (p.creds) {
