@@ -58,7 +58,11 @@ export class RuleSet {
   private readonly fields: FieldIndex[] = [];
   private readonly activeIdx: number[] = [];
   /** per (index name, categories): which rules may take the event (fixed for a RuleSet) */
-  private readonly shapes = new Map<string, Shape>();
+  private readonly shapes = new Map<string, Map<string, Shape>>();
+  private shapeCount = 0;
+  /** the shape and output of the candidates() call in progress */
+  private eligible: Uint8Array = new Uint8Array(0);
+  private out: number[] = [];
   /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
   private readonly taken: Uint32Array;
   private call = 0;
@@ -107,8 +111,9 @@ export class RuleSet {
   }
 
   private shape(indexName: string, cats: readonly string[], allTerms: boolean): Shape {
-    const key = `${allTerms ? '*' : ''}${indexName}\n${cats.join('\n')}`;
-    let s = this.shapes.get(key);
+    const key = `${allTerms ? '*' : ''}${cats.length === 1 ? cats[0] : cats.join('\n')}`;
+    let byCats = this.shapes.get(indexName);
+    let s = byCats?.get(key);
     if (s) return s;
     const eligible = new Uint8Array(this.all.length);
     for (const i of this.activeIdx) {
@@ -122,15 +127,33 @@ export class RuleSet {
       fields: this.fields.filter((f) => allTerms || f.category === 'any' || cats.includes(f.category)),
       always: this.unfiltered.filter((i) => eligible[i] === 1),
     };
-    if (this.shapes.size < 1000) this.shapes.set(key, s);
+    if (this.shapeCount < 1000) {
+      if (!byCats) {
+        byCats = new Map();
+        this.shapes.set(indexName, byCats);
+      }
+      byCats.set(key, s);
+      this.shapeCount++;
+    }
     return s;
   }
 
   /** the rules filed under one value of the field: exactly, by its head, by its tail */
-  private lookup(fi: FieldIndex, s: string, add: (hit: number[] | undefined) => void): void {
-    add(fi.byValue.get(s));
-    for (const n of fi.prefixLengths) if (n <= s.length) add(fi.byPrefix.get(s.slice(0, n)));
-    for (const n of fi.suffixLengths) if (n <= s.length) add(fi.bySuffix.get(s.slice(s.length - n)));
+  private lookup(fi: FieldIndex, s: string): void {
+    this.add(fi.byValue.get(s));
+    for (const n of fi.prefixLengths) if (n <= s.length) this.add(fi.byPrefix.get(s.slice(0, n)));
+    for (const n of fi.suffixLengths) if (n <= s.length) this.add(fi.bySuffix.get(s.slice(s.length - n)));
+  }
+
+  /** takes the eligible rules of a hit list not taken yet by this call */
+  private add(hit: number[] | undefined): void {
+    if (hit === undefined) return;
+    const { eligible, taken, call, out } = this;
+    for (const i of hit)
+      if (eligible[i] === 1 && taken[i] !== call) {
+        taken[i] = call;
+        out.push(i);
+      }
   }
 
   /** The rules that should see this ECS event, in load order, each once. */
@@ -150,25 +173,17 @@ export class RuleSet {
       this.taken.fill(0);
       this.call = 1;
     }
-    const call = this.call;
-    const taken = this.taken;
     const out: number[] = always.slice();
-    const add = (hit: number[] | undefined) => {
-      if (hit === undefined) return;
-      for (const i of hit)
-        if (eligible[i] === 1 && taken[i] !== call) {
-          taken[i] = call;
-          out.push(i);
-        }
-    };
+    this.eligible = eligible;
+    this.out = out;
     for (const fi of fields) {
       const v = fi.read(doc);
       if (v === null) continue;
       if (!Array.isArray(v)) {
-        this.lookup(fi, typeof v === 'string' ? v : String(v), add);
+        this.lookup(fi, typeof v === 'string' ? v : String(v));
         continue;
       }
-      for (const x of v) if (x !== null) this.lookup(fi, typeof x === 'string' ? x : String(x), add);
+      for (const x of v) if (x !== null) this.lookup(fi, typeof x === 'string' ? x : String(x));
     }
     if (out.length > always.length) out.sort((a, b) => a - b);
     const rules = new Array<LoadedRule>(out.length);
