@@ -84,28 +84,36 @@ export class ReorderBuffer {
     return top;
   }
 
+  // sift with a hole: each level moves one element instead of swapping two
   private up(i: number): void {
     const h = this.heap;
+    const e = h[i]!;
+    const t = e.ktimeNs;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p]!.ktimeNs <= h[i]!.ktimeNs) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
+      const pe = h[p]!;
+      if (pe.ktimeNs <= t) break;
+      h[i] = pe;
       i = p;
     }
+    h[i] = e;
   }
 
   private down(i: number): void {
     const h = this.heap;
     const n = h.length;
+    const e = h[i]!;
+    const t = e.ktimeNs;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < n && h[l]!.ktimeNs < h[m]!.ktimeNs) m = l;
-      if (r < n && h[r]!.ktimeNs < h[m]!.ktimeNs) m = r;
-      if (m === i) return;
-      [h[m], h[i]] = [h[i]!, h[m]!];
+      let m = l;
+      if (r < n && h[r]!.ktimeNs < h[l]!.ktimeNs) m = r;
+      if (h[m]!.ktimeNs >= t) break;
+      h[i] = h[m]!;
       i = m;
     }
+    h[i] = e;
   }
 }
