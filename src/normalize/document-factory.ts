@@ -107,11 +107,27 @@ export class DocumentFactory {
     };
     this.credFields = new CredFields(o.users);
     const { head, tail } = o.entityIds;
+    // entity ids are not kept per table entry (memory): the tail is encoded when a document
+    // needs it, through a direct-mapped cache (a process's fork, exec and exit follow each other;
+    // parents and leaders keep theirs in their blocks)
+    const ID_SLOTS = 1024;
+    const idPid = new Float64Array(ID_SLOTS).fill(-1);
+    const idTicks = new Float64Array(ID_SLOTS);
+    const idTail: string[] = new Array<string>(ID_SLOTS).fill('');
+    const tailOf = (pid: number, ticks: number): string => {
+      const i = (pid ^ ticks) & (ID_SLOTS - 1);
+      if (idPid[i] === pid && idTicks[i] === ticks) return idTail[i] as string;
+      const t = tail(pid, ticks);
+      idPid[i] = pid;
+      idTicks[i] = ticks;
+      idTail[i] = t;
+      return t;
+    };
     this.fieldCtx = {
       args: (img) => this.argsCache.get(img),
       credBlocks: (c) => this.credFields.of(c),
       entityId: (pid, ticks) => head + tail(pid, ticks),
-      entityIdOf: (e) => head + e.entityTail,
+      entityIdOf: (e) => head + tailOf(e.pid, e.startTicks),
       startIso,
       startOf: (e) => startIso(e.startTicks),
       generation: () => this.clock.generation * 1_000_003 + o.users.generation,

@@ -86,8 +86,6 @@ export class Normalizer {
   private readonly users: UserDb;
   private readonly clock: WallClock;
   private readonly table: ProcessTable;
-  /** an entity id's per-process tail (entity-id.ts entityIdParts) */
-  private readonly idTail: (pid: number, ticks: number) => string;
   private readonly docs: DocumentFactory;
   /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
   private readonly strings = new Interner();
@@ -132,7 +130,6 @@ export class Normalizer {
       exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
     });
     const ids = entityIdParts(this.host.id, this.host.bootId);
-    this.idTail = ids.tail;
     this.docs = new DocumentFactory({
       host: this.host,
       clock: this.clock,
@@ -255,7 +252,6 @@ export class Normalizer {
       pid: f.pid,
       startTicks: f.startTicks,
       approxStart: false,
-      entityTail: this.idTail(f.pid, f.startTicks),
       ppid: f.ppid,
       pgid: f.pgid,
       sid: f.sid,
@@ -300,7 +296,6 @@ export class Normalizer {
       pid,
       startTicks: ticks,
       approxStart: false,
-      entityTail: this.idTail(pid, ticks),
       ppid,
       pgid: 0,
       sid: 0,
@@ -365,7 +360,6 @@ export class Normalizer {
       if (e.approxStart) {
         e.startTicks = ticks;
         e.approxStart = false;
-        e.entityTail = this.idTail(r.pid, ticks);
       }
       e.source = 'exec';
     } else {
@@ -373,7 +367,6 @@ export class Normalizer {
         pid: r.pid,
         startTicks: ticks,
         approxStart: false,
-        entityTail: this.idTail(r.pid, ticks),
         ppid: r.ppid,
         // 0 = unknown: never guess a session from a missing parent
         pgid: parent?.pgid ?? 0,
@@ -439,7 +432,6 @@ export class Normalizer {
       pid: r.childPid,
       startTicks: ticks,
       approxStart: approx,
-      entityTail: this.idTail(r.childPid, ticks),
       ppid: r.parentPid,
       pgid: parent?.pgid ?? 0,
       sid: parent?.sid ?? 0,

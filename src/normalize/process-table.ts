@@ -32,8 +32,6 @@ export interface ProcEntry {
   startTicks: number;
   /** start tick derived from the fork's timestamp, not from start_boottime: exec corrects it */
   approxStart: boolean;
-  /** process.entity_id without the per-boot head shared by all ids (entity-id.ts entityIdParts) */
-  entityTail: string;
   ppid: number;
   parentTicks?: number;
   pgid: number;
@@ -52,7 +50,6 @@ export interface ProcEntry {
   excluded: boolean;
   source: 'proc' | 'fork' | 'exec' | 'event';
   exitedAtNs?: number;
-  exitCode?: number;
   /** table use counter at the last event that named this process (LRU for live eviction) */
   lastUsed: number;
   /** this process's shared parent/leader document blocks (ecs-process.ts) */
@@ -75,17 +72,7 @@ export interface BlockCache {
 /** The fields every entry has from the start. */
 export type ProcEntryInit = Pick<
   ProcEntry,
-  | 'pid'
-  | 'startTicks'
-  | 'approxStart'
-  | 'entityTail'
-  | 'ppid'
-  | 'pgid'
-  | 'sid'
-  | 'ttyNr'
-  | 'image'
-  | 'excluded'
-  | 'source'
+  'pid' | 'startTicks' | 'approxStart' | 'ppid' | 'pgid' | 'sid' | 'ttyNr' | 'image' | 'excluded' | 'source'
 >;
 
 /**
@@ -97,7 +84,6 @@ export function newEntry(i: ProcEntryInit): ProcEntry {
     pid: i.pid,
     startTicks: i.startTicks,
     approxStart: i.approxStart,
-    entityTail: i.entityTail,
     ppid: i.ppid,
     parentTicks: undefined,
     pgid: i.pgid,
@@ -113,7 +99,6 @@ export function newEntry(i: ProcEntryInit): ProcEntry {
     excluded: i.excluded,
     source: i.source,
     exitedAtNs: undefined,
-    exitCode: undefined,
     lastUsed: 0,
     blocks: undefined,
   };
@@ -202,10 +187,10 @@ export class ProcessTable {
     this.enforceCap();
   }
 
-  markExited(e: ProcEntry, ktimeNs: number, exitCode: number): void {
+  /** `exitCode` is reported in the exit's document, not kept */
+  markExited(e: ProcEntry, ktimeNs: number, _exitCode: number): void {
     if (e.exitedAtNs !== undefined) return;
     e.exitedAtNs = ktimeNs;
-    e.exitCode = exitCode;
     this.exitQueue.push(e);
     this.exitedCount++;
   }

@@ -21,7 +21,6 @@ function entry(pid: number, over: Partial<ProcEntry> = {}): ProcEntry {
     pid,
     startTicks: pid * 10,
     approxStart: false,
-    entityTail: `id${pid}`,
     ppid: 1,
     pgid: pid,
     sid: pid,
