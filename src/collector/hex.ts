@@ -39,8 +39,10 @@ export function decodeRxInto(text: string, start: number, end: number, out: Uint
   return true;
 }
 
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-const lossyUtf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a leading U+FEFF in an argument is data, not a byte-order mark; dropping it would
+// report an argv different from the one the process was given
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 export interface DecodedText {
   text: string;

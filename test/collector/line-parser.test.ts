@@ -119,6 +119,16 @@ describe('field decoders', () => {
     expect(decodeUtf8(new Uint8Array([0x61, 0xff]))).toEqual({ text: 'a\ufffd', lossy: true });
   });
 
+  it('keeps a leading U+FEFF: it is part of the argument, not a byte-order mark', () => {
+    const bom = '\ufeff';
+    expect(decodeUtf8(Buffer.from(`${bom}x`))).toEqual({ text: `${bom}x`, lossy: false });
+    expect(decodeUtf8(Buffer.from(`${bom}${'long argument '.repeat(3)}`)).text.startsWith(bom)).toBe(true);
+    expect(decodeUtf8(Buffer.concat([Buffer.from(bom), Buffer.from([0xff])]))).toEqual({
+      text: `${bom}\ufffd`,
+      lossy: true,
+    });
+  });
+
   it('splits the argv area on NULs, keeping empty arguments', () => {
     expect(splitArgv(Buffer.from('a\0\0b\0'), false).argv).toEqual(['a', '', 'b']);
     expect(splitArgv(Buffer.from(''), false).argv).toEqual([]);
