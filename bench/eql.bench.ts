@@ -20,6 +20,8 @@ import {
 import { BUNDLED_RULES_DIR } from '../src/rules/bundled.js';
 import { type LoadedRule, loadRules } from '../src/rules/load-rules.js';
 import { RuleSet } from '../src/rules/rule-set.js';
+import { mulberry32 as rng } from '../test/support/prng.js';
+import { sharedPath } from '../test/support/shared-data.js';
 
 const N = Number(process.env.EQLD_BENCH_EVENTS ?? 1_000_000);
 // (b) offers each event to ~200 rules; on this class of machine 1M events would take minutes, and
@@ -30,18 +32,7 @@ const NB0 = Number(process.env.EQLD_BENCH_EVENTS_B0 ?? 20_000);
 const POOL = 1_000;
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const CORPUS = '/work/shared/data/elastic-detection-rules';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const CORPUS = sharedPath('elastic-detection-rules');
 
 const NAMES = [
   'bash',

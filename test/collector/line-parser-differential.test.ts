@@ -4,20 +4,10 @@
 // removed, digits and hex broken, fields cut, numbers too long or negative).
 import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/collector/line-parser.js';
+import { mulberry32 } from '../support/prng.js';
 import { goldenLines } from './golden.js';
 import { parseLine as splitParseLine } from './split-line-parser.js';
 import { syntheticTrace } from './synthetic-trace.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOISE = [
   '0',

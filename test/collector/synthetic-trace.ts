@@ -5,6 +5,8 @@
 // Two CPUs' lines interleave with a small timestamp skew, as from two perf buffers.
 // Same seed, same text: a before/after comparison runs on byte-identical input.
 
+import { mulberry32 } from '../support/prng.js';
+
 export type Workload = 'exec' | 'exec-long-argv' | 'connect';
 
 export interface TraceOptions {
@@ -14,17 +16,6 @@ export interface TraceOptions {
   seed?: number;
   /** argv bound the program was rendered with (exec-long-argv: ~4000 B argv cut to it) */
   argvBound?: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function rx(bytes: Uint8Array): string {
