@@ -2,7 +2,7 @@
 # Installs eqld from this checkout: /opt/eqld (the built agent, its production node_modules, the
 # bundled rules and the bpftrace program), /usr/local/bin/eqld, /etc/systemd/system/eqld.service,
 # /etc/eqld/eqld.toml (never overwritten once present: a newer default goes to eqld.toml.dist) and
-# /etc/eqld/rules/ for local rules. Idempotent. Installs bpftrace with apt-get when missing.
+# /etc/eqld/rules/ for local rules, /etc/logrotate.d/eqld. Idempotent. Installs bpftrace with apt-get when missing.
 #
 #   scripts/install.sh [--root DIR] [--no-start]
 #     --root DIR   install under DIR instead of / (a scratch root: no apt-get, no systemctl)
@@ -74,6 +74,8 @@ elif ! cmp -s "$SRC/config/eqld.toml" "$CONF"; then
   install -m 0644 "$SRC/config/eqld.toml" "$CONF.dist"
   say "kept your $CONF; the new default is in $CONF.dist"
 fi
+install -d -m 0755 "$ROOT/etc/logrotate.d"
+install -m 0644 "$SRC/config/logrotate" "$ROOT/etc/logrotate.d/eqld"
 install -d -m 0700 "$ROOT/var/lib/eqld"
 install -d -m 0750 "$ROOT/var/log/eqld"
 

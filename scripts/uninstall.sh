@@ -21,7 +21,7 @@ done
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
   systemctl disable --now eqld.service 2>/dev/null || true
 fi
-rm -f "$ROOT/etc/systemd/system/eqld.service"
+rm -f "$ROOT/etc/systemd/system/eqld.service" "$ROOT/etc/logrotate.d/eqld"
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 if [ -L "$ROOT/usr/local/bin/eqld" ]; then rm -f "$ROOT/usr/local/bin/eqld"; fi
 rm -rf "$ROOT/opt/eqld" "$ROOT/opt/.eqld.new" "$ROOT/opt/eqld.old"

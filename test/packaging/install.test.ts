@@ -48,6 +48,7 @@ describeRoot('scripts/install.sh and uninstall.sh in a scratch root', () => {
       'etc/systemd/system/eqld.service',
       'etc/eqld/eqld.toml',
       'etc/eqld/rules',
+      'etc/logrotate.d/eqld',
       'var/lib/eqld',
       'var/log/eqld',
     ]) {
@@ -104,6 +105,7 @@ describeRoot('scripts/install.sh and uninstall.sh in a scratch root', () => {
     expect(existsSync(join(root, 'opt/eqld'))).toBe(false);
     expect(existsSync(join(root, 'usr/local/bin/eqld'))).toBe(false);
     expect(existsSync(join(root, 'etc/systemd/system/eqld.service'))).toBe(false);
+    expect(existsSync(join(root, 'etc/logrotate.d/eqld'))).toBe(false);
     expect(existsSync(join(root, 'etc/eqld/eqld.toml'))).toBe(true);
     expect(existsSync(join(root, 'var/lib/eqld'))).toBe(true);
     sh('uninstall.sh', '--root', root, '--purge');
