@@ -21,10 +21,6 @@ import type { RawEvent, RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
 
-/** a read smaller than this means a quiet host: wait longer before the next read */
-const QUIET_READ_BYTES = 4096;
-const QUIET_READ_BATCH_MS = 20;
-
 export interface CollectorOptions {
   logger: pino.Logger;
   /** argv bytes captured per exec (default 1024); longer argv is cut and flagged */
@@ -45,8 +41,6 @@ export interface CollectorOptions {
   perfBufferPages?: number;
   /** pause between pipe reads so lines are read in batches (default 3 ms; 0 reads each write) */
   readBatchMs?: number;
-  /** the pause after a small read (< 4 KiB: a quiet host); default 20 ms */
-  quietReadBatchMs?: number;
   /** a pre-rendered program (tests, benchmarks); default: render bpf/eqld.bt.in */
   program?: string;
   /** skip checkPreconditions() in start() (tests with a stand-in bpftrace) */
@@ -292,8 +286,6 @@ export class Collector {
       let rest = '';
       const stdout = child.stdout!;
       const batchMs = this.opts.readBatchMs ?? 3;
-      // readBatchMs 0 (read every write) turns the quiet pause off too unless it is set itself
-      const quietMs = this.opts.quietReadBatchMs ?? (batchMs === 0 ? 0 : QUIET_READ_BATCH_MS);
       stdout.setEncoding('latin1');
       stdout.on('data', (chunk: string) => {
         const text = rest + chunk;
@@ -309,15 +301,11 @@ export class Collector {
           rest = '';
         }
         // bpftrace writes (and flushes) line by line; reading each write on its own costs
-        // more than parsing it, so reads pause and take what gathered in one go. On a quiet
-        // host (a small read) the wake-ups dominate: a longer pause cut node's CPU at 100
-        // execs/s from ~1.9 to ~0.7 ms per exec (docs/collector.md). On a busy one (a large
-        // read) the short pause keeps bpftrace's ~300-line socket buffer from filling; the
-        // first burst after a quiet pause waits in the 1 MiB per-CPU perf buffers.
-        const pauseMs = chunk.length < QUIET_READ_BYTES ? Math.max(quietMs, batchMs) : batchMs;
-        if (pauseMs > 0) {
+        // more than parsing it. Pausing for a few ms lets lines gather in the pipe (64 KiB,
+        // i.e. >= 20 MB/s before bpftrace would block) and be read in one go.
+        if (batchMs > 0) {
           stdout.pause();
-          setTimeout(() => stdout.resume(), pauseMs);
+          setTimeout(() => stdout.resume(), batchMs);
         }
       });
       child.stderr?.setEncoding('utf8');
