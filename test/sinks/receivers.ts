@@ -141,24 +141,4 @@ export function streamReceiver(
   };
 }
 
-/** A loopback port nobody listens on right now (bound, read, released). */
-export function freePort(kind: 'tcp' | 'udp' = 'tcp'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    if (kind === 'udp') {
-      const s = udpSocket('udp4');
-      s.once('error', reject);
-      s.bind(0, '127.0.0.1', () => {
-        const p = s.address().port;
-        s.close(() => resolve(p));
-      });
-      return;
-    }
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const p = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(p));
-    });
-  });
-}
+export { freePort } from '../support/rsyslog.js';

@@ -74,7 +74,8 @@ export function stockConfigText(): string {
   return text;
 }
 
-function freePort(kind: 'tcp' | 'udp'): Promise<number> {
+/** A loopback port nobody listens on right now (bound, read, released). */
+export function freePort(kind: 'tcp' | 'udp' = 'tcp'): Promise<number> {
   return new Promise((resolve, reject) => {
     if (kind === 'udp') {
       const s = createSocket('udp4');
