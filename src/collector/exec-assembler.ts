@@ -169,8 +169,9 @@ export function buildExec(
     argvTruncated: truncated,
     cgroupId: h.cgroupId,
   };
-  // sid 0 would mean the read failed (no task has session 0 after exec except in odd
-  // early-boot cases); leave it for the normalizer to derive then
+  // sid 0 is either a failed read or a task whose session is the kernel's (descendants of
+  // kthreads, or of a PID 1 that never called setsid); either way there is no session
+  // leader to name, so leave it unset and let the normalizer inherit the parent's
   if (h.sid > 0) ev.sid = h.sid;
   if (argvLossy || filename.lossy || comm.lossy) ev.lossy = true;
   const path = resolveCgroup(h.cgroupId);
