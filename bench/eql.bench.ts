@@ -6,8 +6,10 @@
 // synthetic, seeded, as no recorded stream of that size ships with the repository); then the peak
 // state and heap under a stage-1 flood of distinct join keys against the per-matcher cap.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -21,7 +23,6 @@ import { BUNDLED_RULES_DIR } from '../src/rules/bundled.js';
 import { type LoadedRule, loadRules } from '../src/rules/load-rules.js';
 import { RuleSet } from '../src/rules/rule-set.js';
 import { mulberry32 as rng } from '../test/support/prng.js';
-import { sharedPath } from '../test/support/shared-data.js';
 
 const N = Number(process.env.EQLD_BENCH_EVENTS ?? 1_000_000);
 // (b) offers each event to ~200 rules; on this class of machine 1M events would take minutes, and
@@ -32,7 +33,18 @@ const NB0 = Number(process.env.EQLD_BENCH_EVENTS_B0 ?? 20_000);
 const POOL = 1_000;
 v8.setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-const CORPUS = sharedPath('elastic-detection-rules');
+/** the corpus, found as test/support/shared-data.ts finds it (that module imports vitest, which
+ *  throws outside a test run): $EQLD_SHARED_DATA, ../shared/data beside the checkout, /work/shared/data */
+function corpusDir(): string {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const found = [process.env.EQLD_SHARED_DATA, join(repo, '..', 'shared', 'data'), '/work/shared/data']
+    .filter((p): p is string => typeof p === 'string' && p.length > 0)
+    .map((p) => join(p, 'elastic-detection-rules'))
+    .find((p) => existsSync(p));
+  if (!found) throw new Error('shared data not found (set EQLD_SHARED_DATA)');
+  return found;
+}
+const CORPUS = corpusDir();
 
 const NAMES = [
   'bash',
