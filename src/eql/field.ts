@@ -116,8 +116,8 @@ function read(r: Resolver, doc: Record<string, unknown>): Value {
   return normalize(v);
 }
 
-/** A getter for one field, specialised for its name. */
-export function fieldGetter(name: string): (doc: Record<string, unknown>) => Value {
+/** Reads one field, specialised for its name (no memo). */
+function directGetter(name: string): (doc: Record<string, unknown>) => Value {
   const parts = name.split('.');
   const general = resolver(parts);
   const fast = nestedPath(parts);
@@ -132,10 +132,44 @@ export function fieldGetter(name: string): (doc: Record<string, unknown>) => Val
   };
 }
 
-// Lower-cased values are memoized per document and field: many rules test process.name or
-// process.args with `:`, in~ or like~, and lower-casing is the costly part. This relies on
-// documents not being mutated after they are handed to a matcher.
-const lowerSlots = new Map<string, { doc: object | undefined; value: Value }>();
+// Field values are memoized per document and field name: every query (and the rule layer's
+// prefilter) reading process.name gets one getter for that name, which reads the document once
+// per event however many rules ask; lower-cased values likewise, as lower-casing is the costly part
+// of `:`, in~ and like~. This relies on documents not being mutated after they are handed to a
+// matcher (the engine's contract), and on callers not mutating the values they are given.
+
+/** most distinct field names given a shared getter (queries beyond share nothing) */
+const MAX_SHARED_FIELDS = 10_000;
+const getters = new Map<string, (doc: Record<string, unknown>) => Value>();
+const lowerGetters = new Map<string, (doc: Record<string, unknown>) => Value>();
+
+function memoized(read: (doc: Record<string, unknown>) => Value): (doc: Record<string, unknown>) => Value {
+  let lastDoc: object | undefined;
+  let last: Value = null;
+  return (doc) => {
+    if (doc === lastDoc) return last;
+    last = read(doc);
+    lastDoc = doc;
+    return last;
+  };
+}
+
+function share(
+  cache: Map<string, (doc: Record<string, unknown>) => Value>,
+  name: string,
+  make: () => (doc: Record<string, unknown>) => Value,
+): (doc: Record<string, unknown>) => Value {
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const g = memoized(make());
+  if (cache.size < MAX_SHARED_FIELDS) cache.set(name, g);
+  return g;
+}
+
+/** A getter for one field, specialised for its name and memoized for the document last read. */
+export function fieldGetter(name: string): (doc: Record<string, unknown>) => Value {
+  return share(getters, name, () => directGetter(name));
+}
 
 const lower = (x: Scalar): Scalar =>
   x === null ? null : (typeof x === 'string' ? x : String(x)).toLowerCase();
@@ -143,19 +177,11 @@ const lower = (x: Scalar): Scalar =>
 /** The field's values as lower-case strings (numbers and booleans as text), memoized per document:
  *  what the case-insensitive operators (`:`, in~, like~) compare. */
 export function lowerFieldGetter(name: string): (doc: Record<string, unknown>) => Value {
-  const get = fieldGetter(name);
-  let memo = lowerSlots.get(name);
-  if (!memo) {
-    memo = { doc: undefined, value: null };
-    lowerSlots.set(name, memo);
-  }
-  const m = memo;
-  return (doc) => {
-    if (m.doc === doc) return m.value;
-    const v = get(doc);
-    const lv: Value = v === null ? null : Array.isArray(v) ? v.map(lower) : lower(v);
-    m.doc = doc;
-    m.value = lv;
-    return lv;
-  };
+  return share(lowerGetters, name, () => {
+    const get = fieldGetter(name);
+    return (doc) => {
+      const v = get(doc);
+      return v === null ? null : Array.isArray(v) ? v.map(lower) : lower(v);
+    };
+  });
 }
