@@ -116,6 +116,41 @@ function read(r: Resolver, doc: Record<string, unknown>): Value {
   return normalize(v);
 }
 
+/** nesting depth past which a document is assumed to hold flattened keys (no walk that deep) */
+const MAX_WALK_DEPTH = 32;
+
+/** True when an object reachable from o through non-array objects has a key with a dot (for-in:
+ *  own and inherited enumerable keys). */
+function hasDottedKey(o: Record<string, unknown>, depth: number): boolean {
+  if (depth > MAX_WALK_DEPTH) return true;
+  for (const k in o) {
+    if (k.includes('.')) return true;
+    const v = o[k];
+    if (
+      typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      hasDottedKey(v as Record<string, unknown>, depth + 1)
+    )
+      return true;
+  }
+  return false;
+}
+
+// Whether the document last asked about may hold a flattened key: a missing field is then looked
+// up under every split of its name; a fully nested document (what eqld's normalizer builds) skips
+// those lookups, as without a dotted key they can only find what the nested path found.
+let walkedDoc: object | undefined;
+let walkedDotted = false;
+
+function mayHoldFlattenedKeys(doc: Record<string, unknown>): boolean {
+  if (doc !== walkedDoc) {
+    walkedDotted = hasDottedKey(doc, 0);
+    walkedDoc = doc;
+  }
+  return walkedDotted;
+}
+
 /** Reads one field, specialised for its name (no memo). */
 function directGetter(name: string): (doc: Record<string, unknown>) => Value {
   const parts = name.split('.');
@@ -124,8 +159,10 @@ function directGetter(name: string): (doc: Record<string, unknown>) => Value {
   if (!fast) return (doc) => read(general, doc);
   return (doc) => {
     let v = fast(doc);
-    // arrays of objects and flattened keys are not on the fast path
-    if (v === undefined) v = general(doc);
+    // the nested path failed: the value may still sit under a flattened key (`"process.name"`);
+    // the general resolver follows the same nested path through objects, so it can differ only
+    // where a key has a dot
+    if (v === undefined && mayHoldFlattenedKeys(doc)) v = general(doc);
     if (v === undefined || v === null) return null;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
     return normalize(v);
