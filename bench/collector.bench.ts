@@ -26,9 +26,8 @@ function cpuSecondsOf(pid: number): number {
   return (Number(rest[11]) + Number(rest[12])) / CLK_TCK;
 }
 
-// bpftrace's stdout is the unix socketpair node creates for child stdio, not a pipe: a full
-// socket shows as sock_alloc_send_pskb (checked: a stand-in writer behind a paused reader);
-// pipe_write is kept for a shell redirection into a real pipe
+// bpftrace's stdout is the collector's FIFO (src/collector/output-fifo.ts): a full pipe shows
+// as pipe_write; the socket wait channels are kept for a stdout that is a unix socket
 const BLOCKED_WCHAN = /pipe_write|sock_alloc_send_pskb|unix_stream_sendmsg|sk_stream_wait_memory/;
 
 /** Any bpftrace thread sleeping in a write to its stdout (full: eqld not reading fast enough). */
@@ -252,7 +251,7 @@ const md = [
   `- exec delivery latency at 50 execs/s (kernel timestamp -> onEvent, reorder window 25 ms): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} execs (${latency.late} late events); the collector's share of the p99 < 100 ms detection target: ${latency.p99 < 100 ? 'within' : 'over'}`,
   `- target "eqld CPU per event <= 1/3 of bpftrace's": ${ratioMet ? 'met' : 'missed'} (column eqld/bpftrace; <= 0.33 meets it)`,
   `- target "zero lost events": ${lostMet ? 'met' : 'missed'} in the collector runs`,
-  `- target "bpftrace never blocks on the pipe": ${collectorRows.every((r) => r.pipeBlockedPct === 0) ? 'met' : 'missed'} (last column: share of 50 ms samples in which a bpftrace thread slept writing its stdout (a unix socketpair: sock_alloc_send_pskb; or pipe_write), /proc/PID/task/*/wchan)`,
+  `- target "bpftrace never blocks on the pipe": ${collectorRows.every((r) => r.pipeBlockedPct === 0) ? 'met' : 'missed'} (last column: share of 50 ms samples in which a bpftrace thread slept writing its stdout (the collector's FIFO: pipe_write), /proc/PID/task/*/wchan)`,
   '- lost records in a collector row with 0 % pipe blocking are lost between the kernel and bpftrace (bpftrace not draining its',
   '  perf buffers fast enough, e.g. starved of CPU), not because of eqld; compare with the floor row of the same workload.',
   '- "late" counts events that arrived after a later event had been released (the reorder window was shorter than the skew',

@@ -9,6 +9,7 @@ import type pino from 'pino';
 import { CgroupPaths } from './cgroup-path.js';
 import { LineDecoder } from './decoder.js';
 import type { NoticeLine } from './line.js';
+import { OutputFifo } from './output-fifo.js';
 import { checkPreconditions } from './preconditions.js';
 import {
   execFilenameLocOffset,
@@ -39,8 +40,10 @@ export interface CollectorOptions {
   pdeathsig?: boolean;
   /** perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES; default 256 = 1 MiB, bpftrace's own is 64) */
   perfBufferPages?: number;
-  /** pause between pipe reads so lines are read in batches (default 3 ms; 0 reads each write) */
-  readBatchMs?: number;
+  /** how often bpftrace's output is read while it is quiet (default 20 ms); a busy pipe is read
+   *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
+   *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
+  pollIntervalMs?: number;
   /** a pre-rendered program (tests, benchmarks); default: render bpf/eqld.bt.in */
   program?: string;
   /** skip checkPreconditions() in start() (tests with a stand-in bpftrace) */
@@ -85,6 +88,12 @@ export class CollectorError extends Error {
 const nowNs = (): number => Number(process.hrtime.bigint());
 
 const MALFORMED_SAMPLES = 20;
+/** bytes per read(2) of the pipe (its default capacity is 64 KiB) */
+const READ_BYTES = 64 * 1024;
+/** one poll reads at most this much before it yields to the event loop (and polls again at once) */
+const MAX_BYTES_PER_POLL = 1024 * 1024;
+/** a poll that read this much finds the pipe busy: the next poll comes at once, not after the interval */
+const BUSY_BYTES = 16 * 1024;
 const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
 // bpftrace 0.17 chatter on stderr that is not an error
 const BENIGN_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^DEBUG: Struct offset mismatch/];
@@ -94,6 +103,7 @@ export class Collector {
   private readonly argvBytes: number;
   private readonly bpftracePath: string;
   private readonly windowMs: number;
+  private readonly pollIntervalMs: number;
   private readonly excludeSelf: boolean;
   private readonly listeners: ((e: RawEvent) => void)[] = [];
   private readonly cgroups = new CgroupPaths();
@@ -101,12 +111,19 @@ export class Collector {
   private readonly reorder: ReorderBuffer;
   private readonly counts: Record<RawEventKind, number>;
   private child: ResultPromise | undefined;
+  private output: OutputFifo | undefined;
+  /** the next poll: after the interval, or at once while the pipe is busy */
+  private pollTimeout: NodeJS.Timeout | undefined;
+  private pollImmediate: NodeJS.Immediate | undefined;
+  private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
+  /** the unterminated end of the last read, completed by the next one */
+  private partialLine = '';
+  private onAttached: (probes: number) => void = () => undefined;
   private pid: number | undefined;
   private program = '';
   private stopping = false;
   private started = false;
   private timer: NodeJS.Timeout | undefined;
-  private releaseTimer: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelay: number;
   private downSinceNs: number | undefined;
@@ -133,6 +150,7 @@ export class Collector {
     this.argvBytes = normalizeArgvBytes(opts.argvBytes);
     this.bpftracePath = opts.bpftracePath ?? 'bpftrace';
     this.windowMs = opts.reorderWindowMs ?? 25;
+    this.pollIntervalMs = opts.pollIntervalMs ?? 20;
     this.excludeSelf = opts.excludeSelf ?? true;
     this.restartDelay = opts.restartDelayMs ?? 500;
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
@@ -166,8 +184,7 @@ export class Collector {
       renderProgram({ argvBytes: this.argvBytes, filenameLocOffset: execFilenameLocOffset() });
     this.started = true;
     this.stopping = false;
-    // release is timed per held event (scheduleRelease), so an idle collector wakes up
-    // only for this once-a-second sweep of executions whose pieces never arrived
+    // a once-a-second sweep of executions whose pieces never arrived
     this.timer = setInterval(() => this.decoder.assembler.expire(nowNs()), 1000);
     try {
       await this.spawn();
@@ -191,8 +208,7 @@ export class Collector {
     }
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.releaseTimer) clearTimeout(this.releaseTimer);
-    this.releaseTimer = undefined;
+    this.stopPolling();
     this.reorder.flush();
     this.started = false;
   }
@@ -232,17 +248,29 @@ export class Collector {
 
   private spawn(): Promise<void> {
     const [file, args] = this.command();
-    const child = execa(file, args, {
-      env: { BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256) },
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      cleanup: true,
-      encoding: 'utf8',
-      stripFinalNewline: false,
-    });
+    const output = OutputFifo.create();
+    let child: ResultPromise;
+    try {
+      child = execa(file, args, {
+        env: { BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256) },
+        stdin: 'ignore',
+        // execa hands an fd number to spawn() as is; its types list only 3-9
+        stdout: output.writerFd as unknown as 3,
+        buffer: false,
+        reject: false,
+        cleanup: true,
+        encoding: 'utf8',
+      });
+    } catch (error) {
+      output.close();
+      throw error;
+    } finally {
+      output.closeWriter(); // bpftrace holds the only write end: its exit ends the stream
+    }
     this.child = child;
     this.pid = child.pid;
+    this.output = output;
+    this.partialLine = '';
     let stderrTail = '';
     return new Promise<void>((resolve, reject) => {
       let attached = false;
@@ -257,7 +285,7 @@ export class Collector {
         }
       }, this.opts.attachTimeoutMs ?? 60_000);
       let ping: NodeJS.Timeout | undefined;
-      const onAttached = (probes: number): void => {
+      this.onAttached = (probes: number): void => {
         if (probes > 0) {
           // "Attaching N probes..." comes before the attaching; ping until the last probe answers
           this.probes = probes;
@@ -283,31 +311,7 @@ export class Collector {
         if (this.downSinceNs !== undefined) this.emitGap();
         resolve();
       };
-      let rest = '';
-      const stdout = child.stdout!;
-      const batchMs = this.opts.readBatchMs ?? 3;
-      stdout.setEncoding('latin1');
-      stdout.on('data', (chunk: string) => {
-        const text = rest + chunk;
-        let start = 0;
-        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
-          this.onLine(text.slice(start, i), onAttached);
-          start = i + 1;
-        }
-        rest = text.slice(start);
-        this.scheduleRelease();
-        if (rest.length > 1 << 20) {
-          this.countMalformed('line longer than 1 MiB', rest.slice(0, 200));
-          rest = '';
-        }
-        // bpftrace writes (and flushes) line by line; reading each write on its own costs
-        // more than parsing it. Pausing for a few ms lets lines gather in the pipe (64 KiB,
-        // i.e. >= 20 MB/s before bpftrace would block) and be read in one go.
-        if (batchMs > 0) {
-          stdout.pause();
-          setTimeout(() => stdout.resume(), batchMs);
-        }
-      });
+      this.schedulePoll(false);
       child.stderr?.setEncoding('utf8');
       let errRest = '';
       child.stderr?.on('data', (chunk: string) => {
@@ -323,7 +327,15 @@ export class Collector {
       void child.then((result) => {
         clearTimeout(attachTimer);
         clearInterval(ping);
-        if (rest.length > 0) this.onLine(rest, onAttached);
+        // what bpftrace wrote before it went is still in the pipe: read it to the end
+        this.stopPolling();
+        while (this.poll() > 0);
+        if (this.partialLine.length > 0) this.onLine(this.partialLine);
+        this.partialLine = '';
+        output.close();
+        this.output = undefined;
+        // nothing older can come now: a restarted bpftrace only reports later events
+        this.reorder.flush();
         this.child = undefined;
         const reason = result.signal
           ? `bpftrace killed by ${result.signal}`
@@ -344,6 +356,61 @@ export class Collector {
         this.scheduleRestart(reason);
       });
     });
+  }
+
+  // bpftrace writes (and flushes) each line on its own. Reading the pipe per write would wake
+  // the event loop for every line, which on a quiet host costs more than the lines themselves;
+  // instead the pipe is read on a timer, and back to back while it is busy.
+  private schedulePoll(busy: boolean): void {
+    const run = (): void => {
+      this.pollTimeout = undefined;
+      this.pollImmediate = undefined;
+      if (this.output === undefined) return;
+      const bytes = this.poll();
+      this.schedulePoll(bytes >= BUSY_BYTES);
+    };
+    if (busy) this.pollImmediate = setImmediate(run);
+    else this.pollTimeout = setTimeout(run, this.pollIntervalMs);
+  }
+
+  private stopPolling(): void {
+    clearTimeout(this.pollTimeout);
+    clearImmediate(this.pollImmediate);
+    this.pollTimeout = undefined;
+    this.pollImmediate = undefined;
+  }
+
+  /** Reads what the pipe holds, hands its lines on and releases the events that are due. */
+  private poll(): number {
+    const output = this.output;
+    if (output === undefined) return 0;
+    // every line bpftrace wrote before this instant is read below (unless a very busy pipe
+    // stops the loop early), so events up to it, less the window, can be released in order
+    const readFromNs = nowNs();
+    let total = 0;
+    for (;;) {
+      const n = output.read(this.readBuf);
+      if (n === 0) break;
+      total += n;
+      this.onChunk(this.readBuf.toString('latin1', 0, n));
+      if (n < this.readBuf.length || total >= MAX_BYTES_PER_POLL) break;
+    }
+    this.reorder.release(readFromNs);
+    return total;
+  }
+
+  private onChunk(chunk: string): void {
+    const text = this.partialLine + chunk;
+    let start = 0;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
+      this.onLine(text.slice(start, i));
+      start = i + 1;
+    }
+    this.partialLine = text.slice(start);
+    if (this.partialLine.length > 1 << 20) {
+      this.countMalformed('line longer than 1 MiB', this.partialLine.slice(0, 200));
+      this.partialLine = '';
+    }
   }
 
   private scheduleRestart(reason: string): void {
@@ -369,10 +436,9 @@ export class Collector {
     const gap: RawEvent = { kind: 'gap', ktimeNs: fromNs, fromNs, toNs, reason: this.downReason };
     this.log.warn({ fromNs, toNs, ms: (toNs - fromNs) / 1e6, reason: this.downReason }, 'telemetry gap');
     this.reorder.push(gap);
-    this.scheduleRelease();
   }
 
-  private onLine(line: string, onAttached: (probes: number) => void): void {
+  private onLine(line: string): void {
     this.stats_.lines++;
     const d = this.decoder.decode(line);
     switch (d.kind) {
@@ -386,15 +452,15 @@ export class Collector {
         this.countMalformed(d.reason, line);
         return;
       case 'notice':
-        this.onNotice(d.notice, onAttached);
+        this.onNotice(d.notice);
         return;
     }
   }
 
-  private onNotice(n: NoticeLine, onAttached: (probes: number) => void): void {
+  private onNotice(n: NoticeLine): void {
     switch (n.kind) {
       case 'attaching':
-        onAttached(n.probes);
+        this.onAttached(n.probes);
         return;
       case 'lost': {
         this.stats_.lost += n.count;
@@ -424,7 +490,7 @@ export class Collector {
         }
         return;
       case 'ready':
-        onAttached(0);
+        this.onAttached(0);
         return;
       case 'counters':
       case 'blank':
@@ -438,18 +504,6 @@ export class Collector {
       this.malformedLogged++;
       this.log.warn({ reason, line: line.slice(0, 300) }, 'malformed bpftrace line');
     }
-  }
-
-  /** One timer for the oldest held event; re-armed after each release. */
-  private scheduleRelease(): void {
-    const next = this.reorder.nextNs;
-    if (this.releaseTimer !== undefined || next === undefined) return;
-    const delayMs = Math.max(1, Math.ceil((next + this.reorder.windowNs - nowNs()) / 1e6));
-    this.releaseTimer = setTimeout(() => {
-      this.releaseTimer = undefined;
-      this.reorder.release(nowNs());
-      this.scheduleRelease();
-    }, delayMs);
   }
 
   private isSelf(e: RawEvent): boolean {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Collector, CollectorError } from '../../src/collector/index.js';
+import { Collector, CollectorError, type CollectorOptions } from '../../src/collector/index.js';
 import type { RawEvent } from '../../src/collector/raw-event.js';
 
 const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
@@ -34,7 +34,13 @@ afterEach(async () => {
   collector = undefined;
 });
 
-function fakeCollector(mode: string, lines: string[], log: string[], extra: Record<string, string> = {}) {
+function fakeCollector(
+  mode: string,
+  lines: string[],
+  log: string[],
+  extra: Record<string, string> = {},
+  options: Partial<CollectorOptions> = {},
+) {
   const file = join(dir, `${mode}-${Math.random()}.lines`);
   writeFileSync(file, lines.map((l) => `${l}\n`).join(''), 'latin1');
   Object.assign(process.env, { FAKE_MODE: mode, FAKE_LINES: file, ...extra });
@@ -46,6 +52,7 @@ function fakeCollector(mode: string, lines: string[], log: string[], extra: Reco
     excludeSelf: false,
     reorderWindowMs: 5,
     restartDelayMs: 100,
+    ...options,
   });
   const events: RawEvent[] = [];
   collector.onEvent((e) => events.push(e));
@@ -70,6 +77,16 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(events.map((e) => e.ktimeNs)).toEqual([t + 1000, t + 2000, t + 3000]);
     expect(events[0]).toMatchObject({ kind: 'exit', pid: 10, exitCode: 1 });
     expect(events[1]).toMatchObject({ kind: 'setsid', ret: 11, comm: 'sh' });
+  });
+
+  it('holds an event it has read until a line about an earlier event, written later but within the window, is ordered before it', async () => {
+    const log: string[] = [];
+    // a window wide enough for a loaded test machine
+    const { c, events } = fakeCollector('late', [], log, {}, { reorderWindowMs: 300, pollIntervalMs: 20 });
+    await c.start();
+    await waitFor(() => (events.length >= 2 ? true : undefined));
+    expect(events.map((e) => (e.kind === 'exit' ? e.pid : 0))).toEqual([77, 66]);
+    expect(c.stats().late).toBe(0);
   });
 
   it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {

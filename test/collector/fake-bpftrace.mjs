@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Stand-in for bpftrace in collector unit tests (no kernel needed). Prints bpftrace's
 // notices and the lines of $FAKE_LINES (a file), then per $FAKE_MODE: `stay` (run until
-// signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching).
+// signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching),
+// `late` (stay; an event now, and 60 ms later one about an earlier event).
 import { appendFileSync, readFileSync } from 'node:fs';
 
 const mode = process.env.FAKE_MODE ?? 'stay';
@@ -18,6 +19,13 @@ setTimeout(() => {
   process.stdout.write(lines);
   process.stderr.write('WARNING: something bpftrace says\n');
   if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+  // `late`: an event stamped now (the monotonic clock, as bpftrace's nsecs), then 60 ms later
+  // a line about an event 10 ms older than it, as when a second CPU's perf buffer drains late
+  if (mode === 'late') {
+    const t = process.hrtime.bigint();
+    process.stdout.write(`exit ${t} 66 66 100 0\n`);
+    setTimeout(() => process.stdout.write(`exit ${t - 10_000_000n} 77 77 100 0\n`), 60);
+  }
 }, 50);
 process.on('SIGTERM', () => {
   process.stdout.write('\n\n@connect_other: 5\n');

@@ -1,0 +1,80 @@
+// The channel bpftrace's stdout goes through: a named pipe (FIFO) whose path is removed as
+// soon as both ends are open, so only the two processes hold it. eqld reads its end
+// without blocking (O_NONBLOCK, an open-file flag of the read end only: bpftrace's end
+// stays blocking, so a full pipe makes bpftrace wait rather than drop output). Reading by
+// polling from a timer, not per write, is what lets the collector take bpftrace's
+// one-write-per-line output in batches; node's own child stdio is a socket that wakes the
+// event loop for every line.
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export class OutputFifoError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OutputFifoError';
+  }
+}
+
+export class OutputFifo {
+  private writeFd: number | undefined;
+  private readFd: number | undefined;
+
+  private constructor(readFd: number, writeFd: number) {
+    this.readFd = readFd;
+    this.writeFd = writeFd;
+  }
+
+  /** Creates the pipe in a private directory under `dir` (default: the temp dir). */
+  static create(dir = tmpdir()): OutputFifo {
+    let privateDir: string | undefined;
+    let readFd: number | undefined;
+    try {
+      privateDir = mkdtempSync(join(dir, 'eqld-')); // mode 0700
+      const path = join(privateDir, 'bpftrace.out');
+      execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+      // the read end first: opening the write end of a FIFO blocks until a reader exists
+      readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      const writeFd = openSync(path, constants.O_WRONLY);
+      unlinkSync(path);
+      return new OutputFifo(readFd, writeFd);
+    } catch (error) {
+      if (readFd !== undefined) closeSync(readFd);
+      throw new OutputFifoError(`cannot create the pipe for bpftrace's output in ${dir}`, {
+        cause: error,
+      });
+    } finally {
+      if (privateDir !== undefined) rmSync(privateDir, { recursive: true, force: true });
+    }
+  }
+
+  /** The end to hand to bpftrace as its stdout. */
+  get writerFd(): number {
+    if (this.writeFd === undefined) throw new OutputFifoError('the write end is already closed');
+    return this.writeFd;
+  }
+
+  /** Closes eqld's copy of the write end (after the spawn, so bpftrace holds the only one). */
+  closeWriter(): void {
+    if (this.writeFd !== undefined) closeSync(this.writeFd);
+    this.writeFd = undefined;
+  }
+
+  /** Reads what is in the pipe, up to `buf.length` bytes; 0 when it is empty or every writer is gone. */
+  read(buf: Buffer): number {
+    if (this.readFd === undefined) return 0;
+    try {
+      return readSync(this.readFd, buf, 0, buf.length, null);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+      throw error;
+    }
+  }
+
+  close(): void {
+    this.closeWriter();
+    if (this.readFd !== undefined) closeSync(this.readFd);
+    this.readFd = undefined;
+  }
+}
