@@ -6,7 +6,6 @@
 // (in any stage, `until` or missing-event stage) is withheld from it; rules without one see every
 // event of their categories. Inactive rules are kept for reporting but never offered events.
 import type { CompiledQuery } from './engine.js';
-import { getField } from './field.js';
 import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
 import type { LoadedRule } from './load-rules.js';
 
@@ -17,16 +16,21 @@ export interface RuleSetOptions {
   prefilter?: boolean;
 }
 
+/** wildcard heads (or tails) of one field, bucketed by their first (or last) character */
+type AffixIndex = Map<number, { affix: string; rules: number[] }[]>;
+
 /** the rules filed under one field (read case-sensitively or lower-cased) for one category */
 interface FieldIndex {
   category: string;
   read: PrefilterTerm['read'];
   byValue: Map<string, number[]>;
-  /** wildcard heads and tails, with their distinct lengths (longest first) */
+  /** wildcard heads and tails, as filed (turned into the bucketed indexes below) */
   byPrefix: Map<string, number[]>;
-  prefixLengths: number[];
   bySuffix: Map<string, number[]>;
-  suffixLengths: number[];
+  prefixes: AffixIndex;
+  suffixes: AffixIndex;
+  /** rules filed under an empty head or tail: any value passes */
+  anyValue: number[];
 }
 
 function file(map: Map<string, number[]>, keys: Iterable<string>, rule: number): void {
@@ -37,8 +41,18 @@ function file(map: Map<string, number[]>, keys: Iterable<string>, rule: number):
   }
 }
 
-const lengths = (m: Map<string, number[]>) =>
-  [...new Set([...m.keys()].map((k) => k.length))].sort((a, b) => b - a);
+/** buckets heads by their first character (tails by their last); an empty affix is never filed */
+function affixIndex(m: Map<string, number[]>, tail: boolean): AffixIndex {
+  const out: AffixIndex = new Map();
+  for (const [affix, rules] of m) {
+    if (affix.length === 0) continue;
+    const c = affix.charCodeAt(tail ? affix.length - 1 : 0);
+    const bucket = out.get(c) ?? [];
+    bucket.push({ affix, rules });
+    out.set(c, bucket);
+  }
+  return out;
+}
 
 /** what an event's index name and categories allow: precomputed once per distinct pair */
 interface Shape {
@@ -48,6 +62,29 @@ interface Shape {
   fields: FieldIndex[];
   /** the eligible rules without a prefilter, in load order */
   always: number[];
+}
+
+/** `getField(doc, 'event.category')`, without its allocations for the two layouts it can find */
+function eventCategory(doc: Record<string, unknown>): unknown {
+  if (Object.hasOwn(doc, 'event.category')) return doc['event.category'];
+  if (!Object.hasOwn(doc, 'event')) return undefined;
+  const ev = doc.event;
+  return typeof ev === 'object' && ev !== null && Object.hasOwn(ev, 'category')
+    ? (ev as Record<string, unknown>).category
+    : undefined;
+}
+
+/** True when eventIndexName() reads nothing of the document but its category: no `_index`, no
+ *  `data_stream` object and no flattened `data_stream.*` key (getField reads own keys only). */
+function namesNoIndex(doc: Record<string, unknown>): boolean {
+  // hasOwn: a chain of loads of absent named properties costs several times more in V8
+  return (
+    doc._index === undefined &&
+    !Object.hasOwn(doc, 'data_stream') &&
+    !Object.hasOwn(doc, 'data_stream.namespace') &&
+    !Object.hasOwn(doc, 'data_stream.dataset') &&
+    !Object.hasOwn(doc, 'data_stream.type')
+  );
 }
 
 export class RuleSet {
@@ -60,9 +97,13 @@ export class RuleSet {
   /** per (index name, categories): which rules may take the event (fixed for a RuleSet) */
   private readonly shapes = new Map<string, Map<string, Shape>>();
   private shapeCount = 0;
+  /** shapes of events without an index of their own, by their single category */
+  private readonly byCategory = new Map<string, Shape | null>();
   /** the shape and output of the candidates() call in progress */
   private eligible: Uint8Array = new Uint8Array(0);
-  private out: number[] = [];
+  /** rules taken by the call in progress (the first `outLength` slots) */
+  private readonly out: Int32Array;
+  private outLength = 0;
   /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
   private readonly taken: Uint32Array;
   private call = 0;
@@ -70,6 +111,7 @@ export class RuleSet {
   constructor(rules: readonly LoadedRule[], opts: RuleSetOptions = {}) {
     this.all = rules;
     this.taken = new Uint32Array(rules.length);
+    this.out = new Int32Array(rules.length);
     const fieldIndex = new Map<string, FieldIndex>();
     for (const [i, r] of rules.entries()) {
       if (r.inactiveNeeds.length > 0) continue;
@@ -88,9 +130,10 @@ export class RuleSet {
             read: t.read,
             byValue: new Map(),
             byPrefix: new Map(),
-            prefixLengths: [],
             bySuffix: new Map(),
-            suffixLengths: [],
+            prefixes: new Map(),
+            suffixes: new Map(),
+            anyValue: [],
           };
           fieldIndex.set(key, fi);
           this.fields.push(fi);
@@ -101,8 +144,9 @@ export class RuleSet {
       }
     }
     for (const fi of this.fields) {
-      fi.prefixLengths = lengths(fi.byPrefix);
-      fi.suffixLengths = lengths(fi.bySuffix);
+      fi.prefixes = affixIndex(fi.byPrefix, false);
+      fi.suffixes = affixIndex(fi.bySuffix, true);
+      fi.anyValue = [...new Set([...(fi.byPrefix.get('') ?? []), ...(fi.bySuffix.get('') ?? [])])];
     }
   }
 
@@ -141,26 +185,49 @@ export class RuleSet {
   /** the rules filed under one value of the field: exactly, by its head, by its tail */
   private lookup(fi: FieldIndex, s: string): void {
     this.add(fi.byValue.get(s));
-    for (const n of fi.prefixLengths) if (n <= s.length) this.add(fi.byPrefix.get(s.slice(0, n)));
-    for (const n of fi.suffixLengths) if (n <= s.length) this.add(fi.bySuffix.get(s.slice(s.length - n)));
+    if (fi.anyValue.length > 0) this.add(fi.anyValue);
+    if (s.length === 0) return;
+    if (fi.prefixes.size > 0) {
+      const heads = fi.prefixes.get(s.charCodeAt(0));
+      if (heads !== undefined) for (const h of heads) if (s.startsWith(h.affix)) this.add(h.rules);
+    }
+    if (fi.suffixes.size > 0) {
+      const tails = fi.suffixes.get(s.charCodeAt(s.length - 1));
+      if (tails !== undefined) for (const t of tails) if (s.endsWith(t.affix)) this.add(t.rules);
+    }
   }
 
   /** takes the eligible rules of a hit list not taken yet by this call */
   private add(hit: number[] | undefined): void {
     if (hit === undefined) return;
     const { eligible, taken, call, out } = this;
-    for (const i of hit)
+    for (let k = 0; k < hit.length; k++) {
+      const i = hit[k] as number;
       if (eligible[i] === 1 && taken[i] !== call) {
         taken[i] = call;
-        out.push(i);
+        out[this.outLength++] = i;
       }
+    }
   }
 
-  /** The rules that should see this ECS event, in load order, each once. */
-  candidates(doc: Record<string, unknown>): LoadedRule[] {
+  /**
+   * The shape of an event that names no index of its own (no `_index`, no `data_stream.*`): its
+   * index name then follows from its single category alone, so the shape is cached by that name.
+   * Null when the category maps to no index (the event goes to no rule).
+   */
+  private categoryShape(category: string): Shape | null {
+    let s = this.byCategory.get(category);
+    if (s !== undefined) return s;
+    const index = eventIndexName({ event: { category } });
+    s = index === undefined ? null : this.shape(index, [category], false);
+    if (this.byCategory.size < 1000) this.byCategory.set(category, s);
+    return s;
+  }
+
+  /** the shape of any event (index name from its own fields), or null when it has no index */
+  private generalShape(doc: Record<string, unknown>, raw: unknown): Shape | null {
     const index = eventIndexName(doc);
-    if (index === undefined) return [];
-    const raw = getField(doc, 'event.category');
+    if (index === undefined) return null;
     const cats: string[] = [];
     // a nested array (which the engine flattens) makes the per-category term choice unsafe: all terms
     let nested = false;
@@ -168,14 +235,28 @@ export class RuleSet {
       if (typeof c === 'string') cats.push(c);
       else if (Array.isArray(c)) nested = true;
     }
-    const { eligible, always, fields } = this.shape(index, cats, nested);
+    return this.shape(index, cats, nested);
+  }
+
+  /** The rules that should see this ECS event, in load order, each once. */
+  candidates(doc: Record<string, unknown>): LoadedRule[] {
+    const raw = eventCategory(doc);
+    const single =
+      typeof raw === 'string'
+        ? raw
+        : Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'string'
+          ? (raw[0] as string)
+          : undefined;
+    const sh =
+      single !== undefined && namesNoIndex(doc) ? this.categoryShape(single) : this.generalShape(doc, raw);
+    if (sh === null) return [];
+    const { eligible, always, fields } = sh;
     if (++this.call === 0xffffffff) {
       this.taken.fill(0);
       this.call = 1;
     }
-    const out: number[] = always.slice();
     this.eligible = eligible;
-    this.out = out;
+    this.outLength = 0;
     for (const fi of fields) {
       const v = fi.read(doc);
       if (v === null) continue;
@@ -185,9 +266,33 @@ export class RuleSet {
       }
       for (const x of v) if (x !== null) this.lookup(fi, typeof x === 'string' ? x : String(x));
     }
-    if (out.length > always.length) out.sort((a, b) => a - b);
-    const rules = new Array<LoadedRule>(out.length);
-    for (let k = 0; k < out.length; k++) rules[k] = this.all[out[k] as number] as LoadedRule;
+    // the filed rules (few) in load order, merged with the rules without a prefilter
+    const out = this.out;
+    const n = this.outLength;
+    for (let k = 1; k < n; k++) {
+      const x = out[k] as number;
+      let j = k - 1;
+      while (j >= 0 && (out[j] as number) > x) {
+        out[j + 1] = out[j] as number;
+        j--;
+      }
+      out[j + 1] = x;
+    }
+    const all = this.all;
+    const rules: LoadedRule[] = [];
+    let a = 0;
+    let f = 0;
+    while (a < always.length || f < n) {
+      const ai = a < always.length ? (always[a] as number) : Number.MAX_SAFE_INTEGER;
+      const fi = f < n ? (out[f] as number) : Number.MAX_SAFE_INTEGER;
+      if (ai < fi) {
+        rules.push(all[ai] as LoadedRule);
+        a++;
+      } else {
+        rules.push(all[fi] as LoadedRule);
+        f++;
+      }
+    }
     return rules;
   }
 }
