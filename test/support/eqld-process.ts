@@ -10,6 +10,15 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EQLD_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
+/** The node flags in EQLD_MAIN's shebang (`#!/usr/bin/env -S node FLAGS`): what the installed
+ *  `eqld` runs with, so tests and benchmarks spawn the agent the same way. */
+export function eqldNodeFlags(): string[] {
+  const first = readFileSync(EQLD_MAIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(?<flags>( --[\w-]+(=\S+)?)*)\s*$/.exec(first);
+  if (!m) throw new Error(`${EQLD_MAIN}: unexpected shebang ${JSON.stringify(first)}`);
+  return (m.groups?.flags ?? '').split(' ').filter((f) => f !== '');
+}
+
 export class EqldProcessError extends Error {
   constructor(
     message: string,
@@ -70,7 +79,7 @@ export async function startEqld(
   opts: { readyTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<EqldProcess> {
   if (!existsSync(EQLD_MAIN)) throw new EqldProcessError(`${EQLD_MAIN} missing: run npm run build`, '');
-  const child = spawn(process.execPath, [EQLD_MAIN, 'run', ...args], {
+  const child = spawn(process.execPath, [...eqldNodeFlags(), EQLD_MAIN, 'run', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? process.env,
