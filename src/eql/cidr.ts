@@ -63,18 +63,43 @@ export function compileCidrs(blocks: readonly string[]): CidrSet {
     matches(ip: string): boolean {
       const n = v4ToInt(ip);
       if (n !== undefined) return inV4(n);
-      if (!ipaddr.isValid(ip)) return false;
-      let a: ipaddr.IPv4 | ipaddr.IPv6;
-      try {
-        a = ipaddr.parse(ip);
-      } catch {
-        return false;
-      }
-      if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress())
-        return inV4(v4ToInt((a as ipaddr.IPv6).toIPv4Address().toString()) as number);
-      if (a.kind() === 'ipv4') return inV4(v4ToInt(a.toString()) as number);
-      for (const b of v6) if ((a as ipaddr.IPv6).match(b.range, b.bits)) return true;
+      const a = parseOther(ip);
+      if (a === null) return false;
+      if (typeof a === 'number') return inV4(a);
+      for (const b of v6) if (a.match(b.range, b.bits)) return true;
       return false;
     },
   };
+}
+
+/** what an address other than a dotted quad parses to: an IPv4 address as a number (IPv4-mapped
+ *  IPv6 included), an IPv6 address, or null when ipaddr.js rejects it */
+type Parsed = number | ipaddr.IPv6 | null;
+
+/** most distinct addresses kept parsed (the cache is emptied when full) */
+const MAX_PARSED = 4096;
+const parsedCache = new Map<string, Parsed>();
+
+/** ipaddr.js's parse (costly for IPv6) of a pure input, remembered for the addresses last seen */
+function parseOther(ip: string): Parsed {
+  const hit = parsedCache.get(ip);
+  if (hit !== undefined) return hit;
+  const p = parseWithIpaddr(ip);
+  if (parsedCache.size >= MAX_PARSED) parsedCache.clear();
+  parsedCache.set(ip, p);
+  return p;
+}
+
+function parseWithIpaddr(ip: string): Parsed {
+  if (!ipaddr.isValid(ip)) return null;
+  let a: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    a = ipaddr.parse(ip);
+  } catch {
+    return null;
+  }
+  if (a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress())
+    return v4ToInt((a as ipaddr.IPv6).toIPv4Address().toString()) as number;
+  if (a.kind() === 'ipv4') return v4ToInt(a.toString()) as number;
+  return a as ipaddr.IPv6;
 }

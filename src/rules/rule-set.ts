@@ -64,6 +64,9 @@ interface Shape {
   always: number[];
 }
 
+/** what most events get (no rule wants them); frozen, so a caller cannot fill it */
+const NO_RULES: readonly LoadedRule[] = Object.freeze([]);
+
 /** `getField(doc, 'event.category')`, without its allocations for the two layouts it can find */
 function eventCategory(doc: Record<string, unknown>): unknown {
   if (Object.hasOwn(doc, 'event.category')) return doc['event.category'];
@@ -249,7 +252,7 @@ export class RuleSet {
           : undefined;
     const sh =
       single !== undefined && namesNoIndex(doc) ? this.categoryShape(single) : this.generalShape(doc, raw);
-    if (sh === null) return [];
+    if (sh === null) return NO_RULES as LoadedRule[];
     const { eligible, always, fields } = sh;
     if (++this.call === 0xffffffff) {
       this.taken.fill(0);
@@ -278,6 +281,7 @@ export class RuleSet {
       }
       out[j + 1] = x;
     }
+    if (n === 0 && always.length === 0) return NO_RULES as LoadedRule[];
     const all = this.all;
     const rules: LoadedRule[] = [];
     let a = 0;
