@@ -295,7 +295,19 @@ async function latencySamples(
   return { latencies: latencies.sort((a, b) => a - b), missed };
 }
 
+/** auditd is the side-by-side baseline: installed from Debian's archive when missing (its
+ *  package does not start a daemon where policy-rc.d forbids it; the bench starts its own). */
+function ensureAuditd(): void {
+  if (existsSync('/sbin/auditd')) return;
+  process.stdout.write('auditd is not installed: apt-get install auditd\n');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'auditd'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
 async function withAuditd<T>(dir: string, fn: (pids: () => number[]) => Promise<T>): Promise<T> {
+  ensureAuditd();
   const conf = join(dir, 'auditd.conf');
   mkdirSync(join(dir, 'plugins'), { recursive: true });
   writeFileSync(
