@@ -92,6 +92,9 @@ export class SequenceMatcher implements BudgetMember {
   /** stages repeated by `runs` share a compiled filter: test it once per event */
   private readonly filterSlot: number[];
   private readonly tested: Uint8Array;
+  /** live partials per stage (none live at the last one): a stage whose previous positive stage
+   *  holds none cannot advance anything, so its filter is not evaluated */
+  private readonly atStage: Int32Array;
   private readonly cap = { capped: false };
   readonly st: MatcherStats;
 
@@ -120,6 +123,7 @@ export class SequenceMatcher implements BudgetMember {
       return k;
     });
     this.tested = new Uint8Array(uniq.length);
+    this.atStage = new Int32Array(this.stages.length);
     this.st = emptyStats('sequence');
   }
 
@@ -146,6 +150,7 @@ export class SequenceMatcher implements BudgetMember {
   private kill(x: Partial | MissingRecord): void {
     if (!x.alive) return;
     x.alive = false;
+    if (x.kind === 'partial' && x.stage !== this.last) (this.atStage[x.stage] as number)--;
     x.entry.live--;
     this.live--;
     this.budget.release();
@@ -221,6 +226,7 @@ export class SequenceMatcher implements BudgetMember {
       this.st.evictedPerKey++;
     }
     g.push(p);
+    (this.atStage[p.stage] as number)++;
     if (fresh) this.track(p);
   }
 
@@ -268,11 +274,13 @@ export class SequenceMatcher implements BudgetMember {
     this.st.events++;
     const doc = e.doc;
     const tested = this.tested;
-    tested.fill(0);
+    for (let k = 0; k < tested.length; k++) tested[k] = 0;
     const cap = this.cap;
     cap.capped = false;
     for (let i = this.stages.length - 1; i >= 0; i--) {
       const stage = this.stages[i] as CompiledStage;
+      // nothing waits at the previous positive stage: an event of this one has nothing to advance
+      if (!stage.missing && i !== this.first && this.atStage[this.prevPositive[i] as number] === 0) continue;
       const slot = this.filterSlot[i] as number;
       let t = tested[slot];
       if (t === 0) {
@@ -325,6 +333,7 @@ export class SequenceMatcher implements BudgetMember {
         }
         // advanced in place (as Elasticsearch's Sequence.putMatch): it keeps its place in the
         // start-ordered expiry/eviction queue
+        (this.atStage[seq.stage] as number)--;
         seq.events[i] = e;
         seq.stage = i;
         seq.last = e;
@@ -334,7 +343,8 @@ export class SequenceMatcher implements BudgetMember {
     }
     if (cap.capped) this.st.keyFanoutCapped++;
     const until = this.cq.until;
-    if (until?.filter.test(doc)) {
+    // an until event only acts on keys that hold something
+    if (until !== undefined && this.keys.size > 0 && until.filter.test(doc)) {
       // recorded, not applied at once: an event with the very same ordinal may still advance a
       // sequence (Elasticsearch rejects only an until strictly between two matches)
       for (const k of keyTuples(until.keys, doc, cap)) {
