@@ -30,6 +30,26 @@ const HOST: HostInfo = {
 const TABLE = 100_000;
 const TICK = 10_000_000n;
 
+/**
+ * argv samples: NORMALIZE_BENCH_ARGV names a JSON file of argv arrays (a fixed sample, so runs
+ * on a host whose processes change can be compared), else every process's argv on this host
+ */
+const ARGV_FILE = process.env.NORMALIZE_BENCH_ARGV;
+function sampleArgvs(): string[][] {
+  if (ARGV_FILE) {
+    const list = JSON.parse(readFileSync(ARGV_FILE, 'utf8')) as unknown;
+    if (
+      !Array.isArray(list) ||
+      list.length === 0 ||
+      !list.every((a) => Array.isArray(a) && a.length > 0 && a.every((s) => typeof s === 'string'))
+    ) {
+      throw new Error(`Expected NORMALIZE_BENCH_ARGV (${ARGV_FILE}) to hold a JSON array of argv arrays`);
+    }
+    return list as string[][];
+  }
+  return hostArgvs();
+}
+
 /** argv of every process on this host, as realistic argv samples */
 function hostArgvs(): string[][] {
   const out: string[][] = [];
@@ -45,7 +65,7 @@ function hostArgvs(): string[][] {
   }
   return out.length > 0 ? out : [['/usr/sbin/sshd', '-D']];
 }
-const ARGVS = hostArgvs();
+const ARGVS = sampleArgvs();
 /** a copy of an argv sample in fresh strings, as the collector decodes each exec's argv anew */
 const fresh = (argv: string[]): string[] => argv.map((a) => Buffer.from(a, 'utf8').toString('utf8'));
 const argvBytes = ARGVS.reduce((n, a) => n + a.reduce((m, s) => m + s.length + 1, 0), 0) / ARGVS.length;
@@ -343,7 +363,7 @@ const md = [
   `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}, node ${process.version}`,
   `- date: ${new Date().toISOString()}`,
   '- command: `npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`)',
-  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with this host's argv cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
+  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with ${ARGV_FILE ? `the argv samples of ${ARGV_FILE}` : "this host's argv"} cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
   '- events/s per core = raw events pushed / CPU seconds of this process (single thread), after a 10% warm-up, CPU and wall time taken around the pushes only (events are generated in chunks of 10,000 between them, so they are young objects like the events a live collector delivers); every event is fully enriched (parent, group/session/entry leaders, user names)',
   '',
   '| stream | raw events | raw events/s per core | CPU µs per event | raw events/s wall-clock | CPU s | documents emitted |',
