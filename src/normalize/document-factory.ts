@@ -13,8 +13,8 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { ArgsCache, type ProcessFieldContext, processFields } from './ecs-process.js';
-import type { EntityIdParts } from './entity-id.js';
+import { ArgsCache, ProcessDoc, type ProcessFieldContext } from './ecs-process.js';
+import type { EntityIdFn } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry, ProcImage } from './process-table.js';
 import type { UserDb } from './user-db.js';
@@ -40,11 +40,95 @@ function agentId(hostId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
+/** A network event's own fields (destination.*, network.*, error.* when the connect failed). */
+export interface NetworkParts {
+  destination: Doc;
+  network: Doc;
+  error: Doc | undefined;
+}
+
+interface EventDocConstructor {
+  new (
+    timestamp: string,
+    event: Doc,
+    host: Doc,
+    agent: Readonly<AgentInfo>,
+    ecs: Doc,
+    dataStream: Doc,
+    cred: CredBlocks | undefined,
+    process: Doc,
+    network: NetworkParts | undefined,
+    container: Doc | undefined,
+    eqld: Doc | undefined,
+  ): Doc;
+}
+
+/**
+ * One document, built by a constructor so that all its fields are in the object itself (see
+ * ProcessDoc in ecs-process.ts); its prototype is Object.prototype, a plain object as before.
+ */
+const EventDoc = function EventDoc(
+  this: Doc,
+  timestamp: string,
+  event: Doc,
+  host: Doc,
+  agent: Readonly<AgentInfo>,
+  ecs: Doc,
+  dataStream: Doc,
+  cred: CredBlocks | undefined,
+  process: Doc,
+  network: NetworkParts | undefined,
+  container: Doc | undefined,
+  eqld: Doc | undefined,
+): void {
+  this['@timestamp'] = timestamp;
+  this.event = event;
+  this.host = host;
+  this.agent = agent;
+  this.ecs = ecs;
+  this.data_stream = dataStream;
+  if (cred) {
+    this.user = cred.user;
+    this.group = cred.group;
+  }
+  this.process = process;
+  if (network) {
+    this.destination = network.destination;
+    this.network = network.network;
+    if (network.error) this.error = network.error;
+  }
+  if (container) this.container = container;
+  if (eqld) this.eqld = eqld;
+} as unknown as EventDocConstructor;
+EventDoc.prototype = Object.prototype;
+// V8 settles the object size after the first few constructions: make the first one the largest
+new EventDoc(
+  '',
+  {},
+  {},
+  { id: '', type: '', version: '' },
+  {},
+  {},
+  {
+    user: {},
+    group: {},
+    processUser: {},
+    processGroup: {},
+    processRealUser: {},
+    processRealGroup: {},
+  },
+  {},
+  { destination: {}, network: {}, error: {} },
+  {},
+  {},
+);
+
 export interface DocumentFactoryOptions {
   host: HostInfo;
   clock: WallClock;
   users: UserDb;
-  entityIds: EntityIdParts;
+  /** entity ids of this host and boot (entityIdEncoder) */
+  entityId: EntityIdFn;
   lookup: (pid: number, ticks?: number) => ProcEntry | undefined;
   agent?: Partial<AgentInfo>;
   /** prefix of event.id (default: 8 random bytes, so ids are unique across runs) */
@@ -63,9 +147,13 @@ export class DocumentFactory {
   private readonly credFields: CredFields;
   private readonly argsCache = new ArgsCache();
   private seq = 0;
+  /** event.sequence of the document started by the last stamp() */
+  sequence = 0;
+  private currentTs = '';
+  private readonly containers = new Map<string, Doc>();
   /** event times and start times fall in different seconds: one formatter (cache) each */
   private readonly eventIso = new IsoMicrosFormatter();
-  /** wall-clock ms (fractional) of the last document started with base() */
+  /** wall-clock ms (fractional) of the document started by the last stamp() */
   currentMs = 0;
 
   constructor(o: DocumentFactoryOptions) {
@@ -106,58 +194,87 @@ export class DocumentFactory {
       return s;
     };
     this.credFields = new CredFields(o.users);
-    const { head, tail } = o.entityIds;
-    // entity ids are not kept per table entry (memory): the tail is encoded when a document
-    // needs it, through a direct-mapped cache (a process's fork, exec and exit follow each other;
+    const encode = o.entityId;
+    // entity ids are not kept per table entry (memory): an id is encoded when a document needs
+    // it, through a direct-mapped cache (a process's fork, exec and exit follow each other;
     // parents and leaders keep theirs in their blocks)
     const ID_SLOTS = 1024;
     const idPid = new Float64Array(ID_SLOTS).fill(-1);
     const idTicks = new Float64Array(ID_SLOTS);
-    const idTail: string[] = new Array<string>(ID_SLOTS).fill('');
-    const tailOf = (pid: number, ticks: number): string => {
+    const idFull: string[] = new Array<string>(ID_SLOTS).fill('');
+    const idOf = (pid: number, ticks: number): string => {
       const i = (pid ^ ticks) & (ID_SLOTS - 1);
-      if (idPid[i] === pid && idTicks[i] === ticks) return idTail[i] as string;
-      const t = tail(pid, ticks);
+      if (idPid[i] === pid && idTicks[i] === ticks) return idFull[i] as string;
+      const id = encode(pid, ticks);
       idPid[i] = pid;
       idTicks[i] = ticks;
-      idTail[i] = t;
-      return t;
+      idFull[i] = id;
+      return id;
     };
     this.fieldCtx = {
       args: (img) => this.argsCache.get(img),
       credBlocks: (c) => this.credFields.of(c),
-      entityId: (pid, ticks) => head + tail(pid, ticks),
-      entityIdOf: (e) => head + tailOf(e.pid, e.startTicks),
+      entityId: encode,
+      entityIdOf: (e) => idOf(e.pid, e.startTicks),
       startIso,
       startOf: (e) => startIso(e.startTicks),
       generation: () => this.clock.generation * 1_000_003 + o.users.generation,
     };
   }
 
-  /** A new document's shared top, with the next event.id and event.sequence. */
-  base(ktimeNs: number, dataset: Dataset, h: EventKind): Doc {
+  /**
+   * Starts the next document: takes its event.sequence and @timestamp (returned; an exit's
+   * process.end is the same string). document() then assembles it.
+   */
+  stamp(ktimeNs: number): string {
     const ms = this.clock.toEpochMs(ktimeNs);
     this.currentMs = ms;
-    const ts = this.eventIso.format(ms);
-    const sequence = ++this.seq;
-    return {
-      '@timestamp': ts,
-      event: eventFields(ts, this.idPrefix + sequence.toString(36), sequence, h, dataset),
-      host: this.hostDoc,
-      agent: this.agentDoc,
-      ecs: this.ecsDoc,
-      data_stream: this.dataStreams[dataset],
-    };
+    this.currentTs = this.eventIso.format(ms);
+    this.sequence = ++this.seq;
+    return this.currentTs;
+  }
+
+  /** The document started by stamp(), with the parts every event shares. */
+  document(
+    dataset: Dataset,
+    kind: EventKind,
+    creds: Credentials | undefined,
+    process: Doc,
+    network: NetworkParts | undefined,
+    containerId: string | undefined,
+    unresolved: readonly string[] | undefined,
+  ): Doc {
+    const ts = this.currentTs;
+    const seq = this.sequence;
+    return new EventDoc(
+      ts,
+      eventFields(ts, this.idPrefix + seq.toString(36), seq, kind, dataset),
+      this.hostDoc,
+      this.agentDoc,
+      this.ecsDoc,
+      this.dataStreams[dataset],
+      creds ? this.credFields.of(creds) : undefined,
+      process,
+      network,
+      containerId === undefined ? undefined : this.containerBlock(containerId),
+      unresolved === undefined ? undefined : { unresolved },
+    );
+  }
+
+  /** container.* of a container id: one frozen object per id, shared by its documents */
+  private containerBlock(id: string): Doc {
+    let b = this.containers.get(id);
+    if (b === undefined) {
+      if (this.containers.size >= 1024) this.containers.clear();
+      b = Object.freeze({ id });
+      this.containers.set(id, b);
+    }
+    return b;
   }
 
   /** Notes the argv an image was just built from, so its documents reuse that array. */
   rememberArgs(img: ProcImage, argv: readonly string[]): void {
     this.argsCache.remember(img, argv);
-  }
-
-  /** The shared user/group blocks for a set of credentials (top level and process.*). */
-  credBlocks(c: Credentials): CredBlocks {
-    return this.credFields.of(c);
   }
 
   /** process.* for the acting process `e`, with its parent and leaders. */
@@ -167,17 +284,22 @@ export class DocumentFactory {
     parentPid: number,
     parentTicks: number | undefined,
     creds: Credentials | undefined,
+    exitCode?: number,
+    end?: string,
   ): Doc {
     const el = e.entryLeader;
-    return processFields(this.fieldCtx, {
-      self: e,
+    return new ProcessDoc(
+      this.fieldCtx,
+      e,
       parent,
       parentPid,
       parentTicks,
       creds,
-      groupLeader: e.pgid === e.pid ? e : this.lookup(e.pgid),
-      sessionLeader: e.sid === e.pid ? e : this.lookup(e.sid),
-      entryLeaderParent: el ? this.lookup(el.ppid, el.parentTicks) : undefined,
-    });
+      e.pgid === e.pid ? e : this.lookup(e.pgid),
+      e.sid === e.pid ? e : this.lookup(e.sid),
+      el ? this.lookup(el.ppid, el.parentTicks) : undefined,
+      exitCode,
+      end,
+    );
   }
 }

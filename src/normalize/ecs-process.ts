@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
 import type { CredBlocks } from './cred-fields.js';
-import type { BlockCache, ProcEntry, ProcImage } from './process-table.js';
+import { type BlockCache, newEntry, type ProcEntry, type ProcImage } from './process-table.js';
 
 /** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
 export function commandLine(args: readonly string[]): string {
@@ -232,54 +232,145 @@ function entryLeaderBlock(
   return b.asEntry;
 }
 
-export interface ProcessFieldsInput {
-  self: ProcEntry;
-  parent: ProcEntry | undefined;
-  /** the parent's pid and start tick even when the parent is not in the table */
-  parentPid: number;
-  parentTicks: number | undefined;
-  creds: Credentials | undefined;
-  groupLeader: ProcEntry | undefined;
-  sessionLeader: ProcEntry | undefined;
-  entryLeaderParent: ProcEntry | undefined;
+interface ProcessDocConstructor {
+  /**
+   * `parentPid`/`parentTicks`: the parent's pid and start tick, also when the parent is not in
+   * the table; `exitCode`/`end`: an exit's process.exit_code and process.end
+   */
+  new (
+    ctx: ProcessFieldContext,
+    self: ProcEntry,
+    parent: ProcEntry | undefined,
+    parentPid: number,
+    parentTicks: number | undefined,
+    creds: Credentials | undefined,
+    groupLeader: ProcEntry | undefined,
+    sessionLeader: ProcEntry | undefined,
+    entryLeaderParent: ProcEntry | undefined,
+    exitCode: number | undefined,
+    end: string | undefined,
+  ): Doc;
 }
 
-export function processFields(ctx: ProcessFieldContext, p: ProcessFieldsInput): Doc {
-  const { self } = p;
-  const d: Doc = { pid: self.pid, entity_id: ctx.entityIdOf(self) };
-  const parentBlock = p.parent ? relative(ctx, p.parent) : undefined;
-  // a forked child that has not exec'd shares its parent's image: share its args array too
-  const shared = parentBlock !== undefined && p.parent?.image === self.image;
-  imageFields(ctx, d, self.image, shared ? (parentBlock.args as readonly string[]) : undefined);
+/**
+ * process.* of one document, built by a constructor rather than grown from an object literal:
+ * a literal keeps only its own fields in the object and puts every field added later in a
+ * separate property array, re-allocated as it grows (about 300 bytes of garbage per document);
+ * a constructor's objects get room for the fields its body assigns (V8's in-object slack
+ * tracking). Its prototype is Object.prototype, so to every consumer the result is a plain
+ * object with the same fields, in the same order, as before. Positional arguments: no input
+ * object per document either.
+ */
+export const ProcessDoc = function ProcessDoc(
+  this: Doc,
+  ctx: ProcessFieldContext,
+  self: ProcEntry,
+  parent: ProcEntry | undefined,
+  parentPid: number,
+  parentTicks: number | undefined,
+  creds: Credentials | undefined,
+  groupLeader: ProcEntry | undefined,
+  sessionLeader: ProcEntry | undefined,
+  entryLeaderParent: ProcEntry | undefined,
+  exitCode: number | undefined,
+  end: string | undefined,
+): void {
   const img = self.image;
+  this.pid = self.pid;
+  this.entity_id = ctx.entityIdOf(self);
+  const parentBlock = parent ? relative(ctx, parent) : undefined;
+  if (img.executable !== '') this.executable = img.executable;
+  this.name = img.name;
+  // a forked child that has not exec'd shares its parent's image: share its args array too
+  this.args =
+    parentBlock !== undefined && parent?.image === img
+      ? (parentBlock.args as readonly string[])
+      : ctx.args(img);
+  this.args_count = img.argsCount;
+  this.command_line = img.commandLine;
   if (img.argsTruncated || img.resolved !== undefined) {
     const ext: Doc = {};
     if (img.argsTruncated) ext.command_line_truncated = true;
     if (img.resolved !== undefined) ext.resolved_executable = img.resolved;
-    d.Ext = ext;
+    this.Ext = ext;
   }
-  if (self.cwd !== undefined) d.working_directory = self.cwd;
-  d.start = ctx.startOf(self);
-  if (p.creds) {
-    const c = ctx.credBlocks(p.creds);
-    d.user = c.processUser;
-    d.group = c.processGroup;
-    d.real_user = c.processRealUser;
-    d.real_group = c.processRealGroup;
+  if (self.cwd !== undefined) this.working_directory = self.cwd;
+  this.start = ctx.startOf(self);
+  if (creds) {
+    const c = ctx.credBlocks(creds);
+    this.user = c.processUser;
+    this.group = c.processGroup;
+    this.real_user = c.processRealUser;
+    this.real_group = c.processRealGroup;
   }
-  if (parentBlock) d.parent = parentBlock;
-  else if (p.parentPid > 0) {
-    const par: Doc = { pid: p.parentPid };
-    if (p.parentTicks !== undefined) {
-      par.entity_id = ctx.entityId(p.parentPid, p.parentTicks);
-      par.start = ctx.startIso(p.parentTicks);
+  if (parentBlock) this.parent = parentBlock;
+  else if (parentPid > 0) {
+    const par: Doc = { pid: parentPid };
+    if (parentTicks !== undefined) {
+      par.entity_id = ctx.entityId(parentPid, parentTicks);
+      par.start = ctx.startIso(parentTicks);
     }
-    d.parent = par;
+    this.parent = par;
   }
   // 0 = not known (the process was first seen without its parent): leave the leader out
-  if (self.pgid > 0) d.group_leader = leader(ctx, self, self.pgid, p.groupLeader);
-  if (self.sid > 0) d.session_leader = leader(ctx, self, self.sid, p.sessionLeader);
+  if (self.pgid > 0) this.group_leader = leader(ctx, self, self.pgid, groupLeader);
+  if (self.sid > 0) this.session_leader = leader(ctx, self, self.sid, sessionLeader);
   const el = self.entryLeader;
-  if (el) d.entry_leader = entryLeaderBlock(ctx, self, el, p.entryLeaderParent);
-  return d;
+  if (el) this.entry_leader = entryLeaderBlock(ctx, self, el, entryLeaderParent);
+  if (exitCode !== undefined) {
+    this.exit_code = exitCode;
+    this.end = end;
+  }
+} as unknown as ProcessDocConstructor;
+ProcessDoc.prototype = Object.prototype;
+/**
+ * V8 settles the size of a constructor's objects after its first few constructions, at the most
+ * fields any of them had: build one with every field first, so that no later document spills
+ * fields into a property array because the agent's first events happened to be small.
+ */
+function primeProcessDoc(): void {
+  const image: ProcImage = {
+    executable: '/p',
+    resolved: '/r/p',
+    name: 'p',
+    commandLine: 'p',
+    args: undefined,
+    argLengths: undefined,
+    argsCount: 1,
+    argsTruncated: true,
+  };
+  const self = newEntry({
+    pid: 3,
+    startTicks: 1,
+    approxStart: false,
+    ppid: 2,
+    pgid: 3,
+    sid: 3,
+    ttyNr: 0,
+    image,
+    excluded: false,
+    source: 'exec',
+  });
+  self.cwd = '/';
+  self.entryLeader = self;
+  const creds: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0 };
+  const id: Doc = { id: '0' };
+  const ctx: ProcessFieldContext = {
+    args: () => NO_ARGS,
+    credBlocks: () => ({
+      user: id,
+      group: id,
+      processUser: id,
+      processGroup: id,
+      processRealUser: id,
+      processRealGroup: id,
+    }),
+    entityId: () => '',
+    entityIdOf: () => '',
+    startIso: () => '',
+    startOf: () => '',
+    generation: () => 0,
+  };
+  new ProcessDoc(ctx, self, undefined, 2, 1, creds, self, self, undefined, 0, '');
 }
+primeProcessDoc();

@@ -36,6 +36,42 @@ export function entityIdFor(hostId: string, bootId: string): EntityIdFn {
 }
 
 /**
+ * entityIdFor with the per-boot prefix written once into a reused buffer: an id writes only the
+ * digits of its pid and start ticks after it and comes out as one flat string (no string pieces
+ * or Buffer per id). The normalizer encodes every id it emits this way.
+ */
+export function entityIdEncoder(hostId: string, bootId: string): EntityIdFn {
+  const prefix = `${hostId}-${bootId.replaceAll('-', '')}-`;
+  // latin1: one byte per character; 16 digits each for pid and ticks, and the dash
+  const buf = Buffer.alloc(prefix.length + 33);
+  const start = buf.write(prefix, 0, 'latin1');
+  const slow = entityIdFor(hostId, bootId);
+  return (pid, startTicks) => {
+    if (!(pid >= 0 && startTicks >= 0 && Number.isSafeInteger(pid) && Number.isSafeInteger(startTicks))) {
+      return slow(pid, startTicks);
+    }
+    let at = writeDecimal(buf, start, pid);
+    buf[at++] = 45; // '-'
+    at = writeDecimal(buf, at, startTicks);
+    return buf.toString('base64', 0, at);
+  };
+}
+
+/** Writes the decimal digits of a non-negative safe integer at `at`; returns the end. */
+function writeDecimal(buf: Buffer, at: number, n: number): number {
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  const end = at + digits;
+  let x = n;
+  for (let i = end - 1; i >= at; i--) {
+    const q = Math.floor(x / 10);
+    buf[i] = 48 + (x - q * 10);
+    x = q;
+  }
+  return end;
+}
+
+/**
  * An entity id in two parts: base64 encodes each 3 bytes on their own, so the base64 of the
  * per-boot prefix cut at a multiple of 3 bytes is the head of every id of this boot, and the
  * rest (the 0-2 prefix bytes left over, pid and start ticks) encodes to a short per-process

@@ -15,10 +15,10 @@ import type {
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
 import { containerIdFromCgroup } from './container-id.js';
-import { DocumentFactory } from './document-factory.js';
-import { type AgentInfo, normalizeIp } from './ecs-event.js';
+import { DocumentFactory, type NetworkParts } from './document-factory.js';
+import { type AgentInfo, type Dataset, type EventKind, normalizeIp } from './ecs-event.js';
 import { imageFromExec, imageFromProc } from './ecs-process.js';
-import { entityIdParts, startTicksFromNs } from './entity-id.js';
+import { entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
@@ -76,6 +76,34 @@ export interface NormalizerStats {
 
 type Doc = Record<string, unknown>;
 
+// what each event reports in event.*: one object each, shared by every document
+const EXEC: EventKind = { action: 'exec', category: 'process', type: 'start' };
+const FORK: EventKind = { action: 'fork', category: 'process', type: 'start' };
+const END: EventKind = { action: 'end', category: 'process', type: 'end' };
+const SESSION_ID_CHANGE: EventKind = { action: 'session_id_change', category: 'process', type: 'change' };
+const connectKind = (outcome: EventKind['outcome']): EventKind => ({
+  action: 'connection_attempted',
+  category: 'network',
+  type: 'start',
+  outcome,
+});
+const CONNECT = {
+  success: connectKind('success'),
+  failure: connectKind('failure'),
+  unknown: connectKind('unknown'),
+} as const;
+const networkBlock = (transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
+  Object.freeze({ direction: 'egress', transport, type });
+/** network.* (direction, transport, type): one frozen object per combination */
+const NETWORK = {
+  tcp: { ipv4: networkBlock('tcp', 'ipv4'), ipv6: networkBlock('tcp', 'ipv6') },
+  udp: { ipv4: networkBlock('udp', 'ipv4'), ipv6: networkBlock('udp', 'ipv6') },
+} as const;
+// eqld.unresolved: what an event could not resolve (docs/ecs-mapping.md)
+const UNRESOLVED_SELF: readonly string[] = Object.freeze(['process']);
+const UNRESOLVED_PARENT: readonly string[] = Object.freeze(['process.parent']);
+const UNRESOLVED_BOTH: readonly string[] = Object.freeze(['process', 'process.parent']);
+
 export class Normalizer {
   private readonly host: HostInfo;
   private readonly log: pino.Logger;
@@ -92,6 +120,7 @@ export class Normalizer {
   /** one frozen Credentials object per distinct id set */
   private readonly credSets = new Map<string, Credentials>();
   private lastCreds: Credentials | undefined;
+  private readonly connectErrors = new Map<number, Doc>();
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
   private reseeding = false;
@@ -129,12 +158,11 @@ export class Normalizer {
       maxEntries: opts.maxProcesses ?? 65_536,
       exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
     });
-    const ids = entityIdParts(this.host.id, this.host.bootId);
     this.docs = new DocumentFactory({
       host: this.host,
       clock: this.clock,
       users: this.users,
-      entityIds: ids,
+      entityId: entityIdEncoder(this.host.id, this.host.bootId),
       lookup: (pid, ticks) => this.table.get(pid, ticks),
       ...(opts.agent ? { agent: opts.agent } : {}),
       ...(opts.eventIdPrefix !== undefined ? { eventIdPrefix: opts.eventIdPrefix } : {}),
@@ -390,7 +418,7 @@ export class Normalizer {
     evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
     if (parent) this.table.touch(parent);
     this.table.touch(e);
-    this.emitProcess(r.ktimeNs, 'exec', 'start', e, parent, r.ppid, parentTicks, e.creds, !parent);
+    this.emitProcess(r.ktimeNs, EXEC, e, parent, r.ppid, parentTicks, e.creds, !parent);
   }
 
   private onFork(r: ForkEvent): void {
@@ -416,8 +444,7 @@ export class Normalizer {
       const view: ProcEntry = { ...existing, image: parent?.image ?? existing.image };
       this.emitProcess(
         r.ktimeNs,
-        'fork',
-        'start',
+        FORK,
         view,
         parent,
         r.parentPid,
@@ -448,17 +475,7 @@ export class Normalizer {
     if (parent?.entryLeader) child.entryLeader = parent.entryLeader;
     this.table.insert(child);
     if (parent) this.table.touch(parent);
-    this.emitProcess(
-      r.ktimeNs,
-      'fork',
-      'start',
-      child,
-      parent,
-      r.parentPid,
-      parentTicks,
-      child.creds,
-      !parent,
-    );
+    this.emitProcess(r.ktimeNs, FORK, child, parent, r.parentPid, parentTicks, child.creds, !parent);
   }
 
   private onExit(r: ExitEvent): void {
@@ -466,18 +483,7 @@ export class Normalizer {
     const e = this.table.get(r.pid, ticks) ?? this.placeholder(r.pid, ticks, '');
     const parent = this.table.get(e.ppid, e.parentTicks);
     this.table.markExited(e, r.ktimeNs, r.exitCode);
-    this.emitProcess(
-      r.ktimeNs,
-      'end',
-      'end',
-      e,
-      parent,
-      e.ppid,
-      e.parentTicks,
-      e.creds,
-      e.source === 'event',
-      r,
-    );
+    this.emitProcess(r.ktimeNs, END, e, parent, e.ppid, e.parentTicks, e.creds, e.source === 'event', r);
   }
 
   private onSetsid(r: SetsidEvent): void {
@@ -494,17 +500,7 @@ export class Normalizer {
     const parent = this.resolve(e.ppid, e.parentTicks);
     this.table.touch(e);
     const c = e.creds;
-    this.emitProcess(
-      r.ktimeNs,
-      'session_id_change',
-      'change',
-      e,
-      parent,
-      e.ppid,
-      e.parentTicks,
-      c,
-      e.source === 'event',
-    );
+    this.emitProcess(r.ktimeNs, SESSION_ID_CHANGE, e, parent, e.ppid, e.parentTicks, c, e.source === 'event');
   }
 
   private onConnect(r: ConnectEvent): void {
@@ -533,22 +529,33 @@ export class Normalizer {
     e.creds = creds;
     this.table.touch(e);
     const { ip, type } = normalizeIp(r.daddr, r.family);
-    const doc = this.docs.base(r.ktimeNs, 'endpoint.events.network', {
-      action: 'connection_attempted',
-      category: 'network',
-      type: 'start',
-      outcome: out.outcome,
-    });
-    const cb = this.docs.credBlocks(creds);
-    doc.user = cb.user;
-    doc.group = cb.group;
-    doc.process = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
-    doc.destination = { address: ip, ip, port: r.dport };
-    doc.network = { direction: 'egress', transport, type };
-    if (out.outcome === 'failure') {
-      doc.error = { code: errnoName(out.errno), message: `connect() returned -${out.errno}` };
+    this.docs.stamp(r.ktimeNs);
+    const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
+    const net: NetworkParts = {
+      destination: { address: ip, ip, port: r.dport },
+      network: NETWORK[transport][type],
+      error: out.outcome === 'failure' ? this.connectError(out.errno) : undefined,
+    };
+    this.emit(
+      'endpoint.events.network',
+      CONNECT[out.outcome],
+      creds,
+      proc,
+      net,
+      e,
+      e.source === 'event',
+      !parent && e.ppid > 0,
+    );
+  }
+
+  /** error.* of a failed connect: one frozen object per errno */
+  private connectError(errno: number): Doc {
+    let d = this.connectErrors.get(errno);
+    if (d === undefined) {
+      d = Object.freeze({ code: errnoName(errno), message: `connect() returned -${errno}` });
+      this.connectErrors.set(errno, d);
     }
-    this.finish(doc, e, e.source === 'event', !parent && e.ppid > 0);
+    return d;
   }
 
   // ---- documents ----
@@ -564,8 +571,7 @@ export class Normalizer {
 
   private emitProcess(
     ktimeNs: number,
-    action: string,
-    type: 'start' | 'end' | 'change',
+    kind: EventKind,
     e: ProcEntry,
     parent: ProcEntry | undefined,
     parentPid: number,
@@ -578,37 +584,55 @@ export class Normalizer {
       this.st.excluded++;
       return;
     }
-    const doc = this.docs.base(ktimeNs, 'endpoint.events.process', { action, category: 'process', type });
-    if (creds) {
-      const cb = this.docs.credBlocks(creds);
-      doc.user = cb.user;
-      doc.group = cb.group;
-    }
-    const p = this.docs.process(e, parent, parentPid, parentTicks, creds);
-    if (exit) {
-      p.exit_code = exit.exitCode;
-      p.end = doc['@timestamp'];
-    }
-    doc.process = p;
-    this.finish(doc, e, e.source === 'event', unresolvedParent && parentPid > 0);
+    const ts = this.docs.stamp(ktimeNs);
+    const proc = this.docs.process(
+      e,
+      parent,
+      parentPid,
+      parentTicks,
+      creds,
+      exit?.exitCode,
+      exit ? ts : undefined,
+    );
+    this.emit(
+      'endpoint.events.process',
+      kind,
+      creds,
+      proc,
+      undefined,
+      e,
+      e.source === 'event',
+      unresolvedParent && parentPid > 0,
+    );
   }
 
-  private finish(doc: Doc, e: ProcEntry, unresolvedSelf: boolean, unresolvedParent: boolean): void {
-    if (e.containerId) doc.container = { id: e.containerId };
+  /** Assembles the document started by docs.stamp() and hands it to the listeners. */
+  private emit(
+    dataset: Dataset,
+    kind: EventKind,
+    creds: Credentials | undefined,
+    proc: Doc,
+    net: NetworkParts | undefined,
+    e: ProcEntry,
+    unresolvedSelf: boolean,
+    unresolvedParent: boolean,
+  ): void {
+    let unresolved: readonly string[] | undefined;
     if (unresolvedSelf || unresolvedParent) {
-      const u: string[] = [];
-      if (unresolvedSelf) u.push('process');
-      if (unresolvedParent) u.push('process.parent');
-      doc.eqld = { unresolved: u };
+      unresolved = unresolvedSelf
+        ? unresolvedParent
+          ? UNRESOLVED_BOTH
+          : UNRESOLVED_SELF
+        : UNRESOLVED_PARENT;
       this.st.unresolved++;
     }
-    const ev = doc.event as { action: string; sequence: number };
+    const doc = this.docs.document(dataset, kind, creds, proc, net, e.containerId || undefined, unresolved);
     this.st.emitted++;
-    this.st.byAction[ev.action] = (this.st.byAction[ev.action] ?? 0) + 1;
+    this.st.byAction[kind.action] = (this.st.byAction[kind.action] ?? 0) + 1;
     const out: EqlEvent = {
       doc,
       timestamp: Math.floor(this.docs.currentMs),
-      sequence: ev.sequence,
+      sequence: this.docs.sequence,
     };
     for (const cb of this.listeners) cb(out);
   }

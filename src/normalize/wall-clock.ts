@@ -134,19 +134,31 @@ const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 export class IsoMicrosFormatter {
   private lastSecs = Number.NaN;
   private lastPrefix = '';
+  private lastMs = Number.NaN;
+  /** "YYYY-MM-DDTHH:MM:SS.mmm" of lastMs, one flat string */
+  private lastMsPrefix = '';
 
   format(epochMs: number): string {
     const totalMicros = Math.round(epochMs * 1000);
-    const secs = Math.floor(totalMicros / 1_000_000);
-    const micros = totalMicros - secs * 1_000_000;
-    // consecutive events mostly fall in the same second
-    if (secs !== this.lastSecs) {
-      this.lastSecs = secs;
-      this.lastPrefix = isoSecondPrefix(secs);
+    const ms = Math.floor(totalMicros / 1000);
+    // consecutive events mostly fall in the same millisecond, and nearly always in the same second
+    if (ms !== this.lastMs) {
+      const secs = Math.floor(ms / 1000);
+      if (secs !== this.lastSecs) {
+        this.lastSecs = secs;
+        this.lastPrefix = isoSecondPrefix(secs);
+      }
+      this.lastMs = ms;
+      this.lastMsPrefix = [this.lastPrefix, DIGITS3[ms - secs * 1000]].join('');
     }
-    return `${this.lastPrefix}${String(micros).padStart(6, '0')}Z`;
+    // one string per timestamp: the millisecond's prefix and the "µµµZ" tail (both shared)
+    return this.lastMsPrefix + (DIGITS3Z[totalMicros - ms * 1000] as string);
   }
 }
+
+/** "000".."999", and the same with "Z" appended */
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DIGITS3Z = DIGITS3.map((d) => `${d}Z`);
 
 /** "YYYY-MM-DDTHH:MM:SS." of a second since the epoch */
 function isoSecondPrefix(secs: number): string {

@@ -4,6 +4,7 @@ import {
   base64Latin1,
   decodeEntityId,
   entityId,
+  entityIdEncoder,
   entityIdFor,
   entityIdParts,
   startTicksFromNs,
@@ -81,6 +82,44 @@ describe('entity ids', () => {
       expect(head.includes('=')).toBe(false);
     }
     expect(entityIdParts(HOST, BOOT).tail(42, 100).length).toBeLessThanOrEqual(16);
+  });
+
+  it('encodes through a reused buffer exactly what entityId gives, for every digit count', () => {
+    for (const host of [HOST, `${HOST}a`, `${HOST}ab`, 'x', '']) {
+      const encode = entityIdEncoder(host, BOOT);
+      const values = [
+        0,
+        1,
+        9,
+        10,
+        99,
+        100,
+        4_194_303,
+        4_194_304,
+        2_147_483_647,
+        987_654_321_012,
+        2 ** 53 - 1,
+      ];
+      for (const pid of values) {
+        for (const ticks of values) expect(encode(pid, ticks)).toBe(entityId(host, BOOT, pid, ticks));
+      }
+    }
+  });
+
+  it('encodes ids it cannot write as digits (negative, fractional, unsafe) like entityId', () => {
+    const encode = entityIdEncoder(HOST, BOOT);
+    for (const [pid, ticks] of [
+      [-1, 5],
+      [5, -1],
+      [1.5, 2],
+      [3, 2 ** 60],
+    ] as const) {
+      expect(encode(pid, ticks)).toBe(entityId(HOST, BOOT, pid, ticks));
+    }
+    // the buffer is reused: earlier results are not changed by later ids
+    const a = encode(12_345_678, 1);
+    encode(1, 12_345_678);
+    expect(a).toBe(entityId(HOST, BOOT, 12_345_678, 1));
   });
 
   it('is the base64 of text, like Elastic Defend ids', () => {

@@ -9,7 +9,12 @@ import { connectOutcome, errnoName } from '../../src/normalize/errno.js';
 import { parseCmdline, parseStat, parseStatusIds } from '../../src/normalize/proc-reader.js';
 import { type ProcEntry, ProcessTable } from '../../src/normalize/process-table.js';
 import { UserDb } from '../../src/normalize/user-db.js';
-import { type ClockSource, isoMicros, WallClock } from '../../src/normalize/wall-clock.js';
+import {
+  type ClockSource,
+  IsoMicrosFormatter,
+  isoMicros,
+  WallClock,
+} from '../../src/normalize/wall-clock.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -343,5 +348,31 @@ describe('WallClock', () => {
     expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 0) + 0.001)).toBe('2026-01-01T00:00:00.000001Z');
     expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 0) + 999.9999)).toBe('2026-01-01T00:00:01.000000Z');
     expect(isoMicros(Date.UTC(2026, 0, 1, 0, 0, 2) + 123.456)).toBe('2026-01-01T00:00:02.123456Z');
+  });
+
+  it('formats like Date#toISOString plus microseconds, within a millisecond, across milliseconds and seconds', () => {
+    const f = new IsoMicrosFormatter();
+    const reference = (ms: number) => {
+      const micros = Math.round(ms * 1000);
+      const whole = Math.floor(micros / 1000);
+      return `${new Date(whole).toISOString().slice(0, -1)}${String(micros - whole * 1000).padStart(3, '0')}Z`;
+    };
+    const t0 = Date.UTC(2026, 10, 25, 23, 59, 59) + 998.5;
+    // steps of 0.3 µs to 1.7 ms: repeats of a millisecond, the next one, a second and a day rolling over
+    for (const step of [0.0003, 0.0137, 0.4, 1.7]) {
+      for (let i = 0; i < 3000; i++) {
+        const ms = t0 + i * step;
+        expect(f.format(ms)).toBe(reference(ms));
+      }
+    }
+    for (const ms of [
+      0,
+      0.0004,
+      999.9996,
+      Date.UTC(1999, 11, 31, 23, 59, 59) + 999.999,
+      Date.UTC(2100, 1, 28, 12),
+    ]) {
+      expect(new IsoMicrosFormatter().format(ms)).toBe(reference(ms));
+    }
   });
 });
