@@ -116,39 +116,47 @@ function read(r: Resolver, doc: Record<string, unknown>): Value {
   return normalize(v);
 }
 
-/** nesting depth past which a document is assumed to hold flattened keys (no walk that deep) */
-const MAX_WALK_DEPTH = 32;
+// Whether a missing field may still sit under a flattened key (`"process.name"`, or `"name.x"`
+// inside `process`): the general resolver looks for dotted keys only in the objects on the field's
+// nested path, so when none of those has a key with a dot it can only find what the nested path
+// found. eqld's normalizer builds fully nested documents, which then skip those lookups. Each
+// object is checked once per document (for-in: own and inherited enumerable keys).
+let flagsDoc: object | undefined;
+const flagObjs: object[] = [];
+const flagVals: boolean[] = [];
+/** objects of one document whose check is remembered */
+const MAX_FLAGS = 16;
 
-/** True when an object reachable from o through non-array objects has a key with a dot (for-in:
- *  own and inherited enumerable keys). */
-function hasDottedKey(o: Record<string, unknown>, depth: number): boolean {
-  if (depth > MAX_WALK_DEPTH) return true;
-  for (const k in o) {
-    if (k.includes('.')) return true;
-    const v = o[k];
-    if (
-      typeof v === 'object' &&
-      v !== null &&
-      !Array.isArray(v) &&
-      hasDottedKey(v as Record<string, unknown>, depth + 1)
-    )
-      return true;
+function hasDottedKey(doc: object, o: Record<string, unknown>): boolean {
+  if (doc !== flagsDoc) {
+    flagsDoc = doc;
+    flagObjs.length = 0;
+    flagVals.length = 0;
   }
-  return false;
+  for (let i = 0; i < flagObjs.length; i++) if (flagObjs[i] === o) return flagVals[i] as boolean;
+  let dotted = false;
+  for (const k in o)
+    if (k.includes('.')) {
+      dotted = true;
+      break;
+    }
+  if (flagObjs.length < MAX_FLAGS) {
+    flagObjs.push(o);
+    flagVals.push(dotted);
+  }
+  return dotted;
 }
 
-// Whether the document last asked about may hold a flattened key: a missing field is then looked
-// up under every split of its name; a fully nested document (what eqld's normalizer builds) skips
-// those lookups, as without a dotted key they can only find what the nested path found.
-let walkedDoc: object | undefined;
-let walkedDotted = false;
-
-function mayHoldFlattenedKeys(doc: Record<string, unknown>): boolean {
-  if (doc !== walkedDoc) {
-    walkedDotted = hasDottedKey(doc, 0);
-    walkedDoc = doc;
+/** True when some object on the nested path of `parts` (all but the last part) has a dotted key. */
+function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly string[]): boolean {
+  let o = doc;
+  for (let i = 0; i + 1 < parts.length; i++) {
+    if (hasDottedKey(doc, o)) return true;
+    const next = o[parts[i] as string];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) return false;
+    o = next as Record<string, unknown>;
   }
-  return walkedDotted;
+  return false;
 }
 
 /** Reads one field, specialised for its name (no memo). */
@@ -159,10 +167,8 @@ function directGetter(name: string): (doc: Record<string, unknown>) => Value {
   if (!fast) return (doc) => read(general, doc);
   return (doc) => {
     let v = fast(doc);
-    // the nested path failed: the value may still sit under a flattened key (`"process.name"`);
-    // the general resolver follows the same nested path through objects, so it can differ only
-    // where a key has a dot
-    if (v === undefined && mayHoldFlattenedKeys(doc)) v = general(doc);
+    // the nested path failed: the value may still sit under a flattened key
+    if (v === undefined && mayHoldFlattenedKey(doc, parts)) v = general(doc);
     if (v === undefined || v === null) return null;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
     return normalize(v);

@@ -1,0 +1,228 @@
+// The engine's fast paths against plain readings of the same rules: field getters (memoized per
+// document, flattened-key lookups skipped for documents without dotted keys), precompiled pattern
+// lists, cidrMatch's parse cache and the sequence matcher's per-stage partial counts.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileCidrs } from '../../src/eql/cidr.js';
+import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from '../../src/eql/field.js';
+import { compileQuery, createMatcher, type EqlEvent } from '../../src/eql/index.js';
+
+type Doc = Record<string, unknown>;
+
+// ---------------------------------------------------------------------------------------------
+// Field reads
+
+const isPlain = (x: unknown): x is Doc => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** every split of the dotted name into keys, nested objects first (the documented resolver) */
+function general(obj: Doc, parts: string[]): unknown {
+  if (parts.length === 1) return obj[parts[0] as string];
+  const child = obj[parts[0] as string];
+  if (isPlain(child)) {
+    const v = general(child, parts.slice(1));
+    if (v !== undefined) return v;
+  }
+  for (let i = 1; i < parts.length; i++) {
+    const h = obj[parts.slice(0, i + 1).join('.')];
+    if (h === undefined) continue;
+    if (i === parts.length - 1) return h;
+    if (isPlain(h)) {
+      const v = general(h, parts.slice(i + 1));
+      if (v !== undefined) return v;
+    }
+  }
+  return undefined;
+}
+
+/** the nested path as property reads (arrays included), up to four parts */
+function nested(obj: Doc, parts: string[]): unknown {
+  if (parts.length > 4) return undefined;
+  let o: unknown = obj;
+  for (const p of parts) {
+    if (typeof o !== 'object' || o === null) return undefined;
+    o = (o as Doc)[p];
+  }
+  return o;
+}
+
+function normalize(v: unknown): Value {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (!Array.isArray(v)) return null;
+  const out: Scalar[] = [];
+  const walk = (a: unknown[]) => {
+    for (const x of a)
+      if (Array.isArray(x)) walk(x);
+      else if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out.push(x);
+  };
+  walk(v);
+  return out.length === 0 ? null : out.length === 1 ? (out[0] as Scalar) : out;
+}
+
+function referenceRead(doc: Doc, name: string): Value {
+  const parts = name.split('.');
+  const fast = nested(doc, parts);
+  return normalize(fast !== undefined ? fast : general(doc, parts));
+}
+
+const lowerRef = (v: Value): Value => {
+  const one = (x: Scalar): Scalar => (x === null ? null : String(x).toLowerCase());
+  return v === null ? null : Array.isArray(v) ? v.map(one) : one(v);
+};
+
+const KEYS = ['a', 'b', 'c', 'a.b', 'b.c', 'a.b.c', 'c.a'];
+const FIELDS = ['a', 'b', 'a.b', 'b.c', 'a.b.c', 'c.a.b', 'a.b.c.a', 'a.b.c.a.b', 'length', 'a.length'];
+
+const scalarArb = fc.oneof(
+  fc.constantFrom('X', 'x', 'Aa', '', '1'),
+  fc.integer({ min: -2, max: 2 }),
+  fc.boolean(),
+  fc.constant(null),
+);
+const { tree: docArb } = fc.letrec<{ tree: Doc; value: unknown }>((tie) => ({
+  tree: fc.dictionary(fc.constantFrom(...KEYS), tie('value'), { maxKeys: 4 }),
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalarArb,
+    fc.array(fc.oneof(scalarArb, fc.array(scalarArb, { maxLength: 2 })), { maxLength: 3 }),
+    tie('tree'),
+  ),
+}));
+
+describe('field getters', () => {
+  it('read what the documented resolver reads, for nested, flattened and mixed documents', () => {
+    fc.assert(
+      fc.property(docArb, docArb, (d1, d2) => {
+        // interleaved: the memo and the dotted-key checks follow the document they are given
+        for (const doc of [d1, d2, d1, d2]) {
+          for (const f of FIELDS) {
+            expect(fieldGetter(f)(doc), `${f} of ${JSON.stringify(doc)}`).toEqual(referenceRead(doc, f));
+            expect(lowerFieldGetter(f)(doc)).toEqual(lowerRef(referenceRead(doc, f)));
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('find a flattened key below a nested object once the nested path misses', () => {
+    const doc = { process: { 'parent.name': 'sshd', parent: { pid: 1 } }, 'host.os': { type: 'linux' } };
+    expect(fieldGetter('process.parent.name')(doc)).toBe('sshd');
+    expect(fieldGetter('process.parent.pid')(doc)).toBe(1);
+    expect(fieldGetter('host.os.type')(doc)).toBe('linux');
+    expect(fieldGetter('host.os.name')(doc)).toBeNull();
+    // a fully nested document with the field absent
+    expect(fieldGetter('process.parent.name')({ process: { parent: { pid: 1 } } })).toBeNull();
+  });
+
+  it('give one getter per field name, so a field is read once per document', () => {
+    expect(fieldGetter('process.name')).toBe(fieldGetter('process.name'));
+    expect(lowerFieldGetter('process.name')).toBe(lowerFieldGetter('process.name'));
+    const a = { process: { name: 'A' } };
+    const b = { process: { name: 'B' } };
+    const get = fieldGetter('process.name');
+    expect([get(a), get(b), get(a), lowerFieldGetter('process.name')(a)]).toEqual(['A', 'B', 'A', 'a']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// cidrMatch: remembered parses give ipaddr.js's answers
+
+describe('cidrMatch parse cache', () => {
+  const set = compileCidrs(['10.0.0.0/8', '::1', 'fe80::/10', '192.168.0.0/16', '2001:db8::/32']);
+  const cases: [string, boolean][] = [
+    ['10.1.2.3', true],
+    ['::1', true],
+    ['::2', false],
+    ['FE80::1', true],
+    ['fe80::1%eth0', true],
+    ['::ffff:192.168.1.7', true],
+    ['::ffff:8.8.8.8', false],
+    ['2001:db8:0:0:0:0:0:1', true],
+    ['2001:db9::1', false],
+    ['0xa.1.2.3', true],
+    ['1::2::3', false],
+    ['not an ip', false],
+    ['', false],
+  ];
+  it('answers the same on first and repeated sight of each address', () => {
+    for (let round = 0; round < 3; round++)
+      for (const [ip, want] of cases) expect(set.matches(ip), `${ip} round ${round}`).toBe(want);
+  });
+
+  it('keeps answering past the cache size', () => {
+    for (let i = 0; i < 10_000; i++) expect(set.matches(`fe80::${i.toString(16)}`)).toBe(true);
+    expect(set.matches('::1')).toBe(true);
+    expect(set.matches('::2')).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Sequence matcher: stages skipped while nothing waits before them
+
+const SEQ_QUERIES = [
+  'sequence by k [process where s == "A"] [process where s == "B"] [process where s == "C"]',
+  'sequence by k with maxspan=4ms [process where s == "A"] [process where s : "b"] until [process where s == "C"]',
+  'sequence by k [process where s == "A"] with runs=2 [process where s == "B"]',
+  'sequence by k with maxspan=6ms [process where s == "A"] ![process where s == "C"] [process where s == "B"]',
+];
+
+describe('sequence matcher per-stage counts', () => {
+  it('keeps its per-stage partial counts equal to the partials it holds, under eviction and expiry', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SEQ_QUERIES),
+        fc.array(
+          fc.record({
+            s: fc.constantFrom('A', 'B', 'C', 'b'),
+            k: fc.constantFrom('x', 'y', 'z'),
+            dt: fc.integer({ min: 0, max: 3 }),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
+        fc.integer({ min: 1, max: 4 }),
+        (q, raw, cap) => {
+          const m = createMatcher(compileQuery(q), { maxPartials: cap, maxPerKey: 2 });
+          // white box: the matcher's per-stage counts against its groups
+          const inner = (m as unknown as { inner: Record<string, unknown> }).inner as {
+            atStage: Int32Array;
+            keys: Map<
+              string,
+              { groups: ({ length: number; at(i: number): { alive: boolean } } | undefined)[] }
+            >;
+          };
+          let t = 0;
+          for (const [i, r] of raw.entries()) {
+            t += r.dt;
+            const e: EqlEvent = {
+              doc: { event: { category: 'process' }, s: r.s, k: r.k },
+              timestamp: t,
+              sequence: i,
+            };
+            m.push(e);
+            const counted = new Array(inner.atStage.length).fill(0);
+            for (const entry of inner.keys.values())
+              entry.groups.forEach((g, stage) => {
+                for (let j = 0; g && j < g.length; j++) if (g.at(j).alive) counted[stage]++;
+              });
+            expect([...inner.atStage]).toEqual(counted);
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('still completes a sequence whose later stage is seen before and after its first', () => {
+    const cq = compileQuery('sequence by k [process where s == "A"] [process where s == "B"]');
+    const m = createMatcher(cq);
+    const ev = (s: string, i: number): EqlEvent => ({
+      doc: { event: { category: 'process' }, s, k: 'x', id: i },
+      timestamp: i,
+      sequence: i,
+    });
+    expect(m.push(ev('B', 0))).toEqual([]);
+    expect(m.push(ev('A', 1))).toEqual([]);
+    expect(m.push(ev('B', 2)).map((x) => x.events.map((e) => e.doc.id))).toEqual([[1, 2]]);
+  });
+});
