@@ -135,19 +135,16 @@ export interface ProcessTableStats {
   replacedWithoutExit: number;
 }
 
-// exact for any pid and uptime: a number while pid * 2^31 + ticks stays below 2^53 (every pid
-// Linux allows, pid_max <= 2^22, and 248 days of uptime at 100 Hz), else a string (no string
-// built per lookup in the common case; numbers and strings never collide as Map keys)
-const key = (pid: number, ticks: number): number | string =>
-  pid < 4_194_304 && pid >= 0 && ticks < 2_147_483_648 && ticks >= 0
-    ? pid * 2_147_483_648 + ticks
-    : `${pid}:${ticks}`;
-
 export class ProcessTable {
   /** pid -> current entry */
   private readonly live = new Map<number, ProcEntry>();
-  /** exited entries displaced from `live` by pid reuse, kept until their grace ends */
-  private readonly ghosts = new Map<number | string, ProcEntry>();
+  /**
+   * exited entries displaced from `live` by pid reuse, kept until their grace ends, by pid (an
+   * array in the rare case that one pid was reused more than once within the grace period):
+   * small-integer keys hash without a key object per lookup
+   */
+  private readonly ghosts = new Map<number, ProcEntry | ProcEntry[]>();
+  private ghostCount = 0;
   /** exited entries in exit order */
   private exitQueue: ProcEntry[] = [];
   private exitHead = 0;
@@ -167,7 +164,11 @@ export class ProcessTable {
     const e = this.live.get(pid);
     if (ticks === undefined) return e;
     if (e && (e.startTicks === ticks || (e.approxStart && Math.abs(e.startTicks - ticks) <= 1))) return e;
-    return this.ghosts.get(key(pid, ticks));
+    const g = this.ghosts.get(pid);
+    if (g === undefined) return undefined;
+    if (!Array.isArray(g)) return g.startTicks === ticks ? g : undefined;
+    for (const x of g) if (x.startTicks === ticks) return x;
+    return undefined;
   }
 
   /** Marks an entry recently used so eviction spares it. */
@@ -178,10 +179,10 @@ export class ProcessTable {
   insert(e: ProcEntry): void {
     const old = this.live.get(e.pid);
     if (old && old !== e) {
-      this.live.delete(e.pid);
-      if (old.exitedAtNs !== undefined) this.ghosts.set(key(old.pid, old.startTicks), old);
+      if (old.exitedAtNs !== undefined) this.addGhost(old);
       else this.st.replacedWithoutExit++;
     }
+    // set over an existing key replaces in place (a delete first would leave a hole to rehash)
     this.live.set(e.pid, e);
     e.lastUsed = ++this.useCounter;
     this.enforceCap();
@@ -207,7 +208,7 @@ export class ProcessTable {
   }
 
   size(): number {
-    return this.live.size + this.ghosts.size;
+    return this.live.size + this.ghostCount;
   }
 
   /** Live (not exited) entries, for seeding checks and tests. */
@@ -226,19 +227,34 @@ export class ProcessTable {
   }
 
   private liveExited(): number {
-    return this.exitedCount - this.ghosts.size;
+    return this.exitedCount - this.ghostCount;
+  }
+
+  private addGhost(e: ProcEntry): void {
+    const g = this.ghosts.get(e.pid);
+    if (g === undefined) this.ghosts.set(e.pid, e);
+    else if (Array.isArray(g)) g.push(e);
+    else this.ghosts.set(e.pid, [g, e]);
+    this.ghostCount++;
+  }
+
+  private removeGhost(e: ProcEntry): boolean {
+    const g = this.ghosts.get(e.pid);
+    if (g === e) this.ghosts.delete(e.pid);
+    else if (Array.isArray(g) && g.includes(e)) {
+      if (g.length === 2) this.ghosts.set(e.pid, g[0] === e ? (g[1] as ProcEntry) : (g[0] as ProcEntry));
+      else g.splice(g.indexOf(e), 1);
+    } else return false;
+    this.ghostCount--;
+    return true;
   }
 
   private remove(e: ProcEntry): boolean {
-    const k = key(e.pid, e.startTicks);
     let removed = false;
     if (this.live.get(e.pid) === e) {
       this.live.delete(e.pid);
       removed = true;
-    } else if (this.ghosts.get(k) === e) {
-      this.ghosts.delete(k);
-      removed = true;
-    }
+    } else removed = this.removeGhost(e);
     if (removed && e.exitedAtNs !== undefined) this.exitedCount--;
     return removed;
   }

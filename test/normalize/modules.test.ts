@@ -87,6 +87,44 @@ describe('ProcessTable', () => {
     expect(t.stats().expired).toBe(1);
   });
 
+  it('keeps every exited process of a pid reused several times within the grace period, each until its grace ends', () => {
+    const t = new ProcessTable({ exitGraceNs: 1_000, maxEntries: 10 });
+    const first = entry(7, { startTicks: 100 });
+    const second = entry(7, { startTicks: 200 });
+    const third = entry(7, { startTicks: 300 });
+    t.insert(first);
+    t.markExited(first, 5_000, 0);
+    t.insert(second);
+    t.markExited(second, 5_500, 0);
+    t.insert(third);
+    expect([t.get(7, 100), t.get(7, 200), t.get(7, 300), t.get(7)]).toEqual([first, second, third, third]);
+    expect(t.get(7, 250)).toBeUndefined();
+    expect(t.stats()).toMatchObject({ size: 3, live: 1, exited: 2 });
+    t.expire(6_001);
+    expect(t.get(7, 100)).toBeUndefined();
+    expect(t.get(7, 200)).toBe(second);
+    expect(t.stats()).toMatchObject({ size: 2, expired: 1 });
+    t.expire(6_501);
+    expect(t.get(7, 200)).toBeUndefined();
+    expect(t.get(7, 300)).toBe(third);
+    expect(t.stats()).toMatchObject({ size: 1, live: 1, exited: 0, expired: 2 });
+  });
+
+  it('evicts the oldest exit first also among exited processes sharing a pid', () => {
+    const t = new ProcessTable({ maxEntries: 3 });
+    const a = entry(7, { startTicks: 100 });
+    const b = entry(7, { startTicks: 200 });
+    t.insert(a);
+    t.markExited(a, 10, 0);
+    t.insert(b);
+    t.markExited(b, 20, 0);
+    t.insert(entry(7, { startTicks: 300 }));
+    t.insert(entry(8));
+    expect(t.get(7, 100)).toBeUndefined();
+    expect(t.get(7, 200)).toBe(b);
+    expect(t.stats()).toMatchObject({ size: 3, evictedExited: 1, evictedLive: 0 });
+  });
+
   it('matches a fork-time approximate start within one tick', () => {
     const t = new ProcessTable();
     const e = entry(9, { startTicks: 500, approxStart: true });
