@@ -17,13 +17,16 @@ export interface KeyTuple {
 const part = (v: Scalar): string =>
   v === null ? 'n' : typeof v === 'string' ? `s${v}` : typeof v === 'number' ? `d${v}` : `b${v}`;
 
+/** no tuple: a non-optional key is null; frozen, so a caller cannot fill it */
+const NO_TUPLES: readonly KeyTuple[] = Object.freeze([]);
+
 /** Returns the key tuples of doc for the given keys; `capped` is set when fan-out was cut. */
 export function keyTuples(keys: readonly JoinKey[], doc: Doc, out: { capped: boolean }): KeyTuple[] {
   if (keys.length === 0) return [{ id: '', values: [] }];
   if (keys.length === 1) {
     const k = keys[0] as JoinKey;
     const v = k.get(doc);
-    if (v === null) return k.optional ? [{ id: 'n', values: [null] }] : [];
+    if (v === null) return k.optional ? [{ id: 'n', values: [null] }] : (NO_TUPLES as KeyTuple[]);
     if (!Array.isArray(v)) return [{ id: part(v), values: [v] }];
     const seen = new Set<string>();
     const res: KeyTuple[] = [];
@@ -39,6 +42,27 @@ export function keyTuples(keys: readonly JoinKey[], doc: Doc, out: { capped: boo
     }
     return res;
   }
+  // the common case, every key one value: one tuple, built without the cartesian product
+  const n = keys.length;
+  const values = new Array<Scalar>(n);
+  let id = '';
+  let multi = false;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i] as JoinKey;
+    const v = k.get(doc);
+    if (v === null) {
+      if (!k.optional) return NO_TUPLES as KeyTuple[];
+      values[i] = null;
+      id += '\u0001n';
+    } else if (Array.isArray(v)) {
+      multi = true;
+      break;
+    } else {
+      values[i] = v;
+      id += `\u0001${part(v)}`;
+    }
+  }
+  if (!multi) return [{ id, values }];
   let acc: KeyTuple[] = [{ id: '', values: [] }];
   for (const k of keys) {
     const v = k.get(doc);
