@@ -44,6 +44,9 @@ export interface CollectorOptions {
    *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
    *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
   pollIntervalMs?: number;
+  /** capacity of the pipe bpftrace writes into (default 1 MiB, set through perl's fcntl when
+   *  /usr/bin/perl exists; 0 keeps the kernel's 64 KiB): room for bpftrace's bursts */
+  pipeBytes?: number;
   /** a pre-rendered program (tests, benchmarks); default: render bpf/eqld.bt.in */
   program?: string;
   /** skip checkPreconditions() in start() (tests with a stand-in bpftrace) */
@@ -88,12 +91,18 @@ export class CollectorError extends Error {
 const nowNs = (): number => Number(process.hrtime.bigint());
 
 const MALFORMED_SAMPLES = 20;
+const PERL = '/usr/bin/perl';
+/** F_SETPIPE_SZ (1031) on stdout, then exec the rest of argv; a refusal is reported, not fatal */
+const SET_PIPE_SIZE =
+  'my $n = 0 + shift; fcntl(STDOUT, 1031, $n) or print STDERR "eqld: cannot enlarge the output pipe to $n bytes: $!\\n"; exec { $ARGV[0] } @ARGV or die "eqld: cannot exec $ARGV[0]: $!\\n"';
+/** 1 MiB: /proc/sys/fs/pipe-max-size's default, ~10k short lines or ~0.2 s of an exec storm */
+const DEFAULT_PIPE_BYTES = 1 << 20;
 /** bytes per read(2) of the pipe (its default capacity is 64 KiB) */
 const READ_BYTES = 64 * 1024;
 /** one poll reads at most this much before it yields to the event loop (and polls again at once) */
 const MAX_BYTES_PER_POLL = 1024 * 1024;
-/** a poll that read this much finds the pipe busy: the next poll comes at once, not after the interval */
-const BUSY_BYTES = 16 * 1024;
+/** the next poll comes before the pipe (64 KiB) is expected to hold this much at the rate just seen */
+const REFILL_BYTES = 16 * 1024;
 const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
 // bpftrace 0.17 chatter on stderr that is not an error
 const BENIGN_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^DEBUG: Struct offset mismatch/];
@@ -115,6 +124,7 @@ export class Collector {
   /** the next poll: after the interval, or at once while the pipe is busy */
   private pollTimeout: NodeJS.Timeout | undefined;
   private pollImmediate: NodeJS.Immediate | undefined;
+  private lastPollNs = 0;
   private readonly readBuf = Buffer.allocUnsafe(READ_BYTES);
   /** the unterminated end of the last read, completed by the next one */
   private partialLine = '';
@@ -239,11 +249,18 @@ export class Collector {
   }
 
   private command(): [string, string[]] {
-    const bt = [this.bpftracePath, '-e', this.program];
-    const usePdeathsig = this.opts.pdeathsig ?? existsSync('/usr/bin/setpriv');
+    let argv = [this.bpftracePath, '-e', this.program];
     // setpriv execs bpftrace in place (same pid): PR_SET_PDEATHSIG survives exec, so the
     // kernel SIGKILLs bpftrace when eqld's spawning thread dies, however eqld dies.
-    return usePdeathsig ? ['setpriv', ['--pdeathsig', 'KILL', '--', ...bt]] : [bt[0]!, bt.slice(1)];
+    if (this.opts.pdeathsig ?? existsSync('/usr/bin/setpriv')) {
+      argv = ['setpriv', '--pdeathsig', 'KILL', '--', ...argv];
+    }
+    // node cannot fcntl(); perl (Essential on Debian) enlarges the pipe, then execs in place
+    const pipeBytes = this.opts.pipeBytes ?? DEFAULT_PIPE_BYTES;
+    if (pipeBytes > 0 && existsSync(PERL)) {
+      argv = [PERL, '-e', SET_PIPE_SIZE, '--', String(pipeBytes), ...argv];
+    }
+    return [argv[0]!, argv.slice(1)];
   }
 
   private spawn(): Promise<void> {
@@ -311,7 +328,8 @@ export class Collector {
         if (this.downSinceNs !== undefined) this.emitGap();
         resolve();
       };
-      this.schedulePoll(false);
+      this.lastPollNs = nowNs();
+      this.schedulePoll(this.pollIntervalMs);
       child.stderr?.setEncoding('utf8');
       let errRest = '';
       child.stderr?.on('data', (chunk: string) => {
@@ -329,7 +347,7 @@ export class Collector {
         clearInterval(ping);
         // what bpftrace wrote before it went is still in the pipe: read it to the end
         this.stopPolling();
-        while (this.poll() > 0);
+        while (this.poll(nowNs()) > 0);
         if (this.partialLine.length > 0) this.onLine(this.partialLine);
         this.partialLine = '';
         output.close();
@@ -360,17 +378,23 @@ export class Collector {
 
   // bpftrace writes (and flushes) each line on its own. Reading the pipe per write would wake
   // the event loop for every line, which on a quiet host costs more than the lines themselves;
-  // instead the pipe is read on a timer, and back to back while it is busy.
-  private schedulePoll(busy: boolean): void {
+  // instead the pipe is read on a timer: every pollIntervalMs on a quiet host, sooner when the
+  // rate just seen would put REFILL_BYTES in the pipe before then (so bpftrace does not block on
+  // a full pipe), back to back when the last poll stopped with data left.
+  private schedulePoll(delayMs: number): void {
     const run = (): void => {
       this.pollTimeout = undefined;
       this.pollImmediate = undefined;
       if (this.output === undefined) return;
-      const bytes = this.poll();
-      this.schedulePoll(bytes >= BUSY_BYTES);
+      const startNs = nowNs();
+      const sinceMs = Math.max((startNs - this.lastPollNs) / 1e6, 0.1);
+      this.lastPollNs = startNs;
+      const bytes = this.poll(startNs);
+      const fillMs = bytes === 0 ? Number.POSITIVE_INFINITY : (REFILL_BYTES * sinceMs) / bytes;
+      this.schedulePoll(bytes >= MAX_BYTES_PER_POLL ? 0 : Math.min(this.pollIntervalMs, fillMs));
     };
-    if (busy) this.pollImmediate = setImmediate(run);
-    else this.pollTimeout = setTimeout(run, this.pollIntervalMs);
+    if (delayMs < 1) this.pollImmediate = setImmediate(run);
+    else this.pollTimeout = setTimeout(run, Math.floor(delayMs));
   }
 
   private stopPolling(): void {
@@ -381,12 +405,11 @@ export class Collector {
   }
 
   /** Reads what the pipe holds, hands its lines on and releases the events that are due. */
-  private poll(): number {
+  private poll(readFromNs: number): number {
     const output = this.output;
     if (output === undefined) return 0;
-    // every line bpftrace wrote before this instant is read below (unless a very busy pipe
-    // stops the loop early), so events up to it, less the window, can be released in order
-    const readFromNs = nowNs();
+    // every line bpftrace wrote before readFromNs is read below (unless a very busy pipe stops
+    // the loop early), so events up to it, less the window, can be released in order
     let total = 0;
     for (;;) {
       const n = output.read(this.readBuf);

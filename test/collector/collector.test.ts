@@ -89,6 +89,14 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(c.stats().late).toBe(0);
   });
 
+  it('gives bpftrace a 1 MiB pipe to write into, so bursts do not block it', async () => {
+    const log: string[] = [];
+    const { c } = fakeCollector('pipe-size', [], log);
+    await c.start();
+    const line = await waitFor(() => log.find((l) => l.includes('pipe-size')));
+    expect(JSON.parse(line).stderr).toBe(`pipe-size ${1 << 20}`);
+  });
+
   it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {
     const log: string[] = [];
     const { c, events } = fakeCollector('stay', ['Lost 17 events', 'Lost 3 events'], log);

@@ -2,7 +2,9 @@
 // Stand-in for bpftrace in collector unit tests (no kernel needed). Prints bpftrace's
 // notices and the lines of $FAKE_LINES (a file), then per $FAKE_MODE: `stay` (run until
 // signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching),
-// `late` (stay; an event now, and 60 ms later one about an earlier event).
+// `late` (stay; an event now, and 60 ms later one about an earlier event), `pipe-size` (stay,
+// and say on stderr how large the stdout pipe is).
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 
 const mode = process.env.FAKE_MODE ?? 'stay';
@@ -19,6 +21,12 @@ setTimeout(() => {
   process.stdout.write(lines);
   process.stderr.write('WARNING: something bpftrace says\n');
   if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+  // `pipe-size`: report the capacity of the pipe stdout writes into (F_GETPIPE_SZ, via perl)
+  if (mode === 'pipe-size') {
+    spawnSync('perl', ['-e', 'print STDERR "pipe-size ", fcntl(STDOUT, 1032, 0), "\\n"'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+  }
   // `late`: an event stamped now (the monotonic clock, as bpftrace's nsecs), then 60 ms later
   // a line about an event 10 ms older than it, as when a second CPU's perf buffer drains late
   if (mode === 'late') {
