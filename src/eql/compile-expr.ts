@@ -11,7 +11,13 @@ import { compileCidrs } from './cidr.js';
 import { EqlError } from './errors.js';
 import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from './field.js';
 import { FUNCTION_NAMES, FUNCTIONS } from './functions.js';
-import { compileRegex, compileWildcard, RegexSyntaxError, type StringTest } from './patterns.js';
+import {
+  compileRegex,
+  compileRegexList,
+  compileWildcardList,
+  RegexSyntaxError,
+  type StringTest,
+} from './patterns.js';
 
 export type Doc = Record<string, unknown>;
 export type Eval = (d: Doc) => Value;
@@ -391,37 +397,31 @@ export class ExprCompiler {
     const l = this.value(e.left);
     const insensitive = e.op === ':' || e.op === 'like~' || e.op === 'regex~';
     const regex = e.op === 'regex' || e.op === 'regex~';
-    const exact = new Set<string>();
-    const tests: StringTest[] = [];
-    for (const p of e.patterns) {
-      const src = p.value as string;
-      if (regex) {
+    const sources = e.patterns.map((p) => p.value as string);
+    let test: StringTest;
+    if (regex) {
+      // each alone first, so an invalid one is reported at its own position
+      for (const p of e.patterns) {
         try {
-          tests.push(compileRegex(src, insensitive));
+          compileRegex(p.value as string, insensitive);
         } catch (err) {
           if (err instanceof RegexSyntaxError)
-            this.err('type', `Invalid regex ${JSON.stringify(src)}: ${err.message}`, p.at, err);
+            this.err('type', `Invalid regex ${JSON.stringify(p.value)}: ${err.message}`, p.at, err);
           throw err;
         }
-      } else if (!/[*?\\]/.test(src)) {
-        exact.add(insensitive ? src.toLowerCase() : src);
-      } else {
-        tests.push(compileWildcard(src, insensitive));
       }
-    }
+      test = compileRegexList(sources, insensitive);
+    } else test = compileWildcardList(sources, insensitive);
     // case-insensitive wildcards compare lower-cased text; a field's lower-cased values are memoized
     // per document, so many rules testing process.name with `:` lower it once
     const preLowered = insensitive && !regex && e.left.kind === 'field';
     const lower = insensitive && !regex && !preLowered;
     const get = preLowered ? lowerFieldGetter((e.left as { name: string }).name) : l;
-    const nTests = tests.length;
     const one = (s: Scalar): boolean => {
       if (s === null) return false;
       let t = typeof s === 'string' ? s : String(s);
       if (lower) t = t.toLowerCase();
-      if (exact.has(t)) return true;
-      for (let i = 0; i < nTests; i++) if ((tests[i] as StringTest)(t)) return true;
-      return false;
+      return test(t);
     };
     return (d) => {
       const v = get(d);

@@ -88,6 +88,59 @@ export function compileWildcard(pattern: string, insensitive: boolean): StringTe
   }
 }
 
+/**
+ * One test for a list of wildcard patterns (any may match), for `:`, like and like~ lists: literal
+ * patterns go to a Set, `*text*` patterns to one unanchored alternation, `text*` to one anchored
+ * at the start, `*text` to endsWith checks, and any other pattern keeps its own matcher. For
+ * insensitive lists the caller lower-cases the input, as for compileWildcard.
+ */
+export function compileWildcardList(patterns: readonly string[], insensitive: boolean): StringTest {
+  const exact = new Set<string>();
+  const contains: string[] = [];
+  const heads: string[] = [];
+  const tails: string[] = [];
+  const others: StringTest[] = [];
+  for (const pattern of patterns) {
+    const pieces = wildcardPieces(insensitive ? pattern.toLowerCase() : pattern);
+    const shape = pieces.map((x) => ('lit' in x ? 'L' : 'star' in x ? '*' : '?')).join('');
+    const lits = pieces.filter((x): x is { lit: string } => 'lit' in x).map((x) => x.lit);
+    if (shape === '') exact.add('');
+    else if (/^\*+$/.test(shape)) return () => true;
+    else if (shape === 'L') exact.add(lits[0] as string);
+    else if (/^L\*+$/.test(shape)) heads.push(lits[0] as string);
+    else if (/^\*+L$/.test(shape)) tails.push(lits[0] as string);
+    else if (/^\*+L\*+$/.test(shape)) contains.push(lits[0] as string);
+    else others.push(compileWildcard(pattern, insensitive));
+  }
+  const alternation = (xs: string[]) => xs.map(reEscape).join('|');
+  const containsRe = contains.length > 1 ? new RegExp(alternation(contains)) : undefined;
+  const one = contains.length === 1 ? (contains[0] as string) : undefined;
+  const headRe = heads.length > 0 ? new RegExp(`^(?:${alternation(heads)})`) : undefined;
+  const nOthers = others.length;
+  const nTails = tails.length;
+  const hasExact = exact.size > 0;
+  return (s) => {
+    if (hasExact && exact.has(s)) return true;
+    if (containsRe !== undefined ? containsRe.test(s) : one !== undefined && s.includes(one)) return true;
+    if (headRe?.test(s)) return true;
+    for (let i = 0; i < nTails; i++) if (s.endsWith(tails[i] as string)) return true;
+    for (let i = 0; i < nOthers; i++) if ((others[i] as StringTest)(s)) return true;
+    return false;
+  };
+}
+
+/** One test for a list of Lucene regexes (any may match): a single anchored alternation. */
+export function compileRegexList(patterns: readonly string[], insensitive: boolean): StringTest {
+  if (patterns.length === 1) return compileRegex(patterns[0] as string, insensitive);
+  // each translated on its own first, so a bad one is reported as compileRegex reports it
+  for (const p of patterns) compileRegex(p, insensitive);
+  const re = new RegExp(
+    `^(?:${patterns.map((p) => `(?:${luceneToJs(p)})`).join('|')})$`,
+    insensitive ? 'i' : '',
+  );
+  return (s) => re.test(s);
+}
+
 export class RegexSyntaxError extends Error {
   override readonly name = 'RegexSyntaxError';
 }

@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { compileCidrs } from '../../src/eql/cidr.js';
 import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from '../../src/eql/field.js';
 import { compileQuery, createMatcher, type EqlEvent } from '../../src/eql/index.js';
+import {
+  compileRegex,
+  compileRegexList,
+  compileWildcard,
+  compileWildcardList,
+} from '../../src/eql/patterns.js';
 
 type Doc = Record<string, unknown>;
 
@@ -122,6 +128,67 @@ describe('field getters', () => {
     const b = { process: { name: 'B' } };
     const get = fieldGetter('process.name');
     expect([get(a), get(b), get(a), lowerFieldGetter('process.name')(a)]).toEqual(['A', 'B', 'A', 'a']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Pattern lists: one precompiled test against the patterns tried one by one
+
+const patternArb = fc
+  .array(fc.constantFrom('a', 'B', 'b', 'ab', '*', '?', '\\', '.', '-', ' '), { maxLength: 6 })
+  .map((xs) => xs.join(''));
+const inputArb = fc
+  .array(fc.constantFrom('a', 'A', 'b', 'B', '.', '\\', '*', '?', '-', ' ', 'ß', 'İ'), { maxLength: 9 })
+  .map((xs) => xs.join(''));
+
+describe('precompiled pattern lists', () => {
+  it('a wildcard list matches where one of its patterns does, sensitive and insensitive', () => {
+    fc.assert(
+      fc.property(
+        fc.array(patternArb, { minLength: 1, maxLength: 8 }),
+        fc.array(inputArb, { maxLength: 8 }),
+        fc.boolean(),
+        (pats, inputs, ci) => {
+          const list = compileWildcardList(pats, ci);
+          const each = pats.map((p) => compileWildcard(p, ci));
+          for (const raw of inputs) {
+            // insensitive lists get lower-cased input, as the engine passes it
+            const s = ci ? raw.toLowerCase() : raw;
+            expect(list(s), `${JSON.stringify(pats)} on ${JSON.stringify(s)}`).toBe(each.some((t) => t(s)));
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('covers each shape: literal, head, tail, contains, inner star, ?, escapes, match-all', () => {
+    const t = compileWildcardList(['exact', 'pre*', '*post', '*mid*', 'a*b*c', 'x?z', 'lit\\*', ''], false);
+    const yes = ['exact', 'prefix', 'apost', 'xmidx', 'aXbYc', 'xyz', 'lit*', ''];
+    const no = ['exac', 'xpre', 'postx', 'mi', 'acb', 'xz', 'litx', ' '];
+    expect(yes.map(t)).toEqual(yes.map(() => true));
+    expect(no.map(t)).toEqual(no.map(() => false));
+    expect(compileWildcardList(['abc', '**'], false)('anything')).toBe(true);
+    expect(compileWildcardList(['*Cmd*', 'PWSH*'], true)('x cmd y')).toBe(true);
+    expect(compileWildcardList(['*Cmd*', 'PWSH*'], false)('x cmd y')).toBe(false);
+  });
+
+  it('a regex list matches where one of its regexes does', () => {
+    const reArb = fc.constantFrom('a.*', '[ab]+', 'b|c', '(ab)*', '.b.', '"a.b"', 'A@', 'x#', '[^a]*', 'c?');
+    fc.assert(
+      fc.property(
+        fc.array(reArb, { minLength: 1, maxLength: 5 }),
+        fc.array(inputArb, { maxLength: 8 }),
+        fc.boolean(),
+        (pats, inputs, ci) => {
+          const list = compileRegexList(pats, ci);
+          const each = pats.map((p) => compileRegex(p, ci));
+          for (const s of inputs)
+            expect(list(s), `${JSON.stringify(pats)} on ${JSON.stringify(s)}`).toBe(each.some((t) => t(s)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
 
