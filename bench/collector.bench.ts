@@ -77,7 +77,12 @@ interface Row {
   arrivalP99Ms?: number;
 }
 
-async function bare(program: string, kind: 'exec' | 'connect', extra: number): Promise<Row> {
+async function bare(
+  program: string,
+  kind: 'exec' | 'connect',
+  extra: number,
+  argvBytes = 1024,
+): Promise<Row> {
   const file = join(tmpdir(), `eqld-bench-${process.pid}.bt`);
   writeFileSync(file, program);
   const bt = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'bpftrace', file], {
@@ -102,12 +107,16 @@ async function bare(program: string, kind: 'exec' | 'connect', extra: number): P
   bt.kill('SIGKILL');
   const lost = [...out.matchAll(/^Lost (\d+) events$/gm)].reduce((a, m) => a + Number(m[1]), 0);
   return {
-    workload: kind,
-    mode: 'bare bpftrace into grep ^Lost',
+    workload: workloadLabel(kind, extra),
+    mode: `bare bpftrace into grep ^Lost, argv bound ${argvBytes}`,
     opsPerSec: ops / SECS,
     lost,
     bpftraceCpuPer100k: (cpu / ops) * 1e5,
   };
+}
+
+function workloadLabel(kind: 'exec' | 'connect', extra: number): string {
+  return kind === 'exec' && extra ? `exec (${extra} B argv)` : kind;
 }
 
 async function withCollector(kind: 'exec' | 'connect', extra: number, argvBytes = 1024): Promise<Row> {
@@ -145,7 +154,7 @@ async function withCollector(kind: 'exec' | 'connect', extra: number, argvBytes 
   const s = c.stats();
   await c.stop();
   return {
-    workload: kind === 'exec' && extra ? `exec (${extra} B argv)` : kind,
+    workload: workloadLabel(kind, extra),
     mode: `eqld collector, argv bound ${argvBytes}`,
     opsPerSec: ops / SECS,
     eventsPerSec: n / secs,
@@ -211,7 +220,10 @@ for (const kind of ['exec', 'connect'] as const) {
   rows.push(await withCollector(kind, kind === 'connect' ? 9 : 0));
 }
 for (const bound of [256, 1024, 4096]) {
-  process.stdout.write(`exec 4 KiB argv: bound ${bound}\n`);
+  process.stdout.write(`exec 4 KiB argv: bound ${bound}, bare bpftrace\n`);
+  const bounded = renderProgram({ argvBytes: bound, filenameLocOffset: execFilenameLocOffset() });
+  rows.push(await bare(bounded, 'exec', 4000, bound));
+  process.stdout.write(`exec 4 KiB argv: bound ${bound}, collector\n`);
   rows.push(await withCollector('exec', 4000, bound));
 }
 process.stdout.write('latency: 50 execs/s\n');
@@ -230,7 +242,15 @@ const table = [
 ];
 const collectorRows = rows.filter((r) => r.eqldCpuPer100k !== undefined);
 const ratioMet = collectorRows.every((r) => r.eqldCpuPer100k! <= r.bpftraceCpuPer100k! / 3);
-const lostMet = collectorRows.every((r) => r.lost === 0);
+// the collector must not lose events below the rate at which bare bpftrace itself loses them:
+// a collector row meets it with no loss, or when the floor row of the same workload and argv
+// bound lost too (bpftrace's own limit) while the collector never made bpftrace block
+const bound = (r: Row): string => r.mode.replace(/.*argv bound /, '');
+const floorOf = (r: Row): Row | undefined =>
+  rows.find((f) => f.mode.startsWith('bare') && f.workload === r.workload && bound(f) === bound(r));
+const lostMet = collectorRows.every(
+  (r) => r.lost === 0 || ((floorOf(r)?.lost ?? 0) > 0 && r.pipeBlockedPct === 0),
+);
 const md = [
   '## Collector (bench/collector.bench.ts)',
   '',
@@ -243,14 +263,14 @@ const md = [
   '  row, measured after the probes attached (the 1-5 s LLVM compile is excluded); eqld CPU includes JIT and GC threads.',
   "- this machine is shared with other engineers' builds, tests and benchmarks; runs minutes apart differ by 2-10x in",
   '  latency and loss. Read the ratios (eqld/bpftrace, collector row vs floor row) more than the absolute figures.',
-  '- the floor runs the same rendered program (argv bound 1024) with stdout into `grep ^Lost` (a C consumer that keeps',
+  '- the floor runs the same rendered program (same argv bound) with stdout into `grep ^Lost` (a C consumer that keeps',
   '  only the loss notices), instead of /dev/null, so that its lost events can be counted.',
   '',
   ...table,
   '',
   `- exec delivery latency at 50 execs/s (kernel timestamp -> onEvent, reorder window 25 ms): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} execs (${latency.late} late events); the collector's share of the p99 < 100 ms detection target: ${latency.p99 < 100 ? 'within' : 'over'}`,
   `- target "eqld CPU per event <= 1/3 of bpftrace's": ${ratioMet ? 'met' : 'missed'} (column eqld/bpftrace; <= 0.33 meets it)`,
-  `- target "zero lost events": ${lostMet ? 'met' : 'missed'} in the collector runs`,
+  `- target "zero lost events up to the rate at which bare bpftrace itself loses events": ${lostMet ? 'met' : 'missed'} (a collector row with losses counts as met only when the floor row of the same workload and argv bound lost too and bpftrace never blocked on eqld's pipe)`,
   `- target "bpftrace never blocks on the pipe": ${collectorRows.every((r) => r.pipeBlockedPct === 0) ? 'met' : 'missed'} (last column: share of 50 ms samples in which a bpftrace thread slept writing its stdout (the collector's FIFO: pipe_write), /proc/PID/task/*/wchan)`,
   '- lost records in a collector row with 0 % pipe blocking are lost between the kernel and bpftrace (bpftrace not draining its',
   '  perf buffers fast enough, e.g. starved of CPU), not because of eqld; compare with the floor row of the same workload.',
