@@ -159,43 +159,46 @@ function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly strin
   return false;
 }
 
-/** Reads one field, specialised for its name (no memo). */
-function directGetter(name: string): (doc: Record<string, unknown>) => Value {
-  const parts = name.split('.');
-  const general = resolver(parts);
-  const fast = nestedPath(parts);
-  if (!fast) return (doc) => read(general, doc);
-  return (doc) => {
-    let v = fast(doc);
-    // the nested path failed: the value may still sit under a flattened key
-    if (v === undefined && mayHoldFlattenedKey(doc, parts)) v = general(doc);
-    if (v === undefined || v === null) return null;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-    return normalize(v);
-  };
-}
-
 // Field values are memoized per document and field name: every query (and the rule layer's
 // prefilter) reading process.name gets one getter for that name, which reads the document once
 // per event however many rules ask; lower-cased values likewise, as lower-casing is the costly part
 // of `:`, in~ and like~. This relies on documents not being mutated after they are handed to a
 // matcher (the engine's contract), and on callers not mutating the values they are given.
 
-/** most distinct field names given a shared getter (queries beyond share nothing) */
-const MAX_SHARED_FIELDS = 10_000;
-const getters = new Map<string, (doc: Record<string, unknown>) => Value>();
-const lowerGetters = new Map<string, (doc: Record<string, unknown>) => Value>();
-
-function memoized(read: (doc: Record<string, unknown>) => Value): (doc: Record<string, unknown>) => Value {
+/** Reads one field, specialised for its name, memoized for the document last read. */
+function memoizedGetter(name: string): (doc: Record<string, unknown>) => Value {
+  const parts = name.split('.');
+  const general = resolver(parts);
+  const fast = nestedPath(parts);
   let lastDoc: object | undefined;
   let last: Value = null;
+  if (!fast)
+    return (doc) => {
+      if (doc === lastDoc) return last;
+      last = read(general, doc);
+      lastDoc = doc;
+      return last;
+    };
   return (doc) => {
     if (doc === lastDoc) return last;
-    last = read(doc);
+    let v = fast(doc);
+    // the nested path failed: the value may still sit under a flattened key
+    if (v === undefined && mayHoldFlattenedKey(doc, parts)) v = general(doc);
+    last =
+      v === undefined || v === null
+        ? null
+        : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+          ? v
+          : normalize(v);
     lastDoc = doc;
     return last;
   };
 }
+
+/** most distinct field names given a shared getter (queries beyond share nothing) */
+const MAX_SHARED_FIELDS = 10_000;
+const getters = new Map<string, (doc: Record<string, unknown>) => Value>();
+const lowerGetters = new Map<string, (doc: Record<string, unknown>) => Value>();
 
 function share(
   cache: Map<string, (doc: Record<string, unknown>) => Value>,
@@ -204,27 +207,44 @@ function share(
 ): (doc: Record<string, unknown>) => Value {
   const hit = cache.get(name);
   if (hit) return hit;
-  const g = memoized(make());
+  const g = make();
   if (cache.size < MAX_SHARED_FIELDS) cache.set(name, g);
   return g;
 }
 
 /** A getter for one field, specialised for its name and memoized for the document last read. */
 export function fieldGetter(name: string): (doc: Record<string, unknown>) => Value {
-  return share(getters, name, () => directGetter(name));
+  return share(getters, name, () => memoizedGetter(name));
 }
 
 const lower = (x: Scalar): Scalar =>
   x === null ? null : (typeof x === 'string' ? x : String(x)).toLowerCase();
+
+/** lower-cased values; the array itself when every value already is a lower-case string */
+function lowerAll(v: Scalar[]): Scalar[] {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i] as Scalar;
+    if (typeof x === 'string' && x.toLowerCase() === x) continue;
+    const out = v.slice(0, i);
+    for (let j = i; j < v.length; j++) out.push(lower(v[j] as Scalar));
+    return out;
+  }
+  return v;
+}
 
 /** The field's values as lower-case strings (numbers and booleans as text), memoized per document:
  *  what the case-insensitive operators (`:`, in~, like~) compare. */
 export function lowerFieldGetter(name: string): (doc: Record<string, unknown>) => Value {
   return share(lowerGetters, name, () => {
     const get = fieldGetter(name);
+    let lastDoc: object | undefined;
+    let last: Value = null;
     return (doc) => {
+      if (doc === lastDoc) return last;
       const v = get(doc);
-      return v === null ? null : Array.isArray(v) ? v.map(lower) : lower(v);
+      last = v === null ? null : Array.isArray(v) ? lowerAll(v) : lower(v);
+      lastDoc = doc;
+      return last;
     };
   });
 }
