@@ -252,6 +252,37 @@ function parseConnect(): Line {
   };
 }
 
+/** A SYN sent outside connect(2): a TCP connect attempt in progress (see bpf/FORMAT.md). */
+function parseTcpSyn(): Line {
+  arity(13, 'tcpsyn');
+  const fam = uint(9);
+  if (fam !== 4 && fam !== 6) throw new Bad(`tcpsyn family ${fam} is not 4 or 6`);
+  const daddr = address(11);
+  const dport = uint(10);
+  if (dport > 65535) throw new Bad(`tcpsyn port ${dport} out of range`);
+  return {
+    kind: 'event-comm',
+    event: {
+      kind: 'connect',
+      ktimeNs: uint(1),
+      tid: uint(2),
+      pid: uint(3),
+      startNs: big(4),
+      uid: uint(5),
+      gid: uint(6),
+      euid: uint(7),
+      egid: uint(8),
+      family: fam === 4 ? 'ipv4' : 'ipv6',
+      socketType: 'stream',
+      daddr,
+      dport,
+      ret: -115,
+      source: 'inet_sock_set_state',
+    },
+    comm: rx(12),
+  };
+}
+
 function parseSetsid(): Line {
   arity(11, 'setsid');
   return {
@@ -293,6 +324,9 @@ function parseFields(): Line {
       break;
     case 115: // s
       if (is('setsid')) return parseSetsid();
+      break;
+    case 116: // t
+      if (is('tcpsyn')) return parseTcpSyn();
       break;
     case 104: // h
       if (is('hello')) {

@@ -34,6 +34,7 @@ export const REQUIRED_TRACEPOINTS: Record<string, string[]> = {
   'syscalls/sys_enter_connect': ['fd', 'uservaddr'],
   'syscalls/sys_exit_connect': ['ret'],
   'syscalls/sys_exit_setsid': ['ret'],
+  'sock/inet_sock_set_state': ['newstate', 'protocol', 'family', 'dport', 'daddr', 'daddr_v6'],
 };
 
 export function parseVersion(text: string): [number, number, number] | undefined {

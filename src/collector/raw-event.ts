@@ -76,9 +76,13 @@ export interface ConnectEvent extends ProcessEventBase, Credentials {
   /** textual address as the kernel saw it (IPv4-mapped IPv6 kept as-is here) */
   daddr: string;
   dport: number;
-  /** the syscall's return value: 0, or a negative errno (-115 EINPROGRESS, -111 ECONNREFUSED ...) */
+  /** the syscall's return value: 0, or a negative errno (-115 EINPROGRESS, -111 ECONNREFUSED ...);
+   *  -115 for an attempt seen only as a SYN (source inet_sock_set_state) */
   ret: number;
   comm: string;
+  /** set when the attempt was seen as a socket entering SYN_SENT outside connect(2) (io_uring,
+   *  TCP Fast Open) rather than at the syscall */
+  source?: 'inet_sock_set_state';
 }
 
 export interface SetsidEvent extends ProcessEventBase, Credentials {

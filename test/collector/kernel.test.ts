@@ -20,6 +20,7 @@ import { describeKernel } from '../support/kernel.js';
 
 const run = promisify(execFile);
 const CONNECT_PY = fileURLToPath(new URL('../progs/connect.py', import.meta.url));
+const FASTOPEN_PY = fileURLToPath(new URL('../progs/fastopen.py', import.meta.url));
 const HOSTILE_PY = fileURLToPath(new URL('../progs/hostile-exec.py', import.meta.url));
 const RUN_COLLECTOR = fileURLToPath(new URL('./run-collector.ts', import.meta.url));
 const CLK_TCK = 100;
@@ -134,6 +135,40 @@ describeKernel('collector on the real kernel', () => {
         dport: port,
         ret: -111,
         socketType: 'stream',
+        euid: process.geteuid!(),
+      });
+    }
+  });
+
+  it('reports a connect(2) once, not again through the SYN_SENT path', async () => {
+    const port = await closedPort('127.0.0.1');
+    const { stdout } = await run('python3', [CONNECT_PY, '4', '127.0.0.1', String(port)]);
+    const pid = Number(stdout.trim().split(' ')[0]);
+    await waitFor(find('connect', (e) => e.pid === pid));
+    // the SYN_SENT line would come from the same CPU before the syscall's exit: give it time
+    await new Promise((r) => setTimeout(r, 300));
+    const seen = events.filter((e) => e.kind === 'connect' && e.pid === pid);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).not.toHaveProperty('source');
+  });
+
+  it('reports a TCP Fast Open SYN, sent without connect(2), through the SYN_SENT path', async () => {
+    for (const [fam, host] of [
+      ['4', '127.0.0.1'],
+      ['6', '::1'],
+    ] as const) {
+      const port = await closedPort(host);
+      const { stdout } = await run('python3', [FASTOPEN_PY, fam, host, String(port)]);
+      const pid = Number(stdout.trim().split(' ')[0]);
+      const c = await waitFor(find('connect', (e) => e.pid === pid));
+      expect(c).toMatchObject<Partial<ConnectEvent>>({
+        source: 'inet_sock_set_state',
+        family: fam === '4' ? 'ipv4' : 'ipv6',
+        daddr: host,
+        dport: port,
+        ret: -115,
+        socketType: 'stream',
+        comm: 'python3',
         euid: process.geteuid!(),
       });
     }

@@ -155,6 +155,44 @@ describe('field decoders', () => {
     });
   });
 
+  it('parses a tcpsyn line as a TCP connect in progress seen at SYN_SENT', () => {
+    const l = parseLine(`tcpsyn 10 7 7 3 1000 1000 0 0 4 443 198.51.100.7 ${rx('curl')}`);
+    expect(l).toEqual({
+      kind: 'event-comm',
+      event: {
+        kind: 'connect',
+        ktimeNs: 10,
+        tid: 7,
+        pid: 7,
+        startNs: 3n,
+        uid: 1000,
+        gid: 1000,
+        euid: 0,
+        egid: 0,
+        family: 'ipv4',
+        socketType: 'stream',
+        daddr: '198.51.100.7',
+        dport: 443,
+        ret: -115,
+        source: 'inet_sock_set_state',
+      },
+      comm: expect.any(Uint8Array),
+    });
+    expect(parseLine(`tcpsyn 10 7 7 3 0 0 0 0 6 22 2001:db8::1 ${rx('a')}`)).toMatchObject({
+      event: { family: 'ipv6', daddr: '2001:db8::1', dport: 22 },
+    });
+  });
+
+  it('rejects tcpsyn lines with a bad family, port or field count', () => {
+    for (const bad of [
+      `tcpsyn 10 7 7 3 0 0 0 0 5 443 1.2.3.4 ${rx('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 4 70000 1.2.3.4 ${rx('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 4 443 1.2.3.4`,
+    ]) {
+      expect(parseLine(bad).kind, bad).toBe('malformed');
+    }
+  });
+
   it('treats an address field with anything but address characters as malformed', () => {
     expect(parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${rx('a')}`).kind).toBe('malformed');
   });
