@@ -28,6 +28,13 @@ function wildcardPieces(p: string): Piece[] {
   return out;
 }
 
+/** The literal runs of a wildcard pattern, escapes resolved: every match contains each of them. */
+export function wildcardLiterals(pattern: string): string[] {
+  return wildcardPieces(pattern)
+    .filter((x): x is { lit: string } => 'lit' in x)
+    .map((x) => x.lit);
+}
+
 /** `*`-only patterns (the common `*a*b*` shape) by successive indexOf, no RegExp */
 function globStars(pieces: Piece[]): StringTest {
   const lits = pieces.filter((x): x is { lit: string } => 'lit' in x).map((x) => x.lit);

@@ -5,13 +5,15 @@
 // passes at least one term. It is derived from the AST with the engine's own semantics
 // (compile-expr.ts): `==`, `in`, `like` compare String(value) case-sensitively, `:`, `in~`, `like~`
 // compare lower-cased text, a multi-valued field passes when any value does; a wildcard pattern
-// contributes its literal head (`nc*`: starts with "nc") or else its literal tail (`*sh`: ends with
-// "sh"). Anything it cannot prove necessary (`not`, `!=`, `not in`, `*x*`, regex, functions, null
-// literals, `?field`, comparisons of computed values) yields no term, and a query with a stage that
-// yields none gets no prefilter at all (offered every event of its categories, as before).
+// contributes its literal head (`nc*`: starts with "nc"), else its literal tail (`*sh`: ends with
+// "sh"), else its longest literal run (`*curl*`: contains "curl"). Anything it cannot prove
+// necessary (`not`, `!=`, `not in`, `*`, regex, functions, null literals, `?field`, comparisons of
+// computed values) yields no term, and a query with a stage that yields none gets no prefilter at
+// all (offered every event of its categories, as before).
 import type { Expr, LiteralNode, Stage } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { fieldGetter, lowerFieldGetter, type Value } from './field.js';
+import { wildcardLiterals } from './patterns.js';
 
 export interface PrefilterTerm {
   /** the event category the term's stage reads ('any' for `any where`): only such events need it */
@@ -25,6 +27,8 @@ export interface PrefilterTerm {
   prefixes: ReadonlySet<string>;
   /** or a value ending with one of these (the literal tail of a wildcard pattern `...*tail`) */
   suffixes: ReadonlySet<string>;
+  /** or a value containing one of these (the longest literal run of a pattern with neither) */
+  contains: ReadonlySet<string>;
   /** reads the field as the engine does (lower-cased text when insensitive) */
   read: (doc: Record<string, unknown>) => Value;
 }
@@ -56,12 +60,20 @@ const BROAD_FIELDS = new Set([
   'user.name',
 ]);
 
+/** a substring shorter than this (`-`, `/`) is found in most values: such a term barely narrows */
+const MIN_SELECTIVE_CONTAINS = 3;
+
 /** heuristic cost of indexing a rule under a disjunction (lower narrows more) */
 function cost(terms: Prefilter): number {
   let c = 0;
   for (const t of terms) {
     const w = BROAD_FIELDS.has(t.field) ? 1000 : t.field === 'event.action' ? 50 : 1;
-    c += w + 0.05 * (t.values.size + 2 * (t.prefixes.size + t.suffixes.size));
+    let short = 0;
+    for (const x of t.contains) if (x.length < MIN_SELECTIVE_CONTAINS) short++;
+    c +=
+      w +
+      0.05 * (t.values.size + 2 * (t.prefixes.size + t.suffixes.size) + 4 * t.contains.size) +
+      100 * short;
   }
   return c;
 }
@@ -76,6 +88,7 @@ function term(
   values: string[],
   prefixes: string[] = [],
   suffixes: string[] = [],
+  contains: string[] = [],
 ): PrefilterTerm {
   const low = (a: string[]) => new Set(insensitive ? a.map((v) => v.toLowerCase()) : a);
   return {
@@ -85,6 +98,7 @@ function term(
     values: low(values),
     prefixes: low(prefixes),
     suffixes: low(suffixes),
+    contains: low(contains),
     read: insensitive ? lowerFieldGetter(field) : fieldGetter(field),
   };
 }
@@ -123,6 +137,7 @@ function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
       const vals: string[] = [];
       const heads: string[] = [];
       const tails: string[] = [];
+      const inner: string[] = [];
       for (const p of e.patterns) {
         if (typeof p.value !== 'string') return undefined;
         // the engine lower-cases an insensitive pattern before reading its `*`, `?` and `\` syntax
@@ -142,9 +157,16 @@ function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
           }
         if (first > 0) heads.push(s.slice(0, first));
         else if (last < s.length - 1) tails.push(s.slice(last + 1));
-        else return undefined;
+        else {
+          // neither: every match contains each literal run of the pattern (escapes resolved, as
+          // the engine parses the lower-cased pattern); the longest is kept
+          let longest = '';
+          for (const lit of wildcardLiterals(s)) if (lit.length > longest.length) longest = lit;
+          if (longest === '') return undefined;
+          inner.push(longest);
+        }
       }
-      return term(category, e.left.name, insensitive, vals, heads, tails);
+      return term(category, e.left.name, insensitive, vals, heads, tails, inner);
     }
     default:
       return undefined;
@@ -235,6 +257,7 @@ export function passesPrefilter(p: Prefilter, doc: Record<string, unknown>): boo
       if (t.values.has(s)) return true;
       for (const h of t.prefixes) if (s.startsWith(h)) return true;
       for (const h of t.suffixes) if (s.endsWith(h)) return true;
+      for (const h of t.contains) if (s.includes(h)) return true;
     }
   }
   return false;

@@ -1,5 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CompiledQuery, eqlEngine } from './engine.js';
+import { getField } from './field.js';
+import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
+
+type PrefilterTerm = NonNullable<CompiledQuery['prefilter']>[number];
+
 import type { LoadedRule } from './load-rules.js';
 import type { Rule } from './rule.js';
 import { RuleSet } from './rule-set.js';
@@ -72,7 +78,8 @@ const ev = (category: string, extra: Record<string, unknown>) => ({
 describe('RuleSet literal prefilter index', () => {
   const nc = eqlRule('nc', 'process where process.name in ("nc", "ncat")');
   const ci = eqlRule('ci', 'process where process.name : "NetCat"');
-  const broad = eqlRule('broad', 'process where process.name : "*sh*"');
+  // a regex yields no prefilter: every process event goes to this rule
+  const broad = eqlRule('broad', 'process where process.name regex ".*sh.*"');
   const netNc = eqlRule('net-nc', 'network where process.name == "nc"');
   const seq = eqlRule(
     'seq',
@@ -127,6 +134,17 @@ describe('RuleSet literal prefilter index', () => {
     expect(ids(ev('process', { process: { name: 'xpy', executable: '/usr/bin/NC' } }), heads)).toEqual([]);
   });
 
+  it('files patterns with neither head nor tail under their longest literal run', () => {
+    const inner = new RuleSet([
+      eqlRule('contains', 'process where process.command_line : ("*Curl*", "*wget -q*")'),
+      eqlRule('other', 'process where process.command_line like "*a?Base64*"'),
+    ]);
+    expect(ids(ev('process', { process: { command_line: 'x CURL y' } }), inner)).toEqual(['contains']);
+    expect(ids(ev('process', { process: { command_line: 'WGET -Q' } }), inner)).toEqual(['contains']);
+    expect(ids(ev('process', { process: { command_line: ['z', 'ab Base64'] } }), inner)).toEqual(['other']);
+    expect(ids(ev('process', { process: { command_line: 'ab base64 wget' } }), inner)).toEqual([]);
+  });
+
   it('still routes by category and index pattern', () => {
     // net-nc needs a network event; proc-index reads only the process index, so never sees network
     expect(ids(ev('network', { process: { name: 'nc' } }))).toEqual(['net-nc']);
@@ -136,5 +154,138 @@ describe('RuleSet literal prefilter index', () => {
   it('offers every event of the category to every rule when the prefilter is off', () => {
     const off = new RuleSet(rules, { prefilter: false });
     expect(ids(ev('process', { process: { name: 'bash' } }), off)).toEqual(['nc', 'ci', 'broad', 'seq']);
+  });
+});
+
+describe('RuleSet against a plain reading of its routing rules', () => {
+  const ids = (doc: Record<string, unknown>, s: RuleSet) => s.candidates(doc).map((r) => r.rule.ruleId);
+  // category, then index patterns, then (with the prefilter) one term of the rule's categories
+  // (every term when event.category nests an array) passing for some value of its field
+  function reference(
+    rules: readonly LoadedRule[],
+    doc: Record<string, unknown>,
+    prefilter: boolean,
+  ): string[] {
+    const index = eventIndexName(doc);
+    if (index === undefined) return [];
+    const raw = getField(doc, 'event.category');
+    const list = Array.isArray(raw) ? raw : [raw];
+    const cats = list.filter((c): c is string => typeof c === 'string');
+    const nested = list.some(Array.isArray);
+    const passes = (t: PrefilterTerm): boolean => {
+      const v = t.read(doc);
+      return (Array.isArray(v) ? v : [v]).some((x) => {
+        if (x === null) return false;
+        const s = String(x);
+        return (
+          t.values.has(s) ||
+          [...t.prefixes].some((h) => s.startsWith(h)) ||
+          [...t.suffixes].some((h) => s.endsWith(h)) ||
+          [...t.contains].some((h) => s.includes(h))
+        );
+      });
+    };
+    return rules
+      .filter((r) => {
+        if (r.inactiveNeeds.length > 0) return false;
+        const rc = r.compiled.categories;
+        if (rc !== 'any' && !cats.some((c) => rc.has(c))) return false;
+        if (!ruleSeesIndex(r.rule.index, index)) return false;
+        const pf = r.compiled.prefilter;
+        if (!prefilter || !pf || pf.length === 0) return true;
+        return pf.some((t) => (nested || t.category === 'any' || cats.includes(t.category)) && passes(t));
+      })
+      .map((r) => r.rule.ruleId);
+  }
+
+  const rules = [
+    eqlRule('exact', 'process where process.name in ("nc", "ncat", "1")'),
+    eqlRule('ci', 'process where process.name : ("NetCat", "Py*", "*SH", "*Curl*")'),
+    eqlRule(
+      'heads',
+      'network where process.executable like ("/tmp/*", "/dev/shm/*") or process.name == "nc"',
+    ),
+    eqlRule('any', 'any where process.command_line like~ "*base64*" or event.action == "end"'),
+    eqlRule('none', 'process where process.name regex ".*"'),
+    eqlRule('seq', 'sequence [process where process.args : "-C"] [network where event.action == "connect"]'),
+    eqlRule('proc-index', 'network where process.name == "nc"', ['logs-endpoint.events.process*']),
+    eqlRule('custom-index', 'process where process.name == "nc"', ['logs-custom-*']),
+    eqlRule('empty-tail', 'process where process.name like ("", "*\\\\\\\\")'),
+  ];
+  const withIndex = new RuleSet(rules);
+  const without = new RuleSet(rules, { prefilter: false });
+  const str = fc.constantFrom(
+    'nc',
+    'NC',
+    'ncat',
+    'python3',
+    'BASH',
+    'x curl y',
+    '/tmp/x',
+    '/dev/shm',
+    '',
+    '\\',
+    '1',
+  );
+  const docArb = fc.record(
+    {
+      category: fc.constantFrom<unknown>(
+        'process',
+        'network',
+        'file',
+        ['process'],
+        ['network', 'process'],
+        ['process', ['network']],
+        7,
+        'weird',
+      ),
+      flatCategory: fc.boolean(),
+      index: fc.constantFrom<unknown>(
+        undefined,
+        '.ds-logs-endpoint.events.network-default-2024.01.01-000001',
+        'logs-custom-x',
+        '',
+        3,
+      ),
+      dataset: fc.constantFrom<unknown>(undefined, 'custom.x', 'endpoint.events.process'),
+      flatDataset: fc.boolean(),
+      name: fc.oneof(str, fc.array(str, { maxLength: 3 }), fc.constant(1)),
+      exe: str,
+      args: fc.array(str, { maxLength: 3 }),
+      cmd: fc.constantFrom('a BASE64 b', 'ls', ''),
+      action: fc.constantFrom('end', 'connect', 'exec'),
+      flatProcess: fc.boolean(),
+    },
+    { requiredKeys: ['category', 'name'] },
+  );
+  const build = (r: Record<string, unknown>): Record<string, unknown> => {
+    const doc: Record<string, unknown> = {};
+    const proc = { name: r.name, executable: r.exe, args: r.args, command_line: r.cmd };
+    if (r.flatProcess) for (const [k, v] of Object.entries(proc)) doc[`process.${k}`] = v;
+    else doc.process = proc;
+    if (r.flatCategory) {
+      doc['event.category'] = r.category;
+      doc['event.action'] = r.action;
+    } else doc.event = { category: r.category, action: r.action };
+    if (r.index !== undefined) doc._index = r.index;
+    if (r.dataset !== undefined) {
+      if (r.flatDataset) doc['data_stream.dataset'] = r.dataset;
+      else doc.data_stream = { dataset: r.dataset, namespace: 'ns' };
+    }
+    return doc;
+  };
+
+  it('offers each event exactly the rules the routing rules give, with and without the prefilter', () => {
+    fc.assert(
+      fc.property(fc.array(docArb, { minLength: 1, maxLength: 6 }), (raws) => {
+        for (const raw of raws) {
+          const doc = build(raw);
+          const label = JSON.stringify(doc);
+          expect(ids(doc, withIndex), label).toEqual(reference(rules, doc, true));
+          expect(ids(doc, without), label).toEqual(reference(rules, doc, false));
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -31,7 +31,13 @@ interface FieldIndex {
   suffixes: AffixIndex;
   /** rules filed under an empty head or tail: any value passes */
   anyValue: number[];
+  /** literal runs a value must contain, and one alternation of them all that rejects most values */
+  byContains: Map<string, number[]>;
+  contains: { affix: string; rules: number[] }[];
+  containsAny: RegExp | undefined;
 }
+
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 
 function file(map: Map<string, number[]>, keys: Iterable<string>, rule: number): void {
   for (const v of keys) {
@@ -137,6 +143,9 @@ export class RuleSet {
             prefixes: new Map(),
             suffixes: new Map(),
             anyValue: [],
+            byContains: new Map(),
+            contains: [],
+            containsAny: undefined,
           };
           fieldIndex.set(key, fi);
           this.fields.push(fi);
@@ -144,12 +153,22 @@ export class RuleSet {
         file(fi.byValue, t.values, i);
         file(fi.byPrefix, t.prefixes, i);
         file(fi.bySuffix, t.suffixes, i);
+        file(fi.byContains, t.contains, i);
       }
     }
     for (const fi of this.fields) {
       fi.prefixes = affixIndex(fi.byPrefix, false);
       fi.suffixes = affixIndex(fi.bySuffix, true);
-      fi.anyValue = [...new Set([...(fi.byPrefix.get('') ?? []), ...(fi.bySuffix.get('') ?? [])])];
+      fi.anyValue = [
+        ...new Set([
+          ...(fi.byPrefix.get('') ?? []),
+          ...(fi.bySuffix.get('') ?? []),
+          ...(fi.byContains.get('') ?? []),
+        ]),
+      ];
+      fi.contains = [...fi.byContains].filter(([x]) => x !== '').map(([affix, rules]) => ({ affix, rules }));
+      fi.containsAny =
+        fi.contains.length > 0 ? new RegExp(fi.contains.map((c) => reEscape(c.affix)).join('|')) : undefined;
     }
   }
 
@@ -198,6 +217,7 @@ export class RuleSet {
       const tails = fi.suffixes.get(s.charCodeAt(s.length - 1));
       if (tails !== undefined) for (const t of tails) if (s.endsWith(t.affix)) this.add(t.rules);
     }
+    if (fi.containsAny?.test(s)) for (const c of fi.contains) if (s.includes(c.affix)) this.add(c.rules);
   }
 
   /** takes the eligible rules of a hit list not taken yet by this call */

@@ -36,7 +36,12 @@ function shape(p: Prefilter): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const t of p) {
     const k = `${t.field}${t.insensitive ? '~' : ''}`;
-    const all = [...t.values, ...[...t.prefixes].map((x) => `${x}*`), ...[...t.suffixes].map((x) => `*${x}`)];
+    const all = [
+      ...t.values,
+      ...[...t.prefixes].map((x) => `${x}*`),
+      ...[...t.suffixes].map((x) => `*${x}`),
+      ...[...t.contains].map((x) => `*${x}*`),
+    ];
     out[k] = [...new Set([...(out[k] ?? []), ...all])].sort();
   }
   return out;
@@ -72,10 +77,23 @@ describe('prefilter derivation', () => {
     expect(derive('process where process.name like "\\\\*abc"')).toEqual({ 'process.name': ['*abc'] });
   });
 
-  it('derives nothing from patterns with neither head nor tail, or from regex', () => {
-    expect(derive('process where process.name : "*nc*"')).toBeUndefined();
+  it('takes the longest literal run of a pattern with neither head nor tail', () => {
+    expect(derive('process where process.name : "*NC*"')).toEqual({ 'process.name~': ['*nc*'] });
+    expect(derive('process where process.name : ("nc*", "*x?")')).toEqual({
+      'process.name~': ['*x*', 'nc*'],
+    });
+    expect(derive('process where process.command_line like "*a*Longer*b?"')).toEqual({
+      'process.command_line': ['*Longer*'],
+    });
+    // escapes are resolved as the engine reads them: `\*` is a literal star
+    expect(derive('process where process.command_line like "*x\\\\*y*"')).toEqual({
+      'process.command_line': ['*x*y*'],
+    });
+  });
+
+  it('derives nothing from match-all patterns or from regex', () => {
     expect(derive('process where process.name : ("nc", "*")')).toBeUndefined();
-    expect(derive('process where process.name : ("nc*", "*x?")')).toBeUndefined();
+    expect(derive('process where process.name : ("nc", "*?*")')).toBeUndefined();
     expect(derive('process where process.name regex "nc"')).toBeUndefined();
   });
 
@@ -100,12 +118,19 @@ describe('prefilter derivation', () => {
   it('keeps one conjunct of an and (the narrowest) and ignores conjuncts it cannot use', () => {
     expect(
       derive(
-        'process where event.type == "start" and not user.id == "0" and process.name : "*x*" and process.name in ("nc", "ncat")',
+        'process where event.type == "start" and not user.id == "0" and process.name regex ".*x.*" and process.name in ("nc", "ncat")',
       ),
     ).toEqual({ 'process.name': ['nc', 'ncat'] });
     // event.type is broad: a rule is filed under it only when nothing else is usable
-    expect(derive('process where event.type == "start" and process.name : "*x*"')).toEqual({
+    expect(derive('process where event.type == "start" and process.name regex ".*x.*"')).toEqual({
       'event.type': ['start'],
+    });
+    // a one- or two-character substring is found in most values: a value set is preferred to it
+    expect(derive('process where process.name : "*x*" and event.action == "exec"')).toEqual({
+      'event.action': ['exec'],
+    });
+    expect(derive('process where process.name : "*curl*" and event.action == "exec"')).toEqual({
+      'process.name~': ['*curl*'],
     });
   });
 
@@ -114,7 +139,11 @@ describe('prefilter derivation', () => {
       'process.name': ['nc'],
       'process.parent.name~': ['bash'],
     });
-    expect(derive('process where process.name == "nc" or process.parent.name : "*b*"')).toBeUndefined();
+    expect(derive('process where process.name == "nc" or process.parent.name : "*b*"')).toEqual({
+      'process.name': ['nc'],
+      'process.parent.name~': ['*b*'],
+    });
+    expect(derive('process where process.name == "nc" or process.parent.name regex "b"')).toBeUndefined();
     expect(derive('process where process.name == "nc" or not process.name == "x"')).toBeUndefined();
   });
 
@@ -149,7 +178,7 @@ describe('prefilter derivation', () => {
     });
     expect(
       compileQuery(
-        'sequence by process.entity_id [process where process.name == "a"] [network where process.name : "*b*"]',
+        'sequence by process.entity_id [process where process.name == "a"] [network where process.name regex ".*b.*"]',
       ).prefilter,
     ).toBeUndefined();
     // a trailing missing-event stage: waiting sequences are released by any event's time
