@@ -10,7 +10,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface EqldConfig {
   rules: { paths: string[]; bundled: boolean; tuningFile?: string };
-  collector: { bpftrace: string; argvBytes: number; reorderWindowMs?: number };
+  collector: { bpftrace: string; argvBytes: number; reorderWindowMs?: number; pollIntervalMs?: number };
   process: { udpConnects: boolean; maxProcesses: number; excludeSelf: boolean };
   syslog: {
     local: boolean;
@@ -174,6 +174,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       bpftrace: get<string>('collector.bpftrace'),
       argvBytes: get<number>('collector.argv_bytes'),
       reorderWindowMs: get<number | undefined>('collector.reorder_window_ms'),
+      pollIntervalMs: get<number | undefined>('collector.poll_interval_ms'),
     },
     process: {
       udpConnects: get<boolean>('process.udp_connects'),

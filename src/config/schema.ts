@@ -98,6 +98,17 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'collector.poll_interval_ms',
+    flag: 'poll-interval-ms',
+    type: 'number',
+    default: undefined,
+    min: 1,
+    max: 1000,
+    describe:
+      'how often bpftrace’s output is read on a quiet host (sooner when it fills); longer costs less CPU, adds latency (default: the collector’s)',
+    live: false,
+  },
+  {
     key: 'process.udp_connects',
     flag: 'udp-connects',
     type: 'boolean',
