@@ -28,6 +28,8 @@ interface FieldIndex {
   byPrefix: Map<string, number[]>;
   bySuffix: Map<string, number[]>;
   prefixes: AffixIndex;
+  /** one anchored alternation of every head: most values start with none */
+  headsAny: RegExp | undefined;
   suffixes: AffixIndex;
   /** rules filed under an empty head or tail: any value passes */
   anyValue: number[];
@@ -141,6 +143,7 @@ export class RuleSet {
             byPrefix: new Map(),
             bySuffix: new Map(),
             prefixes: new Map(),
+            headsAny: undefined,
             suffixes: new Map(),
             anyValue: [],
             byContains: new Map(),
@@ -158,6 +161,8 @@ export class RuleSet {
     }
     for (const fi of this.fields) {
       fi.prefixes = affixIndex(fi.byPrefix, false);
+      const heads = [...fi.byPrefix.keys()].filter((x) => x !== '');
+      fi.headsAny = heads.length > 0 ? new RegExp(`^(?:${heads.map(reEscape).join('|')})`) : undefined;
       fi.suffixes = affixIndex(fi.bySuffix, true);
       fi.anyValue = [
         ...new Set([
@@ -209,7 +214,7 @@ export class RuleSet {
     this.add(fi.byValue.get(s));
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
-    if (fi.prefixes.size > 0) {
+    if (fi.headsAny?.test(s)) {
       const heads = fi.prefixes.get(s.charCodeAt(0));
       if (heads !== undefined) for (const h of heads) if (s.startsWith(h.affix)) this.add(h.rules);
     }
