@@ -13,10 +13,11 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { ArgsCache, ProcessDoc, type ProcessFieldContext } from './ecs-process.js';
+import { ProcessDoc, type ProcessFieldContext } from './ecs-process.js';
 import type { EntityIdFn } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
-import type { ProcEntry, ProcImage } from './process-table.js';
+import type { ProcEntry } from './process-table.js';
+import { RecentProcesses } from './recent-processes.js';
 import type { UserDb } from './user-db.js';
 import { IsoMicrosFormatter, type WallClock } from './wall-clock.js';
 
@@ -145,7 +146,7 @@ export class DocumentFactory {
   private readonly idPrefix: string;
   private readonly fieldCtx: ProcessFieldContext;
   private readonly credFields: CredFields;
-  private readonly argsCache = new ArgsCache();
+  private readonly recent: RecentProcesses;
   private seq = 0;
   /** event.sequence of the document started by the last stamp() */
   sequence = 0;
@@ -174,9 +175,9 @@ export class DocumentFactory {
     const tickNs = 1e9 / o.host.clkTck;
     // process.start repeats on every event of a process (fork, exec, exit follow each other):
     // a direct-mapped cache by tick, emptied when the clock is re-sampled. Small on purpose: a
-    // string replaced within a few thousand events dies young instead of being promoted to the
+    // string replaced within a few hundred processes dies young instead of being promoted to the
     // old space, as a large memo's entries were (parents and leaders keep theirs in their blocks)
-    const SLOTS = 1024;
+    const SLOTS = 256;
     const slotTicks = new Float64Array(SLOTS).fill(-1);
     const slotIso: string[] = new Array<string>(SLOTS).fill('');
     const startFmt = new IsoMicrosFormatter();
@@ -194,28 +195,15 @@ export class DocumentFactory {
       return s;
     };
     this.credFields = new CredFields(o.users);
-    const encode = o.entityId;
-    // entity ids are not kept per table entry (memory): an id is encoded when a document needs
-    // it, through a direct-mapped cache (a process's fork, exec and exit follow each other;
-    // parents and leaders keep theirs in their blocks)
-    const ID_SLOTS = 1024;
-    const idPid = new Float64Array(ID_SLOTS).fill(-1);
-    const idTicks = new Float64Array(ID_SLOTS);
-    const idFull: string[] = new Array<string>(ID_SLOTS).fill('');
-    const idOf = (pid: number, ticks: number): string => {
-      const i = (pid ^ ticks) & (ID_SLOTS - 1);
-      if (idPid[i] === pid && idTicks[i] === ticks) return idFull[i] as string;
-      const id = encode(pid, ticks);
-      idPid[i] = pid;
-      idTicks[i] = ticks;
-      idFull[i] = id;
-      return id;
-    };
+    // entity ids and args are not kept per table entry (memory): parents and leaders keep
+    // theirs in their blocks, acting processes in a small cache of the recently named
+    const recent = new RecentProcesses(o.entityId);
+    this.recent = recent;
     this.fieldCtx = {
-      args: (img) => this.argsCache.get(img),
+      args: (e) => recent.argsOf(e.pid, e.startTicks, e.image),
       credBlocks: (c) => this.credFields.of(c),
-      entityId: encode,
-      entityIdOf: (e) => idOf(e.pid, e.startTicks),
+      entityId: o.entityId,
+      entityIdOf: (e) => recent.entityId(e.pid, e.startTicks),
       startIso,
       startOf: (e) => startIso(e.startTicks),
       generation: () => this.clock.generation * 1_000_003 + o.users.generation,
@@ -272,9 +260,9 @@ export class DocumentFactory {
     return b;
   }
 
-  /** Notes the argv an image was just built from, so its documents reuse that array. */
-  rememberArgs(img: ProcImage, argv: readonly string[]): void {
-    this.argsCache.remember(img, argv);
+  /** Notes the argv `e`'s image was just built from (exec), so its documents reuse that array. */
+  rememberArgs(e: ProcEntry, argv: readonly string[]): void {
+    this.recent.rememberArgs(e.pid, e.startTicks, e.image, argv);
   }
 
   /** process.* for the acting process `e`, with its parent and leaders. */

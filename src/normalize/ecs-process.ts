@@ -1,133 +1,17 @@
 // Builds the ECS `process.*` object of one event from process-table entries: the acting
 // process, its parent and its group/session/entry leaders, in the field set Elastic Defend's
 // Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
-import { resolve } from 'node:path';
 import type { Credentials } from '../collector/raw-event.js';
 import type { CredBlocks } from './cred-fields.js';
-import { type BlockCache, newEntry, type ProcEntry, type ProcImage } from './process-table.js';
+import { imageFromExec, type ProcImage } from './proc-image.js';
+import { type BlockCache, newEntry, type ProcEntry } from './process-table.js';
 
-/** Elastic Defend on Linux builds command_line as the args joined by single spaces. */
-export function commandLine(args: readonly string[]): string {
-  return args.join(' ');
-}
-
-const DELETED = ' (deleted)';
-
-/** path.posix.basename(p), inline: it runs for every exec */
-function basename(p: string): string {
-  let end = p.length;
-  while (end > 0 && p.charCodeAt(end - 1) === 47) end--;
-  if (end === 0) return '';
-  return p.slice(p.lastIndexOf('/', end - 1) + 1, end);
-}
-
-const isAbsolute = (p: string): boolean => p.charCodeAt(0) === 47;
-
-/** process.name: the last path component, without the " (deleted)" procfs adds to unlinked files */
-export function processName(executable: string): string {
-  const p = executable.endsWith(DELETED) ? executable.slice(0, -DELETED.length) : executable;
-  return basename(p);
-}
-
-const NO_ARGS: readonly string[] = Object.freeze([]);
-
-/**
- * An image with command_line built once and the args not kept as an array: command_line split
- * at spaces gives them back, or, when an argument has a space in it, command_line cut at the
- * argument lengths (kept as the char codes of a short string). One string per process instead of
- * an array and a string per argument. Every image gets all fields in one order (one hidden class).
- */
-function makeImage(
-  executable: string,
-  resolved: string | undefined,
-  name: string,
-  argv: readonly string[],
-  argsTruncated: boolean,
-): ProcImage {
-  const n = argv.length;
-  let args: readonly string[] | undefined;
-  let argLengths: string | undefined;
-  if (n === 0) args = NO_ARGS;
-  else {
-    let spaced = false;
-    let long = false;
-    for (let i = 0; i < n; i++) {
-      const a = argv[i] as string;
-      if (a.length > 0xffff) long = true;
-      else if (!spaced && a.includes(' ')) spaced = true;
-    }
-    if (long) args = argv;
-    else if (spaced) argLengths = String.fromCharCode(...argv.map((a) => a.length));
-  }
-  return {
-    executable,
-    resolved,
-    name,
-    commandLine: n === 0 ? '' : argv.join(' '),
-    args,
-    argLengths,
-    argsCount: n,
-    argsTruncated,
-  };
-}
-
-/** process.args of an image (a new array each time unless the image keeps them) */
-export function argsOf(img: ProcImage): readonly string[] {
-  if (img.args !== undefined) return img.args;
-  const cl = img.commandLine;
-  const lens = img.argLengths;
-  if (lens === undefined) return cl.split(' ');
-  const out = new Array<string>(lens.length);
-  let at = 0;
-  for (let i = 0; i < lens.length; i++) {
-    const end = at + lens.charCodeAt(i);
-    out[i] = cl.slice(at, end);
-    at = end + 1;
-  }
-  return out;
-}
-
-export function imageFromExec(
-  filename: string,
-  argv: readonly string[],
-  argsTruncated: boolean,
-  cwd: string | undefined,
-): ProcImage {
-  const resolved =
-    !isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd) ? resolve(cwd, filename) : undefined;
-  return makeImage(filename, resolved, processName(filename), argv, argsTruncated);
-}
-
-export function imageFromProc(exe: string | undefined, comm: string, args: readonly string[]): ProcImage {
-  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false);
-}
-
-/**
- * process.args arrays of recently exec'd images, shared (documents are never changed after
- * emission): the exec event brings the array the image was built from, so its exec document and
- * the next events of the process need no cutting. Bounded: cleared when full.
- */
-export class ArgsCache {
-  private map = new Map<ProcImage, readonly string[]>();
-  constructor(private readonly cap = 1024) {}
-
-  /** the args `img` was built from (they equal argsOf(img)) */
-  remember(img: ProcImage, args: readonly string[]): void {
-    if (img.args !== undefined) return;
-    if (this.map.size >= this.cap) this.map.clear();
-    this.map.set(img, args);
-  }
-
-  /** a miss is cut out of command_line and not kept (a round of many processes would churn it) */
-  get(img: ProcImage): readonly string[] {
-    if (img.args !== undefined) return img.args;
-    return this.map.get(img) ?? argsOf(img);
-  }
-}
+// the image helpers live in proc-image.ts; they stay importable from here
+export { argsOf, commandLine, imageFromExec, imageFromProc, processName } from './proc-image.js';
 
 export interface ProcessFieldContext {
-  /** process.args of an image (ArgsCache) */
-  args: (img: ProcImage) => readonly string[];
+  /** process.args of a table entry's image (RecentProcesses) */
+  args: (e: ProcEntry) => readonly string[];
   /** the shared user/group blocks of a credentials object */
   credBlocks: (c: Credentials) => CredBlocks;
   entityId: (pid: number, ticks: number) => string;
@@ -143,18 +27,18 @@ export interface ProcessFieldContext {
 
 type Doc = Record<string, unknown>;
 
-function imageFields(ctx: ProcessFieldContext, d: Doc, img: ProcImage, args?: readonly string[]): void {
+function imageFields(d: Doc, img: ProcImage, args: readonly string[]): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
-  d.args = args ?? ctx.args(img);
-  d.args_count = img.argsCount;
+  d.args = args;
+  d.args_count = args.length;
   d.command_line = img.commandLine;
 }
 
 /** The fields ECS gives a leader or parent: identity, image and start. */
 function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: ctx.entityIdOf(r) };
-  imageFields(ctx, d, r.image);
+  imageFields(d, r.image, ctx.args(r));
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
   if (r.creds) d.user = ctx.credBlocks(r.creds).processUser;
@@ -282,16 +166,18 @@ export const ProcessDoc = function ProcessDoc(
   if (img.executable !== '') this.executable = img.executable;
   this.name = img.name;
   // a forked child that has not exec'd shares its parent's image: share its args array too
-  this.args =
+  const args =
     parentBlock !== undefined && parent?.image === img
       ? (parentBlock.args as readonly string[])
-      : ctx.args(img);
-  this.args_count = img.argsCount;
+      : ctx.args(self);
+  this.args = args;
+  this.args_count = args.length;
   this.command_line = img.commandLine;
-  if (img.argsTruncated || img.resolved !== undefined) {
+  const x = img.extra;
+  if (x !== undefined && (x.argsTruncated || x.resolved !== undefined)) {
     const ext: Doc = {};
-    if (img.argsTruncated) ext.command_line_truncated = true;
-    if (img.resolved !== undefined) ext.resolved_executable = img.resolved;
+    if (x.argsTruncated) ext.command_line_truncated = true;
+    if (x.resolved !== undefined) ext.resolved_executable = x.resolved;
     this.Ext = ext;
   }
   if (self.cwd !== undefined) this.working_directory = self.cwd;
@@ -329,16 +215,7 @@ ProcessDoc.prototype = Object.prototype;
  * fields into a property array because the agent's first events happened to be small.
  */
 function primeProcessDoc(): void {
-  const image: ProcImage = {
-    executable: '/p',
-    resolved: '/r/p',
-    name: 'p',
-    commandLine: 'p',
-    args: undefined,
-    argLengths: undefined,
-    argsCount: 1,
-    argsTruncated: true,
-  };
+  const image = imageFromExec('p', ['p'], true, '/');
   const self = newEntry({
     pid: 3,
     startTicks: 1,
@@ -356,7 +233,7 @@ function primeProcessDoc(): void {
   const creds: Credentials = { uid: 0, gid: 0, euid: 0, egid: 0 };
   const id: Doc = { id: '0' };
   const ctx: ProcessFieldContext = {
-    args: () => NO_ARGS,
+    args: () => [],
     credBlocks: () => ({
       user: id,
       group: id,

@@ -17,13 +17,20 @@ import type { EqlEvent } from '../rules/engine.js';
 import { containerIdFromCgroup } from './container-id.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
 import { type AgentInfo, type Dataset, type EventKind, normalizeIp } from './ecs-event.js';
-import { imageFromExec, imageFromProc } from './ecs-process.js';
 import { entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome, errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
+import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
-import { Interner, newEntry, type ProcEntry, ProcessTable, type ProcessTableStats } from './process-table.js';
+import {
+  type Cgroup,
+  Interner,
+  newEntry,
+  type ProcEntry,
+  ProcessTable,
+  type ProcessTableStats,
+} from './process-table.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { WallClock, type WallClockStats } from './wall-clock.js';
 
@@ -117,6 +124,9 @@ export class Normalizer {
   private readonly docs: DocumentFactory;
   /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
   private readonly strings = new Interner();
+  private readonly images = new ImageSharing((s) => this.strings.get(s));
+  /** one frozen Cgroup (path and container id) per cgroup path */
+  private readonly cgroups = new Map<string, Cgroup>();
   /** one frozen Credentials object per distinct id set */
   private readonly credSets = new Map<string, Credentials>();
   private lastCreds: Credentials | undefined;
@@ -284,7 +294,7 @@ export class Normalizer {
       pgid: f.pgid,
       sid: f.sid,
       ttyNr: f.ttyNr,
-      image: imageFromProc(f.exe, f.comm, f.args),
+      image: imageFromProc(f.exe, f.comm, f.args, this.images),
       excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
       source: 'proc',
     });
@@ -299,10 +309,13 @@ export class Normalizer {
 
   private setCgroup(e: ProcEntry, path: string | undefined): void {
     if (path === undefined) return;
-    e.cgroupPath = this.strings.get(path);
-    const id = containerIdFromCgroup(path);
-    if (id) e.containerId = id;
-    else e.containerId = undefined;
+    let c = this.cgroups.get(path);
+    if (c === undefined) {
+      if (this.cgroups.size >= 4096) this.cgroups.clear();
+      c = Object.freeze({ path, containerId: containerIdFromCgroup(path) || undefined });
+      this.cgroups.set(path, c);
+    }
+    e.cgroup = c;
   }
 
   /** Table entry for (pid, ticks), else /proc when it still holds that same process. */
@@ -378,11 +391,8 @@ export class Normalizer {
     // the collector does not report the cwd: read it while the process still runs; without
     // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
     const cwd = r.cwd ?? (this.procFallback ? readCwdSync(this.procRoot, r.pid) : (e?.cwd ?? parent?.cwd));
-    const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd);
-    image.name = this.strings.get(image.name);
     // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
-    if (image.resolved !== undefined) image.resolved = this.strings.get(image.resolved);
-    this.docs.rememberArgs(image, r.argv);
+    const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd, this.images);
     if (e) {
       e.image = image;
       if (e.approxStart) {
@@ -404,7 +414,7 @@ export class Normalizer {
         excluded: parent?.excluded ?? false,
         source: 'exec',
       });
-      if (parent?.cgroupPath !== undefined) this.setCgroup(e, parent.cgroupPath);
+      if (parent?.cgroup !== undefined) e.cgroup = parent.cgroup;
       this.table.insert(e);
     }
     e.ppid = r.ppid;
@@ -418,6 +428,7 @@ export class Normalizer {
     evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
     if (parent) this.table.touch(parent);
     this.table.touch(e);
+    this.docs.rememberArgs(e, r.argv);
     this.emitProcess(r.ktimeNs, EXEC, e, parent, r.ppid, parentTicks, e.creds, !parent);
   }
 
@@ -471,7 +482,7 @@ export class Normalizer {
     if (parentTicks !== undefined) child.parentTicks = parentTicks;
     if (parent?.cwd !== undefined) child.cwd = parent.cwd;
     if (parent?.creds) child.creds = parent.creds;
-    if (parent?.cgroupPath !== undefined) this.setCgroup(child, parent.cgroupPath);
+    if (parent?.cgroup !== undefined) child.cgroup = parent.cgroup;
     if (parent?.entryLeader) child.entryLeader = parent.entryLeader;
     this.table.insert(child);
     if (parent) this.table.touch(parent);
@@ -626,7 +637,7 @@ export class Normalizer {
         : UNRESOLVED_PARENT;
       this.st.unresolved++;
     }
-    const doc = this.docs.document(dataset, kind, creds, proc, net, e.containerId || undefined, unresolved);
+    const doc = this.docs.document(dataset, kind, creds, proc, net, e.cgroup?.containerId, unresolved);
     this.st.emitted++;
     this.st.byAction[kind.action] = (this.st.byAction[kind.action] ?? 0) + 1;
     const out: EqlEvent = {

@@ -4,28 +4,12 @@
 // used live entry (an event naming a process, as actor, parent or leader, counts as a use); each
 // eviction is counted. It holds state only: no I/O, no ECS.
 import type { Credentials } from '../collector/raw-event.js';
-
-export type EntryType = 'init' | 'sshd' | 'ssm' | 'container' | 'terminal' | 'console' | 'unknown';
+import type { ProcImage } from './proc-image.js';
 
 /** An executable image; shared by a forked child and its parent until the child execs. */
-export interface ProcImage {
-  /** as exec'd (relative when the exec was relative); /proc/PID/exe for seeded processes */
-  executable: string;
-  /** absolute path resolved against the cwd at exec, when it differs from `executable` */
-  resolved: string | undefined;
-  name: string;
-  /** process.command_line: the args joined by single spaces */
-  commandLine: string;
-  /**
-   * the args, only when they cannot be cut back out of commandLine (none at all, or one of over
-   * 65,535 characters); see argsOf in ecs-process.ts
-   */
-  args: readonly string[] | undefined;
-  /** the length of each argument as a char code, only when an argument has a space in it */
-  argLengths: string | undefined;
-  argsCount: number;
-  argsTruncated: boolean;
-}
+export type { ProcImage };
+
+export type EntryType = 'init' | 'sshd' | 'ssm' | 'container' | 'terminal' | 'console' | 'unknown';
 
 export interface ProcEntry {
   pid: number;
@@ -42,8 +26,8 @@ export interface ProcEntry {
   cwd?: string;
   /** last known credentials (from exec, /proc or inherited at fork) */
   creds?: Credentials;
-  cgroupPath?: string;
-  containerId?: string;
+  /** the process's cgroup and the container id in it (one shared object per cgroup path) */
+  cgroup?: Cgroup;
   /** set on an entry leader itself */
   entryType?: EntryType;
   entryLeader?: ProcEntry;
@@ -54,6 +38,11 @@ export interface ProcEntry {
   lastUsed: number;
   /** this process's shared parent/leader document blocks (ecs-process.ts) */
   blocks: BlockCache | undefined;
+}
+
+export interface Cgroup {
+  readonly path: string;
+  readonly containerId: string | undefined;
 }
 
 /** Document blocks for a process named as parent or leader, and what they were built from. */
@@ -92,8 +81,7 @@ export function newEntry(i: ProcEntryInit): ProcEntry {
     image: i.image,
     cwd: undefined,
     creds: undefined,
-    cgroupPath: undefined,
-    containerId: undefined,
+    cgroup: undefined,
     entryType: undefined,
     entryLeader: undefined,
     excluded: i.excluded,

@@ -1,0 +1,303 @@
+// The normalizer caches what documents repeat (parent and leader blocks, entity ids, args, start
+// times, credentials and cgroups): these tests drive it where a cache could go stale (a process
+// that execs again, changes credentials or session, processes that share a cache slot) and
+// check every document against what the events said.
+import { afterAll, describe, expect, it } from 'vitest';
+import { entityId } from '../../src/normalize/entity-id.js';
+import { imageFromExec } from '../../src/normalize/proc-image.js';
+import { RecentProcesses } from '../../src/normalize/recent-processes.js';
+import { mulberry32 } from '../support/prng.js';
+import { connect, exec, exit, fork, setsid } from '../support/raw-builders.js';
+import { fakeProcRoot, field, HOST, makeNormalizer } from './harness.js';
+
+const cleanups: (() => void)[] = [];
+afterAll(() => {
+  for (const c of cleanups) c();
+});
+const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
+
+/** init (1) and a login shell (100) already running, as /proc shows them */
+async function seeded(opts: Parameters<typeof makeNormalizer>[0] = {}) {
+  const proc = fakeProcRoot([
+    {
+      pid: 1,
+      comm: 'systemd',
+      ppid: 0,
+      startTicks: 1,
+      exe: '/usr/lib/systemd/systemd',
+      args: ['/sbin/init'],
+    },
+    {
+      pid: 100,
+      comm: 'bash',
+      ppid: 1,
+      sid: 100,
+      startTicks: 50,
+      uid: 1000,
+      exe: '/usr/bin/bash',
+      cwd: '/home/alice',
+      args: ['-bash'],
+    },
+  ]);
+  cleanups.push(proc.cleanup);
+  const h = makeNormalizer({ procRoot: proc.root, ...opts });
+  await h.n.seedFromProc();
+  return h;
+}
+
+describe('documents through the caches', () => {
+  it('give a process that execs again its new image and args in its own later documents', async () => {
+    const h = await seeded();
+    const p = { pid: 200, startTicks: 1000 };
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({ ...p, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/nc', argv: ['nc', 'h', '1'] }),
+      connect({ ...p, daddr: '127.0.0.1', dport: 1 }),
+      connect({ ...p, daddr: '127.0.0.1', dport: 2 }),
+      exec({ ...p, ppid: 100, parentStartTicks: 50, filename: '/bin/cat', argv: ['cat', 'a b', 'c'] }),
+      connect({ ...p, daddr: '127.0.0.1', dport: 3 }),
+      exit({ ...p }),
+    );
+    const d = h.docs();
+    const image = (i: number) => [
+      field(d[i]!, 'process.name'),
+      field(d[i]!, 'process.args'),
+      field(d[i]!, 'process.args_count'),
+      field(d[i]!, 'process.command_line'),
+      field(d[i]!, 'process.entity_id'),
+    ];
+    const nc = ['nc', ['nc', 'h', '1'], 3, 'nc h 1', idOf(200, 1000)];
+    const cat = ['cat', ['cat', 'a b', 'c'], 3, 'cat a b c', idOf(200, 1000)];
+    expect([1, 2, 3].map(image)).toEqual([nc, nc, nc]);
+    expect([4, 5, 6].map(image)).toEqual([cat, cat, cat]);
+  });
+
+  it('give the children of a process that execs again, or changes credentials, its new parent and leader fields', async () => {
+    const h = await seeded();
+    const lead = { pid: 200, startTicks: 1000 };
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      setsid({ ...lead, uid: 1000, euid: 1000 }),
+      exec({
+        ...lead,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/bin/sh',
+        argv: ['sh'],
+        uid: 1000,
+        euid: 1000,
+      }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 300, childStartTicks: 1001 }),
+      connect({ pid: 300, startTicks: 1001, daddr: '127.0.0.1', dport: 1 }),
+      exec({
+        ...lead,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/usr/bin/python3',
+        argv: ['python3', '-c', 'print(1)'],
+        uid: 1000,
+        euid: 0,
+      }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 301, childStartTicks: 1002 }),
+      connect({ pid: 301, startTicks: 1002, daddr: '127.0.0.1', dport: 2 }),
+      connect({ pid: 300, startTicks: 1001, daddr: '127.0.0.1', dport: 3 }),
+    );
+    const d = h.docs();
+    const related = (doc: Record<string, unknown>) =>
+      ['parent', 'group_leader', 'session_leader'].map((r) => [
+        field(doc, `process.${r}.name`),
+        field(doc, `process.${r}.args`),
+        field(doc, `process.${r}.user.id`),
+      ]);
+    const sh = ['sh', ['sh'], '1000'];
+    const py = ['python3', ['python3', '-c', 'print(1)'], '0'];
+    expect(field(d[4]!, 'process.pid')).toBe(300);
+    expect(related(d[4]!)).toEqual([sh, sh, sh]);
+    expect(field(d[7]!, 'process.pid')).toBe(301);
+    expect(related(d[7]!)).toEqual([py, py, py]);
+    // the older child too: its parent's block is rebuilt, not the one cached before the exec
+    expect(field(d[8]!, 'process.pid')).toBe(300);
+    expect(related(d[8]!)).toEqual([py, py, py]);
+    // the entry leader (the login shell, an init entry) execs another shell
+    h.push(
+      exec({
+        pid: 100,
+        startTicks: 50,
+        ppid: 1,
+        parentStartTicks: 1,
+        filename: '/usr/bin/zsh',
+        argv: ['zsh', '-l'],
+        uid: 1000,
+        euid: 1000,
+      }),
+      connect({ pid: 300, startTicks: 1001, daddr: '127.0.0.1', dport: 4 }),
+    );
+    const entry = (doc: Record<string, unknown>) =>
+      ['pid', 'name', 'args', 'entry_meta.type'].map((f) => field(doc, `process.entry_leader.${f}`));
+    expect(entry(d[8]!)).toEqual([100, 'bash', ['-bash'], 'init']);
+    expect(entry(h.docs()[10]!)).toEqual([100, 'zsh', ['zsh', '-l'], 'init']);
+  });
+
+  it('keep every document right when thousands of processes share the cache slots', async () => {
+    const h = await seeded();
+    const rnd = mulberry32(7);
+    interface Model {
+      pid: number;
+      ticks: number;
+      argv: string[];
+      ppid: number;
+      parentTicks: number;
+    }
+    const bash: Model = { pid: 100, ticks: 50, argv: ['-bash'], ppid: 1, parentTicks: 1 };
+    const live: Model[] = [bash];
+    const init: Model = { pid: 1, ticks: 1, argv: ['/sbin/init'], ppid: 0, parentTicks: 0 };
+    const byPid = new Map<number, Model>([
+      [1, init],
+      [100, bash],
+    ]);
+    const pick = () => live[Math.floor(rnd() * live.length)] as Model;
+    const argvOf = (k: number): string[] => {
+      const words = ['ls', '-la', `/srv/data ${k % 7}`, `--n=${k}`, ''];
+      return words.slice(0, 1 + (k % 5));
+    };
+    interface Want {
+      pid: number;
+      ticks: number;
+      argv: string[];
+      parentId: string | undefined;
+      parentArgs: string[] | undefined;
+    }
+    const expected: Want[] = [];
+    // what a document of `p` must say, as the events so far tell it
+    const want = (p: Model, argv = p.argv): Want => {
+      const parent = byPid.get(p.ppid);
+      return {
+        pid: p.pid,
+        ticks: p.ticks,
+        argv,
+        parentId: parent ? idOf(parent.pid, parent.ticks) : undefined,
+        parentArgs: parent?.argv,
+      };
+    };
+    let nextPid = 1000;
+    let ktimeNs = 2e9;
+    for (let k = 0; k < 4000; k++) {
+      ktimeNs += 1000;
+      const r = rnd();
+      if (r < 0.35 || live.length < 3) {
+        const parent = pick();
+        const child: Model = {
+          pid: nextPid++,
+          ticks: 2000 + k,
+          argv: argvOf(k),
+          ppid: parent.pid,
+          parentTicks: parent.ticks,
+        };
+        h.push(
+          fork({
+            parentPid: parent.pid,
+            parentStartTicks: parent.ticks,
+            childPid: child.pid,
+            childStartTicks: child.ticks,
+            ktimeNs,
+          }),
+        );
+        expected.push(want(child, parent.argv));
+        h.push(
+          exec({
+            pid: child.pid,
+            startTicks: child.ticks,
+            ppid: parent.pid,
+            parentStartTicks: parent.ticks,
+            filename: '/usr/bin/x',
+            argv: child.argv,
+            ktimeNs: ktimeNs + 1,
+          }),
+        );
+        live.push(child);
+        byPid.set(child.pid, child);
+        expected.push(want(child));
+      } else if (r < 0.5) {
+        const p = pick();
+        if (p === bash) continue;
+        p.argv = argvOf(k + 1);
+        h.push(
+          exec({
+            pid: p.pid,
+            startTicks: p.ticks,
+            ppid: p.ppid,
+            parentStartTicks: p.parentTicks,
+            filename: '/usr/bin/y',
+            argv: p.argv,
+            ktimeNs,
+          }),
+        );
+        expected.push(want(p));
+      } else if (r < 0.9) {
+        const p = pick();
+        h.push(connect({ pid: p.pid, startTicks: p.ticks, daddr: '10.0.0.1', dport: k, ktimeNs }));
+        expected.push(want(p));
+      } else {
+        const p = pick();
+        if (p === bash) continue;
+        live.splice(live.indexOf(p), 1);
+        h.push(exit({ pid: p.pid, startTicks: p.ticks, ktimeNs }));
+        expected.push(want(p));
+      }
+    }
+    const d = h.docs();
+    expect(d).toHaveLength(expected.length);
+    expect(live.length).toBeGreaterThan(300);
+    d.forEach((doc, i) => {
+      const w = expected[i]!;
+      const got = {
+        entityId: field(doc, 'process.entity_id'),
+        args: field(doc, 'process.args'),
+        count: field(doc, 'process.args_count'),
+        commandLine: field(doc, 'process.command_line'),
+        parentId: field(doc, 'process.parent.entity_id'),
+        parentArgs: field(doc, 'process.parent.args'),
+      };
+      expect(got).toEqual({
+        entityId: idOf(w.pid, w.ticks),
+        args: w.argv,
+        count: w.argv.length,
+        commandLine: w.argv.join(' '),
+        parentId: w.parentId,
+        parentArgs: w.parentArgs,
+      });
+    });
+  });
+});
+
+describe('RecentProcesses', () => {
+  const encode = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
+
+  it('gives each of many processes its own id and args, whichever slot they share', () => {
+    const recent = new RecentProcesses(encode);
+    const images = Array.from({ length: 3000 }, (_, i) =>
+      imageFromExec('/bin/x', ['x', String(i)], false, '/'),
+    );
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < images.length; i++) {
+        expect(recent.entityId(i, 7)).toBe(encode(i, 7));
+        expect(recent.argsOf(i, 7, images[i]!)).toEqual(['x', String(i)]);
+      }
+    }
+  });
+
+  it('cuts the args again when the process runs another image, and reuses an exec argv for its own image only', () => {
+    const recent = new RecentProcesses(encode);
+    const a = imageFromExec('/bin/a', ['a', '1'], false, '/');
+    const b = imageFromExec('/bin/b', ['b', '2'], false, '/');
+    const argv = ['a', '1'];
+    recent.rememberArgs(5, 9, a, argv);
+    expect(recent.argsOf(5, 9, a)).toBe(argv);
+    expect(recent.argsOf(5, 9, b)).toEqual(['b', '2']);
+    // same pid, another start tick: another process
+    expect(recent.argsOf(5, 10, a)).not.toBe(argv);
+    expect(recent.argsOf(5, 10, a)).toEqual(['a', '1']);
+    expect(recent.entityId(5, 10)).toBe(encode(5, 10));
+    expect(recent.entityId(5, 9)).toBe(encode(5, 9));
+  });
+});
