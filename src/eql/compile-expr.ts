@@ -132,30 +132,39 @@ function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
 
 /** most distinct shared predicates kept for reuse by later compilations */
 const MAX_SHARED = 50_000;
-const SHARED = new Map<string, Pred>();
+/** a compiled test, and the memoized one its later users share */
+const SHARED = new Map<string, { pred: Pred; memo?: Pred }>();
 
-/**
- * Identical tests are compiled once for all queries and their result is remembered for the
- * document last seen: the corpus repeats `event.type == "start"`, the same `event.action in (...)`
- * list and the like in hundreds of rules, and each is then evaluated once per event. Tests are
- * pure, so this cannot change a result (documents must not be changed after they are pushed).
- */
-function shared(e: Expr, build: () => Pred): Pred {
-  const key = JSON.stringify(e, (k, v) => (k === 'at' ? undefined : v));
-  const hit = SHARED.get(key);
-  if (hit) return hit;
-  const p = build();
+function memoize(p: Pred): Pred {
   let lastDoc: Doc | undefined;
   let last = false;
-  const memo: Pred = (d) => {
+  return (d) => {
     if (d === lastDoc) return last;
     last = p(d);
     lastDoc = d;
     return last;
   };
+}
+
+/**
+ * Identical tests are compiled once for all queries and their result is remembered for the
+ * document last seen: the corpus repeats `event.type == "start"`, the same `event.action in (...)`
+ * list and the like in hundreds of rules, and each is then evaluated once per event. The first
+ * query to use a test gets it plain (most tests are used by one query, and the memo would only
+ * add a call); the queries after it share one memoized copy. Tests are pure, so this cannot change
+ * a result (documents must not be changed after they are pushed).
+ */
+function shared(e: Expr, build: () => Pred): Pred {
+  const key = JSON.stringify(e, (k, v) => (k === 'at' ? undefined : v));
+  const hit = SHARED.get(key);
+  if (hit) {
+    hit.memo ??= memoize(hit.pred);
+    return hit.memo;
+  }
+  const p = build();
   if (SHARED.size >= MAX_SHARED) SHARED.clear();
-  SHARED.set(key, memo);
-  return memo;
+  SHARED.set(key, { pred: p });
+  return p;
 }
 
 export class ExprCompiler {
