@@ -478,7 +478,12 @@ export class ExprCompiler {
         this.err('type', `Invalid argument to \`cidrMatch\`: ${(err as Error).message}`, e.at, err);
       }
       const ip = this.value(e.args[0] as Expr);
-      return (d) => fanOut([ip(d)], ([x]) => (typeof x === 'string' ? set.matches(x) : null));
+      const one = ([x]: Scalar[]): Scalar => (typeof x === 'string' ? set.matches(x) : null);
+      return (d) => {
+        const v = ip(d);
+        if (!Array.isArray(v)) return typeof v === 'string' ? set.matches(v) : null;
+        return fanOut([v], one);
+      };
     }
     const impl = spec.impl as (a: Scalar[], ci: boolean) => Scalar;
     const args = e.args.map((a) => this.value(a));

@@ -18,6 +18,8 @@ interface Slot {
 export class SampleMatcher {
   private readonly slots = new Map<string, Slot>();
   private readonly max: number;
+  /** set when a push's multi-valued join keys expanded past the fan-out cap */
+  private readonly cap = { capped: false };
   readonly st: MatcherStats;
 
   constructor(
@@ -31,7 +33,8 @@ export class SampleMatcher {
   push(e: EqlEvent, out: Match[]): void {
     this.st.events++;
     const stages = this.cq.stages;
-    const cap = { capped: false };
+    const cap = this.cap;
+    cap.capped = false;
     for (let i = 0; i < stages.length; i++) {
       const stage = stages[i];
       if (!stage?.filter.test(e.doc)) continue;
