@@ -209,6 +209,7 @@ export const ProcessDoc = function ProcessDoc(
   }
 } as unknown as ProcessDocConstructor;
 ProcessDoc.prototype = Object.prototype;
+
 /**
  * V8 settles the size of a constructor's objects after its first few constructions, at the most
  * fields any of them had: build one with every field first, so that no later document spills

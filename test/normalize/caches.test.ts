@@ -270,6 +270,45 @@ describe('documents through the caches', () => {
   });
 });
 
+describe('documents built by constructors', () => {
+  it('are plain objects holding exactly the fields they serialize, for every kind of event', async () => {
+    const h = await seeded({ udpConnects: true });
+    const p = { pid: 200, startTicks: 1000 };
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({
+        ...p,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: './x.sh',
+        argv: ['x.sh'],
+        argvTruncated: true,
+      }),
+      setsid({ ...p }),
+      connect({ ...p, daddr: '127.0.0.1', dport: 1, ret: -111 }),
+      connect({ ...p, daddr: '::1', dport: 2, socketType: 'dgram' }),
+      exit({ ...p, exitCode: 1 }),
+      // a process the table never saw: unresolved, no parent block
+      connect({ pid: 999, startTicks: 9, daddr: '127.0.0.1', dport: 3 }),
+    );
+    const plain = (v: unknown): void => {
+      if (Array.isArray(v)) return v.forEach(plain);
+      if (v === null || typeof v !== 'object') return;
+      expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+      for (const [k, x] of Object.entries(v)) {
+        expect(x, k).not.toBeUndefined();
+        plain(x);
+      }
+    };
+    const d = h.docs();
+    expect(d).toHaveLength(7);
+    for (const doc of d) {
+      plain(doc);
+      expect(JSON.parse(JSON.stringify(doc))).toStrictEqual(doc);
+    }
+  });
+});
+
 describe('RecentProcesses', () => {
   const encode = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
 
