@@ -3,7 +3,8 @@
 //     the table, for three streams: the mix recorded by `eqld events` on this machine under the
 //     test suite (equal parts fork/exec/exit, ~0.5% connect and setsid), a TCP connect flood,
 //     and a UDP connect flood that is dropped by default; (b) heap bytes per table entry at
-//     100,000 entries with realistic argv (this host's /proc cmdlines, cycled); (c) retained
+//     100,000 entries with realistic argv (this host's /proc cmdlines, or a fixed sample:
+//     NORMALIZE_BENCH_ARGV, cycled), and RSS also under smaller young generations; (c) retained
 //     bytes per emitted document. No kernel needed; finishes in well under two minutes.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,11 +34,179 @@ const TABLE = 100_000;
 const TICK = 10_000_000n;
 
 /**
- * argv samples: NORMALIZE_BENCH_ARGV names a JSON file of argv arrays (a fixed sample, so runs
- * on a host whose processes change can be compared), else every process's argv on this host
+ * A reference argv sample (NORMALIZE_BENCH_ARGV=reference): the processes of a quiet test VM
+ * while this bench runs (shells, npm/vite-node/esbuild, rsyslogd) and typical server and desktop
+ * processes, 28 in all, about 137 bytes of argv each (the host sample of the first recorded run
+ * had 134). Fixed, so runs on hosts with other processes compare.
+ */
+const REFERENCE_ARGVS: string[][] = [
+  [
+    '/usr/bin/prometheus-node-exporter',
+    '--collector.systemd',
+    '--collector.processes',
+    '--web.listen-address=127.0.0.1:9100',
+    '--collector.textfile.directory=/var/lib/prometheus/node-exporter',
+    '--collector.filesystem.mount-points-exclude=^/(dev|proc|sys)($|/)',
+  ],
+  ['bash', '/dev/fd/3'],
+  ['rsyslogd'],
+  ['bash', '/dev/fd/3'],
+  ['bash', '/dev/fd/3'],
+  ['bash', '/dev/fd/3'],
+  ['bash', '/dev/fd/3'],
+  ['npm exec vite-node bench/normalize.bench.ts', '', '', '', '', '', '', '', '', ''],
+  ['sh', '-c', "'vite-node' bench/normalize.bench.ts"],
+  ['node', '/work/main/node_modules/.bin/vite-node', 'bench/normalize.bench.ts'],
+  ['/work/main/node_modules/@esbuild/linux-x64/bin/esbuild', '--service=0.28.2', '--ping'],
+  ['/usr/sbin/sshd', '-D'],
+  ['sshd: alice [priv]'],
+  ['-bash'],
+  [
+    '/usr/lib/postgresql/15/bin/postgres',
+    '-D',
+    '/var/lib/postgresql/15/main',
+    '-c',
+    'config_file=/etc/postgresql/15/main/postgresql.conf',
+  ],
+  ['sh', '-c', 'cd /srv/app && exec ./run.sh --port 8080 --log-level info'],
+  [
+    '/usr/bin/java',
+    '-Xms512m',
+    '-Xmx2g',
+    '-XX:+UseG1GC',
+    '-Dlog4j.configurationFile=/etc/app/log4j2.xml',
+    '-cp',
+    '/opt/app/lib/*',
+    'com.example.Main',
+    '--config',
+    '/etc/app/app.yml',
+  ],
+  ['/usr/bin/dockerd', '-H', 'fd://', '--containerd=/run/containerd/containerd.sock'],
+  ['/usr/bin/python3', '/usr/share/unattended-upgrades/unattended-upgrade-shutdown', '--wait-for-signal'],
+  [
+    'node',
+    '/work/main/node_modules/vitest/vitest.mjs',
+    'run',
+    'test/normalize',
+    '--reporter=dot',
+    '--pool=forks',
+    '--poolOptions.forks.singleFork',
+  ],
+  [
+    '/usr/bin/containerd-shim-runc-v2',
+    '-namespace',
+    'moby',
+    '-id',
+    '8d38b2f18290e973c5ea8f9ee207e970a8aa9191fa89bf3d4ea2a126f2f010a6',
+    '-address',
+    '/run/containerd/containerd.sock',
+  ],
+  [
+    '/usr/bin/kubelet',
+    '--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf',
+    '--kubeconfig=/etc/kubernetes/kubelet.conf',
+    '--config=/var/lib/kubelet/config.yaml',
+    '--container-runtime-endpoint=unix:///var/run/containerd/containerd.sock',
+    '--pod-infra-container-image=registry.k8s.io/pause:3.9',
+    '--node-ip=10.0.0.12',
+  ],
+  [
+    '/home/alice/.vscode-server/bin/0ee08df0cf4527e40edc9aa28f4b5bd38bbff2b2/node',
+    '/home/alice/.vscode-server/bin/0ee08df0cf4527e40edc9aa28f4b5bd38bbff2b2/out/server-main.js',
+    '--start-server',
+    '--host=127.0.0.1',
+    '--accept-server-license-terms',
+    '--enable-remote-auto-shutdown',
+    '--port=0',
+    '--telemetry-level',
+    'all',
+    '--connection-token-file',
+    '/home/alice/.vscode-server/.0ee08df0cf4527e40edc9aa28f4b5bd38bbff2b2.token',
+  ],
+  [
+    '/srv/app/venv/bin/python3',
+    '/srv/app/venv/bin/gunicorn',
+    '--workers',
+    '4',
+    '--bind',
+    '127.0.0.1:8000',
+    '--access-logfile',
+    '-',
+    '--error-logfile',
+    '-',
+    'app.wsgi:application',
+  ],
+  [
+    '/usr/lib/jvm/java-17-openjdk-amd64/bin/java',
+    '-Xms1g',
+    '-Xmx1g',
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=200',
+    '-Des.path.home=/usr/share/elasticsearch',
+    '-Des.path.conf=/etc/elasticsearch',
+    '-Des.distribution.type=deb',
+    '-cp',
+    '/usr/share/elasticsearch/lib/*',
+    'org.elasticsearch.bootstrap.Elasticsearch',
+  ],
+  [
+    '/opt/google/chrome/chrome',
+    '--type=renderer',
+    '--crashpad-handler-pid=2211',
+    '--enable-crash-reporter=,',
+    '--change-stack-guard-on-fork=enable',
+    '--lang=en-US',
+    '--num-raster-threads=4',
+    '--enable-main-frame-before-activation',
+    '--renderer-client-id=7',
+    '--time-ticks-at-unix-epoch=-1732550000000000',
+    '--launch-time-ticks=1234567890',
+    '--shared-files=v8_context_snapshot_data:100',
+    '--field-trial-handle=3,i,1234567890123456789,9876543210987654321,262144',
+    '--enable-features=UseOzonePlatform,WaylandWindowDecorations',
+    '--disable-features=SpareRendererForSitePerProcess',
+    '--variations-seed-version=20261120-180029.123000',
+  ],
+  [
+    'bash',
+    '-c',
+    'set -euo pipefail; for f in /var/log/app/*.log; do gzip -9 "$f" && mv "$f.gz" /var/log/app/archive/; done; find /var/log/app/archive -mtime +30 -delete; systemctl reload app.service',
+  ],
+  [
+    '/usr/bin/qemu-system-x86_64',
+    '-name',
+    'guest=build-vm,debug-threads=on',
+    '-machine',
+    'pc-q35-7.2,usb=off,vmport=off,dump-guest-core=off,memory-backend=pc.ram',
+    '-accel',
+    'kvm',
+    '-cpu',
+    'host,migratable=on',
+    '-m',
+    '4096',
+    '-object',
+    '{"qom-type":"memory-backend-ram","id":"pc.ram","size":4294967296}',
+    '-smp',
+    '2,sockets=2,cores=1,threads=1',
+    '-uuid',
+    '3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
+    '-blockdev',
+    '{"driver":"file","filename":"/var/lib/libvirt/images/build-vm.qcow2","node-name":"libvirt-1-storage"}',
+    '-netdev',
+    'tap,fd=32,vhost=on,vhostfd=34,id=hostnet0',
+    '-device',
+    'virtio-net-pci,netdev=hostnet0,id=net0,mac=52:54:00:12:34:56',
+  ],
+];
+
+/**
+ * argv samples: NORMALIZE_BENCH_ARGV=reference takes REFERENCE_ARGVS, any other value names a
+ * JSON file of argv arrays (a fixed sample, so runs on a host whose processes change compare),
+ * unset takes every process's argv on this host
  */
 const ARGV_FILE = process.env.NORMALIZE_BENCH_ARGV;
 function sampleArgvs(): string[][] {
+  if (ARGV_FILE === 'reference') return REFERENCE_ARGVS;
   if (ARGV_FILE) {
     const list = JSON.parse(readFileSync(ARGV_FILE, 'utf8')) as unknown;
     if (
@@ -399,8 +568,8 @@ const md = [
   '',
   `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}, node ${process.version}`,
   `- date: ${new Date().toISOString()}`,
-  '- command: `npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`)',
-  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with ${ARGV_FILE ? `the argv samples of ${ARGV_FILE}` : "this host's argv"} cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
+  `- command: ${ARGV_FILE ? `\`NORMALIZE_BENCH_ARGV=${ARGV_FILE} npx vite-node bench/normalize.bench.ts\`` : '`npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`)'}`,
+  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with ${ARGV_FILE === 'reference' ? "the bench's reference argv sample (NORMALIZE_BENCH_ARGV=reference)" : ARGV_FILE ? `the argv samples of ${ARGV_FILE}` : "this host's argv"} cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
   '- events/s per core = raw events pushed / CPU seconds of this process (single thread), after a 10% warm-up, CPU and wall time taken around the pushes only (events are generated in chunks of 10,000 between them, so they are young objects like the events a live collector delivers); every event is fully enriched (parent, group/session/entry leaders, user names)',
   '',
   '| stream | raw events | raw events/s per core | CPU µs per event | raw events/s wall-clock | CPU s | documents emitted |',
@@ -410,7 +579,7 @@ const md = [
   '| memory | value |',
   '| --- | --- |',
   `| heap growth for the ${(TABLE + 1).toLocaleString('en-US')}-entry table | ${mib(tableBytes)} MiB (${perEntry.toFixed(0)} bytes per entry) |`,
-  `| table heap per entry beyond the argv text itself (${argvBytes.toFixed(0)} bytes mean here: the heap figure follows this host's argv) | ${(perEntry - argvBytes).toFixed(0)} bytes |`,
+  `| table heap per entry beyond the argv text itself (${argvBytes.toFixed(0)} bytes mean here: the heap figure follows the argv sample) | ${(perEntry - argvBytes).toFixed(0)} bytes |`,
   `| RSS growth for the table | ${mib(rss1 - rss0)} MiB (node flags: ${nodeFlags === '' ? 'none' : `\`${nodeFlags}\``}) |`,
   ...semi.map(
     ({ size, m }) =>
