@@ -94,6 +94,7 @@ const REORDER_EVERY = 4096;
  * first; this skips them for most events.
  */
 function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
+  if (preds.length === 2) return adaptivePair(preds[0] as Pred, preds[1] as Pred, isAnd);
   const n = preds.length;
   let order = preds.slice();
   let decided = new Float64Array(n);
@@ -126,6 +127,58 @@ function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
         decided[i] = (decided[i] as number) + 1;
         return true;
       }
+    return false;
+  };
+}
+
+/** adaptiveChain for two conditions (the commonest chain), without the arrays */
+function adaptivePair(first: Pred, second: Pred, isAnd: boolean): Pred {
+  let a = first;
+  let b = second;
+  let da = 0;
+  let db = 0;
+  let calls = 0;
+  const reorder = () => {
+    if (db > da) {
+      const p = a;
+      a = b;
+      b = p;
+      const n = da;
+      da = db;
+      db = n;
+    }
+    da /= 2;
+    db /= 2;
+  };
+  if (isAnd)
+    return (d) => {
+      if (++calls === REORDER_EVERY) {
+        calls = 0;
+        reorder();
+      }
+      if (!a(d)) {
+        da++;
+        return false;
+      }
+      if (!b(d)) {
+        db++;
+        return false;
+      }
+      return true;
+    };
+  return (d) => {
+    if (++calls === REORDER_EVERY) {
+      calls = 0;
+      reorder();
+    }
+    if (a(d)) {
+      da++;
+      return true;
+    }
+    if (b(d)) {
+      db++;
+      return true;
+    }
     return false;
   };
 }

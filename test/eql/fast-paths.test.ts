@@ -293,3 +293,34 @@ describe('sequence matcher per-stage counts', () => {
     expect(m.push(ev('B', 2)).map((x) => x.events.map((e) => e.doc.id))).toEqual([[1, 2]]);
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// and/or chains reorder themselves as they learn which condition decides: never their result
+
+describe('adaptive and/or chains', () => {
+  const cases: [string, (d: { a: string; b: string; c: string }) => boolean][] = [
+    ['a == "x" and b == "y"', (d) => d.a === 'x' && d.b === 'y'],
+    ['a == "x" or b == "y"', (d) => d.a === 'x' || d.b === 'y'],
+    ['a == "x" and b == "y" and c == "z"', (d) => d.a === 'x' && d.b === 'y' && d.c === 'z'],
+    ['a == "x" or b == "y" or c == "z"', (d) => d.a === 'x' || d.b === 'y' || d.c === 'z'],
+    ['(a == "x" or b == "y") and not c == "z"', (d) => (d.a === 'x' || d.b === 'y') && d.c !== 'z'],
+  ];
+  for (const [cond, want] of cases)
+    it(`give the plain result across reorderings: ${cond}`, () => {
+      const m = createMatcher(compileQuery(`process where ${cond}`));
+      let seed = 7;
+      const next = () => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed;
+      };
+      // phases where a different condition decides, so the chain reorders more than once
+      for (let i = 0; i < 30_000; i++) {
+        const phase = Math.floor(i / 10_000);
+        const p = (k: number) => next() % 10 < (k === phase ? 9 : 2);
+        const d = { a: p(0) ? 'x' : 'n', b: p(1) ? 'y' : 'n', c: p(2) ? 'z' : 'n' };
+        const got =
+          m.push({ doc: { event: { category: 'process' }, ...d }, timestamp: i, sequence: i }).length === 1;
+        if (got !== want(d)) throw new Error(`${cond} on ${JSON.stringify(d)} at ${i}: got ${got}`);
+      }
+    });
+});
