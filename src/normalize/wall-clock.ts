@@ -124,46 +124,62 @@ export class WallClock {
 
 const pad2 = (n: number) => (n < 10 ? `0${n}` : `${n}`);
 
+/** "00".."99", "000".."999", and "000Z".."999Z" */
+const DIGITS2 = Array.from({ length: 100 }, (_, i) => pad2(i));
+const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DIGITS3Z = DIGITS3.map((d) => `${d}Z`);
+
+const MS_PER_DAY = 86_400_000;
+
 /**
  * ms since the epoch (fractional) -> ISO 8601 UTC with microseconds, e.g. 2026-11-25T16:00:14.123456Z.
  * Pure arithmetic (days -> civil date after H. Hinnant's `civil_from_days`): several times
  * faster than Date#toISOString, which matters at a handful of timestamps per event. Each
- * formatter remembers the date-and-time prefix of the last second it formatted: keep one per
- * kind of timestamp (event times, process start times), so they do not evict each other.
+ * formatter remembers the date of the last day and the prefix of the last millisecond it
+ * formatted: keep one per kind of timestamp (event times, process start times), so they do not
+ * evict each other. A timestamp is then one string: that prefix and a shared "µµµZ" tail.
  */
 export class IsoMicrosFormatter {
-  private lastSecs = Number.NaN;
-  private lastPrefix = '';
+  private lastDay = Number.NaN;
+  /** "YYYY-MM-DDT" of lastDay */
+  private dayPrefix = '';
   private lastMs = Number.NaN;
   /** "YYYY-MM-DDTHH:MM:SS.mmm" of lastMs, one flat string */
-  private lastMsPrefix = '';
+  private msPrefix = '';
 
   format(epochMs: number): string {
     const totalMicros = Math.round(epochMs * 1000);
     const ms = Math.floor(totalMicros / 1000);
-    // consecutive events mostly fall in the same millisecond, and nearly always in the same second
+    // consecutive events mostly fall in the same millisecond (process start times do not, but
+    // they share the day)
     if (ms !== this.lastMs) {
-      const secs = Math.floor(ms / 1000);
-      if (secs !== this.lastSecs) {
-        this.lastSecs = secs;
-        this.lastPrefix = isoSecondPrefix(secs);
+      const day = Math.floor(ms / MS_PER_DAY);
+      if (day !== this.lastDay) {
+        this.lastDay = day;
+        this.dayPrefix = isoDayPrefix(day);
       }
+      const msOfDay = ms - day * MS_PER_DAY;
+      const secOfDay = Math.floor(msOfDay / 1000);
+      const minOfDay = Math.floor(secOfDay / 60);
+      const h = Math.floor(minOfDay / 60);
       this.lastMs = ms;
-      this.lastMsPrefix = [this.lastPrefix, DIGITS3[ms - secs * 1000]].join('');
+      this.msPrefix = [
+        this.dayPrefix,
+        DIGITS2[h],
+        ':',
+        DIGITS2[minOfDay - h * 60],
+        ':',
+        DIGITS2[secOfDay - minOfDay * 60],
+        '.',
+        DIGITS3[msOfDay - secOfDay * 1000],
+      ].join('');
     }
-    // one string per timestamp: the millisecond's prefix and the "µµµZ" tail (both shared)
-    return this.lastMsPrefix + (DIGITS3Z[totalMicros - ms * 1000] as string);
+    return this.msPrefix + (DIGITS3Z[totalMicros - ms * 1000] as string);
   }
 }
 
-/** "000".."999", and the same with "Z" appended */
-const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-const DIGITS3Z = DIGITS3.map((d) => `${d}Z`);
-
-/** "YYYY-MM-DDTHH:MM:SS." of a second since the epoch */
-function isoSecondPrefix(secs: number): string {
-  const days = Math.floor(secs / 86_400);
-  const sod = secs - days * 86_400;
+/** "YYYY-MM-DDT" of a day since the epoch */
+function isoDayPrefix(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;
@@ -175,10 +191,7 @@ function isoSecondPrefix(secs: number): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = Math.floor(sod / 3600);
-  const mi = Math.floor((sod % 3600) / 60);
-  const sc = sod % 60;
-  return `${y}-${pad2(m)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(sc)}.`;
+  return `${y}-${pad2(m)}-${pad2(d)}T`;
 }
 
 const shared = new IsoMicrosFormatter();
