@@ -3,6 +3,7 @@
 // endpoint.events.process / endpoint.events.network data streams.
 import ipaddr from 'ipaddr.js';
 import type { Credentials } from '../collector/raw-event.js';
+import { errnoName } from './errno.js';
 import type { HostInfo } from './host-info.js';
 import type { UserDb } from './user-db.js';
 
@@ -47,6 +48,51 @@ const TYPE = {
   end: Object.freeze(['end']),
   change: Object.freeze(['change']),
 } as const;
+
+// what each event reports in event.*: one object each, shared by every document
+export const EXEC: EventKind = { action: 'exec', category: 'process', type: 'start' };
+export const FORK: EventKind = { action: 'fork', category: 'process', type: 'start' };
+export const END: EventKind = { action: 'end', category: 'process', type: 'end' };
+export const SESSION_ID_CHANGE: EventKind = {
+  action: 'session_id_change',
+  category: 'process',
+  type: 'change',
+};
+const connectKind = (outcome: EventKind['outcome']): EventKind => ({
+  action: 'connection_attempted',
+  category: 'network',
+  type: 'start',
+  outcome,
+});
+export const CONNECT = {
+  success: connectKind('success'),
+  failure: connectKind('failure'),
+  unknown: connectKind('unknown'),
+} as const;
+
+const networkBlock = (transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
+  Object.freeze({ direction: 'egress', transport, type });
+const NETWORK = {
+  tcp: { ipv4: networkBlock('tcp', 'ipv4'), ipv6: networkBlock('tcp', 'ipv6') },
+  udp: { ipv4: networkBlock('udp', 'ipv4'), ipv6: networkBlock('udp', 'ipv6') },
+} as const;
+
+/** network.* of a connect: one frozen object per transport and address family */
+export function networkFields(transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc {
+  return NETWORK[transport][type];
+}
+
+const connectErrors = new Map<number, Doc>();
+
+/** error.* of a failed connect: one frozen object per errno (a bounded set) */
+export function connectErrorFields(errno: number): Doc {
+  let d = connectErrors.get(errno);
+  if (d === undefined) {
+    d = Object.freeze({ code: errnoName(errno), message: `connect() returned -${errno}` });
+    connectErrors.set(errno, d);
+  }
+  return d;
+}
 
 /** event.* of a document stamped at `timestamp` with event.id `id` and event.sequence `sequence` */
 export function eventFields(

@@ -16,10 +16,22 @@ import type {
 import type { EqlEvent } from '../rules/engine.js';
 import { containerIdFromCgroup } from './container-id.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
-import { type AgentInfo, type Dataset, type EventKind, normalizeIp } from './ecs-event.js';
+import {
+  type AgentInfo,
+  CONNECT,
+  connectErrorFields,
+  type Dataset,
+  END,
+  type EventKind,
+  EXEC,
+  FORK,
+  networkFields,
+  normalizeIp,
+  SESSION_ID_CHANGE,
+} from './ecs-event.js';
 import { entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
-import { connectOutcome, errnoName } from './errno.js';
+import { connectOutcome } from './errno.js';
 import type { HostInfo } from './host-info.js';
 import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
@@ -83,29 +95,6 @@ export interface NormalizerStats {
 
 type Doc = Record<string, unknown>;
 
-// what each event reports in event.*: one object each, shared by every document
-const EXEC: EventKind = { action: 'exec', category: 'process', type: 'start' };
-const FORK: EventKind = { action: 'fork', category: 'process', type: 'start' };
-const END: EventKind = { action: 'end', category: 'process', type: 'end' };
-const SESSION_ID_CHANGE: EventKind = { action: 'session_id_change', category: 'process', type: 'change' };
-const connectKind = (outcome: EventKind['outcome']): EventKind => ({
-  action: 'connection_attempted',
-  category: 'network',
-  type: 'start',
-  outcome,
-});
-const CONNECT = {
-  success: connectKind('success'),
-  failure: connectKind('failure'),
-  unknown: connectKind('unknown'),
-} as const;
-const networkBlock = (transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
-  Object.freeze({ direction: 'egress', transport, type });
-/** network.* (direction, transport, type): one frozen object per combination */
-const NETWORK = {
-  tcp: { ipv4: networkBlock('tcp', 'ipv4'), ipv6: networkBlock('tcp', 'ipv6') },
-  udp: { ipv4: networkBlock('udp', 'ipv4'), ipv6: networkBlock('udp', 'ipv6') },
-} as const;
 // eqld.unresolved: what an event could not resolve (docs/ecs-mapping.md)
 const UNRESOLVED_SELF: readonly string[] = Object.freeze(['process']);
 const UNRESOLVED_PARENT: readonly string[] = Object.freeze(['process.parent']);
@@ -130,7 +119,6 @@ export class Normalizer {
   /** one frozen Credentials object per distinct id set */
   private readonly credSets = new Map<string, Credentials>();
   private lastCreds: Credentials | undefined;
-  private readonly connectErrors = new Map<number, Doc>();
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
   private reseeding = false;
@@ -544,8 +532,8 @@ export class Normalizer {
     const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
     const net: NetworkParts = {
       destination: { address: ip, ip, port: r.dport },
-      network: NETWORK[transport][type],
-      error: out.outcome === 'failure' ? this.connectError(out.errno) : undefined,
+      network: networkFields(transport, type),
+      error: out.outcome === 'failure' ? connectErrorFields(out.errno) : undefined,
     };
     this.emit(
       'endpoint.events.network',
@@ -557,16 +545,6 @@ export class Normalizer {
       e.source === 'event',
       !parent && e.ppid > 0,
     );
-  }
-
-  /** error.* of a failed connect: one frozen object per errno */
-  private connectError(errno: number): Doc {
-    let d = this.connectErrors.get(errno);
-    if (d === undefined) {
-      d = Object.freeze({ code: errnoName(errno), message: `connect() returned -${errno}` });
-      this.connectErrors.set(errno, d);
-    }
-    return d;
   }
 
   // ---- documents ----
