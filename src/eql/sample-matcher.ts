@@ -5,18 +5,22 @@
 // and incomplete keys are bounded by maxPartials (oldest evicted first); an evicted sampled key can
 // be sampled again, so on an endless stream "once per key" holds within that bound.
 import type { CompiledQuery } from './compile.js';
-import { keyTuples } from './join-keys.js';
+import type { Scalar } from './field.js';
+import { KeyIndex, keyTuples } from './join-keys.js';
 import { type EqlEvent, emptyStats, type Match, type MatcherLimits, type MatcherStats } from './types.js';
 
 interface Slot {
-  values: unknown[];
+  values: Scalar[];
   events: (EqlEvent | undefined)[];
   filled: number;
   done: boolean;
 }
 
 export class SampleMatcher {
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots: KeyIndex<Slot>;
+  /** slots in creation order: the oldest is evicted first */
+  private order: Slot[] = [];
+  private head = 0;
   private readonly max: number;
   /** set when a push's multi-valued join keys expanded past the fan-out cap */
   private readonly cap = { capped: false };
@@ -27,6 +31,7 @@ export class SampleMatcher {
     limits: MatcherLimits,
   ) {
     this.max = limits.maxPartials ?? 100_000;
+    this.slots = new KeyIndex((cq.stages[0]?.keys.length ?? 0) as number);
     this.st = emptyStats('sample');
   }
 
@@ -39,14 +44,19 @@ export class SampleMatcher {
       const stage = stages[i];
       if (!stage?.filter.test(e.doc)) continue;
       for (const k of keyTuples(stage.keys, e.doc, cap)) {
-        let s = this.slots.get(k.id);
+        let s = this.slots.get(k.values);
         if (!s) {
           s = { values: k.values, events: new Array(stages.length).fill(undefined), filled: 0, done: false };
-          this.slots.set(k.id, s);
+          this.slots.set(k.values, s);
+          this.order.push(s);
           if (this.slots.size > this.max) {
-            const oldest = this.slots.keys().next().value as string;
-            this.slots.delete(oldest);
+            const oldest = this.order[this.head++] as Slot;
+            this.slots.delete(oldest.values);
             this.st.evictedOldest++;
+            if (this.head > 1024 && this.head * 2 > this.order.length) {
+              this.order = this.order.slice(this.head);
+              this.head = 0;
+            }
           }
         }
         if (s.done || s.events[i] !== undefined) continue;

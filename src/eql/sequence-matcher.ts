@@ -20,7 +20,7 @@
 import { type BudgetMember, defaultBudget, type PartialBudget } from './budget.js';
 import type { CompiledQuery, CompiledStage } from './compile.js';
 import type { Scalar } from './field.js';
-import { type KeyTuple, keyTuples } from './join-keys.js';
+import { KeyIndex, type KeyTuple, keyTuples } from './join-keys.js';
 import { OrderedGroup } from './ordered-group.js';
 import { type EqlEvent, emptyStats, type Match, type MatcherLimits, type MatcherStats } from './types.js';
 
@@ -55,7 +55,6 @@ interface Candidate {
   alive: boolean;
 }
 interface KeyEntry {
-  id: string;
   values: Scalar[];
   /** per stage, created on first use */
   groups: (OrderedGroup<Partial> | undefined)[];
@@ -81,7 +80,7 @@ export class SequenceMatcher implements BudgetMember {
   private readonly last: number;
   private readonly hasMissing: boolean;
   private readonly maxspan: number;
-  private readonly keys = new Map<string, KeyEntry>();
+  private readonly keys: KeyIndex<KeyEntry>;
   /** partials and missing records in creation order (= start order): expiry and oldest-first eviction */
   private queue: (Partial | MissingRecord)[] = [];
   private head = 0;
@@ -103,6 +102,7 @@ export class SequenceMatcher implements BudgetMember {
     limits: MatcherLimits,
   ) {
     this.stages = cq.stages;
+    this.keys = new KeyIndex((cq.stages[0] as CompiledStage).keys.length);
     this.positive = this.stages.flatMap((s, i) => (s.missing ? [] : [i]));
     this.first = this.positive[0] as number;
     this.last = this.positive[this.positive.length - 1] as number;
@@ -128,23 +128,22 @@ export class SequenceMatcher implements BudgetMember {
   }
 
   private entry(k: KeyTuple, create: boolean): KeyEntry | undefined {
-    let e = this.keys.get(k.id);
+    let e = this.keys.get(k.values);
     if (!e && create) {
       e = {
-        id: k.id,
         values: k.values,
         groups: new Array(this.stages.length),
         missing: new Array(this.stages.length),
         candidates: [],
         live: 0,
       };
-      this.keys.set(k.id, e);
+      this.keys.set(k.values, e);
     }
     return e;
   }
 
   private release(e: KeyEntry): void {
-    if (e.live === 0 && e.candidates.length === 0) this.keys.delete(e.id);
+    if (e.live === 0 && e.candidates.length === 0) this.keys.delete(e.values);
   }
 
   private kill(x: Partial | MissingRecord): void {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileCidrs } from '../../src/eql/cidr.js';
 import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from '../../src/eql/field.js';
 import { compileQuery, createMatcher, type EqlEvent } from '../../src/eql/index.js';
+import { KeyIndex } from '../../src/eql/join-keys.js';
 import {
   compileRegex,
   compileRegexList,
@@ -323,4 +324,63 @@ describe('adaptive and/or chains', () => {
         if (got !== want(d)) throw new Error(`${cond} on ${JSON.stringify(d)} at ${i}: got ${got}`);
       }
     });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Join-key index: nested Maps against one Map keyed by a typed rendering of the tuple
+
+describe('join-key index', () => {
+  const typed = (vs: readonly Scalar[]) =>
+    JSON.stringify(
+      vs.map((v) =>
+        typeof v === 'number' ? `d${Object.is(v, -0) ? 0 : v}` : typeof v === 'string' ? `s${v}` : String(v),
+      ),
+    );
+  const valueArb = fc.constantFrom<Scalar>('1', 1, 0, -0, Number.NaN, null, true, 'true', '', 'a');
+  it('finds, replaces and deletes exactly what a Map by typed tuple does, and counts its entries', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3 }),
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('set', 'get', 'delete'),
+            fc.array(valueArb, { minLength: 3, maxLength: 3 }),
+          ),
+          {
+            maxLength: 60,
+          },
+        ),
+        (width, ops) => {
+          const idx = new KeyIndex<number>(width);
+          const ref = new Map<string, number>();
+          for (const [i, [op, vs]] of ops.entries()) {
+            const t = vs.slice(0, width);
+            if (op === 'set') {
+              idx.set(t, i);
+              ref.set(typed(t), i);
+            } else if (op === 'delete') {
+              idx.delete(t);
+              ref.delete(typed(t));
+            }
+            expect(idx.get(t)).toBe(ref.get(typed(t)));
+            expect(idx.size).toBe(ref.size);
+            expect([...idx.values()].sort()).toEqual([...ref.values()].sort());
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('joins a sequence on the string "1" and the number 1 as different keys', () => {
+    const m = createMatcher(compileQuery('sequence by k [process where s == "A"] [process where s == "B"]'));
+    const ev = (s: string, k: unknown, i: number): EqlEvent => ({
+      doc: { event: { category: 'process' }, s, k, id: i },
+      timestamp: i,
+      sequence: i,
+    });
+    expect(m.push(ev('A', '1', 0))).toEqual([]);
+    expect(m.push(ev('B', 1, 1))).toEqual([]);
+    expect(m.push(ev('B', '1', 2)).map((x) => x.events.map((e) => e.doc.id))).toEqual([[0, 2]]);
+  });
 });
