@@ -292,7 +292,10 @@ describe('documents built by constructors', () => {
       connect({ pid: 999, startTicks: 9, daddr: '127.0.0.1', dport: 3 }),
     );
     const plain = (v: unknown): void => {
-      if (Array.isArray(v)) return v.forEach(plain);
+      if (Array.isArray(v)) {
+        for (const x of v) plain(x);
+        return;
+      }
       if (v === null || typeof v !== 'object') return;
       expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
       for (const [k, x] of Object.entries(v)) {
