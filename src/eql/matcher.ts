@@ -106,6 +106,15 @@ class StreamMatcher implements Matcher {
   }
 
   push(e: EqlEvent): Match[] {
+    if (this.reorderMs === 0 && this.ready.length === 0) {
+      // no reordering: process() and deliver() inlined for the common push that finds nothing
+      const last = this.lastSeen;
+      if (last !== undefined && ordBefore(e, last)) this.outOfOrder++;
+      else this.lastSeen = e;
+      const found = this.scratch;
+      this.inner.push(e, found);
+      return found.length === 0 ? (NO_MATCHES as Match[]) : this.deliver(found);
+    }
     let found = this.scratch;
     if (this.ready.length > 0) {
       found = this.ready;

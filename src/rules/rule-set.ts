@@ -308,17 +308,18 @@ export class RuleSet {
     }
     if (n === 0 && always.length === 0) return NO_RULES as LoadedRule[];
     const all = this.all;
-    const rules: LoadedRule[] = [];
+    const total = always.length + n;
+    const rules = new Array<LoadedRule>(total);
     let a = 0;
     let f = 0;
-    while (a < always.length || f < n) {
+    for (let k = 0; k < total; k++) {
       const ai = a < always.length ? (always[a] as number) : Number.MAX_SAFE_INTEGER;
       const fi = f < n ? (out[f] as number) : Number.MAX_SAFE_INTEGER;
       if (ai < fi) {
-        rules.push(all[ai] as LoadedRule);
+        rules[k] = all[ai] as LoadedRule;
         a++;
       } else {
-        rules.push(all[fi] as LoadedRule);
+        rules[k] = all[fi] as LoadedRule;
         f++;
       }
     }
