@@ -37,6 +37,7 @@ import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
 import {
   type Cgroup,
+  entryWithImage,
   Interner,
   newEntry,
   type ProcEntry,
@@ -440,7 +441,7 @@ export class Normalizer {
         this.st.excluded++;
         return;
       }
-      const view: ProcEntry = { ...existing, image: parent?.image ?? existing.image };
+      const view = entryWithImage(existing, parent?.image ?? existing.image);
       this.emitProcess(
         r.ktimeNs,
         FORK,

@@ -7,7 +7,7 @@ import { argsOf, commandLine, imageFromExec, processName } from '../../src/norma
 import { evaluateEntryLeader, ttyKind } from '../../src/normalize/entry-leader.js';
 import { connectOutcome, errnoName } from '../../src/normalize/errno.js';
 import { parseCmdline, parseStat, parseStatusIds } from '../../src/normalize/proc-reader.js';
-import { type ProcEntry, ProcessTable } from '../../src/normalize/process-table.js';
+import { entryWithImage, newEntry, type ProcEntry, ProcessTable } from '../../src/normalize/process-table.js';
 import { UserDb } from '../../src/normalize/user-db.js';
 import {
   type ClockSource,
@@ -36,6 +36,50 @@ function entry(pid: number, over: Partial<ProcEntry> = {}): ProcEntry {
     lastUsed: 0,
     blocks: undefined,
     ...over,
+  };
+}
+
+/** every ProcEntry field, own or behind an accessor */
+function pick(e: ProcEntry) {
+  const {
+    pid,
+    startTicks,
+    approxStart,
+    ppid,
+    parentTicks,
+    pgid,
+    sid,
+    ttyNr,
+    image,
+    cwd,
+    creds,
+    cgroup,
+    entryType,
+    entryLeader,
+    excluded,
+    source,
+    exitedAtNs,
+    lastUsed,
+  } = e;
+  return {
+    pid,
+    startTicks,
+    approxStart,
+    ppid,
+    parentTicks,
+    pgid,
+    sid,
+    ttyNr,
+    image,
+    cwd,
+    creds,
+    cgroup,
+    entryType,
+    entryLeader,
+    excluded,
+    source,
+    exitedAtNs,
+    lastUsed,
   };
 }
 
@@ -123,6 +167,57 @@ describe('ProcessTable', () => {
     expect(t.get(7, 100)).toBeUndefined();
     expect(t.get(7, 200)).toBe(b);
     expect(t.stats()).toMatchObject({ size: 3, evictedExited: 1, evictedLive: 0 });
+  });
+
+  it('keeps the packed flags, source and entry type of its entries apart', () => {
+    const image = imageFromExec('/bin/p', ['p'], false, '/');
+    const e = newEntry({
+      pid: 5,
+      startTicks: 9,
+      approxStart: true,
+      ppid: 1,
+      pgid: 5,
+      sid: 5,
+      ttyNr: 0,
+      image,
+      excluded: false,
+      source: 'fork',
+    });
+    expect([e.approxStart, e.excluded, e.source, e.entryType]).toEqual([true, false, 'fork', undefined]);
+    for (const type of [
+      'init',
+      'sshd',
+      'ssm',
+      'container',
+      'terminal',
+      'console',
+      'unknown',
+      undefined,
+    ] as const) {
+      for (const source of ['proc', 'fork', 'exec', 'event'] as const) {
+        for (const [approx, excluded] of [
+          [true, false],
+          [false, true],
+        ]) {
+          e.entryType = type;
+          e.source = source;
+          e.approxStart = approx as boolean;
+          e.excluded = excluded as boolean;
+          expect([e.approxStart, e.excluded, e.source, e.entryType]).toEqual([
+            approx,
+            excluded,
+            source,
+            type,
+          ]);
+        }
+      }
+    }
+    e.cwd = '/w';
+    e.entryLeader = e;
+    const other = imageFromExec('/bin/q', ['q'], false, '/');
+    const copy = entryWithImage(e, other);
+    expect(copy.image).toBe(other);
+    expect({ ...pick(copy), image: e.image }).toEqual(pick(e));
   });
 
   it('matches a fork-time approximate start within one tick', () => {
