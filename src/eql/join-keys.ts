@@ -90,6 +90,7 @@ export class KeyIndex<T> {
 
   get(values: readonly Scalar[]): T | undefined {
     const w = this.width;
+    if (w === 1) return this.root.get(values[0] as Scalar) as T | undefined;
     if (w === 0) return this.none;
     let m = this.root;
     for (let i = 0; i < w - 1; i++) {
@@ -137,6 +138,10 @@ export class KeyIndex<T> {
 
   delete(values: readonly Scalar[]): void {
     const w = this.width;
+    if (w === 1) {
+      if (this.root.delete(values[0] as Scalar)) this.size--;
+      return;
+    }
     if (w === 0) {
       if (this.none !== undefined) this.size--;
       this.none = undefined;
