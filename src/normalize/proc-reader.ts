@@ -100,11 +100,18 @@ function assemble(
   return facts;
 }
 
+/** f's value, or undefined when it throws. The error is dropped, so V8 is spared capturing its
+ *  stack trace (half the cost of a failed read): reading the cwd of a short-lived process fails
+ *  on most execs, as it has exited by the time its exec is normalized. */
 function tryOr<T>(f: () => T): T | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     return f();
   } catch {
     return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
