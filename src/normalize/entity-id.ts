@@ -71,63 +71,6 @@ function writeDecimal(buf: Buffer, at: number, n: number): number {
   return end;
 }
 
-/**
- * An entity id in two parts: base64 encodes each 3 bytes on their own, so the base64 of the
- * per-boot prefix cut at a multiple of 3 bytes is the head of every id of this boot, and the
- * rest (the 0-2 prefix bytes left over, pid and start ticks) encodes to a short per-process
- * tail. head + tail(pid, ticks) === entityId(hostId, bootId, pid, ticks), always. The process
- * table keeps only tails (about 20 characters instead of over 100 per process).
- */
-export interface EntityIdParts {
-  head: string;
-  tail: (pid: number, startTicks: number) => string;
-}
-
-export function entityIdParts(hostId: string, bootId: string): EntityIdParts {
-  const prefix = `${hostId}-${bootId.replaceAll('-', '')}-`;
-  const cut = prefix.length - (prefix.length % 3);
-  const rest = prefix.slice(cut);
-  return {
-    head: Buffer.from(prefix.slice(0, cut), 'latin1').toString('base64'),
-    tail: (pid, startTicks) => base64Latin1(`${rest}${pid}-${startTicks}`),
-  };
-}
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_CODES = Array.from(B64, (c) => c.charCodeAt(0));
-const PAD = 61; // '='
-
-/**
- * Buffer.from(s, 'latin1').toString('base64') for a short string, without a Buffer per call
- * (one flat string, built from char codes; latin1 keeps the low byte of each code).
- */
-export function base64Latin1(s: string): string {
-  const n = s.length;
-  const out: number[] = [];
-  let i = 0;
-  for (; i + 2 < n; i += 3) {
-    const v =
-      ((s.charCodeAt(i) & 255) << 16) | ((s.charCodeAt(i + 1) & 255) << 8) | (s.charCodeAt(i + 2) & 255);
-    out.push(
-      B64_CODES[v >> 18] as number,
-      B64_CODES[(v >> 12) & 63] as number,
-      B64_CODES[(v >> 6) & 63] as number,
-      B64_CODES[v & 63] as number,
-    );
-  }
-  if (i < n) {
-    const two = i + 1 < n;
-    const v = ((s.charCodeAt(i) & 255) << 16) | (two ? (s.charCodeAt(i + 1) & 255) << 8 : 0);
-    out.push(
-      B64_CODES[v >> 18] as number,
-      B64_CODES[(v >> 12) & 63] as number,
-      two ? (B64_CODES[(v >> 6) & 63] as number) : PAD,
-      PAD,
-    );
-  }
-  return String.fromCharCode(...out);
-}
-
 /** Inverse of entityId, for debugging and tests; undefined when the id is not ours. */
 export function decodeEntityId(
   id: string,

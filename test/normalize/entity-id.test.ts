@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  base64Latin1,
   decodeEntityId,
   entityId,
   entityIdEncoder,
   entityIdFor,
-  entityIdParts,
   startTicksFromNs,
 } from '../../src/normalize/entity-id.js';
 
@@ -58,30 +56,6 @@ describe('entity ids', () => {
         }
       }
     }
-  });
-
-  it('encodes base64 like Buffer for every tail length and byte value', () => {
-    const texts = ['', 'a', 'ab', 'abc', 'abcd', '-42-100', 'f-4194303-2147483647', '\u00ff\u0080\u0000x'];
-    for (let c = 0; c < 256; c++) texts.push(String.fromCharCode(c, 255 - c, c ^ 85));
-    for (const t of texts) expect(base64Latin1(t)).toBe(Buffer.from(t, 'latin1').toString('base64'));
-  });
-
-  it('splits into a per-boot head and a per-process tail that concatenate to the full id', () => {
-    // host ids of every length modulo 3, so the head is cut with 0, 1 and 2 prefix bytes left over
-    for (const host of [HOST, `${HOST}a`, `${HOST}ab`, 'x', '']) {
-      const { head, tail } = entityIdParts(host, BOOT);
-      for (const [pid, ticks] of [
-        [1, 0],
-        [42, 100],
-        [4_194_304, 987_654_321],
-      ] as const) {
-        expect(head + tail(pid, ticks)).toBe(entityId(host, BOOT, pid, ticks));
-      }
-      // whole base64 groups, no padding: the head is a prefix of every id of the boot
-      expect(head.length % 4).toBe(0);
-      expect(head.includes('=')).toBe(false);
-    }
-    expect(entityIdParts(HOST, BOOT).tail(42, 100).length).toBeLessThanOrEqual(16);
   });
 
   it('encodes through a reused buffer exactly what entityId gives, for every digit count', () => {
