@@ -200,14 +200,14 @@ const REFERENCE_ARGVS: string[][] = [
 ];
 
 /**
- * argv samples: NORMALIZE_BENCH_ARGV=reference takes REFERENCE_ARGVS, any other value names a
- * JSON file of argv arrays (a fixed sample, so runs on a host whose processes change compare),
- * unset takes every process's argv on this host
+ * argv samples: REFERENCE_ARGVS by default (NORMALIZE_BENCH_ARGV unset or `reference`), so that
+ * runs compare across hosts and over time; `host` takes every process's argv on this host (the
+ * heap then follows whatever runs there); any other value names a JSON file of argv arrays
  */
-const ARGV_FILE = process.env.NORMALIZE_BENCH_ARGV;
+const ARGV_FILE = process.env.NORMALIZE_BENCH_ARGV ?? 'reference';
 function sampleArgvs(): string[][] {
   if (ARGV_FILE === 'reference') return REFERENCE_ARGVS;
-  if (ARGV_FILE) {
+  if (ARGV_FILE !== 'host') {
     const list = JSON.parse(readFileSync(ARGV_FILE, 'utf8')) as unknown;
     if (
       !Array.isArray(list) ||
@@ -568,8 +568,8 @@ const md = [
   '',
   `- machine: ${cpus()[0]?.model ?? 'unknown'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, kernel ${release()}, node ${process.version}`,
   `- date: ${new Date().toISOString()}`,
-  `- command: ${ARGV_FILE ? `\`NORMALIZE_BENCH_ARGV=${ARGV_FILE} npx vite-node bench/normalize.bench.ts\`` : '`npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`)'}`,
-  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with ${ARGV_FILE === 'reference' ? "the bench's reference argv sample (NORMALIZE_BENCH_ARGV=reference)" : ARGV_FILE ? `the argv samples of ${ARGV_FILE}` : "this host's argv"} cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
+  `- command: ${ARGV_FILE === 'reference' ? "`npm run bench -- normalize` (or `npx vite-node bench/normalize.bench.ts`; NORMALIZE_BENCH_ARGV=host samples this host's argv instead)" : `\`NORMALIZE_BENCH_ARGV=${ARGV_FILE} npx vite-node bench/normalize.bench.ts\``}`,
+  `- table: ${(TABLE + 1).toLocaleString('en-US')} live processes (fork+exec each) with ${ARGV_FILE === 'reference' ? "the bench's reference argv sample (REFERENCE_ARGVS)" : ARGV_FILE === 'host' ? "this host's argv" : `the argv samples of ${ARGV_FILE}`} cycled (fresh strings per process) (${ARGVS.length} samples, mean ${argvBytes.toFixed(0)} bytes of argv), cwd, credentials; synthetic pids (this machine's pid_max is 32768)`,
   '- events/s per core = raw events pushed / CPU seconds of this process (single thread), after a 10% warm-up, CPU and wall time taken around the pushes only (events are generated in chunks of 10,000 between them, so they are young objects like the events a live collector delivers); every event is fully enriched (parent, group/session/entry leaders, user names)',
   '',
   '| stream | raw events | raw events/s per core | CPU µs per event | raw events/s wall-clock | CPU s | documents emitted |',
