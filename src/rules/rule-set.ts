@@ -85,17 +85,27 @@ function eventCategory(doc: Record<string, unknown>): unknown {
     : undefined;
 }
 
-/** True when eventIndexName() reads nothing of the document but its category: no `_index`, no
- *  `data_stream` object and no flattened `data_stream.*` key (getField reads own keys only). */
-function namesNoIndex(doc: Record<string, unknown>): boolean {
-  // hasOwn: a chain of loads of absent named properties costs several times more in V8
-  return (
-    doc._index === undefined &&
-    !Object.hasOwn(doc, 'data_stream') &&
-    !Object.hasOwn(doc, 'data_stream.namespace') &&
-    !Object.hasOwn(doc, 'data_stream.dataset') &&
-    !Object.hasOwn(doc, 'data_stream.type')
-  );
+/** a document with a key that eventIndexName() or getField() reads before event.category */
+const SPECIAL_KEYS = Symbol('special keys');
+
+/**
+ * The event's category when nothing but it decides the event's index name: the document has no
+ * `_index`, no `data_stream` object, no flattened `data_stream.*` or `event.category` key (one
+ * pass over its keys: cheaper than probing each absent key). For plain data documents (own
+ * enumerable keys, prototypes naming no fields) this is `getField(doc, 'event.category')`.
+ */
+function plainCategory(doc: Record<string, unknown>): unknown {
+  for (const k in doc) {
+    const c = k.charCodeAt(0);
+    if (
+      (c === 95 && k === '_index') ||
+      (c === 100 && k.startsWith('data_stream')) ||
+      (c === 101 && k === 'event.category')
+    )
+      return SPECIAL_KEYS;
+  }
+  const ev = doc.event;
+  return typeof ev === 'object' && ev !== null ? (ev as Record<string, unknown>).category : undefined;
 }
 
 export class RuleSet {
@@ -268,15 +278,18 @@ export class RuleSet {
 
   /** The rules that should see this ECS event, in load order, each once. */
   candidates(doc: Record<string, unknown>): LoadedRule[] {
-    const raw = eventCategory(doc);
-    const single =
-      typeof raw === 'string'
-        ? raw
-        : Array.isArray(raw) && raw.length === 1 && typeof raw[0] === 'string'
-          ? (raw[0] as string)
-          : undefined;
-    const sh =
-      single !== undefined && namesNoIndex(doc) ? this.categoryShape(single) : this.generalShape(doc, raw);
+    let sh: Shape | null;
+    const plain = plainCategory(doc);
+    if (plain === SPECIAL_KEYS) sh = this.generalShape(doc, eventCategory(doc));
+    else {
+      const single =
+        typeof plain === 'string'
+          ? plain
+          : Array.isArray(plain) && plain.length === 1 && typeof plain[0] === 'string'
+            ? (plain[0] as string)
+            : undefined;
+      sh = single !== undefined ? this.categoryShape(single) : this.generalShape(doc, plain);
+    }
     if (sh === null) return NO_RULES as LoadedRule[];
     const { eligible, always, fields } = sh;
     if (++this.call === 0xffffffff) {
