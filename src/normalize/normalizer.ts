@@ -14,7 +14,6 @@ import type {
   SetsidEvent,
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
-import { containerIdFromCgroup } from './container-id.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
 import {
   type AgentInfo,
@@ -36,7 +35,6 @@ import type { HostInfo } from './host-info.js';
 import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
 import {
-  type Cgroup,
   entryWithImage,
   Interner,
   newEntry,
@@ -44,6 +42,7 @@ import {
   ProcessTable,
   type ProcessTableStats,
 } from './process-table.js';
+import { CgroupSets, CredentialSets } from './shared-values.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { WallClock, type WallClockStats } from './wall-clock.js';
 
@@ -115,11 +114,8 @@ export class Normalizer {
   /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
   private readonly strings = new Interner();
   private readonly images = new ImageSharing((s) => this.strings.get(s));
-  /** one frozen Cgroup (path and container id) per cgroup path */
-  private readonly cgroups = new Map<string, Cgroup>();
-  /** one frozen Credentials object per distinct id set */
-  private readonly credSets = new Map<string, Credentials>();
-  private lastCreds: Credentials | undefined;
+  private readonly cgroups = new CgroupSets();
+  private readonly creds = new CredentialSets();
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
   private reseeding = false;
@@ -289,7 +285,7 @@ export class Normalizer {
     });
     if (usable) e.parentTicks = usable.startTicks;
     if (f.cwd !== undefined) e.cwd = f.cwd;
-    if (f.uid >= 0) e.creds = this.credsOf(f);
+    if (f.uid >= 0) e.creds = this.creds.of(f);
     this.setCgroup(e, f.cgroupPath);
     this.table.insert(e);
     evaluateEntryLeader(e, usable, (pid) => this.table.get(pid));
@@ -297,14 +293,7 @@ export class Normalizer {
   }
 
   private setCgroup(e: ProcEntry, path: string | undefined): void {
-    if (path === undefined) return;
-    let c = this.cgroups.get(path);
-    if (c === undefined) {
-      if (this.cgroups.size >= 4096) this.cgroups.clear();
-      c = Object.freeze({ path, containerId: containerIdFromCgroup(path) || undefined });
-      this.cgroups.set(path, c);
-    }
-    e.cgroup = c;
+    if (path !== undefined) e.cgroup = this.cgroups.of(path);
   }
 
   /** Table entry for (pid, ticks), else /proc when it still holds that same process. */
@@ -336,38 +325,6 @@ export class Normalizer {
     });
     this.table.insert(e);
     return e;
-  }
-
-  private credsOf(c: Credentials, known?: Credentials): Credentials {
-    // the common cases: the same ids as last time for this process, or as the last set looked up
-    if (
-      known &&
-      known.uid === c.uid &&
-      known.euid === c.euid &&
-      known.gid === c.gid &&
-      known.egid === c.egid
-    ) {
-      return known;
-    }
-    const last = this.lastCreds;
-    if (
-      last !== undefined &&
-      last.uid === c.uid &&
-      last.euid === c.euid &&
-      last.gid === c.gid &&
-      last.egid === c.egid
-    ) {
-      return last;
-    }
-    const k = `${c.uid}:${c.euid}:${c.gid}:${c.egid}`;
-    let v = this.credSets.get(k);
-    if (!v) {
-      if (this.credSets.size >= 4096) this.credSets.clear();
-      v = Object.freeze({ uid: c.uid, euid: c.euid, gid: c.gid, egid: c.egid });
-      this.credSets.set(k, v);
-    }
-    this.lastCreds = v;
-    return v;
   }
 
   // ---- events ----
@@ -411,7 +368,7 @@ export class Normalizer {
     if (r.sid !== undefined) e.sid = r.sid;
     if (cwd !== undefined) e.cwd = this.strings.get(cwd);
     else e.cwd = undefined;
-    e.creds = this.credsOf(r);
+    e.creds = this.creds.of(r);
     this.setCgroup(e, r.cgroupPath);
     if (this.exclude(r.pid)) e.excluded = true;
     evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
@@ -496,7 +453,7 @@ export class Normalizer {
     e.sid = r.pid;
     e.pgid = r.pid;
     e.ttyNr = 0; // setsid(2) detaches the controlling terminal
-    e.creds = this.credsOf(r);
+    e.creds = this.creds.of(r);
     const parent = this.resolve(e.ppid, e.parentTicks);
     this.table.touch(e);
     const c = e.creds;
@@ -525,7 +482,7 @@ export class Normalizer {
       return;
     }
     const parent = this.resolve(e.ppid, e.parentTicks);
-    const creds = this.credsOf(r, e.creds);
+    const creds = this.creds.of(r, e.creds);
     e.creds = creds;
     this.table.touch(e);
     const { ip, type } = normalizeIp(r.daddr, r.family);
