@@ -122,27 +122,28 @@ function read(r: Resolver, doc: Record<string, unknown>): Value {
 // found. eqld's normalizer builds fully nested documents, which then skip those lookups. Each
 // object is checked once per document (for-in: own and inherited enumerable keys).
 let flagsDoc: object | undefined;
-const flagObjs: object[] = [];
-const flagVals: boolean[] = [];
 /** objects of one document whose check is remembered */
 const MAX_FLAGS = 16;
+const flagObjs: (object | undefined)[] = new Array(MAX_FLAGS).fill(undefined);
+const flagVals: boolean[] = new Array(MAX_FLAGS).fill(false);
+let flagCount = 0;
 
 function hasDottedKey(doc: object, o: Record<string, unknown>): boolean {
   if (doc !== flagsDoc) {
     flagsDoc = doc;
-    flagObjs.length = 0;
-    flagVals.length = 0;
+    flagCount = 0;
   }
-  for (let i = 0; i < flagObjs.length; i++) if (flagObjs[i] === o) return flagVals[i] as boolean;
+  for (let i = 0; i < flagCount; i++) if (flagObjs[i] === o) return flagVals[i] as boolean;
   let dotted = false;
   for (const k in o)
     if (k.includes('.')) {
       dotted = true;
       break;
     }
-  if (flagObjs.length < MAX_FLAGS) {
-    flagObjs.push(o);
-    flagVals.push(dotted);
+  if (flagCount < MAX_FLAGS) {
+    flagObjs[flagCount] = o;
+    flagVals[flagCount] = dotted;
+    flagCount++;
   }
   return dotted;
 }
@@ -152,7 +153,10 @@ function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly strin
   let o = doc;
   for (let i = 0; i + 1 < parts.length; i++) {
     if (hasDottedKey(doc, o)) return true;
-    const next = o[parts[i] as string];
+    const k = parts[i] as string;
+    // `in` first: loading a key an object lacks can cost several times more
+    if (!(k in o)) return false;
+    const next = o[k];
     if (typeof next !== 'object' || next === null || Array.isArray(next)) return false;
     o = next as Record<string, unknown>;
   }
