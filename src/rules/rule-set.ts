@@ -221,12 +221,16 @@ export class RuleSet {
 
   /** the rules filed under one value of the field: exactly, by its head, by its tail */
   private lookup(fi: FieldIndex, s: string): void {
-    this.add(fi.byValue.get(s));
+    const hit = fi.byValue.get(s);
+    if (hit !== undefined) this.add(hit);
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
-    if (fi.headsAny?.test(s)) {
+    if (fi.prefixes.size > 0) {
+      // the heads sharing the value's first character; many (paths all start with `/`): one
+      // alternation rejects most values before they are tried one by one
       const heads = fi.prefixes.get(s.charCodeAt(0));
-      if (heads !== undefined) for (const h of heads) if (s.startsWith(h.affix)) this.add(h.rules);
+      if (heads !== undefined && (heads.length < 4 || fi.headsAny?.test(s)))
+        for (const h of heads) if (s.startsWith(h.affix)) this.add(h.rules);
     }
     if (fi.suffixes.size > 0) {
       const tails = fi.suffixes.get(s.charCodeAt(s.length - 1));
