@@ -33,6 +33,8 @@ interface FieldIndex {
   suffixes: AffixIndex;
   /** rules filed under an empty head or tail: any value passes */
   anyValue: number[];
+  /** no heads, tails, runs or any-value rules: a value is only looked up */
+  exactOnly: boolean;
   /** literal runs a value must contain, and one alternation of them all that rejects most values */
   byContains: Map<string, number[]>;
   contains: { affix: string; rules: number[] }[];
@@ -156,6 +158,7 @@ export class RuleSet {
             headsAny: undefined,
             suffixes: new Map(),
             anyValue: [],
+            exactOnly: true,
             byContains: new Map(),
             contains: [],
             containsAny: undefined,
@@ -182,6 +185,11 @@ export class RuleSet {
         ]),
       ];
       fi.contains = [...fi.byContains].filter(([x]) => x !== '').map(([affix, rules]) => ({ affix, rules }));
+      fi.exactOnly =
+        fi.byPrefix.size === 0 &&
+        fi.bySuffix.size === 0 &&
+        fi.byContains.size === 0 &&
+        fi.anyValue.length === 0;
       fi.containsAny =
         fi.contains.length > 0 ? new RegExp(fi.contains.map((c) => reEscape(c.affix)).join('|')) : undefined;
     }
@@ -223,6 +231,7 @@ export class RuleSet {
   private lookup(fi: FieldIndex, s: string): void {
     const hit = fi.byValue.get(s);
     if (hit !== undefined) this.add(hit);
+    if (fi.exactOnly) return;
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
     if (fi.prefixes.size > 0) {
