@@ -76,10 +76,41 @@ function resolver(parts: readonly string[]): Resolver {
 }
 
 // The common case (fully nested JSON) gets a closure per path depth with the keys bound, which V8
-// turns into plain keyed loads; flattened or mixed layouts fall back to the general resolver.
-function nestedPath(parts: readonly string[]): Resolver | undefined {
+// turns into plain keyed loads; flattened or mixed layouts fall back to the general resolver. The
+// `guarded` variant tests `key in object` before each load: the same result (both consult the
+// prototype chain), cheaper where keys are mostly absent (V8 does not cache the lookup of an absent
+// key on some objects, such as those made by spread literals), dearer where they are present.
+function nestedPath(parts: readonly string[], guarded: boolean): Resolver | undefined {
   const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
   const [a, b, c, d] = parts as [string, string, string, string];
+  if (guarded)
+    switch (parts.length) {
+      case 1:
+        return (o) => (a in o ? o[a] : undefined);
+      case 2:
+        return (o) => {
+          const x = a in o ? o[a] : undefined;
+          return isObj(x) && b in x ? x[b] : undefined;
+        };
+      case 3:
+        return (o) => {
+          const x = a in o ? o[a] : undefined;
+          if (!isObj(x)) return undefined;
+          const y = b in x ? x[b] : undefined;
+          return isObj(y) && c in y ? y[c] : undefined;
+        };
+      case 4:
+        return (o) => {
+          const x = a in o ? o[a] : undefined;
+          if (!isObj(x)) return undefined;
+          const y = b in x ? x[b] : undefined;
+          if (!isObj(y)) return undefined;
+          const z = c in y ? y[c] : undefined;
+          return isObj(z) && d in z ? z[d] : undefined;
+        };
+      default:
+        return undefined;
+    }
   switch (parts.length) {
     case 1:
       return (o) => o[a];
@@ -169,23 +200,37 @@ function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly strin
 // of `:`, in~ and like~. This relies on documents not being mutated after they are handed to a
 // matcher (the engine's contract), and on callers not mutating the values they are given.
 
+/** reads between choices of a getter's nested-path variant */
+const VARIANT_SAMPLE = 1024;
+
 /** Reads one field, specialised for its name, memoized for the document last read. */
 function memoizedGetter(name: string): (doc: Record<string, unknown>) => Value {
   const parts = name.split('.');
   const general = resolver(parts);
-  const fast = nestedPath(parts);
+  const plain = nestedPath(parts, false);
+  const guarded = nestedPath(parts, true) as Resolver;
   let lastDoc: object | undefined;
   let last: Value = null;
-  if (!fast)
+  if (!plain)
     return (doc) => {
       if (doc === lastDoc) return last;
       last = read(general, doc);
       lastDoc = doc;
       return last;
     };
+  // the variant for how often the field is absent, chosen again every VARIANT_SAMPLE reads
+  let fast = plain;
+  let reads = 0;
+  let absent = 0;
   return (doc) => {
     if (doc === lastDoc) return last;
     let v = fast(doc);
+    if (v === undefined) absent++;
+    if (++reads === VARIANT_SAMPLE) {
+      fast = absent * 2 > reads ? guarded : plain;
+      reads = 0;
+      absent = 0;
+    }
     // the nested path failed: the value may still sit under a flattened key
     if (v === undefined && mayHoldFlattenedKey(doc, parts)) v = general(doc);
     last =

@@ -122,6 +122,26 @@ describe('field getters', () => {
     expect(fieldGetter('process.parent.name')({ process: { parent: { pid: 1 } } })).toBeNull();
   });
 
+  it('read the same values after switching to the variant for mostly absent fields', () => {
+    // fresh names, so these getters start on the plain variant and switch after enough misses
+    const names = ['sw.a', 'sw.b.c', 'sw.c.d.e', 'swz'];
+    const probe = (doc: Doc) => names.map((n) => fieldGetter(n)(doc));
+    const want = (doc: Doc) => names.map((n) => referenceRead(doc, n));
+    const docs: Doc[] = [
+      { sw: { a: 'x', b: { c: ['y', ['z']] }, c: { d: { e: 3 } } }, swz: true },
+      { 'sw.a': 'flat', sw: { 'b.c': 2, c: { 'd.e': null } } },
+      { sw: [{ a: 1 }], swz: [] },
+      { sw: { a: { nested: 1 }, b: 'str' } },
+      Object.assign(Object.create({ swz: 'inherited' }), { sw: { a: 'own' } }),
+    ];
+    const before = docs.map(probe);
+    expect(before).toEqual(docs.map(want));
+    for (let i = 0; i < 3000; i++) probe({ other: i });
+    expect(docs.map(probe)).toEqual(before);
+    for (let i = 0; i < 3000; i++) probe(docs[i % 2] as Doc);
+    expect(docs.map(probe)).toEqual(before);
+  });
+
   it('give one getter per field name, so a field is read once per document', () => {
     expect(fieldGetter('process.name')).toBe(fieldGetter('process.name'));
     expect(lowerFieldGetter('process.name')).toBe(lowerFieldGetter('process.name'));
