@@ -18,7 +18,7 @@ import {
   READY_PID,
   renderProgram,
 } from './program.js';
-import type { RawEvent, RawEventKind } from './raw-event.js';
+import type { ExecEvent, RawEvent, RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
 
@@ -154,6 +154,9 @@ export class Collector {
   private lostLoggedAt = 0;
   private lostLogged = 0;
   private readonly arrival = new Reservoir(4096);
+  /** execs read but not yet released, by pid: a short-lived process's exit often arrives while
+   *  its exec still waits in the reorder window, and its exec is then marked exitedBeforeRelease */
+  private readonly heldExecs = new Map<number, ExecEvent>();
 
   constructor(private readonly opts: CollectorOptions) {
     this.log = opts.logger.child({ module: 'collector' });
@@ -465,10 +468,17 @@ export class Collector {
     this.stats_.lines++;
     const d = this.decoder.decode(line);
     switch (d.kind) {
-      case 'event':
-        if ((this.stats_.lines & 7) === 0) this.arrival.add((nowNs() - d.event.ktimeNs) / 1e6);
-        this.reorder.push(d.event);
+      case 'event': {
+        const e = d.event;
+        if ((this.stats_.lines & 7) === 0) this.arrival.add((nowNs() - e.ktimeNs) / 1e6);
+        if (e.kind === 'exec') this.heldExecs.set(e.pid, e);
+        else if (e.kind === 'exit') {
+          const exec = this.heldExecs.get(e.pid);
+          if (exec !== undefined && exec.startNs === e.startNs) exec.exitedBeforeRelease = true;
+        }
+        this.reorder.push(e);
         return;
+      }
       case 'pending':
         return;
       case 'malformed':
@@ -546,6 +556,7 @@ export class Collector {
   }
 
   private deliver(e: RawEvent): void {
+    if (e.kind === 'exec' && this.heldExecs.get(e.pid) === e) this.heldExecs.delete(e.pid);
     if (this.excludeSelf && this.isSelf(e)) {
       this.stats_.excludedSelf++;
       return;

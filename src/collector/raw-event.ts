@@ -45,6 +45,9 @@ export interface ExecEvent extends ProcessEventBase, Credentials {
   cgroupId?: bigint;
   cgroupPath?: string;
   cwd?: string;
+  /** the process's exit had already been read when this exec left the collector: it is gone
+   *  from /proc, so nothing is to be read there about it */
+  exitedBeforeRelease?: true;
 }
 
 export interface ForkEvent {

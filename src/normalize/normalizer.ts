@@ -336,7 +336,14 @@ export class Normalizer {
     let e = this.table.get(r.pid, ticks);
     // the collector does not report the cwd: read it while the process still runs; without
     // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
-    const cwd = r.cwd ?? (this.procFallback ? readCwdSync(this.procRoot, r.pid) : (e?.cwd ?? parent?.cwd));
+    // (nor a failed read when the collector already saw it exit)
+    const cwd =
+      r.cwd ??
+      (this.procFallback
+        ? r.exitedBeforeRelease
+          ? undefined
+          : readCwdSync(this.procRoot, r.pid)
+        : (e?.cwd ?? parent?.cwd));
     // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
     const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd, this.images);
     if (e) {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Collector, CollectorError, type CollectorOptions } from '../../src/collector/index.js';
-import type { RawEvent } from '../../src/collector/raw-event.js';
+import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
 
 const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'eqld-collector-test-'));
@@ -95,6 +95,38 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     await c.start();
     const line = await waitFor(() => log.find((l) => l.includes('pipe-size')));
     expect(JSON.parse(line).stderr).toBe(`pipe-size ${1 << 20}`);
+  });
+
+  it('marks an exec whose process exit was read before the exec was released, and only that process', async () => {
+    const t = now();
+    const hex = (text: string) =>
+      [...Buffer.from(text, 'latin1')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+    const exec = (pid: number, start: number) => [
+      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${hex('x')}`,
+      `exec_fn ${t + pid} ${pid} 0 ${hex('/x\0')}`,
+      `exec_arg ${t + pid} ${pid} 0 ${hex('x\0')}`,
+    ];
+    const log: string[] = [];
+    const { c, events } = fakeCollector(
+      'stay',
+      [
+        ...exec(20, 555),
+        `exit ${t + 1000} 20 20 555 0`,
+        ...exec(21, 556),
+        // the same pid, another process (start time): not the exec's process
+        `exit ${t + 2000} 21 21 999 0`,
+        ...exec(22, 557),
+      ],
+      log,
+    );
+    await c.start();
+    await waitFor(() => (events.length >= 5 ? true : undefined));
+    const execs = events.filter((e): e is ExecEvent => e.kind === 'exec');
+    expect(execs.map((e) => [e.pid, e.exitedBeforeRelease])).toEqual([
+      [20, true],
+      [21, undefined],
+      [22, undefined],
+    ]);
   });
 
   it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {

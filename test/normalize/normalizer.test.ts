@@ -115,6 +115,20 @@ describe('process events', () => {
     expect(field(d, 'process.working_directory')).toBe('/tmp/w');
   });
 
+  it('reads the cwd of an exec from /proc, but not for a process the collector already saw exit', () => {
+    // two processes /proc still shows (a fake one), neither known to the table yet
+    const proc = fakeProcRoot(
+      [300, 301].map((pid) => ({ pid, comm: 'id', ppid: 1, startTicks: 70, cwd: '/srv' })),
+    );
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({ procRoot: proc.root, procFallback: true });
+    const run = { startTicks: 70, ppid: 1, parentStartTicks: 1, filename: '/usr/bin/id', argv: ['id'] };
+    h.push(exec({ ...run, pid: 300 }), exec({ ...run, pid: 301, exitedBeforeRelease: true }));
+    const [live, gone] = h.docs();
+    expect(field(live!, 'process.working_directory')).toBe('/srv');
+    expect(field(gone!, 'process.working_directory')).toBeUndefined();
+  });
+
   it('takes effective ids for user.* and real ids for user.Ext.real and process.real_user', async () => {
     const h = await seeded();
     h.push(
