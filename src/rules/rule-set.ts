@@ -39,6 +39,12 @@ interface FieldIndex {
   byContains: Map<string, number[]>;
   contains: { affix: string; rules: number[] }[];
   containsAny: RegExp | undefined;
+  /** on a case-sensitive index: the lower-cased index of the same category and field, and the
+   *  union of both value sets, so a value already in lower case is looked up once for both */
+  twin: FieldIndex | undefined;
+  merged: Map<string, number[]> | undefined;
+  /** on a lower-cased index with a twin: looked up with it, skipped on its own */
+  paired: boolean;
 }
 
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -162,6 +168,9 @@ export class RuleSet {
             byContains: new Map(),
             contains: [],
             containsAny: undefined,
+            twin: undefined,
+            merged: undefined,
+            paired: false,
           };
           fieldIndex.set(key, fi);
           this.fields.push(fi);
@@ -192,6 +201,17 @@ export class RuleSet {
         fi.anyValue.length === 0;
       fi.containsAny =
         fi.contains.length > 0 ? new RegExp(fi.contains.map((c) => reEscape(c.affix)).join('|')) : undefined;
+    }
+    for (const [key, fi] of fieldIndex) {
+      if (!key.includes('\ns\n')) continue;
+      const twin = fieldIndex.get(key.replace('\ns\n', '\ni\n'));
+      if (!twin) continue;
+      const merged = new Map<string, number[]>();
+      for (const m of [fi.byValue, twin.byValue])
+        for (const [v, rules] of m) merged.set(v, [...(merged.get(v) ?? []), ...rules]);
+      fi.twin = twin;
+      fi.merged = merged;
+      twin.paired = true;
     }
   }
 
@@ -231,7 +251,26 @@ export class RuleSet {
   private lookup(fi: FieldIndex, s: string): void {
     const hit = fi.byValue.get(s);
     if (hit !== undefined) this.add(hit);
-    if (fi.exactOnly) return;
+    if (!fi.exactOnly) this.affixes(fi, s);
+  }
+
+  /** a value of a field with a case-sensitive and a lower-cased index: `raw` and its lower case */
+  private lookupPair(fi: FieldIndex, twin: FieldIndex, raw: string, lower: string): void {
+    if (raw === lower) {
+      const hit = (fi.merged as Map<string, number[]>).get(raw);
+      if (hit !== undefined) this.add(hit);
+    } else {
+      const a = fi.byValue.get(raw);
+      if (a !== undefined) this.add(a);
+      const b = twin.byValue.get(lower);
+      if (b !== undefined) this.add(b);
+    }
+    if (!fi.exactOnly) this.affixes(fi, raw);
+    if (!twin.exactOnly) this.affixes(twin, lower);
+  }
+
+  /** the rules filed under a head, tail or literal run of the value */
+  private affixes(fi: FieldIndex, s: string): void {
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
     if (fi.prefixes.size > 0) {
@@ -312,8 +351,24 @@ export class RuleSet {
     this.eligible = eligible;
     this.outLength = 0;
     for (const fi of fields) {
+      if (fi.paired) continue;
       const v = fi.read(doc);
       if (v === null) continue;
+      const twin = fi.twin;
+      if (twin !== undefined) {
+        // the lower-cased values line up with the values, one for one
+        const low = twin.read(doc);
+        if (!Array.isArray(v)) {
+          this.lookupPair(fi, twin, typeof v === 'string' ? v : String(v), low as string);
+          continue;
+        }
+        for (let k = 0; k < v.length; k++) {
+          const x = v[k];
+          if (x !== null && x !== undefined)
+            this.lookupPair(fi, twin, typeof x === 'string' ? x : String(x), (low as string[])[k] as string);
+        }
+        continue;
+      }
       if (!Array.isArray(v)) {
         this.lookup(fi, typeof v === 'string' ? v : String(v));
         continue;
