@@ -5,7 +5,7 @@
 // and fields are decoded in place (numbers, `\xNN` hex) without splitting it into strings.
 import { decodeRxInto, decodeRxRange } from './hex.js';
 import type { Line, MalformedLine } from './line.js';
-import type { SocketType } from './raw-event.js';
+import type { ConnectEvent, SocketType } from './raw-event.js';
 
 class Bad extends Error {}
 
@@ -225,61 +225,56 @@ function parseExit(): Line {
 
 function parseConnect(): Line {
   arity(15, 'connect');
-  const fam = uint(9);
-  if (fam !== 4 && fam !== 6) throw new Bad(`connect family ${fam} is not 4 or 6`);
-  const daddr = address(12);
-  const dport = uint(11);
-  if (dport > 65535) throw new Bad(`connect port ${dport} out of range`);
-  return {
-    kind: 'event-comm',
-    event: {
-      kind: 'connect',
-      ktimeNs: uint(1),
-      tid: uint(2),
-      pid: uint(3),
-      startNs: big(4),
-      uid: uint(5),
-      gid: uint(6),
-      euid: uint(7),
-      egid: uint(8),
-      family: fam === 4 ? 'ipv4' : 'ipv6',
-      socketType: socketType(int(10)),
-      daddr,
-      dport,
-      ret: int(13),
-    },
-    comm: rx(14),
-  };
+  const event = connectEvent(
+    'connect',
+    11,
+    () => socketType(int(10)),
+    () => int(13),
+  );
+  return { kind: 'event-comm', event, comm: rx(14) };
 }
 
 /** A SYN sent outside connect(2): a TCP connect attempt in progress (see bpf/FORMAT.md). */
 function parseTcpSyn(): Line {
   arity(13, 'tcpsyn');
+  const event = connectEvent(
+    'tcpsyn',
+    10,
+    () => 'stream',
+    () => -115,
+  );
+  event.source = 'inet_sock_set_state';
+  return { kind: 'event-comm', event, comm: rx(12) };
+}
+
+/** Fields 1-8 are the process and its credentials, 9 the family, then the port at `portField`
+ *  and the address after it; the socket type and return value differ by line. */
+function connectEvent(
+  name: string,
+  portField: number,
+  type: () => SocketType,
+  ret: () => number,
+): Omit<ConnectEvent, 'comm'> {
   const fam = uint(9);
-  if (fam !== 4 && fam !== 6) throw new Bad(`tcpsyn family ${fam} is not 4 or 6`);
-  const daddr = address(11);
-  const dport = uint(10);
-  if (dport > 65535) throw new Bad(`tcpsyn port ${dport} out of range`);
+  if (fam !== 4 && fam !== 6) throw new Bad(`${name} family ${fam} is not 4 or 6`);
+  const daddr = address(portField + 1);
+  const dport = uint(portField);
+  if (dport > 65535) throw new Bad(`${name} port ${dport} out of range`);
   return {
-    kind: 'event-comm',
-    event: {
-      kind: 'connect',
-      ktimeNs: uint(1),
-      tid: uint(2),
-      pid: uint(3),
-      startNs: big(4),
-      uid: uint(5),
-      gid: uint(6),
-      euid: uint(7),
-      egid: uint(8),
-      family: fam === 4 ? 'ipv4' : 'ipv6',
-      socketType: 'stream',
-      daddr,
-      dport,
-      ret: -115,
-      source: 'inet_sock_set_state',
-    },
-    comm: rx(12),
+    kind: 'connect',
+    ktimeNs: uint(1),
+    tid: uint(2),
+    pid: uint(3),
+    startNs: big(4),
+    uid: uint(5),
+    gid: uint(6),
+    euid: uint(7),
+    egid: uint(8),
+    family: fam === 4 ? 'ipv4' : 'ipv6',
+    socketType: type(),
+    daddr,
+    dport,
+    ret: ret(),
   };
 }
 
