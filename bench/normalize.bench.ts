@@ -453,7 +453,7 @@ const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 const nodeFlags = [process.env.NODE_OPTIONS ?? '', ...process.execArgv].filter((f) => f !== '').join(' ');
 const MEMORY_MARK = 'memory-only: ';
 /** V8 sizes each young-generation semi-space up to 16 MiB by default; an agent may run with less */
-const SEMI_SPACES_MIB = [4, 2];
+const SEMI_SPACES_MIB = [4, 2, 1];
 
 /** The table memory figures of a child run with `--max-semi-space-size=<mib>`. */
 function memoryWithSemiSpace(mib: number): { heap: number; rss: number } | undefined {

@@ -28,7 +28,7 @@ import {
   ruleNameOf,
 } from '../test/e2e/attack-kit.js';
 import { lostAfter } from '../test/e2e/loss-aware.js';
-import { type EqldProcess, processTree, startEqld } from '../test/support/eqld-process.js';
+import { type EqldProcess, eqldNodeFlags, processTree, startEqld } from '../test/support/eqld-process.js';
 import { createNetns, DEFAULT_UNROUTED_ADDRESS, type Netns } from '../test/support/netns.js';
 import { type Rsyslog, startRsyslog } from '../test/support/rsyslog.js';
 
@@ -133,6 +133,11 @@ function pidByComm(comm: string): number | undefined {
     }
   }
   return undefined;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
 }
 
 function rssBytes(pid: number): number {
@@ -398,6 +403,7 @@ async function main(dir: string): Promise<void> {
   let lostDuringExec = Number.NaN;
   let lostDuringStorm = Number.NaN;
   let rssNode = Number.NaN;
+  const rssSamples: number[] = [];
   let rssBpftrace = Number.NaN;
   let latencies: number[] = [];
   let missedSamples: string[] = [];
@@ -438,13 +444,17 @@ async function main(dir: string): Promise<void> {
     idle.eqld = await agentIdlePct(agentPids);
     log(`eqld idle: ${idle.eqld.toFixed(1)} % of a core`);
     const probe = () => lostAfter(e, Date.now());
+    // node's RSS follows V8's garbage collection cycle (the old generation fills, then a major
+    // GC returns it): sampled every second over all the measured windows, not once
+    const rssSampler = setInterval(() => rssSamples.push(rssBytes(e.pid)), 1000);
     for (const rate of RATES) {
       withEqld[rate] = await bestOf(() => measure(bin, rate, agentPids, idle.eqld, probe), `eqld @${rate}/s`);
     }
     await new Promise((r) => setTimeout(r, 2500));
+    clearInterval(rssSampler);
     const lost1 = Number(lastHealth(e)?.lostKernelEvents ?? Number.NaN);
     lostDuringExec = lost1 - lost0;
-    rssNode = rssBytes(e.pid);
+    rssNode = Math.max(...rssSamples);
     rssBpftrace = processTree(e.pid)
       .filter((p) => p !== e.pid)
       .reduce(
@@ -540,7 +550,7 @@ async function main(dir: string): Promise<void> {
     `| lost kernel events in the kept eqld windows (100/s, 1,000/s) | ${withEqld[100]?.lost}, ${withEqld[1000]?.lost} |`,
     `| lost kernel events over all eqld exec windows (others' storms included) | ${lostDuringExec} |`,
     `| lost kernel events during the connect storm | ${lostDuringStorm} |`,
-    `| eqld RSS (node) at steady state | ${(rssNode / 2 ** 20).toFixed(1)} MiB |`,
+    `| eqld RSS (node) over the measured windows, sampled each second: median / max | ${(median(rssSamples) / 2 ** 20).toFixed(1)} / ${(rssNode / 2 ** 20).toFixed(1)} MiB (${rssSamples.length} samples; node runs with its shebang's flags: ${eqldNodeFlags().join(' ') || 'none'}) |`,
     `| bpftrace RSS | ${(rssBpftrace / 2 ** 20).toFixed(1)} MiB |`,
     `| root-rule attacks whose alert did not arrive within 5 s (latency run) | ${missedSamples.length} of ${LATENCY_SAMPLES} |`,
     `| detection latency p50 / p99 (${latencies.length} root-rule alerts, one every ~0.1 s, idle load; last event → alerts file, 2 ms polling; rate cap raised with --tuning) | ${p50} ms / ${p99} ms |`,
@@ -558,7 +568,7 @@ async function main(dir: string): Promise<void> {
       );
   }
   lines.push(
-    `- RSS under 100 MiB at steady state: ${(rssNode / 2 ** 20).toFixed(1)} MiB — ${met(rssNode < 100 * 2 ** 20)}`,
+    `- RSS under 100 MiB at steady state (the largest sample): ${(rssNode / 2 ** 20).toFixed(1)} MiB — ${met(rssNode < 100 * 2 ** 20)}`,
     `- zero lost events at 100/s and 1,000/s exec (kept windows): ${withEqld[100]?.lost}, ${withEqld[1000]?.lost} — ${met(withEqld[100]?.lost === 0 && withEqld[1000]?.lost === 0)}`,
     `- p99 detection latency under 100 ms: ${p99} ms — ${met(p99 < 100)}`,
     '',

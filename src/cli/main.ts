@@ -1,7 +1,7 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=1
 // eqld's command line: yargs wiring only. Each subcommand lives in its own file and calls
 // into the library; nothing here does work of its own.
-// The shebang caps V8's young generation at 2 MiB per semi-space (default 16): the agent's
+// The shebang caps V8's young generation at 1 MiB per semi-space (default 16): the agent's
 // events live for milliseconds, and the default lets RSS grow by ~25 MiB of nursery (see
 // docs/operations.md, "Memory"). Run it as an executable (`dist/cli/main.js`, or the installed
 // /usr/local/bin/eqld) for the flag to apply.

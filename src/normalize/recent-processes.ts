@@ -3,7 +3,7 @@
 // direct-mapped cache keyed by pid and start tick. A process's fork, exec and exit documents
 // follow each other, and a busy process (a connect flood) names itself in event after event.
 // Small on purpose: a value lives through fewer allocations than V8's young generation holds
-// even at --max-semi-space-size=2, so it dies young when replaced; a cache of thousands kept
+// even at --max-semi-space-size=1 (the agent runs with it), so it dies young when replaced; a cache of thousands kept
 // values long enough to be promoted, and filled the old space with strings of processes gone.
 import type { EntityIdFn } from './entity-id.js';
 import { argsOf, type ProcImage } from './proc-image.js';
