@@ -88,7 +88,9 @@ export async function createStages(
     ...(config.collector.reorderWindowMs === undefined
       ? {}
       : { reorderWindowMs: config.collector.reorderWindowMs }),
-    ...(config.collector.pollIntervalMs === undefined ? {} : { pollIntervalMs: config.collector.pollIntervalMs }),
+    ...(config.collector.pollIntervalMs === undefined
+      ? {}
+      : { pollIntervalMs: config.collector.pollIntervalMs }),
   });
   const self = process.pid;
   const normalizer = new Normalizer({
