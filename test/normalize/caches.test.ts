@@ -8,7 +8,7 @@ import { imageFromExec } from '../../src/normalize/proc-image.js';
 import { RecentProcesses } from '../../src/normalize/recent-processes.js';
 import { mulberry32 } from '../support/prng.js';
 import { connect, exec, exit, fork, setsid } from '../support/raw-builders.js';
-import { fakeProcRoot, field, HOST, makeNormalizer } from './harness.js';
+import { field, HOST, type makeNormalizer, seededNormalizer } from './harness.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => {
@@ -17,33 +17,7 @@ afterAll(() => {
 const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
 
 /** init (1) and a login shell (100) already running, as /proc shows them */
-async function seeded(opts: Parameters<typeof makeNormalizer>[0] = {}) {
-  const proc = fakeProcRoot([
-    {
-      pid: 1,
-      comm: 'systemd',
-      ppid: 0,
-      startTicks: 1,
-      exe: '/usr/lib/systemd/systemd',
-      args: ['/sbin/init'],
-    },
-    {
-      pid: 100,
-      comm: 'bash',
-      ppid: 1,
-      sid: 100,
-      startTicks: 50,
-      uid: 1000,
-      exe: '/usr/bin/bash',
-      cwd: '/home/alice',
-      args: ['-bash'],
-    },
-  ]);
-  cleanups.push(proc.cleanup);
-  const h = makeNormalizer({ procRoot: proc.root, ...opts });
-  await h.n.seedFromProc();
-  return h;
-}
+const seeded = (opts: Parameters<typeof makeNormalizer>[0] = {}) => seededNormalizer(cleanups, opts);
 
 describe('documents through the caches', () => {
   it('give a process that execs again its new image and args in its own later documents', async () => {

@@ -130,3 +130,36 @@ export function field(doc: Record<string, unknown>, path: string): unknown {
   }
   return v;
 }
+
+/** A normalizer whose /proc (a fake one) shows init (1) and a login shell (100, alice, cwd
+ *  /home/alice) already running, seeded from it; `cleanups` gets the fake /proc's removal. */
+export async function seededNormalizer(
+  cleanups: (() => void)[],
+  opts: Partial<NormalizerOptions> = {},
+): Promise<Harness> {
+  const proc = fakeProcRoot([
+    {
+      pid: 1,
+      comm: 'systemd',
+      ppid: 0,
+      startTicks: 1,
+      exe: '/usr/lib/systemd/systemd',
+      args: ['/sbin/init'],
+    },
+    {
+      pid: 100,
+      comm: 'bash',
+      ppid: 1,
+      sid: 100,
+      startTicks: 50,
+      uid: 1000,
+      exe: '/usr/bin/bash',
+      cwd: '/home/alice',
+      args: ['-bash'],
+    },
+  ]);
+  cleanups.push(proc.cleanup);
+  const h = makeNormalizer({ procRoot: proc.root, ...opts });
+  await h.n.seedFromProc();
+  return h;
+}

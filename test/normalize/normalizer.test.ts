@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeEntityId, entityId } from '../../src/normalize/entity-id.js';
 import { connect, exec, exit, fork, gap, lost, setsid, startNsOf } from '../support/raw-builders.js';
-import { fakeProcRoot, field, HOST, makeNormalizer } from './harness.js';
+import { fakeProcRoot, field, HOST, makeNormalizer, seededNormalizer } from './harness.js';
 
 const cleanups: (() => void)[] = [];
 afterAll(() => {
@@ -11,33 +11,7 @@ afterAll(() => {
 const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
 
 /** init (1) and a login shell (100) already running, as /proc shows them */
-async function seeded(opts: Parameters<typeof makeNormalizer>[0] = {}) {
-  const proc = fakeProcRoot([
-    {
-      pid: 1,
-      comm: 'systemd',
-      ppid: 0,
-      startTicks: 1,
-      exe: '/usr/lib/systemd/systemd',
-      args: ['/sbin/init'],
-    },
-    {
-      pid: 100,
-      comm: 'bash',
-      ppid: 1,
-      sid: 100,
-      startTicks: 50,
-      uid: 1000,
-      exe: '/usr/bin/bash',
-      cwd: '/home/alice',
-      args: ['-bash'],
-    },
-  ]);
-  cleanups.push(proc.cleanup);
-  const h = makeNormalizer({ procRoot: proc.root, ...opts });
-  await h.n.seedFromProc();
-  return h;
-}
+const seeded = (opts: Parameters<typeof makeNormalizer>[0] = {}) => seededNormalizer(cleanups, opts);
 
 const SH = { pid: 200, startTicks: 1000 };
 
