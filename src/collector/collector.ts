@@ -266,7 +266,16 @@ export class Collector {
     return [argv[0]!, argv.slice(1)];
   }
 
+  /** Starts bpftrace; every failure, including one before a child exists, is a rejection. */
   private spawn(): Promise<void> {
+    try {
+      return this.spawnChild();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private spawnChild(): Promise<void> {
     const [file, args] = this.command();
     const output = OutputFifo.create();
     let child: ResultPromise;
@@ -450,7 +459,14 @@ export class Collector {
       this.restartTimer = undefined;
       if (this.stopping) return;
       this.stats_.restarts++;
-      this.spawn().catch((error: unknown) => this.log.error({ err: error }, 'bpftrace restart failed'));
+      this.spawn().catch((error: unknown) => {
+        this.log.error({ err: error }, 'bpftrace restart failed');
+        // a bpftrace that died before attaching has already rescheduled (its exit handler ran
+        // first); a spawn that failed before any child existed has not
+        if (!this.stopping && this.child === undefined && this.restartTimer === undefined) {
+          this.scheduleRestart(error instanceof Error ? error.message : String(error));
+        }
+      });
     }, delay);
   }
 

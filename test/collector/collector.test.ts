@@ -181,6 +181,25 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(c.stats().restarts).toBeGreaterThanOrEqual(2);
   });
 
+  it('keeps restarting when a restart fails before bpftrace even starts (no pipe can be made)', async () => {
+    const log: string[] = [];
+    const { c, events } = fakeCollector('exit', [], log);
+    const tmp = process.env.TMPDIR;
+    try {
+      await c.start();
+      // the output pipe is made in the temp dir: take it away for the first restarts
+      process.env.TMPDIR = '/nonexistent/eqld-test';
+      await waitFor(() => log.find((l) => l.includes('bpftrace restart failed')));
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    const gap = await waitFor(() => events.find((e) => e.kind === 'gap'));
+    expect(gap).toMatchObject({ kind: 'gap' });
+    const failed = log.map((l) => JSON.parse(l)).find((l) => l.msg === 'bpftrace restart failed');
+    expect(failed.err.message).toMatch(/pipe for bpftrace's output in \/nonexistent\/eqld-test/);
+  });
+
   it('rejects start() with bpftrace stderr when it dies before attaching', async () => {
     const { c } = fakeCollector('die-early', [], []);
     await expect(c.start()).rejects.toThrow(CollectorError);
