@@ -11,7 +11,7 @@ import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Collector } from '../src/collector/index.js';
-import { execFilenameLocOffset, renderProgram } from '../src/collector/program.js';
+import { renderHostProgram } from '../src/collector/program.js';
 import type { RawEvent } from '../src/collector/raw-event.js';
 
 const SECS = Number(process.env.EQLD_BENCH_SECS ?? 5);
@@ -202,7 +202,7 @@ async function execLatency(): Promise<{ n: number; p50: number; p99: number; max
 const fmt = (v: number | undefined, d = 1): string => (v === undefined ? '–' : v.toFixed(d));
 
 const rows: Row[] = [];
-const program = renderProgram({ argvBytes: 1024, filenameLocOffset: execFilenameLocOffset() });
+const program = renderHostProgram(1024);
 // warm-up run, discarded: the first collector in the process pays V8's JIT compilation of the parse path
 process.stdout.write('warm-up\n');
 await withCollector('exec', 0);
@@ -221,7 +221,7 @@ for (const kind of ['exec', 'connect'] as const) {
 }
 for (const bound of [256, 1024, 4096]) {
   process.stdout.write(`exec 4 KiB argv: bound ${bound}, bare bpftrace\n`);
-  const bounded = renderProgram({ argvBytes: bound, filenameLocOffset: execFilenameLocOffset() });
+  const bounded = renderHostProgram(bound);
   rows.push(await bare(bounded, 'exec', 4000, bound));
   process.stdout.write(`exec 4 KiB argv: bound ${bound}, collector\n`);
   rows.push(await withCollector('exec', 4000, bound));

@@ -11,13 +11,7 @@ import { LineDecoder } from './decoder.js';
 import type { NoticeLine } from './line.js';
 import { OutputFifo } from './output-fifo.js';
 import { checkPreconditions } from './preconditions.js';
-import {
-  execFilenameLocOffset,
-  normalizeArgvBytes,
-  PROTOCOL_VERSION,
-  READY_PID,
-  renderProgram,
-} from './program.js';
+import { normalizeArgvBytes, PROTOCOL_VERSION, READY_PID, renderHostProgram } from './program.js';
 import type { ExecEvent, RawEvent, RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
@@ -192,9 +186,7 @@ export class Collector {
         );
       }
     }
-    this.program =
-      this.opts.program ??
-      renderProgram({ argvBytes: this.argvBytes, filenameLocOffset: execFilenameLocOffset() });
+    this.program = this.opts.program ?? renderHostProgram(this.argvBytes);
     this.started = true;
     this.stopping = false;
     // a once-a-second sweep of executions whose pieces never arrived

@@ -1,5 +1,6 @@
-// Decoding of bpftrace's `%rx` output (every byte as `\xNN`) and of the byte strings it
-// carries. Pure functions; no knowledge of the line protocol beyond that escape form.
+// Decoding of the byte strings in bpftrace's output, printed as hex words (`%016llx` of
+// little-endian 64-bit reads: argv, filenames, comm), and of the text they carry. Pure
+// functions; no knowledge of the line protocol beyond that form.
 
 // byte value of the two hex digits (a << 8 | b) for a, b < 256, or -1: one lookup per byte
 const PAIR = new Int16Array(65536).fill(-1);
@@ -9,34 +10,42 @@ const PAIR = new Int16Array(65536).fill(-1);
     for (const b of digits) PAIR[(a.charCodeAt(0) << 8) | b.charCodeAt(0)] = Number.parseInt(a + b, 16);
 }
 
-/** Decodes `\xNN\xNN...` into bytes; undefined if the text is not exactly that form. */
-export function decodeRx(text: string): Uint8Array | undefined {
-  return decodeRxRange(text, 0, text.length);
-}
-
-/** decodeRx of `text[start, end)`, without slicing it out first (the line parser's hot path). */
-export function decodeRxRange(text: string, start: number, end: number): Uint8Array | undefined {
-  const n = end - start;
-  if (n % 4 !== 0) return undefined;
-  const out = new Uint8Array(n >> 2);
-  return decodeRxInto(text, start, end, out) ? out : undefined;
-}
+const IS_HEX = new Uint8Array(128);
+for (const c of '0123456789abcdefABCDEF') IS_HEX[c.charCodeAt(0)] = 1;
 
 /**
- * Decodes `text[start, end)` (a whole number of `\xNN`) into `out` from index 0; false at the
- * first group that is not `\xNN` (what was written before it is then meaningless).
+ * Decodes the first `n` bytes held by the little-endian 64-bit words printed as 16 hex
+ * digits each (`%016llx`) in `text[start, end)` into `out` from `at`; false if the field is
+ * not whole words of hex digits (all of it, the zero padding past `n` included) or holds
+ * fewer than `n` bytes. Byte j of a word is its j-th least significant byte: the memory order
+ * of the 8 bytes read.
  */
-export function decodeRxInto(text: string, start: number, end: number, out: Uint8Array): boolean {
-  for (let i = start, j = 0; i < end; i += 4, j++) {
-    if (text.charCodeAt(i) !== 92 || text.charCodeAt(i + 1) !== 120) return false;
-    const a = text.charCodeAt(i + 2);
-    const b = text.charCodeAt(i + 3);
-    if ((a | b) > 255) return false;
-    const v = PAIR[(a << 8) | b]!;
-    if (v < 0) return false;
-    out[j] = v;
+export function decodeHexWordsInto(
+  text: string,
+  start: number,
+  end: number,
+  n: number,
+  out: Uint8Array,
+  at = 0,
+): boolean {
+  if ((end - start) % 16 !== 0 || n > (end - start) >> 1) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || IS_HEX[c] === 0) return false;
+  }
+  for (let i = 0; i < n; i++) {
+    // the word's last two digits are its byte 0
+    const p = start + (i >> 3) * 16 + 14 - ((i & 7) << 1);
+    out[at + i] = PAIR[(text.charCodeAt(p) << 8) | text.charCodeAt(p + 1)]!;
   }
   return true;
+}
+
+/** decodeHexWordsInto of a field that holds exactly `n` bytes (n a multiple of 8) into a new array. */
+export function decodeHexWords(text: string, start: number, end: number, n: number): Uint8Array | undefined {
+  if (end - start !== n * 2) return undefined;
+  const out = new Uint8Array(n);
+  return decodeHexWordsInto(text, start, end, n, out) ? out : undefined;
 }
 
 // ignoreBOM: a leading U+FEFF in an argument is data, not a byte-order mark; dropping it would

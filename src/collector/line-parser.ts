@@ -2,9 +2,10 @@
 // any input, however hostile or truncated, yields a value (`malformed` with a reason),
 // never an exception. Re-assembly of multi-line execs is the assembler's job.
 // Hot path (one call per kernel line): the line is scanned once for its field boundaries
-// and fields are decoded in place (numbers, `\xNN` hex) without splitting it into strings.
-import { decodeRxInto, decodeRxRange } from './hex.js';
+// and fields are decoded in place (numbers, hex words) without splitting it into strings.
+import { decodeHexWords, decodeHexWordsInto } from './hex.js';
 import type { Line, MalformedLine } from './line.js';
+import { CHUNK_BYTES } from './program.js';
 import type { ConnectEvent, SocketType } from './raw-event.js';
 
 class Bad extends Error {}
@@ -95,25 +96,38 @@ function big(i: number): bigint {
   return n <= 15 ? BigInt(parseDecimal(a, b)) : BigInt(s.slice(a, b));
 }
 
-function rx(i: number): Uint8Array {
-  const b = decodeRxRange(L, fieldStart[i]!, fieldEnd[i]!);
-  if (b === undefined) throw new Bad(`field ${i} is not \\xNN hex`);
+/** comm: task_struct.comm as two hex words (16 bytes, NUL-padded) */
+function comm(i: number): Uint8Array {
+  const b = decodeHexWords(L, fieldStart[i]!, fieldEnd[i]!, 16);
+  if (b === undefined) throw new Bad(`field ${i} is not two hex words`);
   return b;
 }
 
 // exec chunk bytes of parseLineTransient: decoded into this buffer, reused by the next call
 // (a chunk is up to 200 bytes; a fresh Uint8Array of that size is an off-heap allocation
 // that the garbage collector has to finalize, per line)
-const SCRATCH = new Uint8Array(4096);
+const SCRATCH = new Uint8Array(CHUNK_BYTES);
 let transient = false;
 
-function rxChunk(i: number): Uint8Array {
-  const a = fieldStart[i]!;
-  const b = fieldEnd[i]!;
-  const n = (b - a) >> 2;
-  if (!transient || (b - a) % 4 !== 0 || n > SCRATCH.length) return rx(i);
-  if (!decodeRxInto(L, a, b, SCRATCH)) throw new Bad(`field ${i} is not \\xNN hex`);
-  return SCRATCH.subarray(0, n);
+/**
+ * The `len` bytes of an exec chunk: the whole words in field `w`, the last `len % 8` bytes
+ * in the tail word of field `w + 1` (see hexWordArgs in program.ts).
+ */
+function chunkBytes(len: number, w: number): Uint8Array {
+  if (len === 0 || len > CHUNK_BYTES) throw new Bad(`chunk length ${len} is not 1 to ${CHUNK_BYTES}`);
+  const out = transient ? SCRATCH.subarray(0, len) : new Uint8Array(len);
+  const whole = len & ~7;
+  const ws = fieldStart[w]!;
+  const te = fieldEnd[w + 1]!;
+  const ts = fieldStart[w + 1]!;
+  if (!decodeHexWordsInto(L, ws, fieldEnd[w]!, whole, out)) {
+    throw new Bad(`field ${w} is not hex words holding ${whole} bytes`);
+  }
+  // the tail word holds its bytes from the least significant one up
+  if (te - ts !== 16 || !decodeHexWordsInto(L, ts, te, len - whole, out, whole)) {
+    throw new Bad(`field ${w + 1} is not a hex tail word`);
+  }
+  return out;
 }
 
 function arity(n: number, kind: string): void {
@@ -177,13 +191,13 @@ function parseExec(): Line {
     filenameBytes: uint(13),
     argvTotalBytes: uint(14),
     argvBytes: uint(15),
-    comm: rx(16),
+    comm: comm(16),
   };
 }
 
 function parseChunk(kind: 'exec_fn' | 'exec_arg'): Line {
-  arity(5, kind);
-  return { kind, ktimeNs: uint(1), tid: uint(2), offset: uint(3), bytes: rxChunk(4) };
+  arity(7, kind);
+  return { kind, ktimeNs: uint(1), tid: uint(2), offset: uint(3), bytes: chunkBytes(uint(4), 5) };
 }
 
 function parseFork(): Line {
@@ -231,7 +245,7 @@ function parseConnect(): Line {
     () => socketType(int(10)),
     () => int(13),
   );
-  return { kind: 'event-comm', event, comm: rx(14) };
+  return { kind: 'event-comm', event, comm: comm(14) };
 }
 
 /** A SYN sent outside connect(2): a TCP connect attempt in progress (see bpf/FORMAT.md). */
@@ -244,7 +258,7 @@ function parseTcpSyn(): Line {
     () => -115,
   );
   event.source = 'inet_sock_set_state';
-  return { kind: 'event-comm', event, comm: rx(12) };
+  return { kind: 'event-comm', event, comm: comm(12) };
 }
 
 /** Fields 1-8 are the process and its credentials, 9 the family, then the port at `portField`
@@ -294,7 +308,7 @@ function parseSetsid(): Line {
       egid: uint(8),
       ret: int(9),
     },
-    comm: rx(10),
+    comm: comm(10),
   };
 }
 

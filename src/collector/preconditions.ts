@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execa } from 'execa';
+import { readStructMemberOffset, VMLINUX_BTF } from './btf.js';
 import { DEFAULT_TRACEFS, readTracepointFields } from './program.js';
 
 export interface Precondition {
@@ -120,15 +121,21 @@ function checkKernel(): Precondition {
   };
 }
 
+/** BTF present, parsable, and holding what the program reads by offset (task_struct.comm). */
 function checkBtf(): Precondition {
-  const path = '/sys/kernel/btf/vmlinux';
-  return existsSync(path)
-    ? { name: 'btf', ok: true, detail: `${path} present` }
-    : {
-        name: 'btf',
-        ok: false,
-        detail: `kernel BTF (${path}) is missing; the kernel needs CONFIG_DEBUG_INFO_BTF=y`,
-      };
+  if (!existsSync(VMLINUX_BTF)) {
+    return {
+      name: 'btf',
+      ok: false,
+      detail: `kernel BTF (${VMLINUX_BTF}) is missing; the kernel needs CONFIG_DEBUG_INFO_BTF=y`,
+    };
+  }
+  try {
+    const comm = readStructMemberOffset('task_struct', 'comm');
+    return { name: 'btf', ok: true, detail: `${VMLINUX_BTF} present (task_struct.comm at byte ${comm})` };
+  } catch (error) {
+    return { name: 'btf', ok: false, detail: `kernel BTF is unusable: ${(error as Error).message}` };
+  }
 }
 
 function checkRoot(): Precondition {

@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Collector, CollectorError, type CollectorOptions } from '../../src/collector/index.js';
 import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
+import { chunkFields, commWords } from '../support/hex-words.js';
 
 const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'eqld-collector-test-'));
@@ -68,7 +69,7 @@ describe('Collector supervision (stand-in bpftrace)', () => {
       [
         `exit ${t + 3000} 12 12 100 0`,
         `exit ${t + 1000} 10 10 100 256`,
-        `setsid ${t + 2000} 11 11 100 0 0 0 0 11 \\x73\\x68`,
+        `setsid ${t + 2000} 11 11 100 0 0 0 0 11 ${commWords('sh')}`,
       ],
       log,
     );
@@ -99,12 +100,11 @@ describe('Collector supervision (stand-in bpftrace)', () => {
 
   it('marks an exec whose process exit was read before the exec was released, and only that process', async () => {
     const t = now();
-    const hex = (text: string) =>
-      [...Buffer.from(text, 'latin1')].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+    const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
     const exec = (pid: number, start: number) => [
-      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${hex('x')}`,
-      `exec_fn ${t + pid} ${pid} 0 ${hex('/x\0')}`,
-      `exec_arg ${t + pid} ${pid} 0 ${hex('x\0')}`,
+      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')}`,
+      `exec_fn ${t + pid} ${pid} 0 ${chunk('/x\0')}`,
+      `exec_arg ${t + pid} ${pid} 0 ${chunk('x\0')}`,
     ];
     const log: string[] = [];
     const { c, events } = fakeCollector(

@@ -104,6 +104,8 @@ describeKernel('collector on the real kernel', () => {
     const pid = Number(stdout.trim());
     const exec = await waitFor(find('exec', (e) => e.pid === pid));
     expect(exec.filename).toBe('./tr\ufffdue "x"\n\\\t');
+    // comm (the filename's base name, set by the kernel at exec) read as two words at its BTF offset
+    expect(exec.comm).toBe('tr\ufffdue "x"\n\\\t');
     // argv is 4159 bytes, above the 1024-byte default bound: cut inside the 4 KiB argument
     expect(exec.argvTruncated).toBe(true);
     expect(exec.argv.slice(0, 7)).toEqual([
@@ -133,6 +135,7 @@ describeKernel('collector on the real kernel', () => {
         family: fam === '4' ? 'ipv4' : 'ipv6',
         daddr: host,
         dport: port,
+        comm: 'python3',
         ret: -111,
         socketType: 'stream',
         euid: process.geteuid!(),

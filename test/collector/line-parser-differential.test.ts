@@ -4,6 +4,7 @@
 // removed, digits and hex broken, fields cut, numbers too long or negative).
 import { describe, expect, it } from 'vitest';
 import { parseLine } from '../../src/collector/line-parser.js';
+import { chunkFields, commWords } from '../support/hex-words.js';
 import { mulberry32 } from '../support/prng.js';
 import { goldenLines } from './golden.js';
 import { parseLine as splitParseLine } from './split-line-parser.js';
@@ -70,14 +71,16 @@ function baseLines(): string[] {
   for (const workload of ['exec', 'exec-long-argv', 'connect'] as const)
     lines.push(...syntheticTrace({ workload, ops: 60, seed: 3 }).split('\n'));
   lines.push(
-    'setsid 1 2 3 4 0 0 0 0 5 \\x73\\x68\\x00',
-    'connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 \\x64\\x69\\x67',
-    'connect 10 2 2 3 0 0 0 0 4 3 65536 10.0.0.1 0 \\x61',
+    `setsid 1 2 3 4 0 0 0 0 5 ${commWords('sh')}`,
+    `connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${commWords('dig')}`,
+    `connect 10 2 2 3 0 0 0 0 4 3 65536 10.0.0.1 0 ${commWords('a')}`,
+    `exec_arg 5 9 0 ${chunkFields(Buffer.from('a\0b\0'))}`,
+    `exec_fn 5 9 200 ${chunkFields(Buffer.from('x'.repeat(33)))}`,
     'exit 1 2 3 4 9',
     'exit 1 2 3 12345678901234567 256',
     'fork 1 0 7 18446744073709551615 8 9',
     'fork 1 2 7 9999999999999999 8 999999999999999',
-    'hello 1 2 3',
+    'hello 2 2 3',
     'ready 5',
     'counters 6',
   );

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { LineDecoder } from '../../src/collector/decoder.js';
-import { decodeRx, decodeUtf8, splitArgv } from '../../src/collector/hex.js';
+import { decodeHexWords, decodeHexWordsInto, decodeUtf8, splitArgv } from '../../src/collector/hex.js';
 import { decodeWaitStatus, parseLine } from '../../src/collector/line-parser.js';
 import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
+import { chunkFields, commWords } from '../support/hex-words.js';
 import { expectGolden, goldenLines } from './golden.js';
 
-const rx = (s: string | Uint8Array): string =>
-  [...(typeof s === 'string' ? Buffer.from(s, 'latin1') : s)]
-    .map((b) => `\\x${b.toString(16).padStart(2, '0')}`)
-    .join('');
+/** the `len words tail` fields of an exec chunk line holding `s` */
+const chunk = (s: string | Uint8Array): string =>
+  chunkFields(typeof s === 'string' ? Buffer.from(s, 'latin1') : s);
 
 function decodeAll(lines: string[]) {
   const d = new LineDecoder(() => '/test.slice');
@@ -25,7 +25,7 @@ function decodeAll(lines: string[]) {
 }
 
 describe('line protocol decoding', () => {
-  it('decodes a real capture of a hostile exec, with chunks interleaved with other events, byte for byte', () => {
+  it('decodes a capture of a hostile exec (recorded from bpftrace, byte strings re-encoded as hex words for protocol 2), with chunks interleaved with other events, byte for byte', () => {
     const { events, notices, malformed, pending } = decodeAll(goldenLines('capture-hostile.lines'));
     expect(malformed).toEqual([]);
     expect(pending).toBe(0);
@@ -65,15 +65,15 @@ describe('line protocol decoding', () => {
   it('re-assembles an exec whose chunks arrive out of order and interleaved with another exec', () => {
     const argvA = Buffer.from(`${'a'.repeat(250)}\0b\0`, 'latin1');
     const header = (ts: number, tid: number, fnBytes: number, argv: Buffer) =>
-      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${rx('sh')}`;
+      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${commWords('sh')}`;
     const lines = [
       header(100, 7, 7, argvA),
       header(101, 8, 8, Buffer.from('x\0')),
-      `exec_arg 100 7 200 ${rx(argvA.subarray(200))}`,
-      `exec_fn 101 8 0 ${rx('/bin/x\0')}`,
-      `exec_arg 101 8 0 ${rx('x\0')}`,
-      `exec_fn 100 7 0 ${rx('/bin/a\0')}`,
-      `exec_arg 100 7 0 ${rx(argvA.subarray(0, 200))}`,
+      `exec_arg 100 7 200 ${chunk(argvA.subarray(200))}`,
+      `exec_fn 101 8 0 ${chunk('/bin/x\0')}`,
+      `exec_arg 101 8 0 ${chunk('x\0')}`,
+      `exec_fn 100 7 0 ${chunk('/bin/a\0')}`,
+      `exec_arg 100 7 0 ${chunk(argvA.subarray(0, 200))}`,
     ];
     // header 101 announces 8 filename bytes but sends 7: it must stay pending, not complete early
     const { events, pending } = decodeAll(lines);
@@ -84,9 +84,9 @@ describe('line protocol decoding', () => {
   it('flags argv cut at the bound and keeps the partial argument', () => {
     const shown = Buffer.from('/bin/echo\0hel', 'latin1');
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${rx('echo')}`,
-      `exec_fn 5 9 0 ${rx('/e\0')}`,
-      `exec_arg 5 9 0 ${rx(shown)}`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${commWords('echo')}`,
+      `exec_fn 5 9 0 ${chunk('/e\0')}`,
+      `exec_arg 5 9 0 ${chunk(shown)}`,
     ];
     const { events } = decodeAll(lines);
     expect(events[0]).toMatchObject({ argv: ['/bin/echo', 'hel'], argvTruncated: true, filename: '/e' });
@@ -94,10 +94,10 @@ describe('line protocol decoding', () => {
 
   it('ignores a repeated chunk instead of double-counting its bytes', () => {
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${rx('a')}`,
-      `exec_fn 5 9 0 ${rx('/e\0')}`,
-      `exec_fn 5 9 0 ${rx('/e\0')}`,
-      `exec_arg 5 9 0 ${rx('ab\0\0')}`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')}`,
+      `exec_fn 5 9 0 ${chunk('/e\0')}`,
+      `exec_fn 5 9 0 ${chunk('/e\0')}`,
+      `exec_arg 5 9 0 ${chunk('ab\0\0')}`,
     ];
     const { events, stats } = decodeAll(lines);
     expect(events).toHaveLength(1);
@@ -107,11 +107,55 @@ describe('line protocol decoding', () => {
 });
 
 describe('field decoders', () => {
-  it('rejects anything but \\xNN in hex fields', () => {
-    expect(decodeRx('\\x41\\x42')).toEqual(new Uint8Array([0x41, 0x42]));
-    expect(decodeRx('\\x4')).toBeUndefined();
-    expect(decodeRx('\\x4g')).toBeUndefined();
-    expect(decodeRx('A\\x41')).toBeUndefined();
+  it('reads hex words as little-endian 64-bit reads: the last two digits are the first byte in memory', () => {
+    // "/bin/ech" read as a u64 on x86-64 and printed %016llx (bpftrace output on this kernel)
+    expect(Buffer.from(decodeHexWords('6863652f6e69622f', 0, 16, 8)!).toString('latin1')).toBe('/bin/ech');
+    const out = new Uint8Array(3);
+    expect(decodeHexWordsInto('0000000000636261', 0, 16, 3, out)).toBe(true);
+    expect(Buffer.from(out).toString('latin1')).toBe('abc');
+  });
+
+  it('rejects hex word fields that are not whole words of hex digits or hold too few bytes', () => {
+    const out = new Uint8Array(16);
+    expect(decodeHexWordsInto('6863652f6e69622', 0, 15, 1, out)).toBe(false);
+    expect(decodeHexWordsInto('6863652f6e69622g', 0, 16, 1, out)).toBe(false);
+    expect(decodeHexWordsInto('6863652f6e6962Ā2f', 0, 16, 1, out)).toBe(false);
+    expect(decodeHexWordsInto('6863652f6e69622f', 0, 16, 9, out)).toBe(false);
+    expect(decodeHexWords('6863652f6e69622f', 0, 16, 16)).toBeUndefined();
+  });
+
+  it('decodes exec chunks of every length from 1 to 200 bytes, tail bytes included, in both word counts', () => {
+    for (let len = 1; len <= 200; len++) {
+      const bytes = Uint8Array.from({ length: len }, (_, i) => (i * 37 + len) & 0xff);
+      const l = parseLine(`exec_arg 5 9 0 ${chunk(bytes)}`);
+      expect(l, `len ${len}`).toEqual({ kind: 'exec_arg', ktimeNs: 5, tid: 9, offset: 0, bytes });
+    }
+  });
+
+  it('reports exec chunks whose length, words or tail do not fit together as malformed', () => {
+    const words4 = '0'.repeat(64);
+    for (const [line, reason] of [
+      [`exec_arg 5 9 0 0 ${words4} ${'0'.repeat(16)}`, 'chunk length 0'],
+      [`exec_arg 5 9 0 201 ${'0'.repeat(400)} ${'0'.repeat(16)}`, 'chunk length 201'],
+      [`exec_arg 5 9 0 40 ${words4} ${'0'.repeat(16)}`, 'field 5 is not hex words holding 40 bytes'],
+      [`exec_arg 5 9 0 3 ${words4} ${'0'.repeat(15)}`, 'field 6 is not a hex tail word'],
+      [`exec_arg 5 9 0 3 ${words4} ${'z'.repeat(16)}`, 'field 6 is not a hex tail word'],
+      [`exec_arg 5 9 0 3 ${words4}`, 'exec_arg line has 6 fields, expected 7'],
+    ]) {
+      expect(parseLine(line!), line).toEqual({ kind: 'malformed', reason: expect.stringContaining(reason!) });
+    }
+  });
+
+  it('reads comm as two hex words, NUL padding kept for the assembler to cut', () => {
+    const l = parseLine(`setsid 1 2 2 3 0 0 0 0 2 ${commWords('sh')}`);
+    expect(l).toMatchObject({
+      kind: 'event-comm',
+      comm: Uint8Array.from([0x73, 0x68, ...new Array(14).fill(0)]),
+    });
+    expect(parseLine(`setsid 1 2 2 3 0 0 0 0 2 ${commWords('sh').slice(0, 16)}`)).toEqual({
+      kind: 'malformed',
+      reason: 'field 10 is not two hex words',
+    });
   });
 
   it('decodes UTF-8 and marks invalid sequences lossy', () => {
@@ -140,7 +184,7 @@ describe('field decoders', () => {
   });
 
   it('parses connect lines with IPv6 addresses, socket type and negative return', () => {
-    const l = parseLine(`connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${rx('dig')}`);
+    const l = parseLine(`connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${commWords('dig')}`);
     expect(l).toMatchObject({
       kind: 'event-comm',
       event: {
@@ -156,7 +200,7 @@ describe('field decoders', () => {
   });
 
   it('parses a tcpsyn line as a TCP connect in progress seen at SYN_SENT', () => {
-    const l = parseLine(`tcpsyn 10 7 7 3 1000 1000 0 0 4 443 198.51.100.7 ${rx('curl')}`);
+    const l = parseLine(`tcpsyn 10 7 7 3 1000 1000 0 0 4 443 198.51.100.7 ${commWords('curl')}`);
     expect(l).toEqual({
       kind: 'event-comm',
       event: {
@@ -178,15 +222,15 @@ describe('field decoders', () => {
       },
       comm: expect.any(Uint8Array),
     });
-    expect(parseLine(`tcpsyn 10 7 7 3 0 0 0 0 6 22 2001:db8::1 ${rx('a')}`)).toMatchObject({
+    expect(parseLine(`tcpsyn 10 7 7 3 0 0 0 0 6 22 2001:db8::1 ${commWords('a')}`)).toMatchObject({
       event: { family: 'ipv6', daddr: '2001:db8::1', dport: 22 },
     });
   });
 
   it('rejects tcpsyn lines with a bad family, port or field count', () => {
     for (const bad of [
-      `tcpsyn 10 7 7 3 0 0 0 0 5 443 1.2.3.4 ${rx('a')}`,
-      `tcpsyn 10 7 7 3 0 0 0 0 4 70000 1.2.3.4 ${rx('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 5 443 1.2.3.4 ${commWords('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 4 70000 1.2.3.4 ${commWords('a')}`,
       `tcpsyn 10 7 7 3 0 0 0 0 4 443 1.2.3.4`,
     ]) {
       expect(parseLine(bad).kind, bad).toBe('malformed');
@@ -194,7 +238,9 @@ describe('field decoders', () => {
   });
 
   it('treats an address field with anything but address characters as malformed', () => {
-    expect(parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${rx('a')}`).kind).toBe('malformed');
+    expect(parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${commWords('a')}`).kind).toBe(
+      'malformed',
+    );
   });
 });
 
@@ -203,7 +249,7 @@ describe('ExecAssembler expiry', () => {
     const { ExecAssembler } = await import('../../src/collector/exec-assembler.js');
     let clock = 1_000_000_000_000;
     const a = new ExecAssembler(undefined, 2e9, () => clock);
-    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${rx('a')}`);
+    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${commWords('a')}`);
     if (header.kind !== 'exec') throw new Error('bad header');
     a.header(header);
     // the kernel timestamp (5 ns) is ancient, but the header has just arrived

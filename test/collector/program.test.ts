@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTracepointFormat, renderProgram } from '../../src/collector/program.js';
+import { hexWordArgs, parseTracepointFormat, renderProgram } from '../../src/collector/program.js';
 
 const EXEC_FORMAT = `name: sched_process_exec
 ID: 300
@@ -21,19 +21,48 @@ describe('bpf program rendering', () => {
   });
 
   it('unrolls argv chunks up to the bound, 8 per probe block, and fills every placeholder', () => {
-    const p = renderProgram({ argvBytes: 2000, filenameLocOffset: 8 });
-    expect(p).not.toMatch(/@[A-Z_]+@|^@repeat|^@chunk|^@end/m);
-    const argChunks = [...p.matchAll(/printf\("exec_arg %llu %d %d %rx\\n", \$e\.0, tid, (\d+),/g)].map((m) =>
-      Number(m[1]),
+    const p = renderProgram({ argvBytes: 2000, filenameLocOffset: 8, commOffset: 1752 });
+    expect(p).not.toMatch(/@[A-Z_]+( [^@]*)?@|^@repeat|^@chunk|^@end/m);
+    // each chunk prints 4 words when it fits 32 bytes, else 25, plus the tail word
+    const argChunks = [
+      ...p.matchAll(/printf\("exec_arg %llu %d %d %d ((?:%016llx)+) %016llx\\n", \$e\.0, tid, (\d+),/g),
+    ];
+    expect(argChunks.map((m) => [Number(m[2]), m[1]!.length / 7])).toEqual(
+      [0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800].flatMap((off) => [
+        [off, 4],
+        [off, 25],
+      ]),
     );
-    expect(argChunks).toEqual([0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800]);
+    const code = p
+      .split('\n')
+      .filter((l) => !l.trimStart().startsWith('//'))
+      .join('\n');
+    expect(code).not.toContain('%rx');
+    expect(p).toContain('*(uint64 *)((uint64)$t + 1752 + 8)');
     // 1 header + 3 filename blocks (21 chunks) + 2 argv blocks + 1 cleanup
     expect(p.match(/^tracepoint:sched:sched_process_exec$/gm)).toHaveLength(7);
     expect(p).toContain('*(uint32 *)((uint64)args + 8)');
   });
 
   it('refuses an argv bound that is not a small non-negative integer', () => {
-    expect(() => renderProgram({ argvBytes: -1, filenameLocOffset: 8 })).toThrow(/argv bytes/);
-    expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8 })).toThrow(/argv bytes/);
+    expect(() => renderProgram({ argvBytes: -1, filenameLocOffset: 8, commOffset: 1752 })).toThrow(
+      /argv bytes/,
+    );
+    expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8, commOffset: 1752 })).toThrow(
+      /argv bytes/,
+    );
+  });
+
+  it('refuses a comm offset that is not a positive integer', () => {
+    expect(() => renderProgram({ argvBytes: 8, filenameLocOffset: 8, commOffset: 0 })).toThrow(/comm offset/);
+  });
+
+  it('reads only whole words inside the field, and the tail as the 8 bytes that end at the field end', () => {
+    expect(hexWordArgs(2, 'user').split(', ')).toEqual([
+      '($len >= 8 ? *(uint64 *)uptr($a) : 0)',
+      '($len >= 16 ? *(uint64 *)uptr($a + 8) : 0)',
+      '(($len & 7) != 0 ? *(uint64 *)uptr($a + $len - 8) >> (($len & 7) == 0 ? 0 : 64 - ($len & 7) * 8) : 0)',
+    ]);
+    expect(hexWordArgs(1, 'kernel')).toContain('*(uint64 *)($a + $len - 8)');
   });
 });

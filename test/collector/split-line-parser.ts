@@ -1,7 +1,7 @@
 // The split-based line parser as it was before the single-pass rewrite of
-// src/collector/line-parser.ts (commit 5f02cc1), kept verbatim as the reference that the
-// differential test holds the new parser to, malformed reasons included.
-import { decodeRx } from '../../src/collector/hex.js';
+// src/collector/line-parser.ts (commit 5f02cc1), kept as the reference that the differential
+// test holds the new parser to, malformed reasons included. Updated for protocol 2 (byte
+// strings as hex words instead of `\xNN`) with its own plain decoder, not the parser's.
 import type { Line, MalformedLine } from '../../src/collector/line.js';
 import type { SocketType } from '../../src/collector/raw-event.js';
 
@@ -52,11 +52,34 @@ function big(f: string[], i: number): bigint {
   return BigInt(s);
 }
 
-function rx(f: string[], i: number): Uint8Array {
+/** bytes of `%016llx` little-endian words: each 16-digit group, byte-reversed */
+function words(s: string, n: number): Uint8Array | undefined {
+  if (s.length % 16 !== 0 || n > s.length / 2 || !/^[0-9a-fA-F]*$/.test(s)) return undefined;
+  const out: number[] = [];
+  for (let w = 0; w < s.length; w += 16) {
+    for (let j = 7; j >= 0; j--) out.push(Number.parseInt(s.slice(w + 2 * j, w + 2 * j + 2), 16));
+  }
+  return new Uint8Array(out.slice(0, n));
+}
+
+function comm(f: string[], i: number): Uint8Array {
   const s = f[i] ?? '';
-  const b = decodeRx(s);
-  if (b === undefined) throw new Bad(`field ${i} is not \\xNN hex`);
+  const b = s.length === 32 ? words(s, 16) : undefined;
+  if (b === undefined) throw new Bad(`field ${i} is not two hex words`);
   return b;
+}
+
+function chunk(f: string[], len: number): Uint8Array {
+  if (len === 0 || len > 200) throw new Bad(`chunk length ${len} is not 1 to 200`);
+  const whole = len - (len % 8);
+  const head = words(f[5] ?? '', whole);
+  if (head === undefined) throw new Bad(`field 5 is not hex words holding ${whole} bytes`);
+  const tail = (f[6] ?? '').length === 16 ? words(f[6]!, len - whole) : undefined;
+  if (tail === undefined) throw new Bad('field 6 is not a hex tail word');
+  const out = new Uint8Array(len);
+  out.set(head);
+  out.set(tail, whole);
+  return out;
 }
 
 function arity(f: string[], n: number, kind: string): void {
@@ -99,12 +122,12 @@ function parseFields(f: string[]): Line {
         filenameBytes: uint(f, 13),
         argvTotalBytes: uint(f, 14),
         argvBytes: uint(f, 15),
-        comm: rx(f, 16),
+        comm: comm(f, 16),
       };
     case 'exec_fn':
     case 'exec_arg':
-      arity(f, 5, kind);
-      return { kind, ktimeNs: uint(f, 1), tid: uint(f, 2), offset: uint(f, 3), bytes: rx(f, 4) };
+      arity(f, 7, kind);
+      return { kind, ktimeNs: uint(f, 1), tid: uint(f, 2), offset: uint(f, 3), bytes: chunk(f, uint(f, 4)) };
     case 'fork': {
       arity(f, 7, kind);
       const parentTid = uint(f, 2);
@@ -163,7 +186,7 @@ function parseFields(f: string[]): Line {
           dport,
           ret: int(f, 13),
         },
-        comm: rx(f, 14),
+        comm: comm(f, 14),
       };
     }
     case 'setsid':
@@ -182,7 +205,7 @@ function parseFields(f: string[]): Line {
           egid: uint(f, 8),
           ret: int(f, 9),
         },
-        comm: rx(f, 10),
+        comm: comm(f, 10),
       };
     case 'hello':
       arity(f, 4, kind);

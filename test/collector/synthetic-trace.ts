@@ -5,6 +5,7 @@
 // Two CPUs' lines interleave with a small timestamp skew, as from two perf buffers.
 // Same seed, same text: a before/after comparison runs on byte-identical input.
 
+import { chunkFields, commWords } from '../support/hex-words.js';
 import { mulberry32 } from '../support/prng.js';
 
 export type Workload = 'exec' | 'exec-long-argv' | 'connect';
@@ -18,20 +19,12 @@ export interface TraceOptions {
   argvBound?: number;
 }
 
-function rx(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += `\\x${b.toString(16).padStart(2, '0')}`;
-  return s;
-}
-
 function ascii(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 }
 
 function comm(name: string): string {
-  const b = new Uint8Array(16);
-  b.set(ascii(name).subarray(0, 15));
-  return rx(b);
+  return commWords(name);
 }
 
 const PROGRAMS = ['/bin/true', '/usr/bin/mkdir', '/usr/bin/git', '/usr/local/bin/node', '/bin/sh'];
@@ -45,7 +38,7 @@ export function syntheticTrace(opts: TraceOptions): string {
   const bootNs = 4_866_053_530_880;
   let ts = bootNs;
   let nextPid = 2000;
-  const out: string[] = ['Attaching 19 probes...', `hello 1 ${ts} ${bound}`];
+  const out: string[] = ['Attaching 19 probes...', `hello 2 ${ts} ${bound}`];
   for (let op = 0; op < opts.ops; op++) {
     const lines = cpu[rnd() < 0.5 ? 0 : 1]!;
     ts += 200_000 + Math.floor(rnd() * 1_000_000);
@@ -91,9 +84,11 @@ export function syntheticTrace(opts: TraceOptions): string {
         `${argv.length} ${shown} ${comm(name)}`,
     );
     for (let off = 0; off < fn.length; off += 200)
-      lines.push(`exec_fn ${ts} ${pid} ${off} ${rx(fn.subarray(off, off + 200))}`);
+      lines.push(`exec_fn ${ts} ${pid} ${off} ${chunkFields(fn.subarray(off, off + 200))}`);
     for (let off = 0; off < shown; off += 200)
-      lines.push(`exec_arg ${ts} ${pid} ${off} ${rx(argv.subarray(off, Math.min(off + 200, shown)))}`);
+      lines.push(
+        `exec_arg ${ts} ${pid} ${off} ${chunkFields(argv.subarray(off, Math.min(off + 200, shown)))}`,
+      );
     lines.push(`exit ${ts + 400_000} ${pid} ${pid} ${start} 0`);
   }
 }
