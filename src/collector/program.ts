@@ -143,6 +143,7 @@ export function renderProgram(opts: RenderOptions): string {
     .replace(/@HEXARGS (\d+) (user|kernel)@/g, (_m, n: string, space: 'user' | 'kernel') =>
       hexWordArgs(Number(n), space),
     )
+    .replaceAll('@PROTOCOL_VERSION@', String(PROTOCOL_VERSION))
     .replaceAll('@ARGV_BYTES@', String(argvBytes))
     .replaceAll('@FNLOC@', String(opts.filenameLocOffset))
     .replaceAll('@COMM_OFF@', String(opts.commOffset))

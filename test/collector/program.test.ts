@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hexWordArgs, parseTracepointFormat, renderProgram } from '../../src/collector/program.js';
+import {
+  hexWordArgs,
+  PROTOCOL_VERSION,
+  parseTracepointFormat,
+  renderProgram,
+} from '../../src/collector/program.js';
 
 const EXEC_FORMAT = `name: sched_process_exec
 ID: 300
@@ -51,6 +56,11 @@ describe('bpf program rendering', () => {
     expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8, commOffset: 1752 })).toThrow(
       /argv bytes/,
     );
+  });
+
+  it('says in its hello line the protocol version the parser speaks', () => {
+    const p = renderProgram({ argvBytes: 8, filenameLocOffset: 8, commOffset: 1752 });
+    expect(p).toContain(`printf("hello ${PROTOCOL_VERSION} %llu %d\\n", nsecs, 8);`);
   });
 
   it('refuses a comm offset that is not a positive integer', () => {
