@@ -91,6 +91,9 @@ export async function createStages(
     ...(config.collector.pollIntervalMs === undefined
       ? {}
       : { pollIntervalMs: config.collector.pollIntervalMs }),
+    ...(config.collector.bpftracePaceMs === undefined
+      ? {}
+      : { bpftracePaceMs: config.collector.bpftracePaceMs }),
   });
   const self = process.pid;
   const normalizer = new Normalizer({

@@ -10,6 +10,7 @@ import { CgroupPaths } from './cgroup-path.js';
 import { LineDecoder } from './decoder.js';
 import type { NoticeLine } from './line.js';
 import { OutputFifo } from './output-fifo.js';
+import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { checkPreconditions } from './preconditions.js';
 import { normalizeArgvBytes, PROTOCOL_VERSION, READY_PID, renderHostProgram } from './program.js';
 import type { ExecEvent, RawEvent, RawEventKind } from './raw-event.js';
@@ -21,7 +22,8 @@ export interface CollectorOptions {
   /** argv bytes captured per exec (default 1024); longer argv is cut and flagged */
   argvBytes?: number;
   bpftracePath?: string;
-  /** how long events are held to be put in kernel-timestamp order (default 25 ms) */
+  /** how long events are held to be put in kernel-timestamp order (default 30 ms: above the
+   *  bpftrace pace, which bounds how far apart two CPUs' buffers are read) */
   reorderWindowMs?: number;
   /** drop events of eqld's own process and of bpftrace (default true) */
   excludeSelf?: boolean;
@@ -38,6 +40,13 @@ export interface CollectorOptions {
    *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
    *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
   pollIntervalMs?: number;
+  /** bpftrace reads its perf buffers at most once per this many ms (default 20; 0: on every
+   *  event, as bpftrace 0.17 does by itself), through the LD_PRELOAD shim
+   *  native/bpftrace-pace.c; ignored when the shim was not built. Adds at most this much to the
+   *  time an event takes to arrive; must stay below reorderWindowMs. */
+  bpftracePaceMs?: number;
+  /** the pacing shim (default: dist/collector/native/bpftrace-pace.so of this package) */
+  paceShimPath?: string;
   /** capacity of the pipe bpftrace writes into (default 1 MiB, set through perl's fcntl when
    *  /usr/bin/perl exists; 0 keeps the kernel's 64 KiB): room for bpftrace's bursts */
   pipeBytes?: number;
@@ -73,6 +82,8 @@ export interface CollectorStats {
   /** the window in force now: reorderWindowMs plus the widening after late events */
   effectiveWindowMs: number;
   argvBytes: number;
+  /** bpftrace's pacing in force: ms between its reads of the perf buffers, 0 when unpaced */
+  bpftracePaceMs: number;
 }
 
 export class CollectorError extends Error {
@@ -107,6 +118,9 @@ export class Collector {
   private readonly bpftracePath: string;
   private readonly windowMs: number;
   private readonly pollIntervalMs: number;
+  /** pacing in force (0: none) and the shim that does it */
+  private readonly paceMs: number;
+  private paceShim = '';
   private readonly excludeSelf: boolean;
   private readonly listeners: ((e: RawEvent) => void)[] = [];
   private readonly cgroups = new CgroupPaths();
@@ -156,8 +170,15 @@ export class Collector {
     this.log = opts.logger.child({ module: 'collector' });
     this.argvBytes = normalizeArgvBytes(opts.argvBytes);
     this.bpftracePath = opts.bpftracePath ?? 'bpftrace';
-    this.windowMs = opts.reorderWindowMs ?? 25;
+    this.windowMs = opts.reorderWindowMs ?? 30;
     this.pollIntervalMs = opts.pollIntervalMs ?? 20;
+    this.paceMs = this.resolvePace(opts.bpftracePaceMs ?? 20, opts.paceShimPath ?? DEFAULT_PACE_SHIM);
+    if (this.paceMs >= this.windowMs) {
+      this.log.warn(
+        { bpftracePaceMs: this.paceMs, reorderWindowMs: this.windowMs },
+        'the bpftrace pace is not below the reorder window: events of different CPUs may be released out of order (counted as late)',
+      );
+    }
     this.excludeSelf = opts.excludeSelf ?? true;
     this.restartDelay = opts.restartDelayMs ?? 500;
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
@@ -237,10 +258,42 @@ export class Collector {
       maxDelayMs: this.reorder.maxHoldNs / 1e6,
       arrivalDelayMs: this.arrival.summary(),
       excludedSelf: this.stats_.excludedSelf,
+      bpftracePaceMs: this.paceMs,
       reorderWindowMs: this.windowMs,
       effectiveWindowMs: this.reorder.windowNs / 1e6,
       argvBytes: this.argvBytes,
     };
+  }
+
+  /** The pace in force: the one asked for if the shim exists, else 0 (said once in the log). */
+  private resolvePace(ms: number, shim: string): number {
+    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
+      throw new CollectorError(`Expected bpftracePaceMs to be an integer from 0 to 1000, got ${ms}`);
+    }
+    if (ms === 0) return 0;
+    if (!existsSync(shim)) {
+      this.log.warn(
+        { shim },
+        'bpftrace runs unpaced (it wakes for every event: more CPU): the pacing shim was not built (no C compiler at build time?)',
+      );
+      return 0;
+    }
+    this.paceShim = shim;
+    return ms;
+  }
+
+  /** bpftrace's environment: string size, perf buffers, and the pacing shim when in force. */
+  private childEnv(): Record<string, string> {
+    const env: Record<string, string> = {
+      BPFTRACE_STRLEN: '200',
+      BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256),
+    };
+    if (this.paceMs > 0) {
+      const inherited = process.env.LD_PRELOAD;
+      env.LD_PRELOAD = inherited ? `${this.paceShim} ${inherited}` : this.paceShim;
+      env.EQLD_BPFTRACE_PACE_MS = String(this.paceMs);
+    }
+    return env;
   }
 
   private command(): [string, string[]] {
@@ -273,7 +326,7 @@ export class Collector {
     let child: ResultPromise;
     try {
       child = execa(file, args, {
-        env: { BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256) },
+        env: this.childEnv(),
         stdin: 'ignore',
         // execa hands an fd number to spawn() as is; its types list only 3-9
         stdout: output.writerFd as unknown as 3,

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execa } from 'execa';
 import { readStructMemberOffset, VMLINUX_BTF } from './btf.js';
+import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { DEFAULT_TRACEFS, readTracepointFields } from './program.js';
 
 export interface Precondition {
@@ -156,6 +157,17 @@ function checkSetpriv(): Precondition {
       };
 }
 
+/** Optional: without the shim bpftrace wakes for every event (more CPU), nothing is lost. */
+function checkPaceShim(): Precondition {
+  return {
+    name: 'bpftrace-pacing',
+    ok: true,
+    detail: existsSync(DEFAULT_PACE_SHIM)
+      ? `${DEFAULT_PACE_SHIM} present (bpftrace reads its buffers once per pace, not per event)`
+      : `${DEFAULT_PACE_SHIM} not built (no C compiler at build time): bpftrace wakes for every event, which costs more CPU (optional)`,
+  };
+}
+
 function checkCgroup2(): Precondition {
   let text = '';
   try {
@@ -181,6 +193,6 @@ export async function checkPreconditions(opts: PreconditionOptions = {}): Promis
   results.push(tfs);
   if (tfs.ok) results.push(checkTracepoints(tracefs));
   else results.push({ name: 'tracepoints', ok: false, detail: 'cannot check: tracefs is not mounted' });
-  results.push(checkSetpriv(), checkCgroup2());
+  results.push(checkSetpriv(), checkPaceShim(), checkCgroup2());
   return results;
 }

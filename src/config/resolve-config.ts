@@ -10,7 +10,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface EqldConfig {
   rules: { paths: string[]; bundled: boolean; tuningFile?: string };
-  collector: { bpftrace: string; argvBytes: number; reorderWindowMs?: number; pollIntervalMs?: number };
+  collector: {
+    bpftrace: string;
+    argvBytes: number;
+    reorderWindowMs?: number;
+    pollIntervalMs?: number;
+    bpftracePaceMs?: number;
+  };
   process: { udpConnects: boolean; maxProcesses: number; excludeSelf: boolean };
   syslog: {
     local: boolean;
@@ -175,6 +181,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       argvBytes: get<number>('collector.argv_bytes'),
       reorderWindowMs: get<number | undefined>('collector.reorder_window_ms'),
       pollIntervalMs: get<number | undefined>('collector.poll_interval_ms'),
+      bpftracePaceMs: get<number | undefined>('collector.bpftrace_pace_ms'),
     },
     process: {
       udpConnects: get<boolean>('process.udp_connects'),

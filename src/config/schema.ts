@@ -109,6 +109,17 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'collector.bpftrace_pace_ms',
+    flag: 'bpftrace-pace-ms',
+    type: 'number',
+    default: undefined,
+    min: 0,
+    max: 1000,
+    describe:
+      'bpftrace reads its kernel buffers at most this often, one wake-up for many events; 0 wakes it for each event (more CPU). Must stay below the reorder window (default: the collector’s, 20)',
+    live: false,
+  },
+  {
     key: 'process.udp_connects',
     flag: 'udp-connects',
     type: 'boolean',

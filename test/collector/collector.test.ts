@@ -53,6 +53,8 @@ function fakeCollector(
     excludeSelf: false,
     reorderWindowMs: 5,
     restartDelayMs: 100,
+    // the stand-in needs no pacing (and 10 ms would not be below this 5 ms window)
+    bpftracePaceMs: 0,
     ...options,
   });
   const events: RawEvent[] = [];
@@ -96,6 +98,41 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     await c.start();
     const line = await waitFor(() => log.find((l) => l.includes('pipe-size')));
     expect(JSON.parse(line).stderr).toBe(`pipe-size ${1 << 20}`);
+  });
+
+  it('preloads the pacing shim into bpftrace with the pace, and only when pacing is on', async () => {
+    const shim = join(dir, 'pace.so');
+    writeFileSync(shim, '');
+    const envOf = async (options: Partial<CollectorOptions>, log: string[]) => {
+      const { c } = fakeCollector(
+        'env',
+        [],
+        log,
+        {},
+        { reorderWindowMs: 30, paceShimPath: shim, ...options },
+      );
+      await c.start();
+      const line = await waitFor(() => log.find((l) => l.includes('"stderr":"env ')));
+      await c.stop();
+      return JSON.parse(JSON.parse(line).stderr.slice(4));
+    };
+    const paced: string[] = [];
+    expect(await envOf({ bpftracePaceMs: 12 }, paced)).toEqual({
+      LD_PRELOAD: shim,
+      EQLD_BPFTRACE_PACE_MS: '12',
+    });
+    expect(collector?.stats().bpftracePaceMs).toBe(12);
+    expect(await envOf({ bpftracePaceMs: 0 }, [])).toEqual({});
+    // a shim that was never built: unpaced, and the log says why
+    const missing: string[] = [];
+    expect(await envOf({ bpftracePaceMs: 12, paceShimPath: join(dir, 'nope.so') }, missing)).toEqual({});
+    expect(collector?.stats().bpftracePaceMs).toBe(0);
+    expect(missing.some((l) => l.includes('bpftrace runs unpaced'))).toBe(true);
+  });
+
+  it('refuses a pace that is not an integer from 0 to 1000', () => {
+    expect(() => fakeCollector('stay', [], [], {}, { bpftracePaceMs: 1001 })).toThrow(/bpftracePaceMs/);
+    expect(() => fakeCollector('stay', [], [], {}, { bpftracePaceMs: 2.5 })).toThrow(/bpftracePaceMs/);
   });
 
   it('marks an exec whose process exit was read before the exec was released, and only that process', async () => {

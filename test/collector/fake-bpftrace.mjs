@@ -3,7 +3,8 @@
 // notices and the lines of $FAKE_LINES (a file), then per $FAKE_MODE: `stay` (run until
 // signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching),
 // `late` (stay; an event now, and 60 ms later one about an earlier event), `pipe-size` (stay,
-// and say on stderr how large the stdout pipe is).
+// and say on stderr how large the stdout pipe is), `env` (stay, and say on stderr the
+// environment it got for pacing).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 
@@ -21,6 +22,10 @@ setTimeout(() => {
   process.stdout.write(lines);
   process.stderr.write('WARNING: something bpftrace says\n');
   if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+  if (mode === 'env') {
+    const { LD_PRELOAD, EQLD_BPFTRACE_PACE_MS } = process.env;
+    process.stderr.write(`env ${JSON.stringify({ LD_PRELOAD, EQLD_BPFTRACE_PACE_MS })}\n`);
+  }
   // `pipe-size`: report the capacity of the pipe stdout writes into (F_GETPIPE_SZ, via perl)
   if (mode === 'pipe-size') {
     spawnSync('perl', ['-e', 'print STDERR "pipe-size ", fcntl(STDOUT, 1032, 0), "\\n"'], {

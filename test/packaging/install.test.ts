@@ -42,6 +42,8 @@ describeRoot('scripts/install.sh and uninstall.sh in a scratch root', () => {
     expect(readlinkSync(link)).toBe('../../../opt/eqld/dist/cli/main.js');
     for (const f of [
       'opt/eqld/dist/cli/main.js',
+      // the bpftrace pacing shim (built by npm run build with the C compiler bootstrap installs)
+      'opt/eqld/dist/collector/native/bpftrace-pace.so',
       'opt/eqld/bpf',
       'opt/eqld/rules/persistence_ssh_netcon.toml',
       'opt/eqld/node_modules/yargs',
