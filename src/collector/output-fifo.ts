@@ -4,7 +4,8 @@
 // stays blocking, so a full pipe makes bpftrace wait rather than drop output). Reading by
 // polling from a timer, not per write, is what lets the collector take bpftrace's
 // one-write-per-line output in batches; node's own child stdio is a socket that wakes the
-// event loop for every line.
+// event loop for every line. A second read end (`takeWakeFd`) is for a quiet host: the
+// collector watches it, paused while it polls, so that no timer has to run when nothing comes.
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +21,11 @@ export class OutputFifoError extends Error {
 export class OutputFifo {
   private writeFd: number | undefined;
   private readFd: number | undefined;
+  private wakeFd: number | undefined;
 
-  private constructor(readFd: number, writeFd: number) {
+  private constructor(readFd: number, wakeFd: number, writeFd: number) {
     this.readFd = readFd;
+    this.wakeFd = wakeFd;
     this.writeFd = writeFd;
   }
 
@@ -30,17 +33,20 @@ export class OutputFifo {
   static create(dir = tmpdir()): OutputFifo {
     let privateDir: string | undefined;
     let readFd: number | undefined;
+    let wakeFd: number | undefined;
     try {
       privateDir = mkdtempSync(join(dir, 'eqld-')); // mode 0700
       const path = join(privateDir, 'bpftrace.out');
       execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
       // the read end first: opening the write end of a FIFO blocks until a reader exists
       readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      wakeFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
       const writeFd = openSync(path, constants.O_WRONLY);
       unlinkSync(path);
-      return new OutputFifo(readFd, writeFd);
+      return new OutputFifo(readFd, wakeFd, writeFd);
     } catch (error) {
       if (readFd !== undefined) closeSync(readFd);
+      if (wakeFd !== undefined) closeSync(wakeFd);
       throw new OutputFifoError(`cannot create the pipe for bpftrace's output in ${dir}`, {
         cause: error,
       });
@@ -53,6 +59,18 @@ export class OutputFifo {
   get writerFd(): number {
     if (this.writeFd === undefined) throw new OutputFifoError('the write end is already closed');
     return this.writeFd;
+  }
+
+  /**
+   * A second read end of the same pipe, non-blocking, for watching readability (a net.Socket
+   * over it). The caller owns it from now on and closes it; reads through either end take
+   * bytes from the one pipe in order, so each read must be handed on before the next.
+   */
+  takeWakeFd(): number {
+    const fd = this.wakeFd;
+    if (fd === undefined) throw new OutputFifoError('the wake end was already taken');
+    this.wakeFd = undefined;
+    return fd;
   }
 
   /** Closes eqld's copy of the write end (after the spawn, so bpftrace holds the only one). */
@@ -75,6 +93,8 @@ export class OutputFifo {
   close(): void {
     this.closeWriter();
     if (this.readFd !== undefined) closeSync(this.readFd);
+    if (this.wakeFd !== undefined) closeSync(this.wakeFd);
     this.readFd = undefined;
+    this.wakeFd = undefined;
   }
 }

@@ -100,6 +100,23 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(JSON.parse(line).stderr).toBe(`pipe-size ${1 << 20}`);
   });
 
+  it('stops polling while nothing comes and nothing is held, and reads the next line as soon as it is written', async () => {
+    const log: string[] = [];
+    const { c, events } = fakeCollector('later', [], log, {}, { reorderWindowMs: 30, pollIntervalMs: 20 });
+    await c.start();
+    const polls = c.stats().polls;
+    const wakes = c.stats().idleWakes;
+    await new Promise((r) => setTimeout(r, 300));
+    // polling every 20 ms would be ~15 more polls by now
+    expect(c.stats().polls - polls).toBeLessThanOrEqual(3);
+    expect(c.stats().idleWakes).toBe(wakes);
+    const exit = await waitFor(() => events.find((e) => e.kind === 'exit' && e.pid === 88));
+    // written at its timestamp, woken at once, released one window (30 ms) later: well within
+    // the 20 ms poll + window a polling-only reader would need on top of its idle cycle
+    expect(Number(now()) - exit.ktimeNs).toBeLessThan(200e6);
+    expect(c.stats().idleWakes).toBe(wakes + 1);
+  });
+
   it('preloads the pacing shim into bpftrace with the pace, and only when pacing is on', async () => {
     const shim = join(dir, 'pace.so');
     writeFileSync(shim, '');

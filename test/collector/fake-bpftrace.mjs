@@ -4,7 +4,8 @@
 // signalled), `exit` (exit with code 3), `die-early` (stderr message, exit 1 before attaching),
 // `late` (stay; an event now, and 60 ms later one about an earlier event), `pipe-size` (stay,
 // and say on stderr how large the stdout pipe is), `env` (stay, and say on stderr the
-// environment it got for pacing).
+// environment it got for pacing), `later` (stay; 400 ms after the ready line, one event stamped
+// then).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 
@@ -22,6 +23,9 @@ setTimeout(() => {
   process.stdout.write(lines);
   process.stderr.write('WARNING: something bpftrace says\n');
   if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+  if (mode === 'later') {
+    setTimeout(() => process.stdout.write(`exit ${process.hrtime.bigint()} 88 88 100 0\n`), 400);
+  }
   if (mode === 'env') {
     const { LD_PRELOAD, EQLD_BPFTRACE_PACE_MS } = process.env;
     process.stderr.write(`env ${JSON.stringify({ LD_PRELOAD, EQLD_BPFTRACE_PACE_MS })}\n`);
