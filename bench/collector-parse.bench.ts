@@ -3,8 +3,9 @@
 // ReorderBuffer -> listener. Input: deterministic synthetic bpftrace output
 // (test/collector/synthetic-trace.ts) for three workloads, fed in 64 KiB latin1 chunks as
 // the pipe delivers them. "before" is the same path from git ref EQLD_PARSE_BASELINE
-// (default below: the collector before the parse-path work; `none` skips it), extracted
-// with `git archive` and loaded side by side; rounds alternate between the two so machine
+// (default `none`: skipped; a ref must speak the same line protocol as the synthetic trace,
+// version 2 since the switch to hex words, 77fa662), extracted with `git archive` and loaded
+// side by side; rounds alternate between the two so machine
 // noise hits both alike. CPU time is the process's (all threads, schedstat), not wall clock. Both
 // must emit identical events (checked first). Writes docs/benchmarks/collector-parse.md.
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import pino from 'pino';
 import { Collector } from '../src/collector/index.js';
 import { syntheticTrace, type Workload } from '../test/collector/synthetic-trace.js';
 
-const BASELINE = process.env.EQLD_PARSE_BASELINE ?? '5f02cc1';
+const BASELINE = process.env.EQLD_PARSE_BASELINE ?? 'none';
 const ROUNDS = Number(process.env.EQLD_PARSE_ROUNDS ?? 15);
 const CHUNK = 64 * 1024;
 const WORKLOADS: { name: Workload; ops: number; label: string }[] = [

@@ -268,7 +268,7 @@ const md = [
   '',
   ...table,
   '',
-  `- exec delivery latency at 50 execs/s (kernel timestamp -> onEvent, reorder window 25 ms): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} execs (${latency.late} late events); the collector's share of the p99 < 100 ms detection target: ${latency.p99 < 100 ? 'within' : 'over'}`,
+  `- exec delivery latency at 50 execs/s (kernel timestamp -> onEvent, default reorder window 30 ms, bpftrace pace 20 ms): p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms, max ${latency.max.toFixed(1)} ms over ${latency.n} execs (${latency.late} late events); the collector's share of the p99 < 100 ms detection target: ${latency.p99 < 100 ? 'within' : 'over'}`,
   `- target "eqld CPU per event <= 1/3 of bpftrace's": ${ratioMet ? 'met' : 'missed'} (column eqld/bpftrace; <= 0.33 meets it)`,
   `- target "zero lost events up to the rate at which bare bpftrace itself loses events": ${lostMet ? 'met' : 'missed'} (a collector row with losses counts as met only when the floor row of the same workload and argv bound lost too and bpftrace never blocked on eqld's pipe)`,
   `- target "bpftrace never blocks on the pipe": ${collectorRows.every((r) => r.pipeBlockedPct === 0) ? 'met' : 'missed'} (last column: share of 50 ms samples in which a bpftrace thread slept writing its stdout (the collector's FIFO: pipe_write), /proc/PID/task/*/wchan)`,

@@ -10,9 +10,6 @@ const PAIR = new Int16Array(65536).fill(-1);
     for (const b of digits) PAIR[(a.charCodeAt(0) << 8) | b.charCodeAt(0)] = Number.parseInt(a + b, 16);
 }
 
-const IS_HEX = new Uint8Array(128);
-for (const c of '0123456789abcdefABCDEF') IS_HEX[c.charCodeAt(0)] = 1;
-
 /**
  * Decodes the first `n` bytes held by the little-endian 64-bit words printed as 16 hex
  * digits each (`%016llx`) in `text[start, end)` into `out` from `at`; false if the field is
@@ -29,14 +26,17 @@ export function decodeHexWordsInto(
   at = 0,
 ): boolean {
   if ((end - start) % 16 !== 0 || n > (end - start) >> 1) return false;
-  for (let i = start; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 128 || IS_HEX[c] === 0) return false;
-  }
-  for (let i = 0; i < n; i++) {
+  // one pass over every byte of the field: the padding past n is checked, not kept
+  const total = (end - start) >> 1;
+  for (let i = 0; i < total; i++) {
     // the word's last two digits are its byte 0
     const p = start + (i >> 3) * 16 + 14 - ((i & 7) << 1);
-    out[at + i] = PAIR[(text.charCodeAt(p) << 8) | text.charCodeAt(p + 1)]!;
+    const a = text.charCodeAt(p);
+    const b = text.charCodeAt(p + 1);
+    if ((a | b) > 255) return false;
+    const v = PAIR[(a << 8) | b]!;
+    if (v < 0) return false;
+    if (i < n) out[at + i] = v;
   }
   return true;
 }
