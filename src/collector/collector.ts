@@ -290,6 +290,11 @@ export class Collector {
       );
       return 0;
     }
+    if (/[\s:]/.test(shim)) {
+      // LD_PRELOAD splits its list at spaces and colons
+      this.log.warn({ shim }, 'bpftrace runs unpaced: the pacing shim’s path has a space or colon');
+      return 0;
+    }
     this.paceShim = shim;
     return ms;
   }

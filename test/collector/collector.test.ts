@@ -145,6 +145,10 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(await envOf({ bpftracePaceMs: 12, paceShimPath: join(dir, 'nope.so') }, missing)).toEqual({});
     expect(collector?.stats().bpftracePaceMs).toBe(0);
     expect(missing.some((l) => l.includes('bpftrace runs unpaced'))).toBe(true);
+    // LD_PRELOAD cannot name a path with a space
+    const spaced = join(dir, 'a b.so');
+    writeFileSync(spaced, '');
+    expect(await envOf({ bpftracePaceMs: 12, paceShimPath: spaced }, [])).toEqual({});
   });
 
   it('refuses a pace that is not an integer from 0 to 1000', () => {
