@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Collector } from '../../src/collector/index.js';
+import { renderHostProgram } from '../../src/collector/program.js';
 import type {
   ConnectEvent,
   ExecEvent,
@@ -312,4 +313,54 @@ describeKernel('collector process lifecycle', () => {
       expect(existsSync(`/proc/${pid}`) && alive(pid)).toBe(false);
     }, 90_000);
   }
+});
+
+describeKernel('bpf program output on the real kernel', () => {
+  it('prints no byte past an argv or filename field: the padding words and tail bytes are zero even with an environment right after argv', async () => {
+    // bpftrace on the rendered program directly, to see the raw lines the collector parses
+    const bt = spawn('bpftrace', ['-e', renderHostProgram(1024)], {
+      env: { ...process.env, BPFTRACE_STRLEN: '200' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let raw = '';
+    bt.stdout!.on('data', (d: Buffer) => {
+      raw += d.toString('latin1');
+    });
+    try {
+      await waitFor(() => (raw.includes('\nhello ') || raw.startsWith('hello ') ? true : undefined), 60_000);
+      // argv of 2 to 40 bytes (every tail length, both word counts; python refuses an empty
+      // argv[0]), each followed by an environment of 0xff bytes: a read past argv would print ff
+      const pids: number[] = [];
+      for (let n = 2; n <= 40; n++) {
+        const arg0 = 'a'.repeat(n - 1); // n bytes with its NUL
+        const { stdout } = await run('python3', [
+          '-c',
+          'import os, sys\np = os.fork()\nif p == 0: os.execve("/bin/true", [sys.argv[1]], {"E": "\\udcff" * 64})\nos.waitpid(p, 0)\nprint(p)',
+          arg0,
+        ]);
+        pids.push(Number(stdout.trim()));
+      }
+      const chunkLines = await waitFor(() => {
+        const ls = raw.split('\n').filter((l) => l.startsWith('exec_arg ') || l.startsWith('exec_fn '));
+        return pids.every((p) => ls.some((l) => l.startsWith(`exec_arg `) && l.split(' ')[2] === String(p)))
+          ? ls.filter((l) => pids.includes(Number(l.split(' ')[2])))
+          : undefined;
+      });
+      const seen = new Set<number>();
+      for (const line of chunkLines) {
+        const [, , tid, , lenText, words, tail] = line.split(' ');
+        const len = Number(lenText);
+        const whole = len - (len % 8);
+        // every byte of the words field after the whole words, and of the tail after len % 8
+        const padding = Buffer.from(words!, 'hex').subarray(whole).toString('hex');
+        const tailValue = BigInt(`0x${tail}`);
+        expect(padding, line).toMatch(/^0*$/);
+        expect(tailValue >> BigInt(8 * (len % 8)), line).toBe(0n);
+        if (line.startsWith('exec_arg ')) seen.add(Number(tid));
+      }
+      expect(seen.size).toBe(pids.length);
+    } finally {
+      bt.kill('SIGINT');
+    }
+  }, 120_000);
 });
