@@ -1,7 +1,8 @@
 // Renders bpf/eqld.bt.in into the bpftrace program eqld runs: fills the argv bound, the
 // filename __data_loc offset (read from the tracepoint's tracefs format file) and the offset
-// of task_struct.comm (read from BTF by the caller), and expands the per-chunk probe blocks
-// and the hex-word reads. Pure apart from reading the template and the format file.
+// of task_struct.comm (read from BTF by renderHostProgram), and expands the per-chunk probe
+// blocks and the hex-word reads. renderProgram is pure apart from reading the template;
+// renderHostProgram also reads the tracefs format file and the kernel's BTF.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readStructMemberOffset } from './btf.js';
