@@ -37,6 +37,11 @@ function rulePaths(config: EqldConfig): string[] {
 function loadRuleSet(config: EqldConfig, engine: EqlEngine, logger: Logger): LoadedRule[] {
   const result = loadRules(rulePaths(config), { compile: engine.compileQuery });
   for (const err of result.errors) logger.error({ err: err.message }, 'rule file skipped');
+  // exception items or lists not applied, rule fields not applied as Kibana would
+  for (const w of result.warnings) logger.warn({ warning: w.message }, 'rule files');
+  for (const r of result.rules)
+    for (const w of r.warnings ?? [])
+      logger.warn({ rule: r.rule.name, warning: w.message }, 'rule loaded with a warning');
   const active = result.rules.filter((r) => r.inactiveNeeds.length === 0);
   for (const r of result.rules) {
     if (r.inactiveNeeds.length > 0)

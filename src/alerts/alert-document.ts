@@ -21,9 +21,13 @@ export interface AlertInput {
   now?: Date;
 }
 
-/** Short MSGID-safe code for the rule (<= 32 printable ASCII): the file's base name. */
+/** Short MSGID-safe code for the rule (<= 32 printable ASCII): the file's base name, or for a
+ *  rule of a Kibana export (many rules in one file) its name in lower case. */
 export function ruleCode(rule: Rule): string {
-  const base = rule.path.slice(rule.path.lastIndexOf('/') + 1).replace(/\.toml$/, '');
+  const base =
+    rule.line === undefined
+      ? rule.path.slice(rule.path.lastIndexOf('/') + 1).replace(/\.toml$/, '')
+      : rule.name.toLowerCase().replace(/[^a-z0-9_.-]+/g, '_');
   const code = base.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 32);
   return code.length > 0 ? code : rule.ruleId.slice(0, 32);
 }

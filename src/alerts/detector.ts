@@ -1,6 +1,6 @@
 // The detector the pipeline drives: offers each ECS event to the rules that can use it (category +
-// index patterns, see RuleSet), drops events matching a rule's exceptions before that rule sees
-// them, runs the rule's EQL matcher, and turns matches into AlertRecords through duplicate
+// index patterns, see RuleSet), drops events matching a rule's exceptions (its Kibana exception
+// lists and the tuning file's) before that rule sees them, runs the rule's EQL matcher, and turns matches into AlertRecords through duplicate
 // suppression and a per-rule rate cap. advance() moves event time forward and returns the
 // follow-up records of closed suppression windows. reload() swaps rule sets keeping the partial
 // sequences of unchanged rules (same rule_id and query text). It does no I/O.
@@ -37,7 +37,10 @@ export interface RuleStats {
 
 interface RuleState {
   loaded: LoadedRule;
+  /** exceptions: the rule's Kibana exception items, then the tuning file's */
   tuning: RuleTuning;
+  /** some exception item has an expire_time: evaluate them at the clock's time */
+  expiring: boolean;
   matcher: ReturnType<MatcherFactory>;
   bucket: TokenBucket;
   stats: RuleStats;
@@ -69,16 +72,27 @@ export class Detector {
     const next = new Map<string, RuleState>();
     for (const loaded of rules) {
       const id = loaded.rule.ruleId;
-      const t = tuningFor(this.tuning, id);
-      if (!t.enabled || loaded.inactiveNeeds.length > 0) continue;
+      const own = tuningFor(this.tuning, id, loaded.rule);
+      if (!own.enabled || loaded.inactiveNeeds.length > 0) continue;
+      const t = loaded.exceptions?.length
+        ? { ...own, exceptions: [...loaded.exceptions, ...own.exceptions] }
+        : own;
+      const expiring = t.exceptions.some((x) => x.expiresAtMs !== undefined);
       const prev = this.states.get(id);
       if (prev && prev.loaded.rule.query === loaded.rule.query) {
-        next.set(id, { ...prev, loaded, tuning: t, stats: { ...prev.stats, name: loaded.rule.name } });
+        next.set(id, {
+          ...prev,
+          loaded,
+          tuning: t,
+          expiring,
+          stats: { ...prev.stats, name: loaded.rule.name },
+        });
         continue;
       }
       next.set(id, {
         loaded,
         tuning: t,
+        expiring,
         matcher: this.opts.createMatcher(loaded.compiled),
         bucket: new TokenBucket(t.rateCap),
         stats: {
@@ -112,7 +126,10 @@ export class Detector {
     for (const loaded of this.ruleSet.candidates(e.doc)) {
       const st = this.states.get(loaded.rule.ruleId);
       if (!st) continue;
-      if (st.tuning.exceptions.length > 0 && isExcepted(e.doc, st.tuning.exceptions)) {
+      if (
+        st.tuning.exceptions.length > 0 &&
+        isExcepted(e.doc, st.tuning.exceptions, st.expiring ? this.now().getTime() : undefined)
+      ) {
         st.stats.excepted++;
         continue;
       }

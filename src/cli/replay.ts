@@ -1,4 +1,4 @@
-// `eqld replay FILE.ndjson|- [--rules DIR] [--tuning FILE.json]`: wiring only. Runs rules over
+// `eqld replay FILE.ndjson|- [--rules PATH] [--tuning FILE.json]`: wiring only. Runs rules over
 // recorded ECS events and prints the alert documents as NDJSON on stdout; rule errors and
 // malformed lines are reported on stderr.
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ export async function runReplay(
     compile: compileQuery,
   });
   for (const e of loaded.errors) io.err(`eqld replay: rule skipped: ${e.message}`);
+  for (const w of [...loaded.warnings, ...loaded.rules.flatMap((r) => r.warnings ?? [])])
+    io.err(`eqld replay: warning: ${w.message}`);
   const tuning = normalizeTuning(tuningJson === undefined ? undefined : JSON.parse(tuningJson));
   const clock = new EventClock();
   const detector = new Detector(loaded.rules, tuning, {
@@ -55,7 +57,7 @@ export const replayCommand: CommandModule = {
       .option('rules', {
         type: 'string',
         array: true,
-        describe: 'rule files or directories (default: bundled rules/)',
+        describe: 'rule files, Kibana rule exports (NDJSON) or directories (default: bundled rules/)',
       })
       .option('tuning', { type: 'string', describe: 'tuning config (JSON)' }),
   handler: async (argv) => {

@@ -1,8 +1,10 @@
-// `eqld rules check [PATH...]`: wiring only. Loads rule files and prints, per rule, ok / inactive
-// (needs event kinds eqld does not collect) / the positioned error; exit status 1 on any error.
+// `eqld rules check [PATH...]`: wiring only. Loads rule files (detection-rules TOML, Kibana
+// exports) and prints, per rule, ok / disabled / inactive (needs event kinds eqld does not
+// collect) / unsupported / the positioned error, with warnings (exceptions not applied); exit
+// status 1 on any error (unsupported rules and warnings alone exit 0).
 import type { CommandModule } from 'yargs';
 import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
-import { checkRules, formatVerdict } from '../rules/check.js';
+import { checkRules, formatSummary, formatVerdict } from '../rules/check.js';
 import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 
 export async function runRulesCheck(
@@ -12,10 +14,8 @@ export async function runRulesCheck(
 ): Promise<number> {
   const { compileQuery } = engine ?? eqlEngine;
   const report = checkRules(paths.length > 0 ? paths : [BUNDLED_RULES_DIR], compileQuery);
-  for (const v of report.verdicts) write(formatVerdict(v));
-  write(
-    `${report.verdicts.length} files/rules: ${report.ok} ok, ${report.inactive} inactive, ${report.errors} errors`,
-  );
+  for (const v of report.verdicts) for (const line of formatVerdict(v)) write(line);
+  write(formatSummary(report));
   return report.errors > 0 ? 1 : 0;
 }
 
@@ -26,12 +26,12 @@ export const rulesCommand: CommandModule = {
     y.command({
       command: 'check [paths..]',
       describe:
-        'Validate rule files: ok, inactive (needs events eqld does not collect), or a positioned error',
+        'Validate rule files (TOML or Kibana export NDJSON): ok, disabled, inactive (needs events eqld does not collect), unsupported, or a positioned error, with exceptions eqld cannot apply',
       builder: (c) =>
         c.positional('paths', {
           type: 'string',
           array: true,
-          describe: 'rule files or directories (default: bundled rules/)',
+          describe: 'rule files, Kibana exports or directories (default: bundled rules/)',
         }),
       handler: async (argv) => {
         const paths = ((argv.paths as string[] | undefined) ?? []).map(String);

@@ -56,9 +56,9 @@ describe('loadRules', () => {
     );
   });
 
-  it('rejects non-EQL rules with the language named', () => {
+  it('refuses non-EQL rules as unsupported, naming the rule and its language', () => {
     expect(() => loadRuleText(file('k', 'x', 'kuery'), 'k.toml', compile)).toThrow(
-      'Expected `rule.language` to be `eql`',
+      'k.toml: rule "n k" (rule_id "k"): language `kuery` is not supported; eqld runs EQL rules (type eql, language eql) only',
     );
   });
 
@@ -70,10 +70,11 @@ describe('loadRules', () => {
     writeFileSync(join(dir, '5.toml'), file('five', 'process where true'));
     const res = loadRules([dir, join(dir, 'missing.toml')], { compile });
     expect(res.rules.map((r) => r.rule.ruleId)).toEqual(['one', 'five']);
+    // file errors (read, syntax) come first, then each parsed rule's in file order
     expect(res.errors.map((e) => [e.path.slice(dir.length + 1), e.kind])).toEqual([
       ['missing.toml', 'read'],
-      ['2.toml', 'query'],
       ['3.toml', 'toml'],
+      ['2.toml', 'query'],
       ['4.toml', 'duplicate'],
     ]);
   });

@@ -40,7 +40,7 @@ describe('rules check on a directory with bad files', () => {
     expect(await runRulesCheck([dir], (l) => lines.push(l))).toBe(1);
     expect(lines.some((l) => l.startsWith('ok ') && l.includes('a-good.toml'))).toBe(true);
     expect(lines.some((l) => /^error +\S+b-bad-toml\.toml:2:\d+: /.test(l))).toBe(true);
-    expect(lines.at(-1)).toMatch(/1 ok, 0 inactive, 3 errors$/);
+    expect(lines.at(-1)).toMatch(/1 ok, 0 disabled, 0 inactive, 0 unsupported, 3 errors; 0 warnings$/);
   });
 
   it('checks the bundled rules by default: both ok', async () => {

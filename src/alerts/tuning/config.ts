@@ -44,11 +44,16 @@ export const DEFAULT_TUNING: TuningConfig = {
   rules: new Map(),
 };
 
-/** The effective tuning for one rule: its own settings over the defaults. */
-export function tuningFor(cfg: TuningConfig, ruleId: string): RuleTuning {
+/** The effective tuning for one rule: its own settings over the defaults. A rule exported from
+ *  Kibana with `enabled: false` stays off unless the tuning file enables it. */
+export function tuningFor(
+  cfg: TuningConfig,
+  ruleId: string,
+  rule?: { enabled?: boolean | undefined },
+): RuleTuning {
   const own = cfg.rules.get(ruleId) ?? {};
   return {
-    enabled: own.enabled ?? true,
+    enabled: own.enabled ?? rule?.enabled ?? true,
     exceptions: own.exceptions ?? [],
     suppression: own.suppression ?? cfg.defaults.suppression,
     rateCap: own.rateCap ?? cfg.defaults.rateCap,
