@@ -96,6 +96,45 @@ describe('Detector', () => {
     );
   });
 
+  it("applies the exception items of a rule's Kibana exception lists, and expires them on the detector's clock", () => {
+    const withItems = (expiresAtMs?: number): LoadedRule[] =>
+      load().map((r) =>
+        r.rule.ruleId === SSH
+          ? {
+              ...r,
+              exceptions: [
+                {
+                  entries: [
+                    { type: 'match', field: 'destination.ip', operator: 'included', value: '1.1.1.0/24' },
+                  ],
+                  osTypes: ['linux'],
+                  ...(expiresAtMs === undefined ? {} : { expiresAtMs }),
+                },
+              ],
+            }
+          : r,
+      );
+    const events = () => fixture('ssh-netcon-fire-nc').map(ev);
+    expect(feed(make(undefined, withItems()), events())).toEqual([]);
+    // the detector's clock is at 0 (1970): an item expiring in 2020 still applies, one expired at -1 does not
+    expect(feed(make(undefined, withItems(Date.parse('2020-01-01T00:00:00Z'))), events())).toEqual([]);
+    expect(feed(make(undefined, withItems(-1)), events())).toHaveLength(1);
+    // the tuning file's exceptions add to the rule's own
+    const tuning = {
+      rules: { [ROOT]: { exceptions: [{ entries: [{ field: 'user.id', operator: 'is', value: '0' }] }] } },
+    };
+    expect(feed(make(tuning, withItems(-1)), events())).toHaveLength(1);
+  });
+
+  it('keeps a rule exported with enabled: false off unless the tuning file enables it', () => {
+    const disabled = load().map((r) =>
+      r.rule.ruleId === SSH ? { ...r, rule: { ...r.rule, enabled: false } } : r,
+    );
+    expect(feed(make(undefined, disabled), fixture('ssh-netcon-fire-nc').map(ev))).toEqual([]);
+    const on = make({ rules: { [SSH]: { enabled: true } } }, disabled);
+    expect(feed(on, fixture('ssh-netcon-fire-nc').map(ev)).map((r) => r.rule.id)).toEqual([SSH]);
+  });
+
   it('suppresses duplicates by rule + entity and reports the count when the window closes', () => {
     const d = make({ defaults: { suppression: { windowMs: 60_000 } } });
     const events = [

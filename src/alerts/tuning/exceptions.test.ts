@@ -47,6 +47,22 @@ describe('exception items', () => {
       [{ field: 'process.name', type: 'match', operator: 'excluded', value: 'nc' }],
       true,
     ],
+    [
+      'Kibana stored form (nested)',
+      [
+        {
+          field: 'process',
+          type: 'nested',
+          entries: [{ field: 'name', type: 'match', operator: 'included', value: 'ansible-playbook' }],
+        },
+      ],
+      true,
+    ],
+    [
+      'matches: `\\*` is a literal star, as in Elasticsearch',
+      [{ field: 'process.name', operator: 'matches', value: 'ansible\\*' }],
+      false,
+    ],
   ];
   for (const [name, entries, expected] of cases) {
     it(`${name} -> ${expected ? 'excepted' : 'kept'}`, () => {
@@ -72,5 +88,35 @@ describe('exception items', () => {
       TuningConfigError,
     );
     expect(() => normalizeExceptionItem({ entries: [] }, 'e')).toThrow(/at least one entry/);
+  });
+
+  it('refuses what it cannot evaluate instead of running without it (value lists, text fields)', () => {
+    expect(() =>
+      normalizeExceptionItem(
+        {
+          entries: [
+            {
+              field: 'process.executable',
+              type: 'list',
+              operator: 'included',
+              list: { id: 'x', type: 'keyword' },
+            },
+          ],
+        },
+        'rules.r.exceptions[0]',
+      ),
+    ).toThrow('Not supported in the tuning file: `rules.r.exceptions[0].entries[0]`: a value list entry');
+    expect(() =>
+      normalizeExceptionItem({ entries: [{ field: 'process.name.text', operator: 'is', value: 'x' }] }, 'e'),
+    ).toThrow(/analyzed text field/);
+  });
+
+  it('takes os_types as Kibana does', () => {
+    const linux = normalizeExceptionItem(
+      { os_types: ['linux'], entries: [{ field: 'user.id', operator: 'is', value: '0' }] },
+      'e',
+    );
+    expect(isExcepted({ ...doc, host: { os: { type: 'linux' } } }, [linux])).toBe(true);
+    expect(isExcepted({ ...doc, host: { os: { type: 'windows' } } }, [linux])).toBe(false);
   });
 });
