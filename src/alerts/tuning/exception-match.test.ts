@@ -40,6 +40,7 @@ const nested = (field: string, entries: ExceptionEntry[]) =>
   ({ type: 'nested', field, entries }) as ExceptionEntry;
 
 // [case, entry, matches, what it follows]
+// biome-ignore format: one case per line reads as a table
 const cases: [string, ExceptionEntry, boolean, string][] = [
   ['match: exact keyword value', m('process.name', 'curl'), true, 'buildMatchClause: match_phrase on keyword'],
   ['match: case-sensitive', m('process.name', 'CURL'), false, 'match_phrase on keyword = exact term'],
