@@ -79,6 +79,31 @@ describe('loadRules', () => {
     ]);
   });
 
+  it("puts a Kibana rule's query error on the rule's line, naming the place in the query", () => {
+    const rule = (id: string, query: string) =>
+      JSON.stringify({
+        rule_id: id,
+        name: `n ${id}`,
+        description: 'd',
+        type: 'eql',
+        language: 'eql',
+        index: ['logs-endpoint.events.process*'],
+        severity: 'low',
+        risk_score: 21,
+        query,
+      });
+    const path = join(dir, 'export.ndjson');
+    writeFileSync(
+      path,
+      `${rule('k1', 'process where true')}\n${rule('k2', 'process where\n  true and BROKEN')}\n`,
+    );
+    const res = loadRules([path], { compile });
+    expect(res.rules.map((r) => [r.rule.ruleId, r.rule.line])).toEqual([['k1', 1]]);
+    expect(res.errors.map((e) => e.message)).toEqual([
+      `${path}:2: query (query line 2, column 12): unexpected token BROKEN`,
+    ]);
+  });
+
   it('takes versions from a version lock beside the rules, never otherwise', () => {
     writeFileSync(join(dir, 'version.lock.json'), '{"five": {"version": 7}}');
     const res = loadRules([dir], { compile });

@@ -66,7 +66,11 @@ function queryError(rule: Rule, err: unknown): RuleFileError {
   const column = pos && typeof pos.column === 'number' ? pos.column : undefined;
   const first = (e.message ?? String(err)).split('\n')[0] ?? '';
   if (rule.line !== undefined) {
-    const at = pos ? ` (query line ${pos.line}${column === undefined ? '' : `, column ${column}`})` : '';
+    // src/eql's messages end with `(line L, column C)` of the query already
+    const at =
+      pos && !first.includes(`line ${pos.line}`)
+        ? ` (query line ${pos.line}${column === undefined ? '' : `, column ${column}`})`
+        : '';
     return new RuleFileError('query', rule.path, `query${at}: ${first}`, rule.line, undefined, {
       cause: err,
     });
