@@ -50,7 +50,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     flag: 'rules',
     type: 'string[]',
     default: [],
-    describe: 'extra rule files or directories (Elastic detection-rules TOML), added to the bundled rules',
+    describe:
+      'extra rule files or directories (Elastic detection-rules TOML, Kibana rule/exception list exports), added to the bundled rules',
     live: true,
   },
   {
