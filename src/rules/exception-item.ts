@@ -7,6 +7,7 @@
 // parseExceptionEntry() checks one entry and says what was wrong; it does not evaluate entries
 // (src/alerts/tuning/exception-match.ts does).
 import { isIP } from 'node:net';
+import { printable } from './printable.js';
 
 export type EntryOperator = 'included' | 'excluded';
 export type Scalar = string | number | boolean;
@@ -196,11 +197,12 @@ export function parseOsTypes(raw: unknown, where: string): OsType[] {
   return raw as OsType[];
 }
 
-/** A short human description of an item, for messages: `"name" (item_id x of list y)`. */
+/** A short human description of an item, for messages: `"name" (item_id x, list y)`; the name is
+ *  JSON-quoted and the ids escaped, so hostile text cannot break a message's line. */
 export function describeItem(item: Pick<ExceptionItem, 'name' | 'itemId' | 'listId'>): string {
   const ids = [
-    item.itemId === undefined ? undefined : `item_id ${item.itemId}`,
-    item.listId === undefined ? undefined : `list ${item.listId}`,
+    item.itemId === undefined ? undefined : `item_id ${printable(item.itemId)}`,
+    item.listId === undefined ? undefined : `list ${printable(item.listId)}`,
   ].filter((x) => x !== undefined);
-  return `${item.name === undefined ? 'exception item' : `"${item.name}"`}${ids.length > 0 ? ` (${ids.join(', ')})` : ''}`;
+  return `${item.name === undefined ? 'exception item' : JSON.stringify(item.name)}${ids.length > 0 ? ` (${ids.join(', ')})` : ''}`;
 }

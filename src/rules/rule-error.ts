@@ -5,6 +5,7 @@
 // cannot run, named). Warnings on a rule that still loads use the same class: field (a rule field
 // not applied as Kibana would), exception (an exception item or list not applied), export (a
 // Kibana export's summary disagrees with its content).
+import { printable } from './printable.js';
 
 export type RuleErrorKind =
   | 'read'
@@ -28,8 +29,11 @@ export class RuleFileError extends Error {
     readonly column?: number,
     options?: { cause?: unknown },
   ) {
+    // messages go to terminals and logs: control characters from the files are escaped
     super(
-      `${path}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}: ${detail}`,
+      printable(
+        `${path}${line !== undefined ? `:${line}${column !== undefined ? `:${column}` : ''}` : ''}: ${detail}`,
+      ),
       options,
     );
   }

@@ -254,6 +254,49 @@ describe('a damaged export', () => {
   });
 });
 
+describe('hostile text in an export', () => {
+  it('never reaches `rules check` output or replay warnings with a control character', async () => {
+    const evil = 'x\n\u001b[2J\u009b\u2028y';
+    const rows = [
+      {
+        rule_id: `r1${evil}`,
+        name: `EQL ${evil}`,
+        type: 'eql',
+        language: 'eql',
+        description: 'd',
+        severity: 'low',
+        risk_score: 1,
+        index: ['logs-*'],
+        query: 'process where true',
+        exceptions_list: [{ id: 'i', list_id: `l${evil}`, namespace_type: 'single', type: 'detection' }],
+      },
+      { rule_id: 'r2', name: `KQL ${evil}`, type: 'query', language: 'kuery', query: 'x' },
+      {
+        list_id: `l${evil}`,
+        item_id: `i${evil}`,
+        name: `item ${evil}`,
+        namespace_type: 'single',
+        type: 'simple',
+        entries: [{ field: `f${evil}.text`, type: 'match', operator: 'included', value: 'v' }],
+      },
+      { [`key${evil}`]: 1 },
+    ];
+    const path = join(tmp, 'hostile.ndjson');
+    writeFileSync(
+      path,
+      `${rows.map((r) => JSON.stringify(r)).join('\n')}\n{"rule_id": "${evil.replace('\n', '')}`,
+    );
+    const out: string[] = [];
+    await runRulesCheck([path], (l) => out.push(l));
+    expect(out.length).toBeGreaterThan(4);
+    for (const l of out) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    const err: string[] = [];
+    await runReplay([path], undefined, { input: '', out: () => {}, err: (l) => err.push(l) });
+    expect(err.some((l) => l.includes('warning'))).toBe(true);
+    for (const l of err) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+});
+
 describe('`eqld rules check` over Kibana exports', () => {
   it('prints ok, disabled and unsupported rules and the exceptions it cannot apply (golden)', async () => {
     const out: string[] = [];

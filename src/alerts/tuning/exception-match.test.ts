@@ -162,6 +162,7 @@ describe('wildcardRegExp', () => {
     expect(wildcardRegExp('a.b').test('axb')).toBe(false);
     expect(wildcardRegExp('a.b').test('a.b')).toBe(true);
     expect(wildcardRegExp('(x)+').test('(x)+')).toBe(true);
+    expect(wildcardRegExp('nc.open-bsd/[x]{1}|y$').test('nc.open-bsd/[x]{1}|y$')).toBe(true);
     expect(wildcardRegExp('end\\').test('end\\')).toBe(true);
     expect(wildcardRegExp('*').test('multi\nline')).toBe(true);
     expect(wildcardRegExp('?').test('😀')).toBe(true);

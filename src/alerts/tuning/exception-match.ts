@@ -98,7 +98,8 @@ export function wildcardRegExp(pattern: string): RegExp {
   if (reCache.size < 10_000) reCache.set(pattern, re);
   return re;
 }
-const reEscape = (c: string) => c.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** a regex syntax character as itself (the only escapes `u` mode accepts outside a class) */
+const reEscape = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function positive(doc: unknown, e: Exclude<ExceptionEntry, { type: 'nested' }>): boolean {
   const { vals, lower } = values(doc, e.field);
