@@ -13,70 +13,31 @@
 // field parses its value), `*.ip` fields compare as addresses and accept CIDR blocks (term query
 // on an ip field), `X.caseless` reads X lower-cased (Elastic Defend's lowercase-normalized
 // multi-fields; the normalizer applies to the query value and wildcard pattern too).
-import { BlockList, isIP } from 'node:net';
-import type { ExceptionEntry, ExceptionItem, NestedSubEntry, Scalar } from '../../rules/exception-item.js';
+import type { ExceptionEntry, ExceptionItem, Scalar } from '../../rules/exception-item.js';
 import { isIpField } from '../../rules/exception-item.js';
-import { getField } from '../../rules/field.js';
+import { type FieldRead, fieldReader } from '../../rules/field.js';
+import { inBlock, ipBlock, ipBytes } from './ip-address.js';
 
 type Doc = Record<string, unknown>;
 const CASELESS = '.caseless';
 
-/** the indexed values of a field: none when absent or null, each element of an array */
-function values(doc: unknown, field: string): { vals: unknown[]; lower: boolean } {
-  let v = getField(doc, field);
-  let lower = false;
-  if (v === undefined && field.endsWith(CASELESS)) {
-    v = getField(doc, field.slice(0, -CASELESS.length));
-    lower = true;
-  }
-  if (v === undefined || v === null) return { vals: [], lower };
-  const vals = Array.isArray(v) ? v.flat(Number.POSITIVE_INFINITY).filter((x) => x !== null) : [v];
-  return { vals: lower ? vals.map((x) => (typeof x === 'string' ? x.toLowerCase() : x)) : vals, lower };
-}
+const NONE: readonly unknown[] = Object.freeze([]);
 
-const ipCache = new Map<string, BlockList | null>();
-/** an address or CIDR block as a BlockList (null: not an ip literal, so it matches nothing) */
-function ipMatcher(q: string): BlockList | null {
-  const cached = ipCache.get(q);
-  if (cached !== undefined) return cached;
-  const slash = q.indexOf('/');
-  const addr = slash < 0 ? q : q.slice(0, slash);
-  const family = isIP(addr);
-  let m: BlockList | null = null;
-  if (family !== 0) {
-    const type = family === 6 ? 'ipv6' : 'ipv4';
-    const prefix = slash < 0 ? undefined : q.slice(slash + 1);
-    const bits = Number(prefix);
-    if (prefix === undefined) {
-      m = new BlockList();
-      m.addAddress(addr, type);
-    } else if (/^\d+$/.test(prefix) && bits <= (family === 6 ? 128 : 32)) {
-      m = new BlockList();
-      m.addSubnet(addr, bits, type);
-    }
+/** the indexed values of a field: none when absent or null, each element of an array (nested
+ *  arrays flattened); `X.caseless` reads X lower-cased when the event has no such field */
+function values(doc: unknown, field: FieldRead, base: FieldRead | undefined): readonly unknown[] {
+  let v = field(doc);
+  const lower = v === undefined && base !== undefined;
+  if (lower) v = base(doc);
+  if (v === undefined || v === null) return NONE;
+  let vals: readonly unknown[];
+  if (!Array.isArray(v)) vals = [v];
+  else {
+    vals = v.some((x) => x === null || Array.isArray(x))
+      ? v.flat(Number.POSITIVE_INFINITY).filter((x) => x !== null)
+      : v;
   }
-  if (ipCache.size < 10_000) ipCache.set(q, m);
-  return m;
-}
-
-function ipEquals(docValue: unknown, q: string): boolean {
-  if (typeof docValue !== 'string') return false;
-  const family = isIP(docValue);
-  const m = family === 0 ? null : ipMatcher(q);
-  return m?.check(docValue, family === 6 ? 'ipv6' : 'ipv4') === true;
-}
-
-/** one indexed value against one query value, as a term query on the field's type would */
-function termEquals(docValue: unknown, q: Scalar, field: string, lower: boolean): boolean {
-  if (typeof docValue === 'number') {
-    if (typeof q === 'number') return q === docValue;
-    return typeof q === 'string' && q.trim() !== '' && Number(q) === docValue;
-  }
-  if (typeof docValue === 'boolean') return String(docValue) === String(q);
-  if (typeof docValue !== 'string') return false;
-  if (isIpField(field)) return ipEquals(docValue, String(q));
-  const s = String(q);
-  return docValue === (lower ? s.toLowerCase() : s);
+  return lower ? vals.map((x) => (typeof x === 'string' ? x.toLowerCase() : x)) : vals;
 }
 
 const reCache = new Map<string, RegExp>();
@@ -101,51 +62,121 @@ export function wildcardRegExp(pattern: string): RegExp {
 /** a regex syntax character as itself (the only escapes `u` mode accepts outside a class) */
 const reEscape = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-function positive(doc: unknown, e: Exclude<ExceptionEntry, { type: 'nested' }>): boolean {
-  const { vals, lower } = values(doc, e.field);
+/** A test on one indexed value, built once per entry: the query values of a term query, as the
+ *  field's type would parse them. */
+function termTest(field: string, queries: readonly Scalar[], lower: boolean): (v: unknown) => boolean {
+  const text = new Set(queries.map((q) => (lower ? String(q).toLowerCase() : String(q))));
+  // a long/double field parses the query value: "7" and "7.0" are 7
+  const numbers = new Set(
+    queries
+      .map((q) =>
+        typeof q === 'number' ? q : typeof q === 'string' && q.trim() !== '' ? Number(q) : Number.NaN,
+      )
+      .filter((n) => !Number.isNaN(n)),
+  );
+  const blocks = isIpField(field)
+    ? queries.map((q) => ipBlock(String(q))).filter((b) => b !== undefined)
+    : undefined;
+  return (v) => {
+    if (typeof v === 'string') {
+      if (blocks === undefined) return text.has(v);
+      const addr = ipBytes(v);
+      return addr !== undefined && blocks.some((b) => inBlock(addr, b));
+    }
+    if (typeof v === 'number') return numbers.has(v);
+    if (typeof v === 'boolean') return text.has(String(v));
+    return false;
+  };
+}
+
+type Test = (doc: unknown) => boolean;
+
+/** The entry's clause as a test on an event (or a nested element), before `excluded`. */
+function clauseTest(e: Exclude<ExceptionEntry, { type: 'nested' }>): Test {
+  const { field: name } = e;
+  const field = fieldReader(name);
+  const base = name.endsWith(CASELESS) ? fieldReader(name.slice(0, -CASELESS.length)) : undefined;
+  const lower = base !== undefined;
   switch (e.type) {
     case 'exists':
-      return vals.length > 0;
+      return (doc) => values(doc, field, base).length > 0;
     case 'match':
-      return vals.some((v) => termEquals(v, e.value, e.field, lower));
-    case 'match_any':
-      return vals.some((v) => e.value.some((q) => termEquals(v, q, e.field, lower)));
+    case 'match_any': {
+      const test = termTest(name, e.type === 'match' ? [e.value] : e.value, lower);
+      return (doc) => values(doc, field, base).some(test);
+    }
     case 'wildcard': {
       const re = wildcardRegExp(lower ? e.value.toLowerCase() : e.value);
-      return vals.some((v) => (typeof v === 'string' || typeof v === 'number') && re.test(String(v)));
+      return (doc) =>
+        values(doc, field, base).some(
+          (v) => (typeof v === 'string' || typeof v === 'number') && re.test(String(v)),
+        );
     }
   }
 }
 
-function nestedMatches(doc: unknown, field: string, subs: readonly NestedSubEntry[]): boolean {
-  const v = getField(doc, field);
-  const elements = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
-  return elements.some(
-    (el) => typeof el === 'object' && el !== null && subs.every((s) => entryMatches(el, s)),
-  );
+function compileEntry(e: ExceptionEntry): Test {
+  if (e.type === 'nested') {
+    const subs = e.entries.map(compileEntry);
+    const field = fieldReader(e.field);
+    return (doc) => {
+      const v = field(doc);
+      const elements = Array.isArray(v) ? v : v === undefined || v === null ? NONE : [v];
+      return elements.some((el) => typeof el === 'object' && el !== null && subs.every((t) => t(el)));
+    };
+  }
+  const test = clauseTest(e);
+  return e.operator === 'excluded' ? (doc) => !test(doc) : test;
+}
+
+const entryTests = new WeakMap<ExceptionEntry, Test>();
+function entryTest(e: ExceptionEntry): Test {
+  let t = entryTests.get(e);
+  if (!t) {
+    t = compileEntry(e);
+    entryTests.set(e, t);
+  }
+  return t;
 }
 
 /** true when the entry's clause matches the event (or nested element) */
 export function entryMatches(doc: unknown, e: ExceptionEntry): boolean {
-  if (e.type === 'nested') return nestedMatches(doc, e.field, e.entries);
-  const hit = positive(doc, e);
-  return e.operator === 'excluded' ? !hit : hit;
+  return entryTest(e)(doc);
 }
 
-function osMatches(doc: Doc, os: readonly string[]): boolean {
-  const type = values(doc, 'host.os.type').vals;
-  const name = values(doc, 'host.os.name.caseless').vals;
-  return os.some((o) => type.includes(o) || name.includes(o));
+const HOST_OS_TYPE = fieldReader('host.os.type');
+const HOST_OS_NAME_CASELESS = fieldReader('host.os.name.caseless');
+const HOST_OS_NAME = fieldReader('host.os.name');
+const osType = (doc: unknown) => values(doc, HOST_OS_TYPE, undefined);
+const osName = (doc: unknown) => values(doc, HOST_OS_NAME_CASELESS, HOST_OS_NAME);
+
+function compileItem(item: ExceptionItem): Test {
+  const tests = item.entries.map(entryTest);
+  const os = item.osTypes;
+  const entries: Test = (doc) => tests.every((t) => t(doc));
+  if (os.length === 0) return entries;
+  return (doc) => {
+    const type = osType(doc);
+    const name = osName(doc);
+    return os.some((o) => type.includes(o) || name.includes(o)) && entries(doc);
+  };
 }
+
+const itemTests = new WeakMap<ExceptionItem, Test>();
 
 /** the item applies at `nowMs` (Kibana drops items whose expire_time is before the rule run) */
 export function itemActive(item: ExceptionItem, nowMs: number | undefined): boolean {
   return item.expiresAtMs === undefined || nowMs === undefined || item.expiresAtMs >= nowMs;
 }
 
+/** the item's entries (and os_types) all hold for the event; compiled once per item */
 export function itemMatches(doc: Doc, item: ExceptionItem): boolean {
-  if (item.osTypes.length > 0 && !osMatches(doc, item.osTypes)) return false;
-  return item.entries.every((e) => entryMatches(doc, e));
+  let t = itemTests.get(item);
+  if (!t) {
+    t = compileItem(item);
+    itemTests.set(item, t);
+  }
+  return t(doc);
 }
 
 /** true when the event matches any active item and must not reach the rule */
