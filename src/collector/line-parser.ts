@@ -3,105 +3,26 @@
 // never an exception. Re-assembly of multi-line execs is the assembler's job.
 // Hot path (one call per kernel line): the line is scanned once for its field boundaries
 // and fields are decoded in place (numbers, hex words) without splitting it into strings.
-import { decodeHexWords, decodeHexWordsInto } from './hex.js';
-import type { Line, MalformedLine } from './line.js';
+import { decodeHexWordsInto } from './hex.js';
+import type { Line } from './line.js';
+import {
+  arity,
+  Bad,
+  big,
+  comm,
+  endLine,
+  fieldEnd,
+  fieldStart,
+  int,
+  is,
+  L,
+  malformed,
+  scan,
+  text,
+  uint,
+} from './line-fields.js';
 import { CHUNK_BYTES } from './program.js';
 import type { ConnectEvent, SocketType } from './raw-event.js';
-
-class Bad extends Error {}
-
-function malformed(reason: string): MalformedLine {
-  return { kind: 'malformed', reason };
-}
-
-// Field boundaries of the line being parsed: field i is line[start[i], end[i]). Fields are
-// separated by single spaces, as `line.split(' ')` would cut them (empty fields included).
-// Module state, reused: parseLine is synchronous and not re-entrant.
-const MAX_FIELDS = 32;
-const fieldStart = new Int32Array(MAX_FIELDS);
-const fieldEnd = new Int32Array(MAX_FIELDS);
-let L = '';
-/** number of fields, or MAX_FIELDS + 1 when there are more (no line type has that many) */
-let nFields = 0;
-
-function scan(line: string): void {
-  L = line;
-  let n = 0;
-  let a = 0;
-  for (let i = line.indexOf(' '); i >= 0; i = line.indexOf(' ', a)) {
-    if (n === MAX_FIELDS) {
-      nFields = MAX_FIELDS + 1;
-      return;
-    }
-    fieldStart[n] = a;
-    fieldEnd[n] = i;
-    n++;
-    a = i + 1;
-  }
-  if (n === MAX_FIELDS) {
-    nFields = MAX_FIELDS + 1;
-    return;
-  }
-  fieldStart[n] = a;
-  fieldEnd[n] = line.length;
-  nFields = n + 1;
-}
-
-function text(i: number): string {
-  return L.slice(fieldStart[i]!, fieldEnd[i]!);
-}
-
-/** Decimal integer of line[a, b) without a regex; NaN unless it is all [-]digits (<= 16). */
-function parseDecimal(a: number, b: number): number {
-  const s = L;
-  const neg = s.charCodeAt(a) === 45;
-  let i = neg ? a + 1 : a;
-  if (i === b || b - i > 16) return Number.NaN;
-  let v = 0;
-  for (; i < b; i++) {
-    const d = s.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    v = v * 10 + d;
-  }
-  return neg ? -v : v;
-}
-
-function int(i: number): number {
-  const v = parseDecimal(fieldStart[i]!, fieldEnd[i]!);
-  if (!Number.isSafeInteger(v))
-    throw new Bad(`field ${i} is not an integer: ${JSON.stringify(text(i).slice(0, 30))}`);
-  return v;
-}
-
-function uint(i: number): number {
-  const v = int(i);
-  if (v < 0) throw new Bad(`field ${i} is negative: ${v}`);
-  return v;
-}
-
-function big(i: number): bigint {
-  const s = L;
-  const a = fieldStart[i]!;
-  const b = fieldEnd[i]!;
-  const n = b - a;
-  if (n === 0 || n > 20 || !Number.isInteger(parseDecimal(a, a + Math.min(n, 16)))) {
-    throw new Bad(`field ${i} is not an unsigned integer`);
-  }
-  if (s.charCodeAt(a) === 45) throw new Bad(`field ${i} is negative`);
-  for (let k = a + 16; k < b; k++) {
-    const d = s.charCodeAt(k) - 48;
-    if (d < 0 || d > 9) throw new Bad(`field ${i} is not an unsigned integer`);
-  }
-  // up to 15 digits is below 2^53: exact as a number, and BigInt(number) skips string parsing
-  return n <= 15 ? BigInt(parseDecimal(a, b)) : BigInt(s.slice(a, b));
-}
-
-/** comm: task_struct.comm as two hex words (16 bytes, NUL-padded) */
-function comm(i: number): Uint8Array {
-  const b = decodeHexWords(L, fieldStart[i]!, fieldEnd[i]!, 16);
-  if (b === undefined) throw new Bad(`field ${i} is not two hex words`);
-  return b;
-}
 
 // exec chunk bytes of parseLineTransient: decoded into this buffer, reused by the next call
 // (a chunk is up to 200 bytes; a fresh Uint8Array of that size is an off-heap allocation
@@ -130,14 +51,6 @@ function chunkBytes(len: number, w: number): Uint8Array {
   return out;
 }
 
-function arity(n: number, kind: string): void {
-  if (nFields !== n) throw new Bad(`${kind} line has ${fieldCount()} fields, expected ${n}`);
-}
-
-function fieldCount(): number {
-  return nFields <= MAX_FIELDS ? nFields : L.split(' ').length;
-}
-
 /** An IP address as ntop prints it: [0-9a-fA-F:.]+ */
 function address(i: number): string {
   const s = L;
@@ -151,11 +64,6 @@ function address(i: number): string {
       throw new Bad('connect address is not an IP address');
   }
   return s.slice(a, b);
-}
-
-/** Whether field 0 is exactly `word`. */
-function is(word: string): boolean {
-  return fieldEnd[0] === word.length && L.startsWith(word);
 }
 
 const SOCKET_TYPES: Record<number, SocketType> = { 1: 'stream', 2: 'dgram' };
@@ -400,6 +308,6 @@ function parse(line: string): Line {
     if (error instanceof Bad) return malformed(error.message);
     return malformed(`unexpected parse failure: ${String(error)}`);
   } finally {
-    L = '';
+    endLine();
   }
 }
