@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readStructMemberOffset } from './btf.js';
+import { expandPathMacros } from './path-macros.js';
 
 /** bpftrace's BPFTRACE_STRLEN maximum, and the size of one printed chunk */
 export const CHUNK_BYTES = 200;
@@ -157,5 +158,55 @@ export function renderHostProgram(argvBytes: number): string {
     argvBytes,
     filenameLocOffset: execFilenameLocOffset(),
     commOffset: readStructMemberOffset('task_struct', 'comm'),
+  });
+}
+
+export const FILE_TEMPLATE_PATH = fileURLToPath(new URL('../../bpf/eqld-file.bt.in', import.meta.url));
+/** the file program's line protocol (bpf/FORMAT.md, "File events") */
+export const FILE_PROTOCOL_VERSION = 1;
+/** file events printed per second by default; the rest are counted as dropped */
+export const DEFAULT_FILE_EVENTS_PER_SECOND = 5000;
+export const MAX_FILE_EVENTS_PER_SECOND = 1_000_000;
+
+export interface FileRenderOptions {
+  /** byte offset of `mnt` in struct mount (readStructMemberOffset in btf.ts) */
+  mountMntOffset: number;
+  commOffset: number;
+  /** eqld's own pid: its file activity is not reported */
+  selfPid: number;
+  /** file events printed per second at most */
+  eventsPerSecond: number;
+  template?: string;
+}
+
+function positiveInteger(name: string, v: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(v) || v <= 0 || v > max) {
+    throw new ProgramError(`Expected ${name} to be an integer from 1 to ${max}, got ${v}`);
+  }
+  return v;
+}
+
+/** Renders bpf/eqld-file.bt.in: the path macros, offsets, eqld's pid and the budget. */
+export function renderFileProgram(opts: FileRenderOptions): string {
+  const template = opts.template ?? readFileSync(FILE_TEMPLATE_PATH, 'utf8');
+  const mnt = positiveInteger('the struct mount mnt offset', opts.mountMntOffset, 4096);
+  return expandPathMacros(template, mnt)
+    .replaceAll('@PROTOCOL_VERSION@', String(FILE_PROTOCOL_VERSION))
+    .replaceAll('@COMM_OFF@', String(positiveInteger('the task_struct comm offset', opts.commOffset, 65536)))
+    .replaceAll('@SELF_PID@', String(positiveInteger('the agent pid', opts.selfPid)))
+    .replaceAll(
+      '@BUDGET@',
+      String(positiveInteger('file events per second', opts.eventsPerSecond, MAX_FILE_EVENTS_PER_SECOND)),
+    )
+    .replaceAll('@READY_PID@', String(READY_PID));
+}
+
+/** renderFileProgram with this host's offsets (BTF) and this process's pid. */
+export function renderHostFileProgram(eventsPerSecond: number): string {
+  return renderFileProgram({
+    mountMntOffset: readStructMemberOffset('mount', 'mnt'),
+    commOffset: readStructMemberOffset('task_struct', 'comm'),
+    selfPid: process.pid,
+    eventsPerSecond,
   });
 }

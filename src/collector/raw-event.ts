@@ -10,7 +10,7 @@
 //   bytes replaced by U+FFFD; `*Lossy` flags say a replacement happened.
 // - Credentials are read from the task at the event (`real*` = uid/gid, `e*` = euid/egid).
 
-export type RawEventKind = 'exec' | 'fork' | 'exit' | 'connect' | 'setsid' | 'lost' | 'gap';
+export type RawEventKind = 'exec' | 'fork' | 'exit' | 'connect' | 'setsid' | 'file' | 'lost' | 'gap';
 
 export interface Credentials {
   uid: number;
@@ -95,11 +95,41 @@ export interface SetsidEvent extends ProcessEventBase, Credentials {
   comm: string;
 }
 
+/** What happened to a file (the names elastic/ebpf and Elastic Defend give these events). */
+export type FileAction = 'creation' | 'rename' | 'deletion';
+
+/**
+ * A file created by an open, renamed, or deleted (unlinked), as the kernel reported it after the
+ * call succeeded. Paths are absolute as the acting process sees them (up to its root). A path
+ * the kernel side could not read whole (more than 100 directories deep, outside the process's
+ * root, relative to a descriptor that was closed) starts with "." as elastic/ebpf marks a cut
+ * path, and `pathCut` is set.
+ */
+export interface FileEvent extends ProcessEventBase, Credentials {
+  kind: 'file';
+  action: FileAction;
+  comm: string;
+  /** the file's path; for a rename, its new path */
+  path: string;
+  pathCut?: true;
+  /** rename: the path it had before */
+  oldPath?: string;
+  oldPathCut?: true;
+  /** creation: the new file's st_mode (type and permission bits) */
+  mode?: number;
+  /** rename: renameat2's flags (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4) */
+  renameFlags?: number;
+  /** a path or comm had invalid UTF-8 */
+  lossy?: true;
+}
+
 /** bpftrace reported lost perf-buffer records */
 export interface LostEvent {
   kind: 'lost';
   ktimeNs: number;
   count: number;
+  /** the program whose records were lost: process and network ('process') or file events */
+  source?: 'process' | 'file';
 }
 
 /** telemetry gap: bpftrace was not running between `fromNs` and `toNs` (monotonic ns) */
@@ -109,6 +139,16 @@ export interface GapEvent {
   fromNs: number;
   toNs: number;
   reason: string;
+  /** the program that was down */
+  source?: 'process' | 'file';
 }
 
-export type RawEvent = ExecEvent | ForkEvent | ExitEvent | ConnectEvent | SetsidEvent | LostEvent | GapEvent;
+export type RawEvent =
+  | ExecEvent
+  | ForkEvent
+  | ExitEvent
+  | ConnectEvent
+  | SetsidEvent
+  | FileEvent
+  | LostEvent
+  | GapEvent;

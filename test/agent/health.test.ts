@@ -6,7 +6,7 @@ import type { PipelineStats } from '../../src/pipeline.js';
 function stats(p: Partial<PipelineStats>): StageStats {
   return {
     pipeline: {
-      rawEvents: { exec: 0, fork: 0, exit: 0, connect: 0, setsid: 0, lost: 0, gap: 0 },
+      rawEvents: { exec: 0, fork: 0, exit: 0, connect: 0, setsid: 0, file: 0, lost: 0, gap: 0 },
       ecsEvents: 0,
       lostKernelEvents: 0,
       gaps: 0,
@@ -31,6 +31,7 @@ const raw = (exec: number, connect: number) => ({
   exit: 0,
   connect,
   setsid: 0,
+  file: 0,
   lost: 0,
   gap: 0,
 });

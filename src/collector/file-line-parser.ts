@@ -1,0 +1,143 @@
+// parseFileLine: one line of the file program (bpf/FORMAT.md, "File events") -> a typed
+// FileLine, or what parseLine makes of anything else (bpftrace's notices, hello, ready,
+// counters). Pure and total like parseLine: hostile or truncated input yields `malformed`
+// with a reason, never an exception. Re-assembly is the file assembler's job.
+
+import type { FileLine, WalkStep } from './file-line.js';
+import { decodeHexWordsInto } from './hex.js';
+import type { Line } from './line.js';
+import {
+  arity,
+  Bad,
+  big,
+  comm,
+  endLine,
+  fieldEnd,
+  fieldStart,
+  is,
+  L,
+  malformed,
+  scan,
+  uint,
+} from './line-fields.js';
+import { parseLine } from './line-parser.js';
+import {
+  NAME_MAX,
+  NAME_PART_BYTES,
+  STEPS_PER_LINE,
+  STRING_CHUNK_BYTES,
+  STRING_CHUNKS,
+  STRING_MAX_BYTES,
+  WALK_LINES,
+} from './path-macros.js';
+
+/** bytes of a name inside an `fp` step (four words, read whole: see path-macros.ts) */
+const STEP_HEAD_BYTES = 32;
+
+/** Decodes field `i` as `words` hex words into a new array of `n` bytes. */
+function words(i: number, nWords: number, n: number, what: string): Uint8Array {
+  const a = fieldStart[i]!;
+  const b = fieldEnd[i]!;
+  const out = new Uint8Array(n);
+  if (b - a !== nWords * 16 || !decodeHexWordsInto(L, a, b, n, out)) {
+    throw new Bad(`field ${i} is not ${nWords} hex words (${what})`);
+  }
+  return out;
+}
+
+function slot(i: number): number {
+  const v = uint(i);
+  if (v > 3) throw new Bad(`slot ${v} is not 0-3`);
+  return v;
+}
+
+function parseWalk(): FileLine {
+  arity(6 + 2 * STEPS_PER_LINE, 'fp');
+  const seq = uint(4);
+  if (seq >= WALK_LINES) throw new Bad(`fp line ${seq} is past the walk's ${WALK_LINES} lines`);
+  const status = uint(5);
+  if (status > 2) throw new Bad(`fp status ${status} is not 0-2`);
+  const steps: WalkStep[] = [];
+  for (let j = 0; j < STEPS_PER_LINE; j++) {
+    const len = uint(6 + 2 * j);
+    if (len > NAME_MAX) throw new Bad(`name length ${len} is above NAME_MAX`);
+    steps.push({ len, head: words(7 + 2 * j, 4, STEP_HEAD_BYTES, 'name head') });
+  }
+  return { kind: 'fp', ktimeNs: uint(1), tid: uint(2), slot: slot(3), seq, status, steps };
+}
+
+function parseLongName(): FileLine {
+  arity(9, 'fn');
+  const step = uint(4);
+  if (step >= WALK_LINES * STEPS_PER_LINE) throw new Bad(`fn step ${step} is past the walk`);
+  const len = uint(5);
+  if (len <= 31 || len > NAME_MAX) throw new Bad(`fn name length ${len} is not 32-${NAME_MAX}`);
+  const part = uint(6);
+  if (part > 1) throw new Bad(`fn part ${part} is not 0 or 1`);
+  const n = Math.min(len - part * NAME_PART_BYTES, NAME_PART_BYTES);
+  if (n <= 0) throw new Bad(`fn part ${part} of a ${len}-byte name`);
+  // 16 whole words and a tail word; a part is at most 128 bytes, so the tail is always 0
+  const bytes = words(7, 16, n, 'name part');
+  if (fieldEnd[8]! - fieldStart[8]! !== 16) throw new Bad('field 8 is not a hex tail word');
+  return { kind: 'fn', ktimeNs: uint(1), tid: uint(2), slot: slot(3), step, len, part, bytes };
+}
+
+function parseStringChunk(): FileLine {
+  arity(8, 'fs');
+  const offset = uint(4);
+  if (offset > 7) throw new Bad(`fs offset ${offset} is not 0-7`);
+  const len = uint(5);
+  if (len > STRING_MAX_BYTES) throw new Bad(`fs length ${len} is above ${STRING_MAX_BYTES}`);
+  const chunk = uint(6);
+  if (chunk % STRING_CHUNK_BYTES !== 0 || chunk >= STRING_CHUNKS * STRING_CHUNK_BYTES) {
+    throw new Bad(`fs chunk offset ${chunk} is not a multiple of ${STRING_CHUNK_BYTES} within the string`);
+  }
+  const bytes = words(7, STRING_CHUNK_BYTES / 8, STRING_CHUNK_BYTES, 'string chunk');
+  return { kind: 'fs', ktimeNs: uint(1), tid: uint(2), slot: slot(3), offset, len, chunk, bytes };
+}
+
+function parseEvent(action: 'creation' | 'rename' | 'deletion', name: string, n: number): FileLine {
+  arity(n, name);
+  const e: FileLine = {
+    kind: 'file-event',
+    action,
+    ktimeNs: uint(1),
+    tid: uint(2),
+    pid: uint(3),
+    startNs: big(4),
+    uid: uint(5),
+    gid: uint(6),
+    euid: uint(7),
+    egid: uint(8),
+    comm: comm(9),
+    lines: uint(10),
+  };
+  if (action === 'creation') e.mode = uint(11);
+  else if (action === 'rename') e.flags = uint(11);
+  return e;
+}
+
+function parseFields(): FileLine | undefined {
+  if (is('fp')) return parseWalk();
+  if (is('fn')) return parseLongName();
+  if (is('fs')) return parseStringChunk();
+  if (is('fcreate')) return parseEvent('creation', 'fcreate', 12);
+  if (is('frename')) return parseEvent('rename', 'frename', 12);
+  if (is('fdelete')) return parseEvent('deletion', 'fdelete', 11);
+  return undefined;
+}
+
+/** Parses one line of the file program (without its newline). Never throws. */
+export function parseFileLine(line: string): FileLine | Line {
+  // every file line starts with 'f' and a second letter none of the other lines has after it
+  if (line.charCodeAt(0) !== 102 || line.startsWith('fork')) return parseLine(line);
+  try {
+    scan(line);
+    return parseFields() ?? parseLine(line);
+  } catch (error) {
+    if (error instanceof Bad) return malformed(error.message);
+    return malformed(`unexpected parse failure: ${String(error)}`);
+  } finally {
+    endLine();
+  }
+}
