@@ -1,6 +1,7 @@
 // The Prometheus exposition from synthetic stage stats: the names and labels an operator's
 // dashboards use, event kinds and rules taken from the data (a new event category shows up with no
 // code change), hostile label values escaped, promtool's verdict, and the HTTP endpoint's answers.
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EqldMetrics, MetricsServer, MetricsServerError } from '../../src/agent/metrics/index.js';
@@ -220,6 +221,13 @@ describe('eqld metrics exposition', () => {
     expect(text).toContain('eqld_alert_records_total{type="alert"} 2');
     expect(text).toContain('eqld_alert_records_total{type="suppressed"} 1');
     expect(text).toContain('eqld_alert_records_total{type="health"} 1');
+  });
+
+  it('has every metric it registers listed in docs/operations.md', () => {
+    const docs = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const names = new EqldMetrics(snapshot, '0.1.0').registry.getMetricsAsArray().map((m) => m.name);
+    expect(names.length).toBeGreaterThan(30);
+    for (const name of names) expect(docs, name).toContain(`| \`${name}\` |`);
   });
 
   it.skipIf(whyNoProm !== undefined)('passes promtool check metrics', async () => {
