@@ -84,8 +84,11 @@ export async function runAgent(opts: RunOptions): Promise<number> {
   const engine: EqlEngine = eqlEngine;
   const rules = loadRuleSet(config, engine, logger);
   if (rules.length === 0) logger.warn({ paths: rulePaths(config) }, 'no rules loaded: nothing will alert');
+  // alerts carry the ancestry of their processes, read from the normalizer's table when raised
+  let ancestryOf: (entityId: string) => Record<string, unknown>[] = () => [];
   const detector = new Detector(rules, config.tuning, {
     createMatcher: (cq) => engine.createMatcher(cq),
+    ancestry: (entityId) => ancestryOf(entityId),
   });
 
   let stages: Stages;
@@ -95,6 +98,7 @@ export async function runAgent(opts: RunOptions): Promise<number> {
     logger.fatal({ err }, 'could not set up the pipeline');
     return err instanceof ConfigError ? EXIT.config : EXIT.internal;
   }
+  ancestryOf = (entityId) => stages.normalizer.ancestry(entityId);
   const pipeline = new Pipeline(stages, { logger });
   pipeline.onGap((gap) =>
     pipeline.emit(
