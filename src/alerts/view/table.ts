@@ -26,7 +26,7 @@ const ORDER: readonly ColumnName[] = ['id', 'time', 'severity', 'rule', 'host', 
 const GAP = '  ';
 
 /** `text` cut to `width` characters (code points) with `…`, padded unless it is the last column */
-function fit(text: string, c: Column, last: boolean): string {
+function fitCell(text: string, c: Column, last: boolean): string {
   const chars = [...text];
   let out = text;
   if (chars.length > c.width) {
@@ -63,7 +63,7 @@ function cells(v: AlertView): Record<ColumnName, string> {
 }
 
 export function tableHeader(style: Style): string {
-  return ORDER.map((k, i) => fit(COLUMNS[k].title, COLUMNS[k], i === ORDER.length - 1))
+  return ORDER.map((k, i) => fitCell(COLUMNS[k].title, COLUMNS[k], i === ORDER.length - 1))
     .join(GAP)
     .replace(/\s+$/, '')
     .replace(/^.*$/, (line) => style.paint('heading', line));
@@ -72,7 +72,7 @@ export function tableHeader(style: Style): string {
 export function tableRow(v: AlertView, style: Style): string {
   const c = cells(v);
   return ORDER.map((k, i) => {
-    const text = fit(termText(c[k], 1024), COLUMNS[k], i === ORDER.length - 1);
+    const text = fitCell(termText(c[k], 1024), COLUMNS[k], i === ORDER.length - 1);
     if (k === 'severity') return style.paint(severityTone(v.severity), text);
     if (k === 'id') return style.paint('dim', text);
     return text;

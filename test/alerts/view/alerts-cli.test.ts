@@ -15,6 +15,9 @@ let cleanup: () => void;
 let dir: string;
 let file: string;
 const line = (i: number) => `${JSON.stringify(alerts[i]?.document)}\n`;
+/** kibana.alert.uuid of fixture alert i ('-' padded like the table for a follow-up record) */
+const uuidOf = (i: number): string | undefined =>
+  (alerts[i]?.document as { kibana?: { alert?: { uuid?: string } } } | undefined)?.kibana?.alert?.uuid;
 
 function eqld(args: string[], opts: { shell?: string } = {}) {
   const r = opts.shell
@@ -81,7 +84,7 @@ describe('eqld alerts (command)', () => {
   });
 
   it('draws the tree with `alerts show ID` and prints the document with --json', () => {
-    const id = String((alerts[1]?.document as { kibana: { alert: { uuid: string } } }).kibana.alert.uuid);
+    const id = String(uuidOf(1));
     const tree = eqld(['alerts', 'show', id.slice(0, 12), file]);
     expect(tree.status).toBe(0);
     expect(tree.stdout).toContain('└─ /dev/shm/.x/nc  pid 300');
@@ -149,10 +152,7 @@ describe('eqld alerts -f', () => {
     process.kill(child.pid as number, 'SIGINT');
     expect(await exited).toBe(0);
     expect(rows().map((r) => r.slice(0, 12))).toEqual(
-      [0, 1, 2, 3, 0].map((i) => {
-        const id = (alerts[i]?.document as { kibana: { alert: { uuid?: string } } }).kibana.alert.uuid;
-        return id === undefined ? '-           ' : id.slice(0, 12);
-      }),
+      [0, 1, 2, 3, 0].map((i) => uuidOf(i)?.slice(0, 12) ?? '-           '),
     );
   });
 });
