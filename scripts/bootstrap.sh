@@ -9,14 +9,23 @@ need=()
 want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed' || need+=("$1"); }
 # bpftrace: the collector; make and g++: the unix-dgram addon (alerts to /dev/log) is built by
 # node-gyp at npm ci; the rest are used by the test suite (real daemons, namespaces; rsyslog-gnutls
-# for the TLS syslog tests)
-for p in bpftrace rsyslog rsyslog-gnutls openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++; do
+# for the TLS syslog tests; prometheus for promtool and a real scrape of the metrics endpoint;
+# tmux for `eqld alerts show` in a real terminal)
+for p in bpftrace rsyslog rsyslog-gnutls openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++ prometheus tmux; do
   want_pkg "$p"
 done
 command -v python3 >/dev/null 2>&1 || need+=(python3) # node-gyp
 if [ "${#need[@]}" -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # packages with a daemon (prometheus, rsyslog, sshd) must not start a system-wide one: the tests
+  # start their own on loopback. A policy-rc.d that refuses (exit 101) is the Debian way; one the
+  # machine already has is left as it is.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 0755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

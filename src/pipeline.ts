@@ -70,6 +70,9 @@ export interface PipelineOptions {
 export interface PipelineStats {
   rawEvents: Record<RawEventKind, number>;
   ecsEvents: number;
+  /** ECS events by event.category (its first value) and event.action: whatever kinds the
+   *  normalizer emits, none listed here */
+  ecsEventsByKind: Record<string, Record<string, number>>;
   lostKernelEvents: number;
   gaps: number;
   seedBufferDropped: number;
@@ -88,6 +91,7 @@ export class Pipeline {
   private seeding: RawEvent[] | undefined;
   private sinkChain: Promise<void> = Promise.resolve();
   private readonly gapListeners: ((e: RawEvent & { kind: 'gap' }) => void)[] = [];
+  private readonly alertListeners: ((a: AlertRecord, nowMs: number) => void)[] = [];
   private stopped = false;
   private watermark = 0;
   private readonly counters: PipelineStats;
@@ -102,6 +106,7 @@ export class Pipeline {
     this.counters = {
       rawEvents: Object.fromEntries(RAW_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>,
       ecsEvents: 0,
+      ecsEventsByKind: {},
       lostKernelEvents: 0,
       gaps: 0,
       seedBufferDropped: 0,
@@ -133,6 +138,12 @@ export class Pipeline {
     this.gapListeners.push(cb);
   }
 
+  /** Called with every record handed to the sinks (detections, follow-ups, health alerts) and
+   *  the wall-clock time it was raised: the metrics' alert counts and detection latency. */
+  onAlert(cb: (a: AlertRecord, nowMs: number) => void): void {
+    this.alertListeners.push(cb);
+  }
+
   private onRaw(raw: RawEvent): void {
     if (this.stopped) return;
     this.counters.rawEvents[raw.kind]++;
@@ -151,6 +162,7 @@ export class Pipeline {
 
   private onEcs(e: EqlEvent): void {
     this.counters.ecsEvents++;
+    this.countKind(e.doc.event);
     if (e.timestamp > this.counters.lastEventMs) this.counters.lastEventMs = e.timestamp;
     this.stages.events?.write(e.doc);
     let alerts: AlertRecord[];
@@ -164,8 +176,22 @@ export class Pipeline {
     for (const a of alerts) this.emit(a);
   }
 
+  private countKind(event: unknown): void {
+    const ev = event as { category?: unknown; action?: unknown } | undefined;
+    const c = ev?.category;
+    const category = String((Array.isArray(c) ? c[0] : c) ?? 'unknown');
+    const action = String(ev?.action ?? 'unknown');
+    const byAction = this.counters.ecsEventsByKind[category] ?? {};
+    this.counters.ecsEventsByKind[category] = byAction;
+    byAction[action] = (byAction[action] ?? 0) + 1;
+  }
+
   /** Hands one alert to the sinks, after every alert raised before it. */
   emit(alert: AlertRecord): void {
+    if (this.alertListeners.length > 0) {
+      const now = this.now();
+      for (const cb of this.alertListeners) cb(alert, now);
+    }
     this.counters.alerts++;
     this.counters.alertsByRule[alert.rule.id] = (this.counters.alertsByRule[alert.rule.id] ?? 0) + 1;
     this.sinkChain = this.sinkChain.then(
@@ -214,6 +240,9 @@ export class Pipeline {
     return {
       ...this.counters,
       rawEvents: { ...this.counters.rawEvents },
+      ecsEventsByKind: Object.fromEntries(
+        Object.entries(this.counters.ecsEventsByKind).map(([c, byAction]) => [c, { ...byAction }]),
+      ),
       alertsByRule: { ...this.counters.alertsByRule },
     };
   }

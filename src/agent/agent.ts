@@ -16,6 +16,7 @@ import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 import { type LoadedRule, loadRules } from '../rules/load-rules.js';
 import { checkHost, createStages, type Stages } from './create-stages.js';
 import { HealthMonitor } from './health.js';
+import { type RunningMetrics, startMetrics } from './metrics/index.js';
 import { buildTelemetryAlert } from './telemetry-alert.js';
 
 export const EXIT = { ok: 0, internal: 1, config: 2, precondition: 3 } as const;
@@ -83,8 +84,11 @@ export async function runAgent(opts: RunOptions): Promise<number> {
   const engine: EqlEngine = eqlEngine;
   const rules = loadRuleSet(config, engine, logger);
   if (rules.length === 0) logger.warn({ paths: rulePaths(config) }, 'no rules loaded: nothing will alert');
+  // alerts carry the ancestry of their processes, read from the normalizer's table when raised
+  let ancestryOf: (entityId: string) => Record<string, unknown>[] = () => [];
   const detector = new Detector(rules, config.tuning, {
     createMatcher: (cq) => engine.createMatcher(cq),
+    ancestry: (entityId) => ancestryOf(entityId),
   });
 
   let stages: Stages;
@@ -94,6 +98,7 @@ export async function runAgent(opts: RunOptions): Promise<number> {
     logger.fatal({ err }, 'could not set up the pipeline');
     return err instanceof ConfigError ? EXIT.config : EXIT.internal;
   }
+  ancestryOf = (entityId) => stages.normalizer.ancestry(entityId);
   const pipeline = new Pipeline(stages, { logger });
   pipeline.onGap((gap) =>
     pipeline.emit(
@@ -109,11 +114,23 @@ export async function runAgent(opts: RunOptions): Promise<number> {
     ),
   );
 
+  let metrics: RunningMetrics | undefined;
+  if (config.metrics.listen) {
+    try {
+      metrics = await startMetrics(config.metrics.listen, { pipeline, stages, detector }, logger);
+    } catch (err) {
+      logger.fatal({ err }, 'could not start the metrics endpoint');
+      await pipeline.stop().catch(() => undefined);
+      return EXIT.internal;
+    }
+  }
+
   try {
     await pipeline.start();
   } catch (err) {
     logger.fatal({ err }, 'could not start the collector');
     await pipeline.stop().catch(() => undefined);
+    await metrics?.close();
     return EXIT.internal;
   }
   logger.info(
@@ -186,8 +203,9 @@ export async function runAgent(opts: RunOptions): Promise<number> {
       }, STOP_TIMEOUT_MS);
       pipeline
         .stop()
-        .then(() => {
+        .then(async () => {
           sampleHealth();
+          await metrics?.close();
           logger.info('stopped');
           resolve(EXIT.ok);
         })
@@ -211,5 +229,12 @@ export async function runAgent(opts: RunOptions): Promise<number> {
 
 /** the sections whose keys all need a restart stay as they were started */
 function pickRestartOnly(c: EqldConfig): Partial<EqldConfig> {
-  return { collector: c.collector, process: c.process, syslog: c.syslog, output: c.output, agent: c.agent };
+  return {
+    collector: c.collector,
+    process: c.process,
+    syslog: c.syslog,
+    output: c.output,
+    agent: c.agent,
+    metrics: c.metrics,
+  };
 }

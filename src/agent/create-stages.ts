@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { SinksConfig } from '../alerts/sinks/index.js';
+import type { SinkSet, SinksConfig } from '../alerts/sinks/index.js';
 import { createSinks } from '../alerts/sinks/index.js';
 import { Collector, checkPreconditions } from '../collector/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
@@ -16,6 +16,7 @@ import { EventFile } from './event-file.js';
 export interface Stages extends StageSet {
   collector: Collector;
   normalizer: Normalizer;
+  sinks: SinkSet;
   events?: EventFile;
   hostFields: Record<string, unknown>;
   sinkNames: string[];

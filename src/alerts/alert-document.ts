@@ -8,6 +8,7 @@ import { eventIndexName } from '../rules/index-pattern.js';
 import type { Rule, RuleThreat } from '../rules/rule.js';
 import { alertId, eventIdentity } from './alert-id.js';
 import type { AlertRecord } from './alert-record.js';
+import { type AncestryLookup, buildLineage } from './lineage.js';
 import { summarize } from './summary.js';
 
 type Doc = Record<string, unknown>;
@@ -19,6 +20,9 @@ export interface AlertInput {
   joinKeys?: readonly unknown[];
   /** when the alert is raised (default: now) */
   now?: Date;
+  /** the live process table's ancestry (the agent); without it (replay) the alert carries only
+   *  the parent and leader blocks of its events */
+  ancestry?: AncestryLookup;
 }
 
 /** Short MSGID-safe code for the rule (<= 32 printable ASCII): the file's base name, or for a
@@ -57,6 +61,14 @@ function ecsThreat(threat: readonly RuleThreat[]): Doc | undefined {
   };
 }
 
+/** the acting process with Defend's process.Ext.ancestry added (the event's block is shared) */
+function withAncestry(process: unknown, ancestry: readonly string[] | undefined): unknown {
+  if (ancestry === undefined || ancestry.length === 0 || typeof process !== 'object' || process === null)
+    return process;
+  const p = process as Doc;
+  return { ...p, Ext: { ...(p.Ext as Doc | undefined), ancestry } };
+}
+
 function eventTime(doc: Doc): string | undefined {
   const t = getField(doc, '@timestamp');
   return typeof t === 'string' ? t : typeof t === 'number' ? new Date(t).toISOString() : undefined;
@@ -69,6 +81,7 @@ export function buildAlert(input: AlertInput): AlertRecord {
   const summary = summarize(rule.name, events);
   const version = rule.version === undefined ? undefined : String(rule.version);
   const buildingBlock = rule.buildingBlockType !== undefined;
+  const lineage = input.ancestry ? buildLineage(events, input.ancestry) : undefined;
   const entityIds = events.map((e) => {
     const v = getField(e, 'process.entity_id');
     return typeof v === 'string' ? v : '';
@@ -91,7 +104,7 @@ export function buildAlert(input: AlertInput): AlertRecord {
     },
     threat: ecsThreat(rule.threat),
     host: getField(last, 'host'),
-    process: getField(last, 'process'),
+    process: withAncestry(getField(last, 'process'), lineage?.ancestry),
     user: getField(last, 'user'),
     kibana: {
       alert: {
@@ -140,6 +153,7 @@ export function buildAlert(input: AlertInput): AlertRecord {
       matched_events: events,
       join_keys: input.joinKeys ?? [],
       rule_path: rule.path,
+      ...(lineage && lineage.lineage.length > 0 ? { lineage: lineage.lineage } : {}),
     },
   };
 

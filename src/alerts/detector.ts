@@ -10,6 +10,7 @@ import type { LoadedRule } from '../rules/load-rules.js';
 import { RuleSet } from '../rules/rule-set.js';
 import { buildAlert } from './alert-document.js';
 import type { AlertRecord } from './alert-record.js';
+import type { AncestryLookup } from './lineage.js';
 import { buildSuppressedRecord, type SuppressionReason } from './suppressed-record.js';
 import { type RuleTuning, type TuningConfig, tuningFor } from './tuning/config.js';
 import { isExcepted } from './tuning/exceptions.js';
@@ -18,6 +19,8 @@ import { Suppressor } from './tuning/suppression.js';
 
 export interface DetectorOptions {
   createMatcher: MatcherFactory;
+  /** the process table's ancestry, carried by each alert (alert-document.ts, lineage.ts) */
+  ancestry?: AncestryLookup;
   /** clock for the alert's @timestamp (default: wall clock) */
   now?: () => Date;
 }
@@ -158,7 +161,13 @@ export class Detector {
     joinKeys: readonly unknown[],
   ): AlertRecord | undefined {
     const rule = st.loaded.rule;
-    const rec = buildAlert({ rule, events: events.map((x) => x.doc), joinKeys, now: this.now() });
+    const rec = buildAlert({
+      rule,
+      events: events.map((x) => x.doc),
+      joinKeys,
+      now: this.now(),
+      ...(this.opts.ancestry ? { ancestry: this.opts.ancestry } : {}),
+    });
     if (rule.buildingBlockType !== undefined && !this.tuning.sendBuildingBlocksToSyslog)
       rec.skipSyslog = true;
     const last = events[events.length - 1];

@@ -7,6 +7,7 @@
 // /usr/local/bin/eqld) for the flag to apply.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { alertsCommand } from './alerts.js';
 import { collectCommand } from './collect.js';
 import { doctorCommand } from './doctor.js';
 import { eventsCommand } from './events.js';
@@ -27,6 +28,7 @@ await yargs(hideBin(process.argv))
   .command(queryCommand)
   .command(replayCommand)
   .command(rulesCommand)
+  .command(alertsCommand)
   .demandCommand(1, 'Name a command; see eqld --help.')
   .strict()
   .help()

@@ -4,6 +4,7 @@
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { normalizeTuning, type TuningConfig } from '../alerts/tuning/config.js';
 import { ConfigError } from './config-error.js';
+import { type ListenAddress, parseListenAddress } from './listen-address.js';
 import { CONFIG_KEYS, type ConfigKey, type LOG_LEVELS, TUNING_SECTION } from './schema.js';
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -30,6 +31,8 @@ export interface EqldConfig {
   };
   output: { alertsFile?: string; eventsFile?: string; fileMode: number; stdout: boolean; redact: string[] };
   agent: { stateDir: string; spoolMaxBytes: number };
+  /** the Prometheus endpoint; off when `listen` is undefined */
+  metrics: { listen?: ListenAddress };
   log: { level: LogLevel };
   health: { intervalS: number; lostEventsThreshold: number };
   /** the `[tuning]` table (or the tuning file, read by the caller and passed as tuningJson) */
@@ -144,6 +147,18 @@ function checkRemote(url: string | undefined): void {
   }
 }
 
+function metricsListen(text: string | undefined): ListenAddress | undefined {
+  if (text === undefined) return undefined;
+  const a = parseListenAddress(text);
+  if (a === undefined) {
+    throw new ConfigError(
+      `Expected metrics.listen to be ADDR:PORT like 127.0.0.1:9464 or [::1]:9464, got \`${text}\``,
+      'metrics.listen',
+    );
+  }
+  return a;
+}
+
 function checkRedact(patterns: string[]): void {
   for (const p of patterns) {
     try {
@@ -209,6 +224,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       stateDir: get<string>('agent.state_dir'),
       spoolMaxBytes: get<number>('agent.spool_max_bytes'),
     },
+    metrics: { listen: metricsListen(get<string | undefined>('metrics.listen')) },
     log: { level: get<LogLevel>('log.level') },
     health: {
       intervalS: get<number>('health.interval_s'),

@@ -273,6 +273,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'metrics.listen',
+    flag: 'metrics-listen',
+    type: 'string',
+    default: undefined,
+    describe:
+      'serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9464 (off by default; no authentication: bind to localhost or a management interface)',
+    live: false,
+  },
+  {
     key: 'log.level',
     flag: 'log-level',
     type: 'string',

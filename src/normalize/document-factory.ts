@@ -13,7 +13,7 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { ProcessDoc, type ProcessFieldContext } from './ecs-process.js';
+import { ProcessDoc, type ProcessFieldContext, relative } from './ecs-process.js';
 import type { EntityIdFn } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry } from './process-table.js';
@@ -263,6 +263,16 @@ export class DocumentFactory {
   /** Notes the argv `e`'s image was just built from (exec), so its documents reuse that array. */
   rememberArgs(e: ProcEntry, argv: readonly string[]): void {
     this.recent.rememberArgs(e.pid, e.startTicks, e.image, argv);
+  }
+
+  /** `e` as a process.parent block (shared, frozen) */
+  relative(e: ProcEntry): Doc {
+    return relative(this.fieldCtx, e);
+  }
+
+  /** {pid, entity_id, start} of a process known only by its pid and start tick */
+  stub(pid: number, ticks: number): Doc {
+    return { pid, entity_id: this.fieldCtx.entityId(pid, ticks), start: this.fieldCtx.startIso(ticks) };
   }
 
   /** process.* for the acting process `e`, with its parent and leaders. */

@@ -79,7 +79,8 @@ function blocksOf(ctx: ProcessFieldContext, r: ProcEntry): BlockCache {
   return nb;
 }
 
-function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
+/** A process as ECS names a parent (process.parent.*): shared, frozen. */
+export function relative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   return blocksOf(ctx, r).rel;
 }
 

@@ -28,7 +28,7 @@ import {
   normalizeIp,
   SESSION_ID_CHANGE,
 } from './ecs-event.js';
-import { entityIdEncoder, startTicksFromNs } from './entity-id.js';
+import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome } from './errno.js';
 import type { HostInfo } from './host-info.js';
@@ -236,6 +236,30 @@ export class Normalizer {
         this.reseed();
         return;
     }
+  }
+
+  /**
+   * The ancestors of the process `entityId` names, nearest first (parent, grandparent, ...), as
+   * the table holds them now, each as its process.parent block (pid, entity_id, executable, name,
+   * args, command_line, start, working_directory, user). Ends at pid 1, after `max` (Defend's
+   * process.Ext.ancestry holds 20), or at a parent the table does not hold, which is given as
+   * {pid, entity_id, start} when its start is known. For alerts; never on the event path.
+   */
+  ancestry(entityId: string, max = 20): Doc[] {
+    const id = decodeEntityId(entityId);
+    // an id of another host or boot names none of this table's processes
+    if (!id || id.hostId !== this.host.id || id.bootId !== this.host.bootId.replaceAll('-', '')) return [];
+    let e = this.table.get(id.pid, id.startTicks);
+    const out: Doc[] = [];
+    const seen = new Set<ProcEntry>();
+    while (e && out.length < max && e.ppid > 0 && e.parentTicks !== undefined) {
+      seen.add(e);
+      const parent = this.table.get(e.ppid, e.parentTicks);
+      if (!parent) out.push(this.docs.stub(e.ppid, e.parentTicks));
+      else if (!seen.has(parent)) out.push(this.docs.relative(parent));
+      e = parent && !seen.has(parent) ? parent : undefined;
+    }
+    return out;
   }
 
   /** Periodic upkeep: clock re-sample/jump check, passwd/group re-read, exited-entry expiry. */

@@ -8,6 +8,7 @@ function stats(p: Partial<PipelineStats>): StageStats {
     pipeline: {
       rawEvents: { exec: 0, fork: 0, exit: 0, connect: 0, setsid: 0, file: 0, lost: 0, gap: 0 },
       ecsEvents: 0,
+      ecsEventsByKind: {},
       lostKernelEvents: 0,
       gaps: 0,
       seedBufferDropped: 0,

@@ -215,6 +215,31 @@ describe('Pipeline', () => {
     expect(p.stats().rawEvents.exec).toBe(2);
   });
 
+  it('counts ECS events by the category and action they carry, whatever kinds come', async () => {
+    const { p, normalizer } = build();
+    await p.start();
+    const ev = (event: unknown) => normalizer.cb({ doc: { event }, timestamp: 1, sequence: 1 });
+    ev({ category: ['file'], action: 'creation' });
+    ev({ category: ['file'], action: 'creation' });
+    ev({ category: 'network', action: 'connection_attempted' });
+    ev(undefined);
+    expect(p.stats().ecsEventsByKind).toEqual({
+      unknown: { unknown: 2 },
+      file: { creation: 2 },
+      network: { connection_attempted: 1 },
+    });
+  });
+
+  it('tells its alert listeners of every record it raises, with the time it was raised', async () => {
+    const { p, collector } = build();
+    const seen: string[] = [];
+    p.onAlert((a, nowMs) => seen.push(`${a.id}@${nowMs}`));
+    await p.start();
+    collector.cb(exec(1));
+    p.emit(alert('health-1', 'eqld-telemetry-loss'));
+    expect(seen).toEqual(['a7@10000', 'a1@10000', 'health-1@10000']);
+  });
+
   it('bounds the buffer of events held during the seed and counts what it drops', async () => {
     const collector = new FakeCollector();
     const normalizer = new FakeNormalizer(collector);

@@ -46,6 +46,47 @@ describe('alert document', () => {
     );
   });
 
+  it('carries process.Ext.ancestry and eqld.lineage from the process table when given one', () => {
+    const sshd = {
+      pid: 4200,
+      entity_id: 'c3NoZC00MjAw',
+      name: 'sshd',
+      executable: '/usr/sbin/sshd',
+      args: ['sshd: alice [priv]'],
+      command_line: 'sshd: alice [priv]',
+      start: '2026-11-24T11:59:00.000Z',
+      user: { id: '0', name: 'root' },
+    };
+    const bash = {
+      pid: 4240,
+      entity_id: 'N2E0ZTJmMWMtNmIxZC00ZjBlLTljMWEtMmIzYzRkNWU2ZjcwLTQyNDAtMTM0MDAwMDAwMDAuMTA=',
+      name: 'bash',
+      executable: '/bin/bash',
+      args: ['-bash'],
+      command_line: '-bash',
+      start: '2026-11-24T11:59:59.000Z',
+      user: { id: '1000', name: 'alice' },
+    };
+    const init = { pid: 1, entity_id: 'aW5pdC0x', name: 'systemd', executable: '/usr/lib/systemd/systemd' };
+    const table: Record<string, Record<string, unknown>[]> = {
+      [bash.entity_id]: [sshd, init],
+      [String((matched[1] as Json).process.entity_id)]: [bash, sshd, init],
+    };
+    const rec = buildAlert({
+      rule: sshRule,
+      events: matched,
+      joinKeys: ['0f6c1a3e5b7d4c2a9e8f7a6b5c4d3e2f'],
+      now: NOW,
+      ancestry: (id) => table[id] ?? [],
+    });
+    golden('ssh-netcon-nc-lineage', rec.document.eqld);
+    const d = rec.document as Json;
+    expect(d.process.Ext.ancestry).toEqual([bash.entity_id, sshd.entity_id, init.entity_id]);
+    expect(d.process.entity_id).toBe((matched[1] as Json).process.entity_id);
+    // the matched events themselves are not changed
+    expect((matched[1] as Json).process.Ext).toBeUndefined();
+  });
+
   it('matches the golden document for the root connection rule', () => {
     golden(
       'root-netcon-reverse-shell',

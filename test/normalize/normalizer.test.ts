@@ -153,6 +153,39 @@ describe('process events', () => {
   });
 });
 
+describe('ancestry (for alerts)', () => {
+  it('lists the ancestors of a process nearest first, as parent blocks, up to pid 1', async () => {
+    const h = await seeded();
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/sh', argv: ['sh', '-c', 'x'] }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 300, childStartTicks: 1001 }),
+      exec({ pid: 300, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/usr/bin/nc' }),
+    );
+    const nc = h.docs().at(-1) as Record<string, unknown>;
+    const chain = h.n.ancestry(field(nc, 'process.entity_id') as string);
+    expect(chain.map((a) => [a.pid, a.entity_id, a.executable])).toEqual([
+      [200, idOf(200, 1000), '/bin/sh'],
+      [100, idOf(100, 50), '/usr/bin/bash'],
+      [1, idOf(1, 1), '/usr/lib/systemd/systemd'],
+    ]);
+    // the same block the event names as its parent
+    expect(chain[0]).toEqual(field(nc, 'process.parent'));
+    expect(chain[1]).toMatchObject({ command_line: '-bash', user: { id: '1000', name: 'alice' } });
+    expect(h.n.ancestry(field(nc, 'process.entity_id') as string, 2)).toHaveLength(2);
+  });
+
+  it('ends with a pid-and-id stub where the table lacks the parent, and knows no foreign ids', async () => {
+    const h = makeNormalizer();
+    h.push(exec({ pid: 500, startTicks: 900, ppid: 77, parentStartTicks: 800, filename: '/bin/x' }));
+    const x = field(h.docs()[0]!, 'process.entity_id') as string;
+    expect(h.n.ancestry(x)).toEqual([{ pid: 77, entity_id: idOf(77, 800), start: expect.any(String) }]);
+    expect(h.n.ancestry(entityId('f'.repeat(32), HOST.bootId, 500, 900))).toEqual([]);
+    expect(h.n.ancestry('not an id')).toEqual([]);
+    expect(h.n.ancestry(idOf(501, 900))).toEqual([]);
+  });
+});
+
 describe('network events', () => {
   it('reports TCP connects with outcome success, failure (errno) and unknown (EINPROGRESS)', async () => {
     const h = await seeded();

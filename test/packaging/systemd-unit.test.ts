@@ -20,6 +20,20 @@ function directives(text: string): Map<string, string> {
 
 const D = directives(UNIT);
 
+/** a SystemCallFilter entry as the system calls it names (@groups expanded by systemd-analyze) */
+function expandSyscalls(entry: string, seen = new Set<string>()): string[] {
+  if (!entry.startsWith('@')) return [entry];
+  if (seen.has(entry)) return [];
+  seen.add(entry);
+  const r = spawnSync('systemd-analyze', ['syscall-filter', entry], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .flatMap((l) => expandSyscalls(l, seen));
+}
+
 describe('systemd/eqld.service', () => {
   it('narrows the capability bounding set to the measured set', () => {
     expect(D.get('CapabilityBoundingSet')?.split(/\s+/).sort()).toEqual(
@@ -47,6 +61,27 @@ describe('systemd/eqld.service', () => {
     for (const k of ['MemoryDenyWriteExecute', 'ProtectProc', 'ProcSubset', 'PrivateUsers', 'SecureBits']) {
       expect(D.has(k), k).toBe(false);
     }
+  });
+
+  it('lets the metrics endpoint listen on IPv4 and IPv6 and be reached (metrics.listen)', () => {
+    const families = D.get('RestrictAddressFamilies')?.split(/\s+/) ?? [];
+    expect(families).toEqual(expect.arrayContaining(['AF_INET', 'AF_INET6']));
+    // each of these would stop the listener from binding or its scrapes from arriving
+    for (const k of [
+      'PrivateNetwork',
+      'IPAddressDeny',
+      'SocketBindDeny',
+      'SocketBindAllow',
+      'IPIngressFilterPath',
+    ]) {
+      expect(D.has(k), k).toBe(false);
+    }
+    // the filter allows the calls a listening socket needs
+    const allowed = new Set((D.get('SystemCallFilter') ?? '').split(/\s+/).flatMap((e) => expandSyscalls(e)));
+    for (const call of ['socket', 'bind', 'listen', 'accept4', 'setsockopt'])
+      expect(allowed.has(call), call).toBe(true);
+    expect(DOCS).toMatch(/--metrics-listen/);
+    expect(DOCS).toMatch(/IPAddressAllow=/);
   });
 
   it('documents every directive it sets in docs/operations.md', () => {
