@@ -17,7 +17,7 @@ if (whyNoProm) process.stderr.write(`SKIPPED (${whyNoProm}): promtool check of t
 function snapshot(): MetricsSnapshot {
   return {
     pipeline: {
-      rawEvents: { exec: 7, fork: 9, exit: 9, connect: 2, setsid: 1, lost: 1, gap: 0 },
+      rawEvents: { exec: 7, fork: 9, exit: 9, connect: 2, setsid: 1, file: 3, lost: 1, gap: 0 },
       ecsEvents: 30,
       ecsEventsByKind: {
         process: { exec: 7, fork: 9, end: 9, session_id_change: 1 },
