@@ -95,6 +95,9 @@ export async function createStages(
     ...(config.collector.bpftracePaceMs === undefined
       ? {}
       : { bpftracePaceMs: config.collector.bpftracePaceMs }),
+    ...(config.collector.fileEvents
+      ? { fileEvents: { eventsPerSecond: config.collector.fileEventsPerSecond } }
+      : {}),
   });
   const self = process.pid;
   const normalizer = new Normalizer({
@@ -104,7 +107,7 @@ export async function createStages(
     maxProcesses: config.process.maxProcesses,
     // the normalizer also excludes every descendant of an excluded pid
     excludePids: config.process.excludeSelf
-      ? (pid: number) => pid === self || pid === collector.bpftracePid
+      ? (pid: number) => pid === self || collector.bpftracePids.includes(pid)
       : () => false,
   });
   const sinkCfg = sinksConfig(config);

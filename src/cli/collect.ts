@@ -3,12 +3,17 @@
 // SIGINT/SIGTERM; logs (pino JSON) go to stderr.
 import pino from 'pino';
 import type { CommandModule } from 'yargs';
-import { Collector, DEFAULT_ARGV_BYTES, rawEventToJson } from '../collector/index.js';
+import {
+  Collector,
+  DEFAULT_ARGV_BYTES,
+  DEFAULT_FILE_EVENTS_PER_SECOND,
+  rawEventToJson,
+} from '../collector/index.js';
 import { streamUntilStopped } from './stream-until-stopped.js';
 
 export const collectCommand: CommandModule = {
   command: 'collect',
-  describe: 'Print raw kernel events (exec, fork, exit, connect, setsid, lost, gap) as NDJSON',
+  describe: 'Print raw kernel events (exec, fork, exit, connect, setsid, file, lost, gap) as NDJSON',
   builder: (y) =>
     y
       .option('duration', {
@@ -22,6 +27,16 @@ export const collectCommand: CommandModule = {
         describe: 'argv bytes captured per exec',
       })
       .option('reorder-window', { type: 'number', default: 25, describe: 'reorder window, ms' })
+      .option('file-events', {
+        type: 'boolean',
+        default: true,
+        describe: 'file creation, rename and deletion events (--no-file-events: off)',
+      })
+      .option('file-events-per-second', {
+        type: 'number',
+        default: DEFAULT_FILE_EVENTS_PER_SECOND,
+        describe: 'file events reported per second at most (the rest are counted as dropped)',
+      })
       .option('include-self', {
         type: 'boolean',
         default: false,
@@ -35,6 +50,9 @@ export const collectCommand: CommandModule = {
       argvBytes: argv['argv-bytes'] as number,
       reorderWindowMs: argv['reorder-window'] as number,
       excludeSelf: !argv['include-self'],
+      ...(argv['file-events']
+        ? { fileEvents: { eventsPerSecond: argv['file-events-per-second'] as number } }
+        : {}),
     });
     collector.onEvent((e) => process.stdout.write(`${rawEventToJson(e)}\n`));
     await streamUntilStopped({

@@ -4,7 +4,12 @@
 // replayed after the seed, so processes started during start-up are not missed.
 import pino from 'pino';
 import type { CommandModule } from 'yargs';
-import { Collector, DEFAULT_ARGV_BYTES, type RawEvent } from '../collector/index.js';
+import {
+  Collector,
+  DEFAULT_ARGV_BYTES,
+  DEFAULT_FILE_EVENTS_PER_SECOND,
+  type RawEvent,
+} from '../collector/index.js';
 import { Normalizer, readHostInfo } from '../normalize/index.js';
 import { streamUntilStopped } from './stream-until-stopped.js';
 
@@ -21,6 +26,16 @@ export const eventsCommand: CommandModule = {
         type: 'boolean',
         default: false,
         describe: 'also report UDP connect() calls as connection_attempted',
+      })
+      .option('file-events', {
+        type: 'boolean',
+        default: true,
+        describe: 'file creation, rename and deletion events (--no-file-events: off)',
+      })
+      .option('file-events-per-second', {
+        type: 'number',
+        default: DEFAULT_FILE_EVENTS_PER_SECOND,
+        describe: 'file events reported per second at most (the rest are counted as dropped)',
       })
       .option('include-self', {
         type: 'boolean',
@@ -49,6 +64,9 @@ export const eventsCommand: CommandModule = {
       logger: logger.child({ stage: 'collector' }),
       argvBytes: argv['argv-bytes'] as number,
       excludeSelf: !includeSelf,
+      ...(argv['file-events']
+        ? { fileEvents: { eventsPerSecond: argv['file-events-per-second'] as number } }
+        : {}),
     });
     const self = process.pid;
     const normalizer = new Normalizer({
@@ -56,7 +74,7 @@ export const eventsCommand: CommandModule = {
       logger: logger.child({ stage: 'normalize' }),
       udpConnects: argv['udp-connects'] as boolean,
       maxProcesses: argv['max-processes'] as number,
-      excludePids: includeSelf ? () => false : (pid) => pid === self || pid === collector.bpftracePid,
+      excludePids: includeSelf ? () => false : (pid) => pid === self || collector.bpftracePids.includes(pid),
     });
     let stopping = false;
     normalizer.onEvent((e) => {

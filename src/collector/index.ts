@@ -3,5 +3,10 @@ export { Collector, CollectorError, type CollectorOptions, type CollectorStats }
 export { decodeWaitStatus, parseLine } from './line-parser.js';
 export { rawEventToJson } from './ndjson.js';
 export { checkPreconditions, MIN_BPFTRACE, MIN_KERNEL, type Precondition } from './preconditions.js';
-export { DEFAULT_ARGV_BYTES, renderProgram } from './program.js';
+export {
+  DEFAULT_ARGV_BYTES,
+  DEFAULT_FILE_EVENTS_PER_SECOND,
+  renderFileProgram,
+  renderProgram,
+} from './program.js';
 export type * from './raw-event.js';

@@ -17,6 +17,8 @@ export interface EqldConfig {
     reorderWindowMs?: number;
     pollIntervalMs?: number;
     bpftracePaceMs?: number;
+    fileEvents: boolean;
+    fileEventsPerSecond: number;
   };
   process: { udpConnects: boolean; maxProcesses: number; excludeSelf: boolean };
   syslog: {
@@ -197,6 +199,8 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       reorderWindowMs: get<number | undefined>('collector.reorder_window_ms'),
       pollIntervalMs: get<number | undefined>('collector.poll_interval_ms'),
       bpftracePaceMs: get<number | undefined>('collector.bpftrace_pace_ms'),
+      fileEvents: get<boolean>('collector.file_events'),
+      fileEventsPerSecond: get<number>('collector.file_events_per_second'),
     },
     process: {
       udpConnects: get<boolean>('process.udp_connects'),

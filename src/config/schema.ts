@@ -121,6 +121,26 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'collector.file_events',
+    flag: 'file-events',
+    type: 'boolean',
+    default: true,
+    describe:
+      'file creation, rename and deletion events from a second bpftrace (its own kernel buffers and loss count); --no-file-events turns them off',
+    live: false,
+  },
+  {
+    key: 'collector.file_events_per_second',
+    flag: 'file-events-per-second',
+    type: 'number',
+    default: 5000,
+    min: 1,
+    max: 1_000_000,
+    describe:
+      'file events reported per second at most; the kernel counts the rest as dropped (a telemetry loss), so a file storm stays bounded in CPU',
+    live: false,
+  },
+  {
     key: 'process.udp_connects',
     flag: 'udp-connects',
     type: 'boolean',

@@ -59,6 +59,7 @@ interface EventDocConstructor {
     cred: CredBlocks | undefined,
     process: Doc,
     network: NetworkParts | undefined,
+    file: Doc | undefined,
     container: Doc | undefined,
     eqld: Doc | undefined,
   ): Doc;
@@ -79,6 +80,7 @@ const EventDoc = function EventDoc(
   cred: CredBlocks | undefined,
   process: Doc,
   network: NetworkParts | undefined,
+  file: Doc | undefined,
   container: Doc | undefined,
   eqld: Doc | undefined,
 ): void {
@@ -98,6 +100,7 @@ const EventDoc = function EventDoc(
     this.network = network.network;
     if (network.error) this.error = network.error;
   }
+  if (file) this.file = file;
   if (container) this.container = container;
   if (eqld) this.eqld = eqld;
 } as unknown as EventDocConstructor;
@@ -120,6 +123,7 @@ new EventDoc(
   },
   {},
   { destination: {}, network: {}, error: {} },
+  {},
   {},
   {},
 );
@@ -171,6 +175,7 @@ export class DocumentFactory {
     this.dataStreams = {
       'endpoint.events.process': ds('endpoint.events.process'),
       'endpoint.events.network': ds('endpoint.events.network'),
+      'endpoint.events.file': ds('endpoint.events.file'),
     };
     const tickNs = 1e9 / o.host.clkTck;
     // process.start repeats on every event of a process (fork, exec, exit follow each other):
@@ -229,6 +234,7 @@ export class DocumentFactory {
     creds: Credentials | undefined,
     process: Doc,
     network: NetworkParts | undefined,
+    file: Doc | undefined,
     containerId: string | undefined,
     unresolved: readonly string[] | undefined,
   ): Doc {
@@ -244,6 +250,7 @@ export class DocumentFactory {
       creds ? this.credFields.of(creds) : undefined,
       process,
       network,
+      file,
       containerId === undefined ? undefined : this.containerBlock(containerId),
       unresolved === undefined ? undefined : { unresolved },
     );

@@ -1,6 +1,6 @@
 // The parts of an ECS document every event shares (@timestamp, event.*, host.*, agent.*, ecs,
 // data_stream, user/group) and the network-specific fields. Values follow Elastic Defend's
-// endpoint.events.process / endpoint.events.network data streams.
+// endpoint.events.process / endpoint.events.network / endpoint.events.file data streams.
 import ipaddr from 'ipaddr.js';
 import type { Credentials } from '../collector/raw-event.js';
 import { errnoName } from './errno.js';
@@ -9,7 +9,7 @@ import type { UserDb } from './user-db.js';
 
 export const ECS_VERSION = '8.17.0';
 
-export type Dataset = 'endpoint.events.process' | 'endpoint.events.network';
+export type Dataset = 'endpoint.events.process' | 'endpoint.events.network' | 'endpoint.events.file';
 
 export interface AgentInfo {
   id: string;
@@ -33,8 +33,8 @@ export function hostFields(h: HostInfo): Doc {
 /** What kind of event a document reports (event.action, category, type, outcome). */
 export interface EventKind {
   action: string;
-  category: 'process' | 'network';
-  type: 'start' | 'end' | 'change';
+  category: 'process' | 'network' | 'file';
+  type: 'start' | 'end' | 'change' | 'creation' | 'deletion';
   outcome?: 'success' | 'failure' | 'unknown';
 }
 
@@ -42,11 +42,14 @@ export interface EventKind {
 const CATEGORY = {
   process: Object.freeze(['process']),
   network: Object.freeze(['network']),
+  file: Object.freeze(['file']),
 } as const;
 const TYPE = {
   start: Object.freeze(['start']),
   end: Object.freeze(['end']),
   change: Object.freeze(['change']),
+  creation: Object.freeze(['creation']),
+  deletion: Object.freeze(['deletion']),
 } as const;
 
 // what each event reports in event.*: one object each, shared by every document
@@ -69,6 +72,14 @@ export const CONNECT = {
   failure: connectKind('failure'),
   unknown: connectKind('unknown'),
 } as const;
+
+// file events as Elastic Defend 8.15 reports them on Linux (event.outcome "unknown" on each; a
+// rename is event.type "change"): see docs/ecs-mapping.md, "File events"
+export const FILE = {
+  creation: { action: 'creation', category: 'file', type: 'creation', outcome: 'unknown' },
+  rename: { action: 'rename', category: 'file', type: 'change', outcome: 'unknown' },
+  deletion: { action: 'deletion', category: 'file', type: 'deletion', outcome: 'unknown' },
+} as const satisfies Record<string, EventKind>;
 
 const networkBlock = (transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
   Object.freeze({ direction: 'egress', transport, type });

@@ -9,6 +9,7 @@ import type {
   Credentials,
   ExecEvent,
   ExitEvent,
+  FileEvent,
   ForkEvent,
   RawEvent,
   SetsidEvent,
@@ -23,11 +24,13 @@ import {
   END,
   type EventKind,
   EXEC,
+  FILE,
   FORK,
   networkFields,
   normalizeIp,
   SESSION_ID_CHANGE,
 } from './ecs-event.js';
+import { fileFields } from './ecs-file.js';
 import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome } from './errno.js';
@@ -216,6 +219,9 @@ export class Normalizer {
         return;
       case 'connect':
         this.onConnect(raw);
+        return;
+      case 'file':
+        this.onFile(raw);
         return;
       case 'lost':
         this.st.lostRecords += raw.count;
@@ -536,6 +542,32 @@ export class Normalizer {
     );
   }
 
+  private onFile(r: FileEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    if (this.isExcluded(e)) {
+      this.st.excluded++;
+      return;
+    }
+    const parent = this.resolve(e.ppid, e.parentTicks);
+    const creds = this.creds.of(r, e.creds);
+    e.creds = creds;
+    this.table.touch(e);
+    this.docs.stamp(r.ktimeNs);
+    const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
+    this.emit(
+      'endpoint.events.file',
+      FILE[r.action],
+      creds,
+      proc,
+      undefined,
+      e,
+      e.source === 'event',
+      !parent && e.ppid > 0,
+      fileFields(r.path, r.oldPath),
+    );
+  }
+
   // ---- documents ----
 
   private isExcluded(e: ProcEntry): boolean {
@@ -594,6 +626,7 @@ export class Normalizer {
     e: ProcEntry,
     unresolvedSelf: boolean,
     unresolvedParent: boolean,
+    file?: Doc,
   ): void {
     let unresolved: readonly string[] | undefined;
     if (unresolvedSelf || unresolvedParent) {
@@ -604,7 +637,7 @@ export class Normalizer {
         : UNRESOLVED_PARENT;
       this.st.unresolved++;
     }
-    const doc = this.docs.document(dataset, kind, creds, proc, net, e.cgroup?.containerId, unresolved);
+    const doc = this.docs.document(dataset, kind, creds, proc, net, file, e.cgroup?.containerId, unresolved);
     this.st.emitted++;
     this.st.byAction[kind.action] = (this.st.byAction[kind.action] ?? 0) + 1;
     const out: EqlEvent = {

@@ -19,10 +19,18 @@ describe('missingEventKinds', () => {
     ).toEqual([]);
   });
 
-  it('names file events for a file step', () => {
-    expect(
-      missingEventKinds('sequence [process where true] [file where event.action == "creation"]'),
-    ).toEqual(['file events']);
+  it('names the event category eqld does not collect', () => {
+    expect(missingEventKinds('sequence [process where true] [library where event.action == "load"]')).toEqual(
+      ['library events'],
+    );
+  });
+
+  it('takes file creation, rename and deletion, and names file actions eqld does not report', () => {
+    expect(missingEventKinds('file where event.action in ("creation", "rename")')).toEqual([]);
+    expect(missingEventKinds('file where event.type == "deletion"')).toEqual([]);
+    expect(missingEventKinds('file where event.action == "modification"')).toEqual([
+      'file modification events',
+    ]);
   });
 
   it('names actions eqld never produces and ignores negated ones', () => {
@@ -64,7 +72,8 @@ describeShared('missingEventKinds against the shared corpus analysis', () => {
   });
 
   it('marks inactive every tier-C rule whose reason is an event kind', () => {
-    const kindReason = /^(cat:file|process action|network action|needs DNS)/;
+    // file events are collected now: a tier-C rule held back by them alone is no longer inactive
+    const kindReason = /^(process action|network action|needs DNS)/;
     const missed = corpus
       .filter(
         (r) =>

@@ -1,7 +1,8 @@
 // Decides whether eqld's telemetry can ever satisfy a rule: eqld collects process
-// exec/fork/end/session_id_change and network connection_attempted only. A rule is inactive when
-// some step needs another event category (file, library, ...) or names only event.action values
-// eqld never produces (uid_change, lookup_requested, ...), or reads DNS fields.
+// exec/fork/end/session_id_change, network connection_attempted and file creation/rename/deletion.
+// A rule is inactive when some step needs another event category (library, registry, ...) or
+// names only event.action values eqld never produces (uid_change, lookup_requested, ...), or
+// reads DNS fields.
 // Heuristic, like the analysis in shared/data: it scans the query's tokens per step and counts an
 // `event.action ==/in/:/like` value as required unless directly negated; it does not evaluate
 // boolean structure (a negated parenthesised group can be over-counted).
@@ -9,6 +10,7 @@
 export const COLLECTED: Readonly<Record<string, ReadonlySet<string>>> = {
   process: new Set(['exec', 'fork', 'end', 'session_id_change']),
   network: new Set(['connection_attempted']),
+  file: new Set(['creation', 'rename', 'deletion']),
 };
 
 type Tok = { t: 'str' | 'word' | 'punct'; v: string };
