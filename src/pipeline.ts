@@ -74,6 +74,8 @@ export interface PipelineStats {
    *  normalizer emits, none listed here */
   ecsEventsByKind: Record<string, Record<string, number>>;
   lostKernelEvents: number;
+  /** of lostKernelEvents: file events (their program's overruns and its per-second budget) */
+  lostFileEvents: number;
   gaps: number;
   seedBufferDropped: number;
   alerts: number;
@@ -82,7 +84,16 @@ export interface PipelineStats {
   lastEventMs: number;
 }
 
-const RAW_KINDS: readonly RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'lost', 'gap'];
+const RAW_KINDS: readonly RawEventKind[] = [
+  'exec',
+  'fork',
+  'exit',
+  'connect',
+  'setsid',
+  'file',
+  'lost',
+  'gap',
+];
 
 export class Pipeline {
   private readonly now: () => number;
@@ -108,6 +119,7 @@ export class Pipeline {
       ecsEvents: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,
+      lostFileEvents: 0,
       gaps: 0,
       seedBufferDropped: 0,
       alerts: 0,
@@ -147,7 +159,10 @@ export class Pipeline {
   private onRaw(raw: RawEvent): void {
     if (this.stopped) return;
     this.counters.rawEvents[raw.kind]++;
-    if (raw.kind === 'lost') this.counters.lostKernelEvents += raw.count;
+    if (raw.kind === 'lost') {
+      this.counters.lostKernelEvents += raw.count;
+      if (raw.source === 'file') this.counters.lostFileEvents += raw.count;
+    }
     if (raw.kind === 'gap') {
       this.counters.gaps++;
       for (const cb of this.gapListeners) cb(raw);

@@ -42,11 +42,13 @@ export class HealthMonitor {
       ]),
     );
     const lostInInterval = stats.pipeline.lostKernelEvents - (prev?.pipeline.lostKernelEvents ?? 0);
+    const lostFilesInInterval = stats.pipeline.lostFileEvents - (prev?.pipeline.lostFileEvents ?? 0);
     const line: Record<string, unknown> = {
       eventsPerSecond,
       ecsEventsPerSecond: rate(stats.pipeline.ecsEvents, prev?.pipeline.ecsEvents),
       lostKernelEvents: stats.pipeline.lostKernelEvents,
       lostInInterval,
+      lostFileEvents: stats.pipeline.lostFileEvents,
       gaps: stats.pipeline.gaps,
       seedBufferDropped: stats.pipeline.seedBufferDropped,
       alerts: stats.pipeline.alerts,
@@ -61,7 +63,13 @@ export class HealthMonitor {
     };
     const loss: TelemetryLoss | undefined =
       lostInInterval >= this.threshold && lostInInterval > 0
-        ? { kind: 'lost', count: lostInInterval, fromMs: prev?.atMs ?? nowMs, toMs: nowMs }
+        ? {
+            kind: 'lost',
+            count: lostInInterval,
+            ...(lostFilesInInterval > 0 ? { fileEvents: lostFilesInInterval } : {}),
+            fromMs: prev?.atMs ?? nowMs,
+            toMs: nowMs,
+          }
         : undefined;
     return loss ? { line, loss } : { line };
   }

@@ -13,7 +13,7 @@ export const TELEMETRY_LOSS_RULE = {
 } as const;
 
 export type TelemetryLoss =
-  | { kind: 'lost'; count: number; fromMs: number; toMs: number }
+  | { kind: 'lost'; count: number; fileEvents?: number; fromMs: number; toMs: number }
   | { kind: 'gap'; fromMs: number; toMs: number; reason: string };
 
 export interface HostFields {
@@ -25,7 +25,10 @@ const RISK_SCORE = 73;
 
 function describe(loss: TelemetryLoss): string {
   const span = `between ${new Date(loss.fromMs).toISOString()} and ${new Date(loss.toMs).toISOString()}`;
-  if (loss.kind === 'lost') return `${loss.count} kernel events lost ${span}; rules did not see them`;
+  if (loss.kind === 'lost') {
+    const files = loss.fileEvents ? ` (${loss.fileEvents} of them file events)` : '';
+    return `${loss.count} kernel events lost${files} ${span}; rules did not see them`;
+  }
   return `kernel telemetry stopped ${span} (${neutralize(loss.reason, 200)}); rules were blind`;
 }
 
@@ -58,7 +61,9 @@ export function buildTelemetryAlert(loss: TelemetryLoss, host: HostFields, now =
         kind: loss.kind,
         from: new Date(loss.fromMs).toISOString(),
         to: new Date(loss.toMs).toISOString(),
-        ...(loss.kind === 'lost' ? { lost_events: loss.count } : { reason: loss.reason }),
+        ...(loss.kind === 'lost'
+          ? { lost_events: loss.count, ...(loss.fileEvents ? { lost_file_events: loss.fileEvents } : {}) }
+          : { reason: loss.reason }),
       },
     },
   };

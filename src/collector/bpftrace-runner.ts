@@ -35,6 +35,8 @@ export interface RunnerOptions {
   onLoss: (e: RawEvent) => void;
   /** output arrived while the collector was idle */
   onWake: () => void;
+  /** `@name: N` counters of events the program dropped on purpose (reported as losses) */
+  dropCounters?: readonly string[];
 }
 
 export interface RunnerStats {
@@ -373,9 +375,25 @@ export class BpftraceRunner {
         this.o.onLoss({ kind: 'lost', ktimeNs: nowNs(), count: n.count, source: this.name });
         return;
       }
-      case 'counter':
+      case 'counter': {
+        const before = this.counters[n.name] ?? 0;
         this.counters[n.name] = n.value;
+        // events the program counted and did not print (a cumulative count: a restarted
+        // bpftrace starts again from 0) are lost to the rules like overrun records
+        if (this.o.dropCounters?.includes(n.name)) {
+          const dropped = n.value >= before ? n.value - before : n.value;
+          if (dropped > 0) {
+            this.o.onLoss({
+              kind: 'lost',
+              ktimeNs: nowNs(),
+              count: dropped,
+              source: this.name,
+              cause: 'budget',
+            });
+          }
+        }
         return;
+      }
       case 'hello':
         if (n.version !== this.o.protocolVersion) {
           this.log.error(

@@ -354,6 +354,7 @@ export class Collector {
       onEvent: (e) => this.onRunnerEvent(e),
       onLoss: (e) => this.deliver(e),
       onWake: () => this.onWake(),
+      dropCounters: name === 'file' ? ['file_dropped'] : [],
     });
     r.onRestarted = () => {
       this.reorder.maxHoldNs = 0;

@@ -130,6 +130,9 @@ export interface LostEvent {
   count: number;
   /** the program whose records were lost: process and network ('process') or file events */
   source?: 'process' | 'file';
+  /** 'budget': file events over the per-second budget, counted and dropped in the kernel;
+   *  otherwise records the perf buffers overran ("Lost N events") */
+  cause?: 'budget';
 }
 
 /** telemetry gap: bpftrace was not running between `fromNs` and `toNs` (monotonic ns) */

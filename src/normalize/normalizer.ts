@@ -225,6 +225,8 @@ export class Normalizer {
         return;
       case 'lost':
         this.st.lostRecords += raw.count;
+        // file events do not change the process table: nothing to reconcile
+        if (raw.source === 'file') return;
         this.log.warn({ lost: raw.count, total: this.st.lostRecords }, 'kernel events lost; re-seeding');
         // lost forks and exits leave the table stale: reconcile with /proc (at most every 10 s)
         if (raw.ktimeNs - this.lastLostReseedNs >= 10e9 || this.lastLostReseedNs === 0) {
@@ -234,6 +236,7 @@ export class Normalizer {
         return;
       case 'gap':
         this.st.gaps++;
+        if (raw.source === 'file') return;
         this.st.lastGap = { fromNs: raw.fromNs, toNs: raw.toNs, reason: raw.reason };
         this.log.warn(
           { fromNs: raw.fromNs, toNs: raw.toNs, reason: raw.reason },

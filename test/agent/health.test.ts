@@ -10,6 +10,7 @@ function stats(p: Partial<PipelineStats>): StageStats {
       ecsEvents: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,
+      lostFileEvents: 0,
       gaps: 0,
       seedBufferDropped: 0,
       alerts: 0,
@@ -69,6 +70,20 @@ describe('HealthMonitor', () => {
       kind: 'lost',
       count: 1,
     });
+  });
+  it('says how many of the lost events were file events', () => {
+    const h = new HealthMonitor(1);
+    h.sample(stats({}), 0);
+    expect(h.sample(stats({ lostKernelEvents: 30, lostFileEvents: 25 }), 60_000).loss).toEqual({
+      kind: 'lost',
+      count: 30,
+      fileEvents: 25,
+      fromMs: 0,
+      toMs: 60_000,
+    });
+    const a = buildTelemetryAlert({ kind: 'lost', count: 30, fileEvents: 25, fromMs: 0, toMs: 1 }, {});
+    expect(a.summary).toContain('30 kernel events lost (25 of them file events)');
+    expect(a.document).toMatchObject({ eqld: { telemetry: { lost_events: 30, lost_file_events: 25 } } });
   });
 });
 

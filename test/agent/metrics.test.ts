@@ -25,6 +25,7 @@ function snapshot(): MetricsSnapshot {
         file: { creation: 3 },
       },
       lostKernelEvents: 12,
+      lostFileEvents: 0,
       gaps: 1,
       seedBufferDropped: 0,
       alerts: 2,
