@@ -76,9 +76,22 @@ function parseLongName(): FileLine {
   if (part > 1) throw new Bad(`fn part ${part} is not 0 or 1`);
   const n = Math.min(len - part * NAME_PART_BYTES, NAME_PART_BYTES);
   if (n <= 0) throw new Bad(`fn part ${part} of a ${len}-byte name`);
-  // 16 whole words and a tail word; a part is at most 128 bytes, so the tail is always 0
-  const bytes = words(7, 16, n, 'name part');
-  if (fieldEnd[8]! - fieldStart[8]! !== 16) throw new Bad('field 8 is not a hex tail word');
+  // the part's whole words in field 7 (16 words, zero past them), its last n % 8 bytes in the
+  // tail word of field 8 (hexWords in path-macros.ts, as exec chunks)
+  const whole = n & ~7;
+  const bytes = new Uint8Array(n);
+  if (
+    fieldEnd[7]! - fieldStart[7]! !== 256 ||
+    !decodeHexWordsInto(L, fieldStart[7]!, fieldEnd[7]!, whole, bytes)
+  ) {
+    throw new Bad('field 7 is not 16 hex words (name part)');
+  }
+  if (
+    fieldEnd[8]! - fieldStart[8]! !== 16 ||
+    !decodeHexWordsInto(L, fieldStart[8]!, fieldEnd[8]!, n - whole, bytes, whole)
+  ) {
+    throw new Bad('field 8 is not a hex tail word');
+  }
   return { kind: 'fn', ktimeNs: uint(1), tid: uint(2), slot: slot(3), step, len, part, bytes };
 }
 

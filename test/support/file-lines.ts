@@ -55,9 +55,11 @@ export function walkLines(
   }
   for (const { step, name } of longNames.slice(0, MAX_LONG)) {
     for (let part = 0; part * 128 < name.length; part++) {
+      // whole words, then the last len % 8 bytes in the tail word (hexWords in path-macros.ts)
       const p = name.subarray(part * 128, part * 128 + 128);
+      const whole = p.length & ~7;
       lines.push(
-        `fn ${k.ts} ${k.tid} ${slot} ${step} ${name.length} ${part} ${hexWords(p, 16)} ${hexWords(new Uint8Array(0), 1)}`,
+        `fn ${k.ts} ${k.tid} ${slot} ${step} ${name.length} ${part} ${hexWords(p.subarray(0, whole), 16)} ${hexWords(p.subarray(whole), 1)}`,
       );
     }
   }

@@ -1,0 +1,245 @@
+// Real-kernel tests of file events: a live Collector with the file program sees each file
+// operation of a trigger program (test/progs/file-ops.py) with its exact path and acting
+// process, and nothing for operations that did not create, rename or delete a file. Mounts and
+// chroots happen in private mount namespaces (unshare -m), below a private temp directory.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Collector } from '../../src/collector/index.js';
+import type { FileEvent, LostEvent, RawEvent } from '../../src/collector/raw-event.js';
+import { describeKernel } from '../support/kernel.js';
+
+const run = promisify(execFile);
+const FILE_OPS = fileURLToPath(new URL('../progs/file-ops.py', import.meta.url));
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error('timed out waiting for the event');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Result {
+  pid: number;
+  ok: boolean;
+  errno?: string;
+}
+
+/** Runs one case of file-ops.py, optionally behind a shell prefix (unshare -m sh -c '...'). */
+async function op(name: string, base: string, shell?: string): Promise<Result> {
+  const cmd = shell === undefined ? ['python3', FILE_OPS, name, base] : ['unshare', '-m', 'sh', '-c', shell];
+  const { stdout } = await run(cmd[0]!, cmd.slice(1), { env: { ...process.env, FILE_OPS } });
+  return JSON.parse(stdout.trim().split('\n').pop()!) as Result;
+}
+
+const quote = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+describeKernel('file events on the real kernel', () => {
+  const events: RawEvent[] = [];
+  const warnings: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    {
+      write(line: string) {
+        warnings.push(line);
+        process.stderr.write(line);
+      },
+    },
+  );
+  let collector: Collector;
+  let base: string;
+
+  const fileEvents = (pid: number): FileEvent[] =>
+    events.filter((e): e is FileEvent => e.kind === 'file' && e.pid === pid);
+  const settle = () => new Promise((r) => setTimeout(r, 400));
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'eqld-file-kernel-'));
+    collector = new Collector({ logger, excludeSelf: true, fileEvents: {} });
+    collector.onEvent((e) => events.push(e));
+    await collector.start();
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['create-absolute', 'abs.txt'],
+    ['create-relative', 'sub/rel.txt'],
+    ['create-relative-dotdot', 'up.txt'],
+    ['create-dirfd', 'dfd/viafd.txt'],
+    ['create-excl', 'excl.txt'],
+    ['create-creat', 'creat.txt'],
+    ['create-open', 'open2.txt'],
+  ])('reports %s as a creation of exactly its path, by the process that made it', async (name, rel) => {
+    const r = await op(name, base);
+    expect(r.ok).toBe(true);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'creation'));
+    expect(e).toMatchObject({
+      action: 'creation',
+      path: join(base, rel),
+      pid: r.pid,
+      tid: r.pid,
+      comm: 'python3',
+    });
+    expect(e.pathCut).toBeUndefined();
+    expect(e.mode! & 0o170000).toBe(0o100000); // a regular file
+  });
+
+  it('reports no creation for O_CREAT on a file that exists, nor for a failed create', async () => {
+    const first = await op('open-existing', base);
+    await waitFor(() => fileEvents(first.pid).find((x) => x.action === 'creation'));
+    const again = await op('open-existing', base);
+    const denied = await op('create-eacces', base);
+    const missing = await op('create-enoent', base);
+    expect([again.ok, denied.errno, missing.errno]).toEqual([true, 'EACCES', 'ENOENT']);
+    await settle();
+    expect(fileEvents(again.pid)).toEqual([]);
+    expect(fileEvents(denied.pid)).toEqual([]);
+    expect(fileEvents(missing.pid)).toEqual([]);
+  });
+
+  it('reports a rename within a directory with the old and new path', async () => {
+    const r = await op('rename-same-dir', base);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'rename'));
+    expect(e).toMatchObject({ oldPath: join(base, 'r1.tmp'), path: join(base, 'r1.conf'), renameFlags: 0 });
+  });
+
+  it('reports a rename across directories given relative to the working directory', async () => {
+    const r = await op('rename-across', base);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'rename'));
+    expect(e).toMatchObject({ oldPath: join(base, 'from/moved'), path: join(base, 'to/moved.service') });
+  });
+
+  it('reports RENAME_EXCHANGE once, with its flags, and a refused RENAME_NOREPLACE not at all', async () => {
+    const x = await op('rename-exchange', base);
+    const e = await waitFor(() => fileEvents(x.pid).find((v) => v.action === 'rename'));
+    expect(e).toMatchObject({ oldPath: join(base, 'x1'), path: join(base, 'x2'), renameFlags: 2 });
+    const n = await op('rename-noreplace-fails', base);
+    expect(n.errno).toBe('EEXIST');
+    await settle();
+    expect(fileEvents(n.pid).filter((v) => v.action === 'rename')).toEqual([]);
+  });
+
+  it('reports unlink and unlinkat as deletions, and rmdir not at all (as Elastic Defend)', async () => {
+    const u = await op('unlink', base);
+    expect((await waitFor(() => fileEvents(u.pid).find((x) => x.action === 'deletion'))).path).toBe(
+      join(base, 'gone'),
+    );
+    const ua = await op('unlinkat', base);
+    expect((await waitFor(() => fileEvents(ua.pid).find((x) => x.action === 'deletion'))).path).toBe(
+      join(base, 'ud/gone2'),
+    );
+    const rd = await op('rmdir', base);
+    await settle();
+    expect(fileEvents(rd.pid)).toEqual([]);
+  });
+
+  it('keeps hostile names whole: newline, quotes, backslash, invalid UTF-8, 255 bytes', async () => {
+    const r = await op('hostile', base);
+    const got = await waitFor(() => {
+      const es = fileEvents(r.pid);
+      return es.length >= 3 ? es : undefined;
+    });
+    const hostile = '/h/new\nline "quoted" \'q\' \\ \ufffd\ufffd tab\t.sh';
+    expect(got.map((e) => [e.action, e.path])).toEqual([
+      ['creation', `${base}${hostile}`],
+      ['rename', join(base, 'h', 'L'.repeat(255))],
+      ['deletion', join(base, 'h', 'L'.repeat(255))],
+    ]);
+    expect(got[1]!.oldPath).toBe(`${base}${hostile}`);
+    expect(got[0]!.lossy).toBe(true);
+    expect(collector.stats().file?.malformed).toBe(0);
+  });
+
+  it('cuts a path deeper than 100 directories as elastic/ebpf does: "." and the deepest names', async () => {
+    const r = await op('deep', base);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'creation'));
+    expect(e.pathCut).toBe(true);
+    expect(e.path.startsWith('./')).toBe(true);
+    expect(e.path.endsWith('/d118/d119/deep.txt')).toBe(true);
+  });
+
+  it('reports a path under a bind mount as the process reaches it, through the mount', async () => {
+    const shell = `mkdir -p ${quote(`${base}/real`)} ${quote(`${base}/bound`)} && mount --bind ${quote(`${base}/real`)} ${quote(`${base}/bound`)} && python3 "$FILE_OPS" create-absolute ${quote(`${base}/bound`)}`;
+    const r = await op('', base, shell);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'creation'));
+    expect(e.path).toBe(join(base, 'bound', 'abs.txt'));
+  });
+
+  it('reports a path on a private tmpfs in a process’s own mount namespace', async () => {
+    const shell = `mkdir -p ${quote(`${base}/t`)} && mount -t tmpfs tmpfs ${quote(`${base}/t`)} && python3 "$FILE_OPS" rename-same-dir ${quote(`${base}/t`)}`;
+    const r = await op('', base, shell);
+    const got = await waitFor(() => {
+      const es = fileEvents(r.pid);
+      return es.length >= 2 ? es : undefined;
+    });
+    expect(got.map((e) => e.path)).toEqual([join(base, 't', 'r1.tmp'), join(base, 't', 'r1.conf')]);
+  });
+
+  it('reports a chrooted process’s file with the path it sees, from its own root', async () => {
+    const r = await op('chroot', base);
+    const e = await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'creation'));
+    expect(e.path).toBe('/etc/in-jail.conf');
+  });
+
+  it('printed no warning and no malformed line', () => {
+    expect(warnings.filter((w) => !w.includes('RLIMIT'))).toEqual([]);
+    expect(collector.stats().file).toMatchObject({ malformed: 0, incomplete: 0 });
+  });
+});
+
+describeKernel('file event budget on the real kernel', () => {
+  const events: RawEvent[] = [];
+  let collector: Collector;
+  let base: string;
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'eqld-file-budget-'));
+    collector = new Collector({
+      logger: pino({ level: 'error' }),
+      excludeSelf: true,
+      fileEvents: { eventsPerSecond: 200 },
+    });
+    collector.onEvent((e) => events.push(e));
+    await collector.start();
+  });
+
+  afterAll(async () => {
+    await collector?.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('reports at most the budget per second, counts the rest and reports them as lost file events', async () => {
+    const storm = `import os
+for i in range(3000):
+    os.close(os.open(os.path.join(${JSON.stringify(base)}, f"s{i}"), os.O_CREAT | os.O_WRONLY, 0o644))
+print(os.getpid())`;
+    const { stdout } = await run('python3', ['-c', storm]);
+    const pid = Number(stdout.trim());
+    const lost = await waitFor(
+      () => {
+        const l = events.filter((e): e is LostEvent => e.kind === 'lost' && e.cause === 'budget');
+        const n = l.reduce((a, e) => a + e.count, 0);
+        return n > 0 ? n : undefined;
+      },
+      15_000, // the program prints its counters every 5 s
+    );
+    const reported = events.filter((e) => e.kind === 'file' && e.pid === pid).length;
+    // the storm takes a second or two: a few seconds' budget, never the whole storm
+    expect(reported).toBeGreaterThan(0);
+    expect(reported).toBeLessThan(1500);
+    expect(lost).toBeGreaterThan(0);
+    expect(collector.stats().file?.dropped).toBeGreaterThan(0);
+  });
+});
