@@ -106,6 +106,8 @@ export function buildAlert(input: AlertInput): AlertRecord {
     host: getField(last, 'host'),
     process: withAncestry(getField(last, 'process'), lineage?.ancestry),
     user: getField(last, 'user'),
+    // a file event's file.* (path, name, extension, the old name of a rename): what the rule matched
+    file: getField(last, 'file'),
     kibana: {
       alert: {
         uuid: id,

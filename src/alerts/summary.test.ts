@@ -39,6 +39,21 @@ describe('summarize', () => {
     expect(summarize('R', [n])).toBe('R: /y (pid 2) -> [::1]:80');
   });
 
+  it('names a file event’s path, and a rename’s old and new path, neutralized', () => {
+    const f = (file: Record<string, unknown>, action: string) => ({
+      event: { category: ['file'], action },
+      process: { executable: '/bin/mv', pid: 3 },
+      file,
+    });
+    expect(summarize('R', [f({ path: '/etc/ld.so.preload' }, 'creation')])).toBe(
+      'R: /bin/mv (pid 3) [creation /etc/ld.so.preload]',
+    );
+    expect(summarize('R', [f({ path: '/etc/shadow', Ext: { original: { path: '/etc/.x' } } }, 'rename')])).toBe(
+      'R: /bin/mv (pid 3) [rename /etc/.x -> /etc/shadow]',
+    );
+    expect(summarize('R', [f({ path: '/tmp/a\nforged record' }, 'creation')])).not.toContain('\n');
+  });
+
   it('never contains a line break or control character, whatever the event strings hold', () => {
     fc.assert(
       fc.property(

@@ -1,5 +1,6 @@
 // The one-line human summary of an alert, for consoles and syslog: the rule name, then the key
-// facts of every matched event (executable, pid, parent, and for network events the destination).
+// facts of every matched event (executable, pid, parent, and for network events the destination,
+// for file events the path).
 // A matched event that is the parent of a later one is folded into that child's "child of"
 // clause; consecutive events of the same process become "then <action>". Every value from an
 // event passes through neutralize(), so a hostile command line cannot forge a second line.
@@ -47,10 +48,20 @@ function parentClause(doc: Doc, events: readonly Doc[]): string {
   return `, child of ${exe ?? '?'}${pid !== undefined ? ` pid ${pid}` : ''}${grand ? ` from ${grand}` : ''}`;
 }
 
+/** a file event's path, and for a rename the path it had before: `old -> new` */
+function filePaths(doc: Doc): string | undefined {
+  const path = s(doc, 'file.path');
+  if (path === undefined) return undefined;
+  const old = s(doc, 'file.Ext.original.path');
+  return old === undefined ? path : `${old} -> ${path}`;
+}
+
 function facts(doc: Doc): string {
   const dest = isCategory(doc, 'network') ? destination(doc) : undefined;
   if (dest) return ` -> ${dest}`;
   const action = s(doc, 'event.action');
+  const file = isCategory(doc, 'file') ? filePaths(doc) : undefined;
+  if (file) return ` [${action ?? 'file'} ${file}]`;
   return action && action !== 'exec' ? ` [${action}]` : '';
 }
 
