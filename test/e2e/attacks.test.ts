@@ -5,6 +5,7 @@
 // not alert" case is followed by a positive control in the same run, and the absence is only
 // checked once the control's alert has arrived, so a dead pipeline fails these tests too.
 // Public-looking addresses exist only in the test's namespaces (test/support/netns.ts).
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -354,6 +355,77 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
       );
       expect(sshAlerts).toEqual([]);
     }));
+
+  it('alerts on both attacks during a file storm and loses no process or network event', async () => {
+    interface Health {
+      lostKernelEvents: number;
+      lostFileEvents?: number;
+      collector: { byKind: { file: number }; file?: { dropped: number } };
+    }
+    const healthOf = (l: Record<string, unknown>) => l.health as Health;
+    /** kernel events lost by the process and network program (not the file program) */
+    const processLoss = (h: Health): number => h.lostKernelEvents - (h.lostFileEvents ?? 0);
+    const lastHealth = () =>
+      healthOf(
+        eqld
+          .logs()
+          .filter((l) => l.health !== undefined)
+          .at(-1) ?? {},
+      );
+    const before = processLoss(lastHealth());
+    const stormDir = mkdtempSync(join(tmpdir(), 'eqld-e2e-storm-'));
+    // create, rename and delete small files as fast as one core allows (two workers)
+    const storm = (i: number) =>
+      spawn('python3', [
+        '-c',
+        `import os, time
+d = ${JSON.stringify(stormDir)}
+end = time.time() + 12
+n = 0
+while time.time() < end:
+    p = os.path.join(d, f"w${i}-{n}")
+    os.close(os.open(p, os.O_CREAT | os.O_WRONLY, 0o644))
+    os.rename(p, p + ".x")
+    os.unlink(p + ".x")
+    n += 1
+print(n)`,
+      ]);
+    const workers = [storm(0), storm(1)];
+    const done = workers.map(
+      (w) =>
+        new Promise<number>((resolve) => {
+          let out = '';
+          w.stdout.on('data', (c: Buffer) => {
+            out += c.toString();
+          });
+          w.on('close', () => resolve(Number(out.trim())));
+        }),
+    );
+    try {
+      await new Promise((r) => setTimeout(r, 2000)); // the storm is under way
+      const port = await attackerPort();
+      const ssh = await sshd.ssh(`nc -n -w 1 ${topo.publicAddress} ${port} </dev/null & echo "$$ $!"; wait`);
+      const [shell, child] = ssh.stdout.trim().split(' ').map(Number) as [number, number];
+      await waitForSyslog(SSHD_RULE, topo.publicAddress, port, [shell, child]);
+      const rootPort = await attackerPort();
+      const r = await connectThenSetsid(topo.victim, topo.publicAddress, rootPort, { mode: 'same' });
+      await waitForSyslog(ROOT_RULE, topo.publicAddress, rootPort, [r.connectPid]);
+    } finally {
+      const ops = (await Promise.all(done)).reduce((a, b) => a + b, 0);
+      process.stderr.write(`file storm: ${ops} create+rename+unlink cycles in 12 s\n`);
+      rmSync(stormDir, { recursive: true, force: true });
+    }
+    // a health line written after the storm: the file program saw it (events or drops) and the
+    // process and network program lost nothing
+    const stormEnd = Date.now();
+    const after = await eqld.waitForLog(
+      (l) => typeof l.time === 'number' && l.time > stormEnd + 1000 && l.health !== undefined,
+      15_000,
+    );
+    const h = healthOf(after);
+    expect(processLoss(h)).toBe(before);
+    expect(h.collector.byKind.file).toBeGreaterThan(0);
+  });
 
   it('sends each alert once to the remote collector too (RFC 5424 over TCP)', async () => {
     // every alert of this run went to the local socket; the TCP copy carries the same alert ids
