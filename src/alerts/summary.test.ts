@@ -48,9 +48,9 @@ describe('summarize', () => {
     expect(summarize('R', [f({ path: '/etc/ld.so.preload' }, 'creation')])).toBe(
       'R: /bin/mv (pid 3) [creation /etc/ld.so.preload]',
     );
-    expect(summarize('R', [f({ path: '/etc/shadow', Ext: { original: { path: '/etc/.x' } } }, 'rename')])).toBe(
-      'R: /bin/mv (pid 3) [rename /etc/.x -> /etc/shadow]',
-    );
+    expect(
+      summarize('R', [f({ path: '/etc/shadow', Ext: { original: { path: '/etc/.x' } } }, 'rename')]),
+    ).toBe('R: /bin/mv (pid 3) [rename /etc/.x -> /etc/shadow]');
     expect(summarize('R', [f({ path: '/tmp/a\nforged record' }, 'creation')])).not.toContain('\n');
   });
 

@@ -207,9 +207,8 @@ export class FileAssembler {
         throw new Inconsistent('string chunks disagree');
       }
       seen.add(c.chunk);
-      const from = Math.max(c.chunk, offset);
-      const to = Math.min(c.chunk + STRING_CHUNK_BYTES, offset + len);
-      if (to > from) out.set(c.bytes.subarray(from - c.chunk, to - c.chunk), from - offset);
+      // the chunk's bytes start at aligned offset chunk + from: string offset chunk + from - offset
+      if (c.bytes.length > 0) out.set(c.bytes, c.chunk + c.from - offset);
     }
     return { bytes: out, cut: len >= STRING_MAX_BYTES };
   }

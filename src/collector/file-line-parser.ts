@@ -4,7 +4,7 @@
 // with a reason, never an exception. Re-assembly is the file assembler's job.
 
 import type { FileLine, WalkStep } from './file-line.js';
-import { decodeHexWordsInto } from './hex.js';
+import { decodeHexBytesInto, decodeHexWordsInto } from './hex.js';
 import type { Line } from './line.js';
 import {
   arity,
@@ -34,22 +34,13 @@ import {
 /** bytes of a name inside an `fp` step (four words, read whole: see path-macros.ts) */
 const STEP_HEAD_BYTES = 32;
 
-/** Decodes field `i` as `words` hex words into a new array of `n` bytes. */
-function words(i: number, nWords: number, n: number, what: string): Uint8Array {
-  const a = fieldStart[i]!;
-  const b = fieldEnd[i]!;
-  const out = new Uint8Array(n);
-  if (b - a !== nWords * 16 || !decodeHexWordsInto(L, a, b, n, out)) {
-    throw new Bad(`field ${i} is not ${nWords} hex words (${what})`);
-  }
-  return out;
-}
-
 function slot(i: number): number {
   const v = uint(i);
   if (v > 3) throw new Bad(`slot ${v} is not 0-3`);
   return v;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 function parseWalk(): FileLine {
   arity(6 + 2 * STEPS_PER_LINE, 'fp');
@@ -61,7 +52,17 @@ function parseWalk(): FileLine {
   for (let j = 0; j < STEPS_PER_LINE; j++) {
     const len = uint(6 + 2 * j);
     if (len > NAME_MAX) throw new Bad(`name length ${len} is above NAME_MAX`);
-    steps.push({ len, head: words(7 + 2 * j, 4, STEP_HEAD_BYTES, 'name head') });
+    // only the name's own bytes (the kernel cleared the rest); a mount crossing has none
+    const n = Math.min(len, STEP_HEAD_BYTES);
+    const head = n === 0 ? NO_BYTES : new Uint8Array(n);
+    const w = 7 + 2 * j;
+    if (
+      fieldEnd[w]! - fieldStart[w]! !== STEP_HEAD_BYTES * 2 ||
+      !decodeHexBytesInto(L, fieldStart[w]!, fieldEnd[w]!, 0, n, head)
+    ) {
+      throw new Bad(`field ${w} is not 4 hex words (name head)`);
+    }
+    steps.push({ len, head });
   }
   return { kind: 'fp', ktimeNs: uint(1), tid: uint(2), slot: slot(3), seq, status, steps };
 }
@@ -105,8 +106,17 @@ function parseStringChunk(): FileLine {
   if (chunk % STRING_CHUNK_BYTES !== 0 || chunk >= STRING_CHUNKS * STRING_CHUNK_BYTES) {
     throw new Bad(`fs chunk offset ${chunk} is not a multiple of ${STRING_CHUNK_BYTES} within the string`);
   }
-  const bytes = words(7, STRING_CHUNK_BYTES / 8, STRING_CHUNK_BYTES, 'string chunk');
-  return { kind: 'fs', ktimeNs: uint(1), tid: uint(2), slot: slot(3), offset, len, chunk, bytes };
+  // the string's bytes in this chunk: aligned offsets [max(chunk, offset), min(chunk + 200, offset + len))
+  const from = Math.max(offset - chunk, 0);
+  const to = Math.max(Math.min(STRING_CHUNK_BYTES, offset + len - chunk), from);
+  const bytes = to === from ? NO_BYTES : new Uint8Array(to - from);
+  if (
+    fieldEnd[7]! - fieldStart[7]! !== STRING_CHUNK_BYTES * 2 ||
+    !decodeHexBytesInto(L, fieldStart[7]!, fieldEnd[7]!, from, to, bytes)
+  ) {
+    throw new Bad('field 7 is not 25 hex words (string chunk)');
+  }
+  return { kind: 'fs', ktimeNs: uint(1), tid: uint(2), slot: slot(3), offset, len, chunk, from, bytes };
 }
 
 function parseEvent(action: 'creation' | 'rename' | 'deletion', name: string, n: number): FileLine {

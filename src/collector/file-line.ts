@@ -45,6 +45,8 @@ export interface StringChunkLine {
   /** the string's length; STRING_MAX_BYTES (4096) when no NUL was found within the bound */
   len: number;
   chunk: number;
+  /** the string's bytes this chunk holds: those at aligned offsets [chunk + from, chunk + from + length) */
+  from: number;
   bytes: Uint8Array;
 }
 

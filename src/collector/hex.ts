@@ -41,6 +41,34 @@ export function decodeHexWordsInto(
   return true;
 }
 
+/**
+ * Decodes bytes [from, to) of the little-endian words printed in `text[start, end)` into `out`
+ * from `at`, looking at those bytes' digits only (the rest of the field is neither decoded nor
+ * checked: for fields much longer than what they carry, such as a 200-byte string chunk holding
+ * a 30-byte name). False if the field is not whole words, is too short, or a needed digit is not hex.
+ */
+export function decodeHexBytesInto(
+  text: string,
+  start: number,
+  end: number,
+  from: number,
+  to: number,
+  out: Uint8Array,
+  at = 0,
+): boolean {
+  if ((end - start) % 16 !== 0 || to > (end - start) >> 1 || from > to) return false;
+  for (let i = from; i < to; i++) {
+    const p = start + (i >> 3) * 16 + 14 - ((i & 7) << 1);
+    const a = text.charCodeAt(p);
+    const b = text.charCodeAt(p + 1);
+    if ((a | b) > 255) return false;
+    const v = PAIR[(a << 8) | b]!;
+    if (v < 0) return false;
+    out[at + i - from] = v;
+  }
+  return true;
+}
+
 /** decodeHexWordsInto of a field that holds exactly `n` bytes (n a multiple of 8) into a new array. */
 export function decodeHexWords(text: string, start: number, end: number, n: number): Uint8Array | undefined {
   if (end - start !== n * 2) return undefined;
