@@ -33,7 +33,8 @@ export async function checkHost(config: EqldConfig): Promise<string[]> {
 export function sinksConfig(config: EqldConfig): SinksConfig {
   const { syslog, output, agent } = config;
   return {
-    ...(syslog.local
+    // --no-alerts: a telemetry-only run; the config check refused any other destination with it
+    ...(syslog.local && output.alerts
       ? {
           syslogLocal: {
             socketPath: syslog.socket,

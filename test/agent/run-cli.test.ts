@@ -59,6 +59,14 @@ describe('eqld run: start-up failures', () => {
     expect(r.stderr).toContain('Expected --argv-bytes to be an integer, got `"lots"`');
   });
 
+  it('exits 2 with one sentence naming the flags when no alert destination is left', () => {
+    const r = runSync(['run', '--config', '/dev/null', '--no-syslog']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      'eqld run: no alert destination: local syslog is off (--no-syslog) and none of --syslog-remote, --alerts-file or --stdout is set; name one, or pass --no-alerts for a telemetry-only run\n',
+    );
+  });
+
   it('exits 2 when an explicit --config file is missing', () => {
     const r = runSync(['run', '--config', '/nonexistent/eqld.toml']);
     expect(r.status).toBe(2);
