@@ -59,7 +59,7 @@ export const replayCommand: CommandModule = {
         array: true,
         describe: 'rule files, Kibana rule exports (NDJSON) or directories (default: bundled rules/)',
       })
-      .option('tuning', { type: 'string', describe: 'tuning config (JSON)' }),
+      .option('tuning', { type: 'string', requiresArg: true, describe: 'tuning config (JSON)' }),
   handler: async (argv) => {
     const file = String(argv.file);
     try {
