@@ -239,9 +239,13 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
         resolve(EXIT.internal);
       }, STOP_TIMEOUT_MS);
       pipeline
-        .stop()
-        .then(async () => {
+        .stopInputs()
+        .then(() => {
+          // the last sample may raise a telemetry-loss alert: the sinks are still open for it
           sampleHealth();
+          return pipeline.stop();
+        })
+        .then(async () => {
           await metrics?.close();
           logger.info('stopped');
           resolve(EXIT.ok);

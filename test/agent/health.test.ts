@@ -16,6 +16,7 @@ function stats(p: Partial<PipelineStats>): StageStats {
       alerts: 0,
       alertsByRule: {},
       sinkErrors: 0,
+      alertsAfterClose: 0,
       lastEventMs: 0,
       ...p,
     },
