@@ -30,21 +30,21 @@ describe('line protocol decoding', () => {
     expect(malformed).toEqual([]);
     expect(pending).toBe(0);
     const exec = events.find((e): e is ExecEvent => e.kind === 'exec')!;
-    expect(exec.filename).toBe('./tr\ufffdue "x"\n\\\t');
-    expect(exec.comm).toBe('tr\ufffdue "x"\n\\\t');
+    expect(exec.filename).toBe('./tr\\xffue "x"\n\\\t');
+    expect(exec.comm).toBe('tr\\xffue "x"\n\\\t');
     expect(exec.argv).toEqual([
-      'tr\ufffdue',
+      'tr\\xffue',
       'a "quoted" arg',
       'tab\there',
       'new\nline',
       'back\\slash',
       '',
-      '\ufffd(bad',
+      '\\xc3(bad',
       'x'.repeat(4096),
       'last',
     ]);
     expect(exec.argvTruncated).toBe(false);
-    expect(exec.lossy).toBe(true);
+    expect(exec.bytesEscaped).toBe(true);
     expect(exec.cgroupPath).toBe('/test.slice');
     expect(notices).toContainEqual({ kind: 'lost', count: 3 });
     expect(notices).toContainEqual({ kind: 'counter', name: 'connect_other', value: 42 });
@@ -158,18 +158,18 @@ describe('field decoders', () => {
     });
   });
 
-  it('decodes UTF-8 and marks invalid sequences lossy', () => {
-    expect(decodeUtf8(Buffer.from('h\u00e9'))).toEqual({ text: 'h\u00e9', lossy: false });
-    expect(decodeUtf8(new Uint8Array([0x61, 0xff]))).toEqual({ text: 'a\ufffd', lossy: true });
+  it('decodes UTF-8, and gives bytes that are not UTF-8 in the marked byte-escaped form', () => {
+    expect(decodeUtf8(Buffer.from('h\u00e9'))).toEqual({ text: 'h\u00e9', escaped: false });
+    expect(decodeUtf8(new Uint8Array([0x61, 0xff]))).toEqual({ text: 'a\\xff', escaped: true });
   });
 
   it('keeps a leading U+FEFF: it is part of the argument, not a byte-order mark', () => {
     const bom = '\ufeff';
-    expect(decodeUtf8(Buffer.from(`${bom}x`))).toEqual({ text: `${bom}x`, lossy: false });
+    expect(decodeUtf8(Buffer.from(`${bom}x`))).toEqual({ text: `${bom}x`, escaped: false });
     expect(decodeUtf8(Buffer.from(`${bom}${'long argument '.repeat(3)}`)).text.startsWith(bom)).toBe(true);
     expect(decodeUtf8(Buffer.concat([Buffer.from(bom), Buffer.from([0xff])]))).toEqual({
-      text: `${bom}\ufffd`,
-      lossy: true,
+      text: `${bom}\\xff`,
+      escaped: true,
     });
   });
 
