@@ -39,6 +39,8 @@ export interface ImageExtra {
   /** the length of each argument as a char code, only when an argument has a space in it */
   readonly argLengths: string | undefined;
   readonly argsTruncated: boolean;
+  /** executable, name and args are in the collector's byte-escaped form (not UTF-8) */
+  readonly bytesEscaped: boolean;
 }
 
 /**
@@ -64,6 +66,10 @@ export class ProcImage {
     return this.extra?.argsTruncated ?? false;
   }
 
+  get bytesEscaped(): boolean {
+    return this.extra?.bytesEscaped ?? false;
+  }
+
   /** process.args_count (documents take the length of the args they carry) */
   get argsCount(): number {
     const x = this.extra;
@@ -82,6 +88,7 @@ const NO_ARGS_EXTRA: ImageExtra = Object.freeze({
   args: NO_ARGS,
   argLengths: undefined,
   argsTruncated: false,
+  bytesEscaped: false,
 });
 
 /**
@@ -102,7 +109,7 @@ export class ImageSharing {
     if (x.args !== undefined || this.cap === 0) return x;
     const lens = x.argLengths;
     // the lengths string is read by its own length, so the key is unambiguous
-    const key = `${x.argsTruncated ? 't' : 'f'}${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
+    const key = `${x.argsTruncated ? 't' : 'f'}${x.bytesEscaped ? 'e' : 'u'}${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
     const hit = this.extras.get(key);
     if (hit !== undefined) return hit;
     if (this.extras.size >= this.cap) this.extras.clear();
@@ -120,6 +127,7 @@ function makeImage(
   argv: readonly string[],
   argsTruncated: boolean,
   share: ImageSharing,
+  bytesEscaped: boolean,
 ): ProcImage {
   const n = argv.length;
   let args: readonly string[] | undefined;
@@ -137,8 +145,14 @@ function makeImage(
     else if (spaced) argLengths = String.fromCharCode(...argv.map((a) => a.length));
   }
   let extra: ImageExtra | undefined;
-  if (resolved !== undefined || argsTruncated || (args !== undefined && n > 0) || argLengths !== undefined) {
-    extra = share.extra({ resolved, args, argLengths, argsTruncated });
+  if (
+    resolved !== undefined ||
+    argsTruncated ||
+    bytesEscaped ||
+    (args !== undefined && n > 0) ||
+    argLengths !== undefined
+  ) {
+    extra = share.extra({ resolved, args, argLengths, argsTruncated, bytesEscaped });
   } else if (n === 0) extra = NO_ARGS_EXTRA;
   return new ProcImage(executable, name, n === 0 ? '' : argv.join(' '), extra);
 }
@@ -167,12 +181,21 @@ export function imageFromExec(
   argsTruncated: boolean,
   cwd: string | undefined,
   share: ImageSharing = UNSHARED,
+  bytesEscaped = false,
 ): ProcImage {
   const resolved =
     !isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)
       ? share.string(resolve(cwd, filename))
       : undefined;
-  return makeImage(filename, resolved, share.string(processName(filename)), argv, argsTruncated, share);
+  return makeImage(
+    filename,
+    resolved,
+    share.string(processName(filename)),
+    argv,
+    argsTruncated,
+    share,
+    bytesEscaped,
+  );
 }
 
 export function imageFromProc(
@@ -180,6 +203,7 @@ export function imageFromProc(
   comm: string,
   args: readonly string[],
   share: ImageSharing = UNSHARED,
+  bytesEscaped = false,
 ): ProcImage {
-  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false, share);
+  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false, share, bytesEscaped);
 }

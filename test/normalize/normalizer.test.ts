@@ -89,6 +89,28 @@ describe('process events', () => {
     expect(field(d, 'process.working_directory')).toBe('/tmp/w');
   });
 
+  it('marks byte-escaped strings in process.Ext.bytes_escaped, for the process and as a parent', async () => {
+    const h = await seeded();
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/tmp/\\xff',
+        argv: ['\\xff', '\\xff\\xfe\\x80'],
+        bytesEscaped: true,
+      }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 201, childStartTicks: 1001 }),
+      exec({ pid: 201, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/bin/true' }),
+    );
+    const [escaped, , child] = h.docs();
+    expect(field(escaped!, 'process.args')).toEqual(['\\xff', '\\xff\\xfe\\x80']);
+    expect(field(escaped!, 'process.Ext.bytes_escaped')).toBe(true);
+    expect(field(child!, 'process.Ext')).toBeUndefined();
+    expect(field(child!, 'process.parent.Ext.bytes_escaped')).toBe(true);
+    expect(field(child!, 'process.parent.name')).toBe('\\xff');
+  });
+
   it('reads the cwd of an exec from /proc, but not for a process the collector already saw exit', () => {
     // two processes /proc still shows (a fake one), neither known to the table yet
     const proc = fakeProcRoot(
