@@ -182,6 +182,7 @@ export function buildExec(
   // leader to name, so leave it unset and let the normalizer inherit the parent's
   if (h.sid > 0) ev.sid = h.sid;
   if (escaped) ev.bytesEscaped = true;
+  if (h.argc > 0) ev.argc = h.argc;
   const path = resolveCgroup(h.cgroupId);
   if (path !== undefined) ev.cgroupPath = path;
   return ev;

@@ -41,6 +41,9 @@ export interface ExecEvent extends ProcessEventBase, Credentials {
   argv: string[];
   /** argv was cut at the configured byte bound */
   argvTruncated: boolean;
+  /** the argument count as the kernel has it: also counts the arguments a cut argv lost
+   *  (absent when the kernel's word was unreadable) */
+  argc?: number;
   /** a string of this exec was not valid UTF-8: argv, filename and comm are all byte-escaped */
   bytesEscaped?: boolean;
   cgroupId?: bigint;

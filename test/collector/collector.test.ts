@@ -160,7 +160,7 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     const t = now();
     const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
     const exec = (pid: number, start: number) => [
-      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')}`,
+      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')} 1`,
       `exec_fn ${t + pid} ${pid} 0 ${chunk('/x\0')}`,
       `exec_arg ${t + pid} ${pid} 0 ${chunk('x\0')}`,
     ];

@@ -137,6 +137,9 @@ describeKernel('collector on the real kernel', () => {
       '\\xc3(bad',
     ]);
     expect(exec.argv[7]).toMatch(/^x+$/);
+    // the kernel's count: 9 arguments, although the cut argv keeps 8
+    expect(exec.argc).toBe(9);
+    expect(exec.argv).toHaveLength(8);
     expect(exec.bytesEscaped).toBe(true);
   });
 
