@@ -31,7 +31,7 @@ function imageFields(d: Doc, img: ProcImage, args: readonly string[]): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
   d.args = args;
-  d.args_count = args.length;
+  d.args_count = img.extra?.argsCount ?? args.length;
   d.command_line = img.commandLine;
   if (img.bytesEscaped) d.Ext = BYTES_ESCAPED;
 }
@@ -176,7 +176,8 @@ export const ProcessDoc = function ProcessDoc(
       ? (parentBlock.args as readonly string[])
       : ctx.args(self);
   this.args = args;
-  this.args_count = args.length;
+  // the kernel's count when a cut argv kept fewer (Elastic Defend reports the real count)
+  this.args_count = img.extra?.argsCount ?? args.length;
   this.command_line = img.commandLine;
   const x = img.extra;
   if (x !== undefined && (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped)) {

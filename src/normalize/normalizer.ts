@@ -385,6 +385,7 @@ export class Normalizer {
       cwd,
       this.images,
       r.bytesEscaped,
+      r.argc,
     );
     if (e) {
       e.image = image;

@@ -41,6 +41,8 @@ export interface ImageExtra {
   readonly argsTruncated: boolean;
   /** executable, name and args are in the collector's byte-escaped form (not UTF-8) */
   readonly bytesEscaped: boolean;
+  /** the kernel's argc when the argv was cut and it counts more arguments than were kept */
+  readonly argsCount: number | undefined;
 }
 
 /**
@@ -73,6 +75,7 @@ export class ProcImage {
   /** process.args_count (documents take the length of the args they carry) */
   get argsCount(): number {
     const x = this.extra;
+    if (x?.argsCount !== undefined) return x.argsCount;
     if (x?.args !== undefined) return x.args.length;
     if (x?.argLengths !== undefined) return x.argLengths.length;
     const cl = this.commandLine;
@@ -89,6 +92,7 @@ const NO_ARGS_EXTRA: ImageExtra = Object.freeze({
   argLengths: undefined,
   argsTruncated: false,
   bytesEscaped: false,
+  argsCount: undefined,
 });
 
 /**
@@ -109,7 +113,7 @@ export class ImageSharing {
     if (x.args !== undefined || this.cap === 0) return x;
     const lens = x.argLengths;
     // the lengths string is read by its own length, so the key is unambiguous
-    const key = `${x.argsTruncated ? 't' : 'f'}${x.bytesEscaped ? 'e' : 'u'}${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
+    const key = `${x.argsTruncated ? 't' : 'f'}${x.bytesEscaped ? 'e' : 'u'}${x.argsCount ?? ''}:${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
     const hit = this.extras.get(key);
     if (hit !== undefined) return hit;
     if (this.extras.size >= this.cap) this.extras.clear();
@@ -128,8 +132,11 @@ function makeImage(
   argsTruncated: boolean,
   share: ImageSharing,
   bytesEscaped: boolean,
+  kernelArgc = 0,
 ): ProcImage {
   const n = argv.length;
+  // a cut argv keeps fewer arguments than the process has: args_count is the kernel's count
+  const argsCount = argsTruncated && kernelArgc > n ? kernelArgc : undefined;
   let args: readonly string[] | undefined;
   let argLengths: string | undefined;
   if (n === 0) args = NO_ARGS;
@@ -149,10 +156,11 @@ function makeImage(
     resolved !== undefined ||
     argsTruncated ||
     bytesEscaped ||
+    argsCount !== undefined ||
     (args !== undefined && n > 0) ||
     argLengths !== undefined
   ) {
-    extra = share.extra({ resolved, args, argLengths, argsTruncated, bytesEscaped });
+    extra = share.extra({ resolved, args, argLengths, argsTruncated, bytesEscaped, argsCount });
   } else if (n === 0) extra = NO_ARGS_EXTRA;
   return new ProcImage(executable, name, n === 0 ? '' : argv.join(' '), extra);
 }
@@ -182,6 +190,8 @@ export function imageFromExec(
   cwd: string | undefined,
   share: ImageSharing = UNSHARED,
   bytesEscaped = false,
+  /** the kernel's argc (raw exec event), 0 when unknown */
+  kernelArgc = 0,
 ): ProcImage {
   const resolved =
     !isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)
@@ -195,6 +205,7 @@ export function imageFromExec(
     argsTruncated,
     share,
     bytesEscaped,
+    kernelArgc,
   );
 }
 

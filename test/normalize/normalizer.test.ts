@@ -89,6 +89,31 @@ describe('process events', () => {
     expect(field(d, 'process.working_directory')).toBe('/tmp/w');
   });
 
+  it('reports the kernel argc as process.args_count when the argv was cut, and the kept args in process.args', async () => {
+    const h = await seeded();
+    const argv = ['sh', '-c', 'x'.repeat(40)];
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/bin/sh',
+        argv,
+        argvTruncated: true,
+        argc: 8,
+      }),
+    );
+    const d = h.docs()[0]!;
+    expect(field(d, 'process.args')).toEqual(argv);
+    expect(field(d, 'process.args_count')).toBe(8);
+    expect(field(d, 'process.Ext.command_line_truncated')).toBe(true);
+    // not cut: the args themselves are the count
+    h.push(
+      exec({ pid: 300, startTicks: 2000, ppid: 100, parentStartTicks: 50, filename: '/bin/id', argc: 1 }),
+    );
+    expect(field(h.docs()[1]!, 'process.args_count')).toBe(1);
+  });
+
   it('marks byte-escaped strings in process.Ext.bytes_escaped, for the process and as a parent', async () => {
     const h = await seeded();
     h.push(
