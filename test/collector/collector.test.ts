@@ -187,6 +187,43 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     ]);
   });
 
+  it('sheds loopback connects, counted, while far behind the kernel, and never an exec, fork, exit or setsid', async () => {
+    const log: string[] = [];
+    const old = now() - 2e9; // two seconds behind: past level two
+    const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
+    const storm = Array.from(
+      { length: 400 },
+      (_, i) => `connect ${old + i} 7 7 100 0 0 0 0 4 1 9 127.0.0.1 -111 ${commWords('storm')}`,
+    );
+    const { c, events } = fakeCollector(
+      'stay',
+      [
+        // decoded events come first and show the lag
+        ...Array.from({ length: 16 }, (_, i) => `exit ${old + i} ${30 + i} ${30 + i} 555 0`),
+        ...storm,
+        `exec ${old + 500} 40 40 1 0 0 0 0 40 600 6 1 3 2 2 ${commWords('x')} 1`,
+        `exec_fn ${old + 500} 40 0 ${chunk('/x\0')}`,
+        `exec_arg ${old + 500} 40 0 ${chunk('x\0')}`,
+        `fork ${old + 501} 40 40 600 41 700`,
+        `setsid ${old + 502} 41 41 700 0 0 0 0 41 ${commWords('sh')}`,
+      ],
+      log,
+    );
+    await c.start();
+    await waitFor(() => (events.some((e) => e.kind === 'setsid') ? true : undefined));
+    const kinds = events.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'exit')).toHaveLength(16);
+    expect(kinds.filter((k) => k === 'exec' || k === 'fork' || k === 'setsid')).toEqual([
+      'exec',
+      'fork',
+      'setsid',
+    ]);
+    const shed = c.stats().shed;
+    expect(shed.loopbackConnects + kinds.filter((k) => k === 'connect').length).toBe(400);
+    expect(shed.loopbackConnects).toBeGreaterThan(300);
+    expect(shed).toMatchObject({ otherConnects: 0, episodes: 1 });
+  });
+
   it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {
     const log: string[] = [];
     const { c, events } = fakeCollector('stay', ['Lost 17 events', 'Lost 3 events'], log);
