@@ -182,20 +182,22 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
 
   const health = new HealthMonitor(config.health.lostEventsThreshold);
   const sampleHealth = () => {
+    const collector = stages.collector.stats();
     const s = health.sample(
       {
         pipeline: pipeline.stats(),
-        collector: stages.collector.stats(),
+        collector,
         normalizer: stages.normalizer.stats(),
         detector: detector.stats(),
         sinks: stages.sinks.stats(),
         events: stages.events?.stats(),
+        shedEvents: collector.shed.total,
         rssBytes: process.memoryUsage.rss(),
       },
       Date.now(),
     );
     logger.info({ health: s.line }, 'health');
-    if (s.loss) pipeline.emit(buildTelemetryAlert(s.loss, stages.hostFields));
+    for (const loss of s.losses) pipeline.emit(buildTelemetryAlert(loss, stages.hostFields));
   };
   sampleHealth();
   const tick = setInterval(() => pipeline.tick(), TICK_MS);
