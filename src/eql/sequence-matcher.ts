@@ -193,6 +193,9 @@ export class SequenceMatcher implements BudgetMember {
     while (this.head < this.queue.length) {
       const x = this.queue[this.head] as Partial | MissingRecord;
       if (x.alive) return x;
+      // let go of the dead partial (and its events' documents) now, not at the next compaction:
+      // thousands of them kept each document alive long enough to be promoted to the old space
+      (this.queue as (Partial | MissingRecord | undefined)[])[this.head] = undefined;
       this.head++;
     }
     return undefined;
@@ -218,6 +221,20 @@ export class SequenceMatcher implements BudgetMember {
     if (!g) {
       g = new OrderedGroup<Partial>();
       p.entry.groups[p.stage] = g;
+    }
+    if (fresh && p.stage === this.first && !this.hasMissing && g.length > 1) {
+      // A first-stage partial is one event. An event that advances one takes the latest partial
+      // strictly before it and discards every older one (OrdinalGroup.trimBefore); the latest also
+      // has the youngest start for maxspan. So with p newer than the group's newest (q), an event
+      // after p takes p and one with p's ordinal takes q: the partials older than q can never be
+      // taken by an in-order event. Drop them (a root process's connect storm kept maxPerKey of
+      // them, each holding its document: promoted garbage).
+      const q = g.at(g.length - 1);
+      if (before(q.last, p.last)) {
+        const dropped = g.dropFirst(g.length - 1);
+        for (const old of dropped) this.kill(old);
+        this.st.superseded += dropped.length;
+      }
     }
     if (g.length >= this.maxPerKey) {
       const old = g.shift() as Partial;
