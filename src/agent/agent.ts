@@ -9,6 +9,7 @@
 // another eqld runs on the same state directory (a flock the kernel drops when its holder dies).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { type Logger, pino } from 'pino';
 import { Detector } from '../alerts/detector.js';
 import { type FileLock, LockHeldError, lockFile } from '../alerts/spool/file-lock.js';
@@ -193,6 +194,7 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
         events: stages.events?.stats(),
         shedEvents: collector.shed.total,
         rssBytes: process.memoryUsage.rss(),
+        heap: v8Heap(),
       },
       Date.now(),
     );
@@ -268,6 +270,11 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
       );
     });
   });
+}
+
+function v8Heap(): { usedBytes: number; totalBytes: number } {
+  const h = getHeapStatistics();
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
 }
 
 /** the sections whose keys all need a restart stay as they were started */

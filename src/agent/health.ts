@@ -15,6 +15,8 @@ export interface StageStats {
   /** connect events the collector shed so far (collector stats().shed.total) */
   shedEvents?: number;
   rssBytes: number;
+  /** V8's heap: used and total bytes (what RSS is made of, besides code and buffers) */
+  heap?: { usedBytes: number; totalBytes: number };
 }
 
 export interface HealthSample {
@@ -64,6 +66,7 @@ export class HealthMonitor {
       sinks: stats.sinks,
       ...(stats.events ? { eventsFile: stats.events } : {}),
       rssBytes: stats.rssBytes,
+      ...(stats.heap ? { heap: stats.heap } : {}),
     };
     const losses: TelemetryLoss[] = [];
     const fromMs = prev?.atMs ?? nowMs;
