@@ -187,6 +187,30 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     ]);
   });
 
+  it('keeps kernel-time order across a backlog read in many chunks, when CPUs skew less than the window', async () => {
+    const log: string[] = [];
+    const old = now() - 10e9; // a backlog: every line is long past the window when read
+    // two CPUs' buffers drained in turns, 4 ms apart (the window is 5 ms): ~160 KiB of lines
+    const lines: string[] = [];
+    for (let block = 0; block < 100; block++) {
+      const base = old + block * 8e6;
+      for (const cpu of [1, 0])
+        for (let i = 0; i < 20; i++) lines.push(`exit ${base + cpu * 4e6 + i} 9 9 555 0`);
+    }
+    const { c, events } = fakeCollector(
+      'stay',
+      lines,
+      log,
+      {},
+      { shed: { levelOneMs: 60_000, levelTwoMs: 60_000, resumeMs: 1 } },
+    );
+    await c.start();
+    await waitFor(() => (events.length >= lines.length ? true : undefined));
+    const ts = events.map((e) => e.ktimeNs);
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    expect(c.stats().late).toBe(0);
+  });
+
   it('sheds loopback connects, counted, while far behind the kernel, and never an exec, fork, exit or setsid', async () => {
     const log: string[] = [];
     const old = now() - 2e9; // two seconds behind: past level two
