@@ -28,6 +28,9 @@ interface Ordinal {
   timestamp: number;
   sequence: number;
 }
+const NO_EVENTS = Object.freeze([]) as unknown as EqlEvent[];
+/** what a buried partial's `last` points at instead of its event */
+const BURIED: EqlEvent = Object.freeze({ doc: {}, timestamp: 0, sequence: 0 });
 const before = (a: Ordinal, b: Ordinal) =>
   a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
 
@@ -189,6 +192,17 @@ export class SequenceMatcher implements BudgetMember {
     }
   }
 
+  /**
+   * Kills a partial taken out of its group ahead of its turn in the expiry queue, and lets go of
+   * its events: the queue keeps the dead entry until it reaches it, which a live partial ahead
+   * (up to maxspan old) can delay for as long, and its documents must not live that long.
+   */
+  private bury(p: Partial): void {
+    this.kill(p);
+    p.events = NO_EVENTS;
+    p.last = BURIED;
+  }
+
   private popOldest(): Partial | MissingRecord | undefined {
     while (this.head < this.queue.length) {
       const x = this.queue[this.head] as Partial | MissingRecord;
@@ -232,13 +246,12 @@ export class SequenceMatcher implements BudgetMember {
       const q = g.at(g.length - 1);
       if (before(q.last, p.last)) {
         const dropped = g.dropFirst(g.length - 1);
-        for (const old of dropped) this.kill(old);
+        for (const old of dropped) this.bury(old);
         this.st.superseded += dropped.length;
       }
     }
     if (g.length >= this.maxPerKey) {
-      const old = g.shift() as Partial;
-      this.kill(old);
+      this.bury(g.shift() as Partial);
       this.st.evictedPerKey++;
     }
     g.push(p);
