@@ -123,8 +123,8 @@ export interface FileEvent extends ProcessEventBase, Credentials {
   mode?: number;
   /** rename: renameat2's flags (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4) */
   renameFlags?: number;
-  /** a path or comm had invalid UTF-8 */
-  lossy?: true;
+  /** a path or comm was not valid UTF-8: path, old path and comm are all byte-escaped */
+  bytesEscaped?: true;
 }
 
 /** bpftrace reported lost perf-buffer records */

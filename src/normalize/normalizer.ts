@@ -575,7 +575,7 @@ export class Normalizer {
       e,
       e.source === 'event',
       !parent && e.ppid > 0,
-      fileFields(r.path, r.oldPath),
+      fileFields(r.path, r.oldPath, r.bytesEscaped === true),
     );
   }
 

@@ -125,11 +125,12 @@ describeKernel('bytes that are not UTF-8, from argv to syslog and back', () => {
 
     // the local syslog record: key=value facts and msg="<summary>"
     const until2 = Date.now() + 10_000;
-    let rec: string | undefined;
-    while (!(rec = syslog.records.find((x) => x.includes('eqld-utf8-')))) {
+    const recordOf = () => syslog.records.find((x) => x.includes('eqld-utf8-'));
+    while (recordOf() === undefined) {
       if (Date.now() > until2) throw new Error('no syslog record');
       await new Promise((res) => setTimeout(res, 100));
     }
+    const rec = recordOf() as string;
     expect(rec).not.toMatch(/[\u0080-\u009f\ufffd]/);
     const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(rec)?.[1] as string;
     // undo the local format's quoting, then the summary's neutralizing (docs/syslog.md) ...
