@@ -12,7 +12,7 @@ function eqld(args: string[]) {
 
 // [args, first line]
 const CASES: [string[], string][] = [
-  [[], 'eqld: Name a command (run, doctor, collect, events, query, replay, rules).'],
+  [[], 'eqld: Name a command (run, doctor, collect, events, query, replay, rules, alerts).'],
   [['bogus'], 'eqld: Unknown argument: bogus'],
   [['run', '--frobnicate'], 'eqld run: Unknown argument: frobnicate'],
   [
