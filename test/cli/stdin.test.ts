@@ -149,7 +149,7 @@ describe('progress', () => {
     );
     expect(r.terminal).toContain('eqld query: 3,000 events read');
     expect(r.terminal.endsWith('\r\x1b[2K')).toBe(true);
-    const replay = onPty(`(cat ${FIXTURE}; sleep 3) | ${eqld} replay -`);
+    const replay = onPty(`(cat ${FIXTURE}; sleep 8) | ${eqld} replay -`);
     expect(replay.terminal).toMatch(/eqld replay: 3 events read, [\d,]+ events\/s, 0 alerts so far/);
   });
 
