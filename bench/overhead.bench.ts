@@ -31,6 +31,7 @@ import { lostAfter } from '../test/e2e/loss-aware.js';
 import { type EqldProcess, eqldNodeFlags, processTree, startEqld } from '../test/support/eqld-process.js';
 import { createNetns, DEFAULT_UNROUTED_ADDRESS, type Netns } from '../test/support/netns.js';
 import { type Rsyslog, startRsyslog } from '../test/support/rsyslog.js';
+import { connectStorms, stormOnly, writeStormDoc } from './connect-storm.js';
 
 const RATES = [100, 1000] as const;
 const WINDOW_S = Number(process.env.EQLD_BENCH_WINDOW_S ?? 5);
@@ -75,7 +76,13 @@ int main(int argc, char **argv) {
   } else {
     int port = atoi(argv[4]); struct sockaddr_in a; memset(&a, 0, sizeof a);
     a.sin_family = AF_INET; a.sin_port = htons(port); a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (now() < end) for (int i = 0; i < 256; i++) { int s = socket(AF_INET, SOCK_STREAM, 0); if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) failed++; close(s); count++; }
+    /* rate 0: as fast as it goes; else batches of 32 on an absolute schedule */
+    struct timespec next; clock_gettime(CLOCK_MONOTONIC, &next);
+    long step = rate > 0 ? (long)(32e9 / rate) : 0;
+    while (now() < end) {
+      for (int i = 0; i < (rate > 0 ? 32 : 256); i++) { int s = socket(AF_INET, SOCK_STREAM, 0); if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) failed++; close(s); count++; }
+      if (step > 0) { next.tv_nsec += step; while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; } clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL); }
+    }
   }
   double el = now() - start; struct rusage self, ch; getrusage(RUSAGE_SELF, &self); getrusage(RUSAGE_CHILDREN, &ch);
   printf("{\"count\":%ld,\"failed\":%ld,\"seconds\":%.4f,\"cpuUs\":%ld}\n", count, failed, el,
@@ -474,6 +481,9 @@ async function main(dir: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 2500));
     lostDuringStorm = Number(lastHealth(e)?.lostKernelEvents ?? Number.NaN) - lost1;
     log(`connect storm, eqld: ${Math.round(stormEqld.count / stormEqld.seconds)}/s, lost ${lostDuringStorm}`);
+    writeStormDoc(
+      await connectStorms((a) => runLoad(bin, a), e, ns, join(dir, 'alerts.ndjson'), closedPort, log),
+    );
   } finally {
     await eqld?.stop();
     await rsyslog?.stop();
@@ -587,7 +597,12 @@ async function main(dir: string): Promise<void> {
 
 const workDir = mkdtempSync(join(tmpdir(), 'eqld-bench-'));
 try {
-  await main(workDir);
+  if (process.env.EQLD_BENCH_ONLY === 'connect-storm') {
+    const bin = join(workDir, 'loadgen');
+    writeFileSync(`${bin}.c`, LOADGEN_C);
+    execFileSync('gcc', ['-O2', '-o', bin, `${bin}.c`]);
+    await stormOnly(workDir, (a) => runLoad(bin, a), WARMUP_S);
+  } else await main(workDir);
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }

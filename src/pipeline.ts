@@ -81,6 +81,9 @@ export interface PipelineStats {
   alerts: number;
   alertsByRule: Record<string, number>;
   sinkErrors: number;
+  /** alerts raised after the sinks closed: none by construction (stopInputs, then stop); counted
+   *  and logged at error level if a caller ever breaks that order */
+  alertsAfterClose: number;
   lastEventMs: number;
 }
 
@@ -103,7 +106,11 @@ export class Pipeline {
   private sinkChain: Promise<void> = Promise.resolve();
   private readonly gapListeners: ((e: RawEvent & { kind: 'gap' }) => void)[] = [];
   private readonly alertListeners: ((a: AlertRecord, nowMs: number) => void)[] = [];
+  /** inputs stopped: the collector is down and the detector flushed */
   private stopped = false;
+  private inputsStopping: Promise<void> | undefined;
+  /** outputs closed: nothing can be delivered any more */
+  private closed = false;
   private watermark = 0;
   private readonly counters: PipelineStats;
 
@@ -125,6 +132,7 @@ export class Pipeline {
       alerts: 0,
       alertsByRule: {},
       sinkErrors: 0,
+      alertsAfterClose: 0,
       lastEventMs: 0,
     };
     stages.collector.onEvent((raw) => this.onRaw(raw));
@@ -203,6 +211,14 @@ export class Pipeline {
 
   /** Hands one alert to the sinks, after every alert raised before it. */
   emit(alert: AlertRecord): void {
+    if (this.closed) {
+      this.counters.alertsAfterClose++;
+      this.opts.logger.error(
+        { alertId: alert.id, rule: alert.rule.id, summary: alert.summary },
+        'ALERT LOST: raised after the sinks closed',
+      );
+      return;
+    }
     if (this.alertListeners.length > 0) {
       const now = this.now();
       for (const cb of this.alertListeners) cb(alert, now);
@@ -228,14 +244,26 @@ export class Pipeline {
     for (const a of this.stages.detector.advance(this.watermark)) this.emit(a);
   }
 
-  /** Stops the collector (which releases the events it holds for ordering), closes the detector's open
-   *  windows and waits until the sinks have every alert (or have spooled it). */
+  /** Stops the inputs: the collector (which releases the events it holds for ordering) and the
+   *  detector's open windows. Every alert they raise is queued for the sinks, which stay open, so
+   *  the caller may still emit() its own (the agent's last health sample) before stop(). */
+  stopInputs(): Promise<void> {
+    this.inputsStopping ??= (async () => {
+      await this.stages.collector.stop();
+      this.stopped = true;
+      for (const a of this.stages.detector.flush()) this.emit(a);
+    })();
+    return this.inputsStopping;
+  }
+
+  /** stopInputs(), then waits until the sinks have every alert raised so far (delivered or
+   *  spooled), and only then closes them: an alert raised while stopping is never refused by a
+   *  closed sink. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    await this.stages.collector.stop();
-    this.stopped = true;
-    for (const a of this.stages.detector.flush()) this.emit(a);
+    if (this.closed) return;
+    await this.stopInputs();
     await this.sinkChain;
+    this.closed = true;
     // close() drains each sink within its own timeout; what is left stays spooled for the next start
     await this.stages.sinks.close();
     await this.stages.events?.close();

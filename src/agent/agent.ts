@@ -5,9 +5,14 @@
 // log, and lost kernel events or a bpftrace gap raise a telemetry-loss alert.
 //
 // Exit status: 0 stopped by SIGTERM/SIGINT after flushing; 1 internal error; 2 bad config or
-// rules that cannot load at all; 3 a precondition is missing (root, bpftrace, tracefs, BTF).
+// rules that cannot load at all; 3 a precondition is missing (root, bpftrace, tracefs, BTF) or
+// another eqld runs on the same state directory (a flock the kernel drops when its holder dies).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { type Logger, pino } from 'pino';
 import { Detector } from '../alerts/detector.js';
+import { type FileLock, LockHeldError, lockFile } from '../alerts/spool/file-lock.js';
 import { ConfigError, loadConfig, restartOnlyChanges } from '../config/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
 import { Pipeline } from '../pipeline.js';
@@ -80,6 +85,39 @@ export async function runAgent(opts: RunOptions): Promise<number> {
     return EXIT.precondition;
   }
 
+  let stateLock: FileLock;
+  try {
+    stateLock = lockStateDir(config.agent.stateDir);
+  } catch (err) {
+    errorOut(`eqld run: ${(err as Error).message}`);
+    return err instanceof LockHeldError ? EXIT.precondition : EXIT.internal;
+  }
+  try {
+    return await runLocked(config, opts);
+  } finally {
+    stateLock.release();
+  }
+}
+
+/** One agent per state directory: a second `eqld run` on it is refused while the first lives. */
+function lockStateDir(stateDir: string): FileLock {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, 'eqld.lock');
+  try {
+    return lockFile(path);
+  } catch (err) {
+    if (!(err instanceof LockHeldError)) throw err;
+    const pid = err.holderPid === undefined ? '' : ` (pid ${err.holderPid})`;
+    throw new LockHeldError(
+      path,
+      err.holderPid,
+      `another eqld${pid} is running with state directory ${stateDir}; stop it or use another --state-dir`,
+    );
+  }
+}
+
+async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number> {
+  let config = initial;
   const logger = pino({ level: config.log.level, base: { pid: process.pid } }, pino.destination(2));
   const engine: EqlEngine = eqlEngine;
   const rules = loadRuleSet(config, engine, logger);
@@ -145,20 +183,23 @@ export async function runAgent(opts: RunOptions): Promise<number> {
 
   const health = new HealthMonitor(config.health.lostEventsThreshold);
   const sampleHealth = () => {
+    const collector = stages.collector.stats();
     const s = health.sample(
       {
         pipeline: pipeline.stats(),
-        collector: stages.collector.stats(),
+        collector,
         normalizer: stages.normalizer.stats(),
         detector: detector.stats(),
         sinks: stages.sinks.stats(),
         events: stages.events?.stats(),
+        shedEvents: collector.shed.total,
         rssBytes: process.memoryUsage.rss(),
+        heap: v8Heap(),
       },
       Date.now(),
     );
     logger.info({ health: s.line }, 'health');
-    if (s.loss) pipeline.emit(buildTelemetryAlert(s.loss, stages.hostFields));
+    for (const loss of s.losses) pipeline.emit(buildTelemetryAlert(loss, stages.hostFields));
   };
   sampleHealth();
   const tick = setInterval(() => pipeline.tick(), TICK_MS);
@@ -202,9 +243,13 @@ export async function runAgent(opts: RunOptions): Promise<number> {
         resolve(EXIT.internal);
       }, STOP_TIMEOUT_MS);
       pipeline
-        .stop()
-        .then(async () => {
+        .stopInputs()
+        .then(() => {
+          // the last sample may raise a telemetry-loss alert: the sinks are still open for it
           sampleHealth();
+          return pipeline.stop();
+        })
+        .then(async () => {
           await metrics?.close();
           logger.info('stopped');
           resolve(EXIT.ok);
@@ -225,6 +270,11 @@ export async function runAgent(opts: RunOptions): Promise<number> {
       );
     });
   });
+}
+
+function v8Heap(): { usedBytes: number; totalBytes: number } {
+  const h = getHeapStatistics();
+  return { usedBytes: h.used_heap_size, totalBytes: h.total_heap_size };
 }
 
 /** the sections whose keys all need a restart stay as they were started */

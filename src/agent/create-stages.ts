@@ -26,14 +26,19 @@ export interface Stages extends StageSet {
 
 /** One line per failed precondition ("bpftrace: not found at /usr/bin/bpftrace"), empty when ready. */
 export async function checkHost(config: EqldConfig): Promise<string[]> {
-  const checks = await checkPreconditions({ bpftracePath: config.collector.bpftrace, mountTracefs: true });
+  const checks = await checkPreconditions({
+    bpftracePath: config.collector.bpftrace,
+    mountTracefs: true,
+    fileEvents: config.collector.fileEvents,
+  });
   return checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
 }
 
 export function sinksConfig(config: EqldConfig): SinksConfig {
   const { syslog, output, agent } = config;
   return {
-    ...(syslog.local
+    // --no-alerts: a telemetry-only run; the config check refused any other destination with it
+    ...(syslog.local && output.alerts
       ? {
           syslogLocal: {
             socketPath: syslog.socket,

@@ -12,16 +12,21 @@ export interface StageStats {
   detector: { events: number; rules: { ruleId: string; name: string; alerts: number }[] };
   sinks: object;
   events?: object;
+  /** connect events the collector shed so far (collector stats().shed.total) */
+  shedEvents?: number;
   rssBytes: number;
+  /** V8's heap: used and total bytes (what RSS is made of, besides code and buffers) */
+  heap?: { usedBytes: number; totalBytes: number };
 }
 
 export interface HealthSample {
   line: Record<string, unknown>;
-  loss?: TelemetryLoss;
+  /** what to alert on: lost kernel events past the threshold, events eqld shed */
+  losses: TelemetryLoss[];
 }
 
 export class HealthMonitor {
-  private prev: { atMs: number; pipeline: PipelineStats } | undefined;
+  private prev: { atMs: number; pipeline: PipelineStats; shed: number } | undefined;
 
   constructor(private threshold: number) {}
 
@@ -31,7 +36,7 @@ export class HealthMonitor {
 
   sample(stats: StageStats, nowMs: number): HealthSample {
     const prev = this.prev;
-    this.prev = { atMs: nowMs, pipeline: stats.pipeline };
+    this.prev = { atMs: nowMs, pipeline: stats.pipeline, shed: stats.shedEvents ?? 0 };
     const seconds = prev ? Math.max((nowMs - prev.atMs) / 1000, 0.001) : undefined;
     const rate = (now: number, before: number | undefined) =>
       seconds === undefined ? undefined : Math.round(((now - (before ?? 0)) / seconds) * 10) / 10;
@@ -54,23 +59,28 @@ export class HealthMonitor {
       alerts: stats.pipeline.alerts,
       alertsByRule: stats.pipeline.alertsByRule,
       sinkErrors: stats.pipeline.sinkErrors,
+      shed: { total: stats.shedEvents ?? 0, inInterval: (stats.shedEvents ?? 0) - (prev?.shed ?? 0) },
       collector: stats.collector,
       normalizer: stats.normalizer,
       detector: stats.detector,
       sinks: stats.sinks,
       ...(stats.events ? { eventsFile: stats.events } : {}),
       rssBytes: stats.rssBytes,
+      ...(stats.heap ? { heap: stats.heap } : {}),
     };
-    const loss: TelemetryLoss | undefined =
-      lostInInterval >= this.threshold && lostInInterval > 0
-        ? {
-            kind: 'lost',
-            count: lostInInterval,
-            ...(lostFilesInInterval > 0 ? { fileEvents: lostFilesInInterval } : {}),
-            fromMs: prev?.atMs ?? nowMs,
-            toMs: nowMs,
-          }
-        : undefined;
-    return loss ? { line, loss } : { line };
+    const losses: TelemetryLoss[] = [];
+    const fromMs = prev?.atMs ?? nowMs;
+    if (lostInInterval >= this.threshold && lostInInterval > 0)
+      losses.push({
+        kind: 'lost',
+        count: lostInInterval,
+        ...(lostFilesInInterval > 0 ? { fileEvents: lostFilesInInterval } : {}),
+        fromMs,
+        toMs: nowMs,
+      });
+    // every shed event is eqld's own loss: alerted whatever the threshold
+    const shedInInterval = (stats.shedEvents ?? 0) - (prev?.shed ?? 0);
+    if (shedInInterval > 0) losses.push({ kind: 'shed', count: shedInInterval, fromMs, toMs: nowMs });
+    return { line, losses };
   }
 }

@@ -14,6 +14,8 @@ export const TELEMETRY_LOSS_RULE = {
 
 export type TelemetryLoss =
   | { kind: 'lost'; count: number; fileEvents?: number; fromMs: number; toMs: number }
+  /** connect events eqld dropped itself while far behind a flood (collector/shedder.ts) */
+  | { kind: 'shed'; count: number; fromMs: number; toMs: number }
   | { kind: 'gap'; fromMs: number; toMs: number; reason: string };
 
 export interface HostFields {
@@ -29,6 +31,8 @@ function describe(loss: TelemetryLoss): string {
     const files = loss.fileEvents ? ` (${loss.fileEvents} of them file events)` : '';
     return `${loss.count} kernel events lost${files} ${span}; rules did not see them`;
   }
+  if (loss.kind === 'shed')
+    return `${loss.count} connect events shed by eqld under overload ${span} (loopback first); rules did not see them`;
   return `kernel telemetry stopped ${span} (${neutralize(loss.reason, 200)}); rules were blind`;
 }
 
@@ -63,7 +67,9 @@ export function buildTelemetryAlert(loss: TelemetryLoss, host: HostFields, now =
         to: new Date(loss.toMs).toISOString(),
         ...(loss.kind === 'lost'
           ? { lost_events: loss.count, ...(loss.fileEvents ? { lost_file_events: loss.fileEvents } : {}) }
-          : { reason: loss.reason }),
+          : loss.kind === 'shed'
+            ? { shed_events: loss.count }
+            : { reason: loss.reason }),
       },
     },
   };

@@ -5,7 +5,8 @@ export { alertId, eventIdentity } from './alert-id.js';
 export type { AlertRecord, AlertSink, Severity } from './alert-record.js';
 export { Detector, type DetectorOptions, type RuleStats } from './detector.js';
 export { neutralize } from './neutralize.js';
-export { EventClock, type ParsedEvents, parseEventLines, replay } from './replay.js';
+export { DEFAULT_ORDER_WINDOW, OrderError, OrderedEvents, parseEventLine } from './ordered-events.js';
+export { EventClock, type ParsedEvents, parseEventLines, replay, replayEvent } from './replay.js';
 export { summarize } from './summary.js';
 export { buildSuppressedRecord, type SuppressionReason } from './suppressed-record.js';
 export {

@@ -2,12 +2,13 @@
 // export) and returns the alerts, the rule author's test loop. Lines are parsed, malformed ones
 // counted with the first few reasons, events sorted by @timestamp then event.sequence (the order
 // Elasticsearch EQL uses: timestamp, then tiebreaker), then fed to a Detector whose clock is event
-// time, so the same input always gives the same alerts. It holds the whole input in memory.
+// time, so the same input always gives the same alerts. parseEventLines/replay hold the whole
+// input in memory; `eqld replay` streams through OrderedEvents and replayEvent instead.
 
 import type { EqlEvent } from '../rules/engine.js';
-import { getField } from '../rules/field.js';
 import type { AlertRecord } from './alert-record.js';
 import type { Detector } from './detector.js';
+import { parseEventLine } from './ordered-events.js';
 
 export interface ParsedEvents {
   events: EqlEvent[];
@@ -16,48 +17,21 @@ export interface ParsedEvents {
   problems: string[];
 }
 
-function timestampMs(doc: Record<string, unknown>): number | undefined {
-  const t = getField(doc, '@timestamp');
-  if (typeof t === 'number' && Number.isFinite(t)) return t;
-  if (typeof t !== 'string') return undefined;
-  const ms = Date.parse(t);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
+/** Parses and sorts a whole input held in memory (tests, small inputs); the CLI streams through
+ *  OrderedEvents instead. */
 export function parseEventLines(lines: Iterable<string>, maxProblems = 10): ParsedEvents {
   const out: ParsedEvents = { events: [], malformed: 0, problems: [] };
   let n = 0;
-  const bad = (reason: string) => {
-    out.malformed++;
-    if (out.problems.length < maxProblems) out.problems.push(`line ${n}: ${reason}`);
-  };
   for (const raw of lines) {
     n++;
-    const line = raw.trim();
-    if (line === '') continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(line);
-    } catch (err) {
-      bad(`not JSON (${(err as Error).message})`);
+    const r = parseEventLine(raw, n);
+    if (r === undefined) continue;
+    if (typeof r === 'string') {
+      out.malformed++;
+      if (out.problems.length < maxProblems) out.problems.push(`line ${n}: ${r}`);
       continue;
     }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      bad('not a JSON object');
-      continue;
-    }
-    const d = doc as Record<string, unknown>;
-    const ts = timestampMs(d);
-    if (ts === undefined) {
-      bad('no valid @timestamp');
-      continue;
-    }
-    const seq = getField(d, 'event.sequence');
-    out.events.push({
-      doc: d,
-      timestamp: ts,
-      sequence: typeof seq === 'number' && Number.isFinite(seq) ? seq : n,
-    });
+    out.events.push(r);
   }
   out.events.sort((a, b) => a.timestamp - b.timestamp || a.sequence - b.sequence);
   return out;
@@ -70,6 +44,12 @@ export class EventClock {
   set(ms: number): void {
     this.ms = ms;
   }
+}
+
+/** Feeds one event (in order) through the detector; returns the alerts and follow-ups it caused. */
+export function replayEvent(e: EqlEvent, detector: Detector, clock?: EventClock): AlertRecord[] {
+  clock?.set(e.timestamp);
+  return [...detector.advance(e.timestamp), ...detector.push(e)];
 }
 
 /** Feeds sorted events through the detector; returns every alert and follow-up in order. */

@@ -9,7 +9,9 @@ import {
   DEFAULT_FILE_EVENTS_PER_SECOND,
   rawEventToJson,
 } from '../collector/index.js';
+import { LOG_LEVELS } from '../config/schema.js';
 import { streamUntilStopped } from './stream-until-stopped.js';
+import { numberFlag } from './usage-error.js';
 
 export const collectCommand: CommandModule = {
   command: 'collect',
@@ -18,15 +20,22 @@ export const collectCommand: CommandModule = {
     y
       .option('duration', {
         type: 'number',
+        coerce: numberFlag('duration', { min: 0.001 }),
         describe: 'stop after S seconds (default: until SIGINT/SIGTERM)',
       })
       .option('format', { choices: ['ndjson'], default: 'ndjson', describe: 'output format' })
       .option('argv-bytes', {
         type: 'number',
         default: DEFAULT_ARGV_BYTES,
+        coerce: numberFlag('argv-bytes', { min: 64, max: 8192, integer: true }),
         describe: 'argv bytes captured per exec',
       })
-      .option('reorder-window', { type: 'number', default: 25, describe: 'reorder window, ms' })
+      .option('reorder-window', {
+        type: 'number',
+        default: 25,
+        coerce: numberFlag('reorder-window', { min: 0, max: 1000, integer: true }),
+        describe: 'reorder window, ms',
+      })
       .option('file-events', {
         type: 'boolean',
         default: true,
@@ -35,6 +44,7 @@ export const collectCommand: CommandModule = {
       .option('file-events-per-second', {
         type: 'number',
         default: DEFAULT_FILE_EVENTS_PER_SECOND,
+        coerce: numberFlag('file-events-per-second', { min: 1, integer: true }),
         describe: 'file events reported per second at most (the rest are counted as dropped)',
       })
       .option('include-self', {
@@ -42,7 +52,7 @@ export const collectCommand: CommandModule = {
         default: false,
         describe: "also report eqld's and bpftrace's own events",
       })
-      .option('log-level', { type: 'string', default: 'info' }),
+      .option('log-level', { choices: LOG_LEVELS, default: 'info', describe: 'log level (JSON on stderr)' }),
   handler: async (argv) => {
     const logger = pino({ level: String(argv['log-level']) }, pino.destination(2));
     const collector = new Collector({

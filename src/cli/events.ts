@@ -10,8 +10,10 @@ import {
   DEFAULT_FILE_EVENTS_PER_SECOND,
   type RawEvent,
 } from '../collector/index.js';
+import { LOG_LEVELS } from '../config/schema.js';
 import { Normalizer, readHostInfo } from '../normalize/index.js';
 import { streamUntilStopped } from './stream-until-stopped.js';
+import { numberFlag } from './usage-error.js';
 
 export const eventsCommand: CommandModule = {
   command: 'events',
@@ -20,6 +22,7 @@ export const eventsCommand: CommandModule = {
     y
       .option('duration', {
         type: 'number',
+        coerce: numberFlag('duration', { min: 0.001 }),
         describe: 'stop after S seconds (default: until SIGINT/SIGTERM)',
       })
       .option('udp-connects', {
@@ -35,6 +38,7 @@ export const eventsCommand: CommandModule = {
       .option('file-events-per-second', {
         type: 'number',
         default: DEFAULT_FILE_EVENTS_PER_SECOND,
+        coerce: numberFlag('file-events-per-second', { min: 1, integer: true }),
         describe: 'file events reported per second at most (the rest are counted as dropped)',
       })
       .option('include-self', {
@@ -45,10 +49,16 @@ export const eventsCommand: CommandModule = {
       .option('argv-bytes', {
         type: 'number',
         default: DEFAULT_ARGV_BYTES,
+        coerce: numberFlag('argv-bytes', { min: 64, max: 8192, integer: true }),
         describe: 'argv bytes captured per exec',
       })
-      .option('max-processes', { type: 'number', default: 65_536, describe: 'process table cap' })
-      .option('log-level', { type: 'string', default: 'info' }),
+      .option('max-processes', {
+        type: 'number',
+        default: 65_536,
+        coerce: numberFlag('max-processes', { min: 1024, integer: true }),
+        describe: 'process table cap',
+      })
+      .option('log-level', { choices: LOG_LEVELS, default: 'info', describe: 'log level (JSON on stderr)' }),
   handler: async (argv) => {
     const logger = pino({ level: String(argv['log-level']) }, pino.destination(2));
     const includeSelf = argv['include-self'] as boolean;

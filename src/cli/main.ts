@@ -15,8 +15,12 @@ import { queryCommand } from './query.js';
 import { replayCommand } from './replay.js';
 import { rulesCommand } from './rules.js';
 import { runCommand } from './run.js';
+import { commandName, USAGE_EXIT, usageLines } from './usage-error.js';
 
-await yargs(hideBin(process.argv))
+const args = hideBin(process.argv);
+const COMMANDS = ['run', 'doctor', 'collect', 'events', 'query', 'replay', 'rules', 'alerts'];
+
+await yargs(args)
   .scriptName('eqld')
   .usage(
     '$0 <command> [options]\n\nRuns Elastic EQL detection rules on this Linux host from live eBPF telemetry.',
@@ -29,8 +33,24 @@ await yargs(hideBin(process.argv))
   .command(replayCommand)
   .command(rulesCommand)
   .command(alertsCommand)
-  .demandCommand(1, 'Name a command; see eqld --help.')
+  .demandCommand(1, 'Name a command (run, doctor, collect, events, query, replay, rules, alerts).')
   .strict()
+  // flags are read by their dashed names; without this an unknown flag is reported twice
+  .parserConfiguration({ 'camel-case-expansion': false })
+  .updateStrings({
+    'Invalid values:': 'Invalid value:',
+    'Argument: %s, Given: %s, Choices: %s': '--%s got %s; expected one of %s',
+  })
+  .fail((msg, err) => {
+    // a usage error (yargs validation, a flag's coerce): reason first, exit 2
+    if (msg || err?.name === 'YError') {
+      const name = commandName(args, COMMANDS);
+      for (const l of usageLines(name, msg ?? err?.message ?? 'bad usage')) process.stderr.write(`${l}\n`);
+      process.exit(USAGE_EXIT);
+    }
+    // anything else is a bug in a handler: keep the stack, exit 1
+    throw err;
+  })
   .help()
   .alias('h', 'help')
   .version()

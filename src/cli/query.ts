@@ -3,20 +3,27 @@
 // prints the results as NDJSON in Elasticsearch's order: for an event query each matching event
 // unchanged; for a sequence or sample one {"join_keys": [...], "events": [...]} per result (like
 // hits.sequences), events in stage order. A bad query exits 2 with the positioned error.
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-import { parseEventLines } from '../alerts/replay.js';
+import { DEFAULT_ORDER_WINDOW, OrderError, OrderedEvents } from '../alerts/ordered-events.js';
 import { compileQuery, createMatcher, EqlError, type Match } from '../eql/index.js';
+import type { EqlEvent } from '../rules/engine.js';
+import { InputError, openLines, stdinDash } from './event-input.js';
+import { createProgress, type Progress } from './progress.js';
+import { numberFlag } from './usage-error.js';
 
 export interface QueryIo {
-  input: string;
+  /** NDJSON lines, read as they come (a file or standard input) */
+  lines: AsyncIterable<string> | Iterable<string>;
   out: (line: string) => void;
   err: (line: string) => void;
+  progress?: Progress;
+  /** events held to sort input that is locally out of order (OrderedEvents) */
+  sortWindow?: number;
 }
 
 const lastOrdinal = (m: Match) => m.events[m.events.length - 1] as Match['events'][number];
 
-export function runQuery(query: string, io: QueryIo): number {
+export async function runQuery(query: string, io: QueryIo): Promise<number> {
   let cq: ReturnType<typeof compileQuery>;
   try {
     cq = compileQuery(query);
@@ -27,18 +34,39 @@ export function runQuery(query: string, io: QueryIo): number {
     }
     throw err;
   }
-  const parsed = parseEventLines(io.input.split('\n'));
+  const matcher = createMatcher(cq);
+  const found: Match[] = [];
+  let results = 0;
+  // an event query prints as it goes; sequences and samples are ordered at the end
+  const take = (ms: readonly Match[]) => {
+    if (cq.kind === 'event') for (const m of ms) io.out(JSON.stringify(m.events[0]?.doc));
+    else found.push(...ms);
+    results += ms.length;
+  };
+  const ordered = new OrderedEvents(io.sortWindow ?? DEFAULT_ORDER_WINDOW);
+  const feed = (events: readonly EqlEvent[]) => {
+    for (const e of events) take(matcher.push(e));
+    io.progress?.update(ordered.stats.events, results);
+  };
+  try {
+    for await (const line of io.lines) feed(ordered.push(line));
+    feed(ordered.end());
+  } catch (err) {
+    io.progress?.done();
+    if (err instanceof OrderError || err instanceof InputError) {
+      io.err(`eqld query: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+  io.progress?.done();
+  const parsed = ordered.stats;
   if (parsed.malformed > 0) {
     io.err(`eqld query: ${parsed.malformed} malformed line(s) skipped`);
     for (const p of parsed.problems) io.err(`  ${p}`);
   }
-  const matcher = createMatcher(cq);
-  const found: Match[] = [];
-  for (const e of parsed.events) found.push(...matcher.push(e));
-  found.push(...matcher.flush());
-  if (cq.kind === 'event') {
-    for (const m of found) io.out(JSON.stringify(m.events[0]?.doc));
-  } else {
+  take(matcher.flush());
+  if (cq.kind !== 'event') {
     // Elasticsearch orders sequences by the ordinal of their last event (Sequence.compareTo)
     if (cq.kind === 'sequence')
       found.sort((a, b) => {
@@ -66,21 +94,30 @@ export const queryCommand: CommandModule = {
         type: 'string',
         describe: 'NDJSON file of events, or - for stdin',
         default: '-',
+        coerce: stdinDash,
+      })
+      .option('sort-window', {
+        type: 'number',
+        default: DEFAULT_ORDER_WINDOW,
+        coerce: numberFlag('sort-window', { min: 1, integer: true }),
+        describe:
+          'events held to put input in @timestamp order as it streams; input out of order by more is an error (sort it first)',
       }),
-  handler: (argv) => {
+  handler: async (argv) => {
     const file = String(argv.file ?? '-');
-    let input: string;
     try {
-      input = readFileSync(file === '-' ? 0 : file, 'utf8');
+      const lines = await openLines(file);
+      process.exitCode = await runQuery(String(argv.query), {
+        lines,
+        out: (l) => process.stdout.write(`${l}\n`),
+        err: (l) => process.stderr.write(`${l}\n`),
+        progress: createProgress('eqld query', 'matches'),
+        sortWindow: argv['sort-window'] as number,
+      });
     } catch (err) {
-      process.stderr.write(`eqld query: cannot read ${file}: ${(err as Error).message}\n`);
+      if (!(err instanceof InputError)) throw err;
+      process.stderr.write(`eqld query: ${err.message}\n`);
       process.exitCode = 2;
-      return;
     }
-    process.exitCode = runQuery(String(argv.query), {
-      input,
-      out: (l) => process.stdout.write(`${l}\n`),
-      err: (l) => process.stderr.write(`${l}\n`),
-    });
   },
 };

@@ -32,6 +32,7 @@ export const runCommand: CommandModule = {
     let yy = y
       .option('config', {
         type: 'string',
+        requiresArg: true,
         describe: 'config file (TOML); default /etc/eqld/eqld.toml when it exists',
       })
       .epilog(

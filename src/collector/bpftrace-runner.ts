@@ -37,6 +37,10 @@ export interface RunnerOptions {
   onWake: () => void;
   /** `@name: N` counters of events the program dropped on purpose (reported as losses) */
   dropCounters?: readonly string[];
+  /** true: drop this line unparsed (load shedding; the callee counts it) */
+  shed?: (line: string) => boolean;
+  /** called after each chunk read() hands on (the collector releases what is due) */
+  onChunk?: () => void;
 }
 
 export interface RunnerStats {
@@ -157,6 +161,7 @@ export class BpftraceRunner {
       total += n;
       this.onChunk(this.readBuf.toString('latin1', 0, n));
       if (n < this.readBuf.length || total >= maxBytes) break;
+      this.o.onChunk?.();
     }
     return total;
   }
@@ -339,6 +344,7 @@ export class BpftraceRunner {
 
   private onLine(line: string): void {
     this.st.lines++;
+    if (this.o.shed?.(line)) return;
     const d = this.o.decode(line);
     switch (d.kind) {
       case 'event':

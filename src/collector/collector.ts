@@ -22,6 +22,7 @@ import {
 import type { ExecEvent, RawEvent, RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
+import { LoadShedder, type ShedOptions, type ShedStats } from './shedder.js';
 
 export { CollectorError };
 
@@ -48,6 +49,8 @@ export interface CollectorOptions {
    *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
    *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
   pollIntervalMs?: number;
+  /** when to shed connect lines under a flood (default: loopback at 250 ms behind, all at 1 s) */
+  shed?: ShedOptions;
   /** bpftrace reads its perf buffers at most once per this many ms (default 20; 0: on every
    *  event, as bpftrace 0.17 does by itself), through the LD_PRELOAD shim
    *  native/bpftrace-pace.c; ignored when the shim was not built. Adds at most this much to the
@@ -116,6 +119,8 @@ export interface CollectorStats {
   maxDelayMs: number;
   /** kernel timestamp -> line parsed, ms, sampled (1 line in 8, last 4096 samples), before the reorder window */
   arrivalDelayMs: { p50: number; p99: number; max: number };
+  /** connect lines dropped unparsed while eqld was far behind (shedder.ts) */
+  shed: ShedStats;
   excludedSelf: number;
   reorderWindowMs: number;
   /** the window in force now: reorderWindowMs plus the widening after late events */
@@ -183,6 +188,12 @@ export class Collector {
   private stats_ = { events: 0, excludedSelf: 0, polls: 0, idleWakes: 0 };
   private readonly arrival = new Reservoir(4096);
   private arrivalTick = 0;
+  /** drops connect lines, loopback first, while eqld is far behind the kernel (shedder.ts) */
+  private readonly shedder: LoadShedder;
+  /** the clock at the start of the current poll: lines read in it are at least this late */
+  private pollNowNs = 0;
+  /** newest kernel timestamp the process program delivered */
+  private newestNs = 0;
   /** execs read but not yet released, by pid: a short-lived process's exit often arrives while
    *  its exec still waits in the reorder window, and its exec is then marked exitedBeforeRelease */
   private readonly heldExecs = new Map<number, ExecEvent>();
@@ -193,6 +204,7 @@ export class Collector {
     this.bpftracePath = opts.bpftracePath ?? 'bpftrace';
     this.windowMs = opts.reorderWindowMs ?? 30;
     this.pollIntervalMs = opts.pollIntervalMs ?? 20;
+    this.shedder = new LoadShedder(opts.shed);
     this.paceMs = this.resolvePace(opts.bpftracePaceMs ?? 20, opts.paceShimPath ?? DEFAULT_PACE_SHIM);
     if (this.paceMs >= this.windowMs) {
       this.log.warn(
@@ -228,7 +240,11 @@ export class Collector {
     if (this.started) throw new CollectorError('Collector already started');
     if (!this.opts.skipPreconditions) {
       const failed = (
-        await checkPreconditions({ bpftracePath: this.bpftracePath, mountTracefs: true })
+        await checkPreconditions({
+          bpftracePath: this.bpftracePath,
+          mountTracefs: true,
+          fileEvents: this.fileOpts !== undefined,
+        })
       ).filter((p) => !p.ok);
       if (failed.length > 0) {
         throw new CollectorError(
@@ -311,6 +327,7 @@ export class Collector {
       late: this.reorder.late,
       maxDelayMs: this.reorder.maxHoldNs / 1e6,
       arrivalDelayMs: this.arrival.summary(),
+      shed: this.shedder.stats(),
       excludedSelf: this.stats_.excludedSelf,
       bpftracePaceMs: this.paceMs,
       polls: this.stats_.polls,
@@ -357,7 +374,24 @@ export class Collector {
       attachTimeoutMs: this.opts.attachTimeoutMs ?? 60_000,
       restartDelayMs: this.opts.restartDelayMs ?? 500,
       maxRestartDelayMs: this.opts.maxRestartDelayMs ?? 30_000,
-      onEvent: (e) => this.onRunnerEvent(e),
+      onEvent:
+        name === 'process'
+          ? (e) => {
+              if (e.ktimeNs > this.newestNs) this.newestNs = e.ktimeNs;
+              this.onRunnerEvent(e);
+            }
+          : (e) => this.onRunnerEvent(e),
+      ...(name === 'process'
+        ? {
+            shed: (line: string) => this.shedder.active && this.shedder.shed(line, this.pollNowNs),
+            // a backlog is read in many chunks: release, chunk by chunk, what is a window older
+            // than the newest event read (the window's own premise: no CPU lags another by
+            // more), instead of holding up to 1 MiB of events until the poll ends (under a flood
+            // they outlived a young-generation GC and were promoted: RSS grew ~1 KB per connect).
+            // The file program's pipe is read first in each poll, so its events are in already.
+            onChunk: () => this.reorder.release(Math.min(this.pollNowNs, this.newestNs)),
+          }
+        : {}),
       onLoss: (e) => this.deliver(e),
       onWake: () => this.onWake(),
       dropCounters: name === 'file' ? ['file_dropped'] : [],
@@ -438,12 +472,15 @@ export class Collector {
       this.pollImmediate = undefined;
       if (!this.started) return;
       const startNs = nowNs();
+      this.pollNowNs = startNs;
       const sinceMs = Math.max((startNs - this.lastPollNs) / 1e6, 0.1);
       this.lastPollNs = startNs;
       this.stats_.polls++;
       let bytes = 0;
       let busiest = 0;
-      for (const r of this.runners) {
+      // last runner (file program) first: see onChunk in runner()
+      for (let i = this.runners.length - 1; i >= 0; i--) {
+        const r = this.runners[i] as BpftraceRunner;
         const n = r.read(MAX_BYTES_PER_POLL);
         bytes += n;
         busiest = Math.max(busiest, n);
@@ -498,7 +535,11 @@ export class Collector {
   }
 
   private onRunnerEvent(e: RawEvent): void {
-    if ((++this.arrivalTick & 7) === 0) this.arrival.add((nowNs() - e.ktimeNs) / 1e6);
+    if ((++this.arrivalTick & 7) === 0) {
+      const lagNs = nowNs() - e.ktimeNs;
+      this.arrival.add(lagNs / 1e6);
+      this.shedder.observe(lagNs);
+    }
     if (e.kind === 'exec') this.heldExecs.set(e.pid, e);
     else if (e.kind === 'exit') {
       const exec = this.heldExecs.get(e.pid);

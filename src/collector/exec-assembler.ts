@@ -5,7 +5,7 @@
 // complete within `maxAgeNs` of its header's arrival (a chunk was lost) is dropped and
 // counted. Age counts from arrival, not the kernel timestamp: when bpftrace runs seconds
 // behind, every header is old on arrival, yet its chunks are right behind it.
-import { decodeUtf8, splitArgv, untilNul } from './hex.js';
+import { decodeUtf8, escapeBytes, splitArgv, untilNul } from './hex.js';
 import type { ExecChunkLine, ExecHeaderLine } from './line.js';
 import type { ExecEvent } from './raw-event.js';
 
@@ -148,9 +148,17 @@ export function buildExec(
   resolveCgroup: (id: bigint) => string | undefined,
 ): ExecEvent {
   const truncated = h.argvTotalBytes > h.argvBytes;
-  const { argv, lossy: argvLossy } = splitArgv(argvBytes, truncated);
-  const filename = decodeUtf8(untilNul(filenameBytes));
-  const comm = decodeUtf8(untilNul(h.comm));
+  const fnBytes = untilNul(filenameBytes);
+  const commBytes = untilNul(h.comm);
+  const split = splitArgv(argvBytes, truncated);
+  const fn = decodeUtf8(fnBytes);
+  const cm = decodeUtf8(commBytes);
+  // one string that is not UTF-8 puts every string of the exec in the byte-escaped form, so a
+  // reader of a marked event can take each `\xNN` in any of them for a byte (docs/ecs-mapping.md)
+  const escaped = split.escaped || fn.escaped || cm.escaped;
+  const argv = escaped ? splitArgv(argvBytes, truncated, true).argv : split.argv;
+  const filename = escaped ? escapeBytes(fnBytes) : fn.text;
+  const comm = escaped ? escapeBytes(commBytes) : cm.text;
   const ev: ExecEvent = {
     kind: 'exec',
     ktimeNs: h.ktimeNs,
@@ -163,8 +171,8 @@ export function buildExec(
     gid: h.gid,
     euid: h.euid,
     egid: h.egid,
-    comm: comm.text,
-    filename: filename.text,
+    comm,
+    filename,
     argv,
     argvTruncated: truncated,
     cgroupId: h.cgroupId,
@@ -173,7 +181,8 @@ export function buildExec(
   // kthreads, or of a PID 1 that never called setsid); either way there is no session
   // leader to name, so leave it unset and let the normalizer inherit the parent's
   if (h.sid > 0) ev.sid = h.sid;
-  if (argvLossy || filename.lossy || comm.lossy) ev.lossy = true;
+  if (escaped) ev.bytesEscaped = true;
+  if (h.argc > 0) ev.argc = h.argc;
   const path = resolveCgroup(h.cgroupId);
   if (path !== undefined) ev.cgroupPath = path;
   return ev;

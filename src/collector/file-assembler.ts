@@ -7,7 +7,7 @@
 
 import type { FileEventLine, LongNameLine, StringChunkLine, WalkLine } from './file-line.js';
 import { type BuiltPath, joinUserPath, pathFromWalk } from './file-path.js';
-import { decodeUtf8, untilNul } from './hex.js';
+import { decodeUtf8, escapeBytes, untilNul } from './hex.js';
 import { NAME_PART_BYTES, STRING_CHUNK_BYTES, STRING_MAX_BYTES } from './path-macros.js';
 import type { FileEvent } from './raw-event.js';
 
@@ -112,13 +112,7 @@ export class FileAssembler {
   }
 
   private build(l: FileEventLine, p: Pending): FileEvent {
-    const commText = decodeUtf8(untilNul(l.comm));
-    let lossy = commText.lossy;
-    const text = (b: BuiltPath): string => {
-      const d = decodeUtf8(b.bytes);
-      lossy ||= d.lossy;
-      return d.text;
-    };
+    const commBytes = untilNul(l.comm);
     let path: BuiltPath;
     let oldPath: BuiltPath | undefined;
     if (l.action === 'creation') {
@@ -129,6 +123,12 @@ export class FileAssembler {
       oldPath = this.userPath(p, 0, 1);
       path = this.userPath(p, 2, 3);
     }
+    // one string that is not UTF-8 puts all of the event's in the byte-escaped form (hex.ts
+    // escapeBytes), as for an exec, so a reader can take every `\xNN` in them for a byte
+    const escaped = [commBytes, path.bytes, ...(oldPath ? [oldPath.bytes] : [])].some(
+      (b) => decodeUtf8(b).escaped,
+    );
+    const text = (b: Uint8Array): string => (escaped ? escapeBytes(b) : decodeUtf8(b).text);
     const e: FileEvent = {
       kind: 'file',
       action: l.action,
@@ -140,18 +140,18 @@ export class FileAssembler {
       gid: l.gid,
       euid: l.euid,
       egid: l.egid,
-      comm: commText.text,
-      path: text(path),
+      comm: text(commBytes),
+      path: text(path.bytes),
     };
     if (path.cut) e.pathCut = true;
     if (oldPath !== undefined) {
-      e.oldPath = text(oldPath);
+      e.oldPath = text(oldPath.bytes);
       if (oldPath.cut) e.oldPathCut = true;
     }
     if (path.cut || oldPath?.cut) this.stats.cutPaths++;
     if (l.mode !== undefined) e.mode = l.mode;
     if (l.flags !== undefined) e.renameFlags = l.flags;
-    if (lossy) e.lossy = true;
+    if (escaped) e.bytesEscaped = true;
     return e;
   }
 

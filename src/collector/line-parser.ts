@@ -81,7 +81,7 @@ export function decodeWaitStatus(status: number): { exitCode: number; signal?: n
 }
 
 function parseExec(): Line {
-  arity(17, 'exec');
+  arity(18, 'exec');
   return {
     kind: 'exec',
     ktimeNs: uint(1),
@@ -100,6 +100,7 @@ function parseExec(): Line {
     argvTotalBytes: uint(14),
     argvBytes: uint(15),
     comm: comm(16),
+    argc: uint(17),
   };
 }
 

@@ -24,6 +24,8 @@ export interface ExecHeaderLine {
   /** argv bytes that follow in exec_arg lines (min(total, bound)) */
   argvBytes: number;
   comm: Uint8Array;
+  /** argc as the kernel has it (the argument count, also of a cut argv); 0 if unreadable */
+  argc: number;
 }
 
 export interface ExecChunkLine {

@@ -18,6 +18,8 @@ export interface PreconditionOptions {
   bpftracePath?: string;
   mountTracefs?: boolean;
   tracefs?: string;
+  /** check what the file program needs too (default true) */
+  fileEvents?: boolean;
 }
 
 /** start_boottime (5.5), probe_read_user (5.5) and sys_exit_clone3 (5.3) set the floor. */
@@ -37,6 +39,24 @@ export const REQUIRED_TRACEPOINTS: Record<string, string[]> = {
   'syscalls/sys_exit_connect': ['ret'],
   'syscalls/sys_exit_setsid': ['ret'],
   'sock/inet_sock_set_state': ['newstate', 'protocol', 'family', 'dport', 'daddr', 'daddr_v6'],
+};
+
+/** The file program's tracepoints (bpf/eqld-file.bt.in) and the fields it reads. */
+export const FILE_TRACEPOINTS: Record<string, string[]> = {
+  'syscalls/sys_exit_open': ['ret'],
+  'syscalls/sys_exit_openat': ['ret'],
+  'syscalls/sys_exit_openat2': ['ret'],
+  'syscalls/sys_exit_creat': ['ret'],
+  'syscalls/sys_enter_rename': ['oldname', 'newname'],
+  'syscalls/sys_enter_renameat': ['olddfd', 'oldname', 'newdfd', 'newname'],
+  'syscalls/sys_enter_renameat2': ['olddfd', 'oldname', 'newdfd', 'newname', 'flags'],
+  'syscalls/sys_exit_rename': ['ret'],
+  'syscalls/sys_exit_renameat': ['ret'],
+  'syscalls/sys_exit_renameat2': ['ret'],
+  'syscalls/sys_enter_unlink': ['pathname'],
+  'syscalls/sys_enter_unlinkat': ['dfd', 'pathname', 'flag'],
+  'syscalls/sys_exit_unlink': ['ret'],
+  'syscalls/sys_exit_unlinkat': ['ret'],
 };
 
 export function parseVersion(text: string): [number, number, number] | undefined {
@@ -88,6 +108,42 @@ async function checkTracefs(tracefs: string, mount: boolean): Promise<Preconditi
   return existsSync(`${tracefs}/events`)
     ? { name: 'tracefs', ok: true, detail: `mounted tracefs at ${tracefs}` }
     : { name: 'tracefs', ok: false, detail: `mounted tracefs at ${tracefs} but it has no events/` };
+}
+
+function missingTracepoints(tracefs: string, wanted: Record<string, string[]>): string[] {
+  const missing: string[] = [];
+  for (const [tp, fields] of Object.entries(wanted)) {
+    try {
+      const have = new Set(readTracepointFields(tp, tracefs).map((f) => f.name));
+      for (const f of fields) if (!have.has(f)) missing.push(`${tp} field ${f}`);
+    } catch {
+      missing.push(tp);
+    }
+  }
+  return missing;
+}
+
+/** The file program: its tracepoints, and struct mount.mnt in BTF (its path walk reaches a
+ *  struct mount from a vfsmount by that offset). */
+function checkFileEvents(tracefs: string): Precondition {
+  const missing = missingTracepoints(tracefs, FILE_TRACEPOINTS);
+  if (missing.length > 0) {
+    return { name: 'file-events', ok: false, detail: `missing tracepoints or fields: ${missing.join(', ')}` };
+  }
+  try {
+    const mnt = readStructMemberOffset('mount', 'mnt');
+    return {
+      name: 'file-events',
+      ok: true,
+      detail: `${Object.keys(FILE_TRACEPOINTS).length} tracepoints present, struct mount.mnt at byte ${mnt}`,
+    };
+  } catch (error) {
+    return {
+      name: 'file-events',
+      ok: false,
+      detail: `struct mount.mnt not in BTF: ${(error as Error).message}`,
+    };
+  }
 }
 
 function checkTracepoints(tracefs: string): Precondition {
@@ -193,6 +249,13 @@ export async function checkPreconditions(opts: PreconditionOptions = {}): Promis
   results.push(tfs);
   if (tfs.ok) results.push(checkTracepoints(tracefs));
   else results.push({ name: 'tracepoints', ok: false, detail: 'cannot check: tracefs is not mounted' });
+  if (opts.fileEvents ?? true) {
+    results.push(
+      tfs.ok
+        ? checkFileEvents(tracefs)
+        : { name: 'file-events', ok: false, detail: 'cannot check: tracefs is not mounted' },
+    );
+  }
   results.push(checkSetpriv(), checkPaceShim(), checkCgroup2());
   return results;
 }

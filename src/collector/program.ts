@@ -16,7 +16,7 @@ export const DEFAULT_ARGV_BYTES = 1024;
 /** chunks unrolled per probe block (11 fit the 512-byte stack; 8 leaves margin) */
 export const CHUNKS_PER_BLOCK = 8;
 export const MAX_ARGV_BYTES = 32 * 1024;
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** kill(READY_PID, 0) is the readiness ping (see bpf/eqld.bt.in); above any pid_max, so ESRCH */
 export const READY_PID = 2_147_480_000;
 

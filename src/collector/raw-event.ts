@@ -6,8 +6,9 @@
 // - `ktimeNs` is the event's kernel timestamp: CLOCK_MONOTONIC ns (bpftrace `nsecs`).
 // - `startNs` is `task->group_leader->start_boottime` (CLOCK_BOOTTIME ns). It is a bigint
 //   because ns since boot pass 2^53 after ~104 days of uptime and entity IDs need it exact.
-// - Strings from user space (argv, filename, comm, cwd) are decoded as UTF-8 with invalid
-//   bytes replaced by U+FFFD; `*Lossy` flags say a replacement happened.
+// - Strings from user space (argv, filename, comm) are UTF-8 as the kernel had them; when one
+//   of an exec's is not valid UTF-8, all of that exec's strings are in the byte-escaped form
+//   (hex.ts escapeBytes: `\xNN` per byte that is not UTF-8) and `bytesEscaped` says so.
 // - Credentials are read from the task at the event (`real*` = uid/gid, `e*` = euid/egid).
 
 export type RawEventKind = 'exec' | 'fork' | 'exit' | 'connect' | 'setsid' | 'file' | 'lost' | 'gap';
@@ -40,8 +41,11 @@ export interface ExecEvent extends ProcessEventBase, Credentials {
   argv: string[];
   /** argv was cut at the configured byte bound */
   argvTruncated: boolean;
-  /** some user-space string had invalid UTF-8 */
-  lossy?: boolean;
+  /** the argument count as the kernel has it: also counts the arguments a cut argv lost
+   *  (absent when the kernel's word was unreadable) */
+  argc?: number;
+  /** a string of this exec was not valid UTF-8: argv, filename and comm are all byte-escaped */
+  bytesEscaped?: boolean;
   cgroupId?: bigint;
   cgroupPath?: string;
   cwd?: string;
@@ -119,8 +123,8 @@ export interface FileEvent extends ProcessEventBase, Credentials {
   mode?: number;
   /** rename: renameat2's flags (RENAME_NOREPLACE 1, RENAME_EXCHANGE 2, RENAME_WHITEOUT 4) */
   renameFlags?: number;
-  /** a path or comm had invalid UTF-8 */
-  lossy?: true;
+  /** a path or comm was not valid UTF-8: path, old path and comm are all byte-escaped */
+  bytesEscaped?: true;
 }
 
 /** bpftrace reported lost perf-buffer records */

@@ -31,7 +31,15 @@ export interface EqldConfig {
     keyFile?: string;
     maxMessageBytes: number;
   };
-  output: { alertsFile?: string; eventsFile?: string; fileMode: number; stdout: boolean; redact: string[] };
+  output: {
+    /** false: a telemetry-only run with no alert destination at all (--no-alerts) */
+    alerts: boolean;
+    alertsFile?: string;
+    eventsFile?: string;
+    fileMode: number;
+    stdout: boolean;
+    redact: string[];
+  };
   agent: { stateDir: string; spoolMaxBytes: number };
   /** the Prometheus endpoint; off when `listen` is undefined */
   metrics: { listen?: ListenAddress };
@@ -218,6 +226,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       maxMessageBytes: get<number>('syslog.max_message_bytes'),
     },
     output: {
+      alerts: get<boolean>('output.alerts'),
       alertsFile: get<string | undefined>('output.alerts_file'),
       eventsFile: get<string | undefined>('output.events_file'),
       fileMode: Number.parseInt(mode, 8),
@@ -238,11 +247,34 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
   };
   checkRemote(config.syslog.remote);
   checkRedact(config.output.redact);
+  checkAlertDestination(config);
   if (config.syslog.remote?.startsWith('tls://') === false && config.syslog.caFile !== undefined) {
     throw new ConfigError('syslog.ca_file is set but syslog.remote is not a tls:// URL', 'syslog.ca_file');
   }
   config.tuning = resolveTuning(layers, tuningRaw);
   return config;
+}
+
+/** An agent that detects but delivers nowhere would run blind; say so unless it was asked for. */
+function checkAlertDestination(c: EqldConfig): void {
+  const chosen = [
+    ...(c.syslog.remote ? ['syslog.remote'] : []),
+    ...(c.output.alertsFile ? ['output.alerts_file'] : []),
+    ...(c.output.stdout ? ['output.stdout'] : []),
+  ];
+  if (!c.output.alerts) {
+    if (chosen.length > 0)
+      throw new ConfigError(
+        `output.alerts is off (--no-alerts) but ${chosen.join(', ')} would receive alerts; drop one or the other`,
+        'output.alerts',
+      );
+    return;
+  }
+  if (!c.syslog.local && chosen.length === 0)
+    throw new ConfigError(
+      'no alert destination: local syslog is off (--no-syslog) and none of --syslog-remote, --alerts-file or --stdout is set; name one, or pass --no-alerts for a telemetry-only run',
+      'output.alerts',
+    );
 }
 
 function resolveTuning(layers: ConfigLayers, tableRaw: unknown): TuningConfig {

@@ -267,6 +267,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'output.alerts',
+    flag: 'alerts',
+    type: 'boolean',
+    default: true,
+    describe:
+      'deliver alerts; eqld refuses to start with no destination (syslog, --syslog-remote, --alerts-file, --stdout) unless this is off (--no-alerts: a telemetry-only run, e.g. with --events-file)',
+    live: false,
+  },
+  {
     key: 'output.redact',
     flag: 'redact',
     type: 'string[]',

@@ -28,6 +28,9 @@ interface Ordinal {
   timestamp: number;
   sequence: number;
 }
+const NO_EVENTS = Object.freeze([]) as unknown as EqlEvent[];
+/** what a buried partial's `last` points at instead of its event */
+const BURIED: EqlEvent = Object.freeze({ doc: {}, timestamp: 0, sequence: 0 });
 const before = (a: Ordinal, b: Ordinal) =>
   a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
 
@@ -189,10 +192,24 @@ export class SequenceMatcher implements BudgetMember {
     }
   }
 
+  /**
+   * Kills a partial taken out of its group ahead of its turn in the expiry queue, and lets go of
+   * its events: the queue keeps the dead entry until it reaches it, which a live partial ahead
+   * (up to maxspan old) can delay for as long, and its documents must not live that long.
+   */
+  private bury(p: Partial): void {
+    this.kill(p);
+    p.events = NO_EVENTS;
+    p.last = BURIED;
+  }
+
   private popOldest(): Partial | MissingRecord | undefined {
     while (this.head < this.queue.length) {
       const x = this.queue[this.head] as Partial | MissingRecord;
       if (x.alive) return x;
+      // let go of the dead partial (and its events' documents) now, not at the next compaction:
+      // thousands of them kept each document alive long enough to be promoted to the old space
+      (this.queue as (Partial | MissingRecord | undefined)[])[this.head] = undefined;
       this.head++;
     }
     return undefined;
@@ -219,9 +236,22 @@ export class SequenceMatcher implements BudgetMember {
       g = new OrderedGroup<Partial>();
       p.entry.groups[p.stage] = g;
     }
+    if (fresh && p.stage === this.first && !this.hasMissing && g.length > 1) {
+      // A first-stage partial is one event. An event that advances one takes the latest partial
+      // strictly before it and discards every older one (OrdinalGroup.trimBefore); the latest also
+      // has the youngest start for maxspan. So with p newer than the group's newest (q), an event
+      // after p takes p and one with p's ordinal takes q: the partials older than q can never be
+      // taken by an in-order event. Drop them (a root process's connect storm kept maxPerKey of
+      // them, each holding its document: promoted garbage).
+      const q = g.at(g.length - 1);
+      if (before(q.last, p.last)) {
+        const dropped = g.dropFirst(g.length - 1);
+        for (const old of dropped) this.bury(old);
+        this.st.superseded += dropped.length;
+      }
+    }
     if (g.length >= this.maxPerKey) {
-      const old = g.shift() as Partial;
-      this.kill(old);
+      this.bury(g.shift() as Partial);
       this.st.evictedPerKey++;
     }
     g.push(p);

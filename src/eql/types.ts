@@ -41,6 +41,9 @@ export interface MatcherStats {
   expired: number;
   evictedOldest: number;
   evictedPerKey: number;
+  /** first-stage partials dropped because a newer one of the same key can always stand in for
+   *  them (in-order input, no missing-event stage): memory only, the matches are the same */
+  superseded: number;
   /** evicted to keep the shared (global) budget */
   evictedGlobal: number;
   rejectedMaxspan: number;
@@ -75,6 +78,7 @@ export function emptyStats(kind: MatcherStats['kind']): MatcherStats {
     expired: 0,
     evictedOldest: 0,
     evictedPerKey: 0,
+    superseded: 0,
     evictedGlobal: 0,
     rejectedMaxspan: 0,
     rejectedUntil: 0,

@@ -28,8 +28,9 @@ export function fileParts(path: string): FileParts {
   return { name, extension, directory };
 }
 
-/** file.* of an event on `path`; `oldPath`: a rename's path before (file.Ext.original). */
-export function fileFields(path: string, oldPath?: string): Doc {
+/** file.* of an event on `path`; `oldPath`: a rename's path before (file.Ext.original);
+ *  `bytesEscaped`: the paths are in the collector's byte-escaped form (file.Ext.bytes_escaped). */
+export function fileFields(path: string, oldPath?: string, bytesEscaped = false): Doc {
   const p = fileParts(path);
   const d: Doc = { path, name: p.name };
   if (p.extension !== undefined) d.extension = p.extension;
@@ -40,5 +41,6 @@ export function fileFields(path: string, oldPath?: string): Doc {
     if (o.extension !== undefined) original.extension = o.extension;
     d.Ext = { original };
   }
+  if (bytesEscaped) d.Ext = { ...(d.Ext as Doc | undefined), bytes_escaped: true };
   return d;
 }

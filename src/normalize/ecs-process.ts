@@ -31,9 +31,13 @@ function imageFields(d: Doc, img: ProcImage, args: readonly string[]): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
   d.args = args;
-  d.args_count = args.length;
+  d.args_count = img.extra?.argsCount ?? args.length;
   d.command_line = img.commandLine;
+  if (img.bytesEscaped) d.Ext = BYTES_ESCAPED;
 }
+
+/** marks a block whose executable, name, args and command_line are byte-escaped (not UTF-8) */
+const BYTES_ESCAPED = Object.freeze({ bytes_escaped: true });
 
 /** The fields ECS gives a leader or parent: identity, image and start. */
 function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
@@ -172,13 +176,15 @@ export const ProcessDoc = function ProcessDoc(
       ? (parentBlock.args as readonly string[])
       : ctx.args(self);
   this.args = args;
-  this.args_count = args.length;
+  // the kernel's count when a cut argv kept fewer (Elastic Defend reports the real count)
+  this.args_count = img.extra?.argsCount ?? args.length;
   this.command_line = img.commandLine;
   const x = img.extra;
-  if (x !== undefined && (x.argsTruncated || x.resolved !== undefined)) {
+  if (x !== undefined && (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped)) {
     const ext: Doc = {};
     if (x.argsTruncated) ext.command_line_truncated = true;
     if (x.resolved !== undefined) ext.resolved_executable = x.resolved;
+    if (x.bytesEscaped) ext.bytes_escaped = true;
     this.Ext = ext;
   }
   if (self.cwd !== undefined) this.working_directory = self.cwd;

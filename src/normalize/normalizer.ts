@@ -312,7 +312,7 @@ export class Normalizer {
       pgid: f.pgid,
       sid: f.sid,
       ttyNr: f.ttyNr,
-      image: imageFromProc(f.exe, f.comm, f.args, this.images),
+      image: imageFromProc(f.exe, f.comm, f.args, this.images, f.bytesEscaped),
       excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
       source: 'proc',
     });
@@ -378,7 +378,15 @@ export class Normalizer {
           : readCwdSync(this.procRoot, r.pid)
         : (e?.cwd ?? parent?.cwd));
     // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
-    const image = imageFromExec(this.strings.get(r.filename), r.argv, r.argvTruncated, cwd, this.images);
+    const image = imageFromExec(
+      this.strings.get(r.filename),
+      r.argv,
+      r.argvTruncated,
+      cwd,
+      this.images,
+      r.bytesEscaped,
+      r.argc,
+    );
     if (e) {
       e.image = image;
       if (e.approxStart) {
@@ -567,7 +575,7 @@ export class Normalizer {
       e,
       e.source === 'event',
       !parent && e.ppid > 0,
-      fileFields(r.path, r.oldPath),
+      fileFields(r.path, r.oldPath, r.bytesEscaped === true),
     );
   }
 

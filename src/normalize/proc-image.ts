@@ -39,6 +39,10 @@ export interface ImageExtra {
   /** the length of each argument as a char code, only when an argument has a space in it */
   readonly argLengths: string | undefined;
   readonly argsTruncated: boolean;
+  /** executable, name and args are in the collector's byte-escaped form (not UTF-8) */
+  readonly bytesEscaped: boolean;
+  /** the kernel's argc when the argv was cut and it counts more arguments than were kept */
+  readonly argsCount: number | undefined;
 }
 
 /**
@@ -64,9 +68,14 @@ export class ProcImage {
     return this.extra?.argsTruncated ?? false;
   }
 
+  get bytesEscaped(): boolean {
+    return this.extra?.bytesEscaped ?? false;
+  }
+
   /** process.args_count (documents take the length of the args they carry) */
   get argsCount(): number {
     const x = this.extra;
+    if (x?.argsCount !== undefined) return x.argsCount;
     if (x?.args !== undefined) return x.args.length;
     if (x?.argLengths !== undefined) return x.argLengths.length;
     const cl = this.commandLine;
@@ -82,6 +91,8 @@ const NO_ARGS_EXTRA: ImageExtra = Object.freeze({
   args: NO_ARGS,
   argLengths: undefined,
   argsTruncated: false,
+  bytesEscaped: false,
+  argsCount: undefined,
 });
 
 /**
@@ -102,7 +113,7 @@ export class ImageSharing {
     if (x.args !== undefined || this.cap === 0) return x;
     const lens = x.argLengths;
     // the lengths string is read by its own length, so the key is unambiguous
-    const key = `${x.argsTruncated ? 't' : 'f'}${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
+    const key = `${x.argsTruncated ? 't' : 'f'}${x.bytesEscaped ? 'e' : 'u'}${x.argsCount ?? ''}:${lens === undefined ? '-' : `${lens.length}:${lens}`}${x.resolved ?? ''}`;
     const hit = this.extras.get(key);
     if (hit !== undefined) return hit;
     if (this.extras.size >= this.cap) this.extras.clear();
@@ -120,8 +131,12 @@ function makeImage(
   argv: readonly string[],
   argsTruncated: boolean,
   share: ImageSharing,
+  bytesEscaped: boolean,
+  kernelArgc = 0,
 ): ProcImage {
   const n = argv.length;
+  // a cut argv keeps fewer arguments than the process has: args_count is the kernel's count
+  const argsCount = argsTruncated && kernelArgc > n ? kernelArgc : undefined;
   let args: readonly string[] | undefined;
   let argLengths: string | undefined;
   if (n === 0) args = NO_ARGS;
@@ -137,8 +152,15 @@ function makeImage(
     else if (spaced) argLengths = String.fromCharCode(...argv.map((a) => a.length));
   }
   let extra: ImageExtra | undefined;
-  if (resolved !== undefined || argsTruncated || (args !== undefined && n > 0) || argLengths !== undefined) {
-    extra = share.extra({ resolved, args, argLengths, argsTruncated });
+  if (
+    resolved !== undefined ||
+    argsTruncated ||
+    bytesEscaped ||
+    argsCount !== undefined ||
+    (args !== undefined && n > 0) ||
+    argLengths !== undefined
+  ) {
+    extra = share.extra({ resolved, args, argLengths, argsTruncated, bytesEscaped, argsCount });
   } else if (n === 0) extra = NO_ARGS_EXTRA;
   return new ProcImage(executable, name, n === 0 ? '' : argv.join(' '), extra);
 }
@@ -167,12 +189,24 @@ export function imageFromExec(
   argsTruncated: boolean,
   cwd: string | undefined,
   share: ImageSharing = UNSHARED,
+  bytesEscaped = false,
+  /** the kernel's argc (raw exec event), 0 when unknown */
+  kernelArgc = 0,
 ): ProcImage {
   const resolved =
     !isAbsolute(filename) && cwd !== undefined && isAbsolute(cwd)
       ? share.string(resolve(cwd, filename))
       : undefined;
-  return makeImage(filename, resolved, share.string(processName(filename)), argv, argsTruncated, share);
+  return makeImage(
+    filename,
+    resolved,
+    share.string(processName(filename)),
+    argv,
+    argsTruncated,
+    share,
+    bytesEscaped,
+    kernelArgc,
+  );
 }
 
 export function imageFromProc(
@@ -180,6 +214,7 @@ export function imageFromProc(
   comm: string,
   args: readonly string[],
   share: ImageSharing = UNSHARED,
+  bytesEscaped = false,
 ): ProcImage {
-  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false, share);
+  return makeImage(exe ?? '', undefined, exe ? processName(exe) : comm, args, false, share, bytesEscaped);
 }

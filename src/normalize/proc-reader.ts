@@ -3,6 +3,7 @@
 // and separate from the reads. It does not interpret the facts (no ids, no leaders).
 import { readFileSync, readlinkSync } from 'node:fs';
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { decodeUtf8, escapeBytes, splitArgv } from '../collector/hex.js';
 import { cgroupPathFromProc } from './container-id.js';
 
 export interface ProcFacts {
@@ -21,6 +22,8 @@ export interface ProcFacts {
   egid: number;
   /** readlink(/proc/PID/exe); undefined for kernel threads or when unreadable */
   exe?: string;
+  /** cmdline or exe was not UTF-8: args and exe are in the byte-escaped form */
+  bytesEscaped?: boolean;
   cwd?: string;
   args: string[];
   cgroupPath?: string;
@@ -72,13 +75,10 @@ export function parseStatusIds(text: string): { uid: number; euid: number; gid: 
   return ids;
 }
 
-/** cmdline is NUL-separated with a trailing NUL; invalid UTF-8 becomes U+FFFD like the collector's. */
-export function parseCmdline(buf: Buffer): string[] {
-  if (buf.length === 0) return [];
-  const text = buf.toString('utf8');
-  const parts = text.split('\0');
-  if (parts[parts.length - 1] === '') parts.pop();
-  return parts;
+/** cmdline is NUL-separated with a trailing NUL; not UTF-8: the collector's byte-escaped form. */
+export function parseCmdline(buf: Buffer, forceEscape = false): { args: string[]; escaped: boolean } {
+  const { argv, escaped } = splitArgv(buf, false, forceEscape);
+  return { args: argv, escaped };
 }
 
 function assemble(
@@ -86,14 +86,23 @@ function assemble(
   stat: string,
   status: string,
   cmdline: Buffer,
-  exe: string | undefined,
+  exe: Buffer | undefined,
   cwd: string | undefined,
   cgroup: string | undefined,
 ): ProcFacts | undefined {
   const s = parseStat(stat);
   if (!s) return undefined;
-  const facts: ProcFacts = { pid, ...s, ...parseStatusIds(status), args: parseCmdline(cmdline) };
-  if (exe !== undefined) facts.exe = exe;
+  let { args, escaped } = parseCmdline(cmdline);
+  let exePath = exe === undefined ? undefined : decodeUtf8(exe);
+  // as for an exec event: one string that is not UTF-8 puts both in the byte-escaped form
+  if (escaped || exePath?.escaped) {
+    escaped = true;
+    args = parseCmdline(cmdline, true).args;
+    if (exe !== undefined) exePath = { text: escapeBytes(exe), escaped: true };
+  }
+  const facts: ProcFacts = { pid, ...s, ...parseStatusIds(status), args };
+  if (escaped) facts.bytesEscaped = true;
+  if (exePath !== undefined) facts.exe = exePath.text;
   if (cwd !== undefined) facts.cwd = cwd;
   const cg = cgroup === undefined ? undefined : cgroupPathFromProc(cgroup);
   if (cg !== undefined) facts.cgroupPath = cg;
@@ -134,7 +143,7 @@ export function readProcSync(procRoot: string, pid: number): ProcFacts | undefin
     stat,
     status,
     tryOr(() => readFileSync(`${base}/cmdline`)) ?? Buffer.alloc(0),
-    tryOr(() => readlinkSync(`${base}/exe`)),
+    tryOr(() => readlinkSync(`${base}/exe`, { encoding: 'buffer' })),
     tryOr(() => readlinkSync(`${base}/cwd`)),
     tryOr(() => readFileSync(`${base}/cgroup`, 'utf8')),
   );
@@ -150,7 +159,7 @@ export async function readProc(procRoot: string, pid: number): Promise<ProcFacts
     tryOrAsync(readFile(`${base}/stat`, 'utf8')),
     tryOrAsync(readFile(`${base}/status`, 'utf8')),
     tryOrAsync(readFile(`${base}/cmdline`)),
-    tryOrAsync(readlink(`${base}/exe`)),
+    tryOrAsync(readlink(`${base}/exe`, { encoding: 'buffer' })),
     tryOrAsync(readlink(`${base}/cwd`)),
     tryOrAsync(readFile(`${base}/cgroup`, 'utf8')),
   ]);

@@ -53,6 +53,35 @@ describe('RuleSet', () => {
     expect(set.candidates(net).map((r) => r.rule.ruleId)).toEqual(['seq', 'wide', 'any']);
   });
 
+  it('routes by a frozen, shared data_stream object as by a fresh one, whatever came before', () => {
+    // the normalizer shares one frozen data_stream per dataset: RuleSet remembers its shape by identity
+    const ds = (dataset: string) => ({ type: 'logs', dataset, namespace: 'default' });
+    const frozenNet = Object.freeze(ds('endpoint.events.network'));
+    const frozenProc = Object.freeze(ds('endpoint.events.process'));
+    const cat = (c: string) => Object.freeze([c]);
+    const idsOf = (d: Record<string, unknown>) => set.candidates(d).map((r) => r.rule.ruleId);
+    for (let round = 0; round < 2; round++) {
+      expect(idsOf({ event: { category: cat('network') }, data_stream: frozenNet })).toEqual(
+        idsOf({ event: { category: ['network'] }, data_stream: ds('endpoint.events.network') }),
+      );
+      // the same frozen object with another category, and a process stream named with a network category
+      expect(idsOf({ event: { category: cat('process') }, data_stream: frozenNet })).toEqual(
+        idsOf({ event: { category: ['process'] }, data_stream: ds('endpoint.events.network') }),
+      );
+      expect(idsOf({ event: { category: cat('network') }, data_stream: frozenProc })).toEqual(
+        idsOf({ event: { category: ['network'] }, data_stream: ds('endpoint.events.process') }),
+      );
+      // an _index wins over data_stream, cached or not
+      expect(
+        idsOf({
+          _index: 'logs-endpoint.events.process-default',
+          event: { category: cat('process') },
+          data_stream: frozenNet,
+        }),
+      ).toEqual(['seq', 'proc', 'any', 'narrow']);
+    }
+  });
+
   it('never offers events to inactive rules, but keeps them for reporting', () => {
     expect(set.candidates(proc).some((r) => r.rule.ruleId === 'file')).toBe(false);
     expect(set.all).toHaveLength(6);

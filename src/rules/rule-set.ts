@@ -95,6 +95,8 @@ function eventCategory(doc: Record<string, unknown>): unknown {
 
 /** a document with a key that eventIndexName() or getField() reads before event.category */
 const SPECIAL_KEYS = Symbol('special keys');
+/** a document whose only such key is a `data_stream` object (every event the normalizer makes) */
+const DATA_STREAM_ONLY = Symbol('data_stream only');
 
 /**
  * The event's category when nothing but it decides the event's index name: the document has no
@@ -103,15 +105,18 @@ const SPECIAL_KEYS = Symbol('special keys');
  * enumerable keys, prototypes naming no fields) this is `getField(doc, 'event.category')`.
  */
 function plainCategory(doc: Record<string, unknown>): unknown {
+  let dataStream = false;
   for (const k in doc) {
     const c = k.charCodeAt(0);
-    if (
+    if (c === 100 && k === 'data_stream') dataStream = true;
+    else if (
       (c === 95 && k === '_index') ||
       (c === 100 && k.startsWith('data_stream')) ||
       (c === 101 && k === 'event.category')
     )
       return SPECIAL_KEYS;
   }
+  if (dataStream) return DATA_STREAM_ONLY;
   const ev = doc.event;
   return typeof ev === 'object' && ev !== null ? (ev as Record<string, unknown>).category : undefined;
 }
@@ -125,6 +130,9 @@ export class RuleSet {
   private readonly activeIdx: number[] = [];
   /** per (index name, categories): which rules may take the event (fixed for a RuleSet) */
   private readonly shapes = new Map<string, Map<string, Shape>>();
+  /** the shape of the last category seen with each frozen `data_stream` object: the normalizer
+   *  shares one per dataset, so its events skip building an index name per event */
+  private readonly byStream = new WeakMap<object, { cat: unknown; shape: Shape | null }>();
   private shapeCount = 0;
   /** shapes of events without an index of their own, by their single category */
   private readonly byCategory = new Map<string, Shape | null>();
@@ -314,6 +322,24 @@ export class RuleSet {
     return s;
   }
 
+  /**
+   * The shape of an event whose only index-deciding key is a `data_stream` object. When that
+   * object and the category are frozen (shared, unchangeable), the shape depends on nothing else
+   * (no `_index`, no flattened keys: plainCategory checked), so it is remembered by identity.
+   */
+  private streamShape(doc: Record<string, unknown>): Shape | null {
+    const ds = doc.data_stream;
+    const ev = doc.event;
+    const cat = typeof ev === 'object' && ev !== null ? (ev as Record<string, unknown>).category : undefined;
+    if (typeof ds !== 'object' || ds === null || !Object.isFrozen(ds)) return this.generalShape(doc, cat);
+    if (typeof cat === 'object' && cat !== null && !Object.isFrozen(cat)) return this.generalShape(doc, cat);
+    const hit = this.byStream.get(ds);
+    if (hit !== undefined && hit.cat === cat) return hit.shape;
+    const shape = this.generalShape(doc, cat);
+    this.byStream.set(ds, { cat, shape });
+    return shape;
+  }
+
   /** the shape of any event (index name from its own fields), or null when it has no index */
   private generalShape(doc: Record<string, unknown>, raw: unknown): Shape | null {
     const index = eventIndexName(doc);
@@ -333,6 +359,7 @@ export class RuleSet {
     let sh: Shape | null;
     const plain = plainCategory(doc);
     if (plain === SPECIAL_KEYS) sh = this.generalShape(doc, eventCategory(doc));
+    else if (plain === DATA_STREAM_ONLY) sh = this.streamShape(doc);
     else {
       const single =
         typeof plain === 'string'

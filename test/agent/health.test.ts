@@ -16,6 +16,7 @@ function stats(p: Partial<PipelineStats>): StageStats {
       alerts: 0,
       alertsByRule: {},
       sinkErrors: 0,
+      alertsAfterClose: 0,
       lastEventMs: 0,
       ...p,
     },
@@ -51,36 +52,38 @@ describe('HealthMonitor', () => {
       normalizer: { processes: 10 },
       sinks: { spoolDepth: 0 },
     });
-    expect(second.loss).toBeUndefined();
+    expect(second.losses).toEqual([]);
   });
 
   it('raises a telemetry loss when lost events in one interval reach the threshold, once per interval', () => {
     const h = new HealthMonitor(100);
     h.sample(stats({ lostKernelEvents: 0 }), 0);
-    expect(h.sample(stats({ lostKernelEvents: 99 }), 60_000).loss).toBeUndefined();
-    expect(h.sample(stats({ lostKernelEvents: 250 }), 120_000).loss).toEqual({
-      kind: 'lost',
-      count: 151,
-      fromMs: 60_000,
-      toMs: 120_000,
-    });
-    expect(h.sample(stats({ lostKernelEvents: 250 }), 180_000).loss).toBeUndefined();
+    expect(h.sample(stats({ lostKernelEvents: 99 }), 60_000).losses).toEqual([]);
+    expect(h.sample(stats({ lostKernelEvents: 250 }), 120_000).losses).toEqual([
+      { kind: 'lost', count: 151, fromMs: 60_000, toMs: 120_000 },
+    ]);
+    expect(h.sample(stats({ lostKernelEvents: 250 }), 180_000).losses).toEqual([]);
     h.setThreshold(1);
-    expect(h.sample(stats({ lostKernelEvents: 251 }), 240_000).loss).toMatchObject({
-      kind: 'lost',
-      count: 1,
-    });
+    expect(h.sample(stats({ lostKernelEvents: 251 }), 240_000).losses).toMatchObject([
+      { kind: 'lost', count: 1 },
+    ]);
   });
+
+  it('raises a telemetry loss for every interval in which eqld shed events, whatever the threshold', () => {
+    const h = new HealthMonitor(1000);
+    h.sample({ ...stats({}), shedEvents: 0 }, 0);
+    const s = h.sample({ ...stats({ lostKernelEvents: 5 }), shedEvents: 40 }, 1000);
+    expect(s.losses).toEqual([{ kind: 'shed', count: 40, fromMs: 0, toMs: 1000 }]);
+    expect(s.line.shed).toEqual({ total: 40, inInterval: 40 });
+    expect(h.sample({ ...stats({ lostKernelEvents: 5 }), shedEvents: 40 }, 2000).losses).toEqual([]);
+  });
+
   it('says how many of the lost events were file events', () => {
     const h = new HealthMonitor(1);
     h.sample(stats({}), 0);
-    expect(h.sample(stats({ lostKernelEvents: 30, lostFileEvents: 25 }), 60_000).loss).toEqual({
-      kind: 'lost',
-      count: 30,
-      fileEvents: 25,
-      fromMs: 0,
-      toMs: 60_000,
-    });
+    expect(h.sample(stats({ lostKernelEvents: 30, lostFileEvents: 25 }), 60_000).losses).toEqual([
+      { kind: 'lost', count: 30, fileEvents: 25, fromMs: 0, toMs: 60_000 },
+    ]);
     const a = buildTelemetryAlert({ kind: 'lost', count: 30, fileEvents: 25, fromMs: 0, toMs: 1 }, {});
     expect(a.summary).toContain('30 kernel events lost (25 of them file events)');
     expect(a.document).toMatchObject({ eqld: { telemetry: { lost_events: 30, lost_file_events: 25 } } });
@@ -101,6 +104,15 @@ describe('buildTelemetryAlert', () => {
       'eqld Telemetry Loss: 42 kernel events lost between 1970-01-01T00:00:00.000Z and 1970-01-01T00:01:00.000Z; rules did not see them',
     );
     expect(a.document).toMatchObject({ event: { kind: 'alert' }, eqld: { telemetry: { lost_events: 42 } } });
+  });
+
+  it('names events shed by eqld itself apart from kernel losses', () => {
+    const a = buildTelemetryAlert({ kind: 'shed', count: 7, fromMs: 0, toMs: 1000 }, {});
+    expect(a.summary).toContain('7 connect events shed by eqld under overload');
+    expect(a.document).toMatchObject({
+      event: { action: 'telemetry_shed' },
+      eqld: { telemetry: { shed_events: 7 } },
+    });
   });
 
   it('names a gap and neutralizes a hostile reason to one line', () => {

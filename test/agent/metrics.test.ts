@@ -31,6 +31,7 @@ function snapshot(): MetricsSnapshot {
       alerts: 2,
       alertsByRule: {},
       sinkErrors: 0,
+      alertsAfterClose: 0,
       lastEventMs: 0,
     },
     collector: {

@@ -240,6 +240,30 @@ describe('Pipeline', () => {
     expect(seen).toEqual(['a7@10000', 'a1@10000', 'health-1@10000']);
   });
 
+  it("delivers every alert raised while stopping: the collector's last events, the detector's flush and the caller's own, before the sinks close", async () => {
+    const { p, collector, sink } = build();
+    const closedAt: string[][] = [];
+    sink.close = async () => {
+      closedAt.push([...sink.received]);
+      sink.closed = true;
+    };
+    await p.start();
+    // the collector releases the events it held for ordering while it stops
+    collector.stop = async () => {
+      collector.cb(exec(5));
+      collector.stopped = true;
+    };
+    await p.stopInputs();
+    p.emit(alert('last-health-sample')); // what the agent's final health sample may raise
+    expect(sink.closed).toBe(false);
+    await p.stop();
+    expect(closedAt).toEqual([['a7', 'a5', 'closing', 'last-health-sample']]);
+    expect(p.stats().alertsAfterClose).toBe(0);
+    p.emit(alert('after-close'));
+    expect(p.stats().alertsAfterClose).toBe(1);
+    expect(sink.received).not.toContain('after-close');
+  });
+
   it('bounds the buffer of events held during the seed and counts what it drops', async () => {
     const collector = new FakeCollector();
     const normalizer = new FakeNormalizer(collector);

@@ -1,7 +1,7 @@
 // `eqld run` as an admin meets it: start-up failures with the reason and the documented exit
 // status, then on the real kernel: ready line, SIGHUP reload, SIGUSR1 reopen, a telemetry-loss
 // alert when bpftrace is killed, self-exclusion, and a clean SIGTERM that leaves no bpftrace.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,14 @@ describe('eqld run: start-up failures', () => {
     expect(r.stderr).toContain('Expected --argv-bytes to be an integer, got `"lots"`');
   });
 
+  it('exits 2 with one sentence naming the flags when no alert destination is left', () => {
+    const r = runSync(['run', '--config', '/dev/null', '--no-syslog']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe(
+      'eqld run: no alert destination: local syslog is off (--no-syslog) and none of --syslog-remote, --alerts-file or --stdout is set; name one, or pass --no-alerts for a telemetry-only run\n',
+    );
+  });
+
   it('exits 2 when an explicit --config file is missing', () => {
     const r = runSync(['run', '--config', '/nonexistent/eqld.toml']);
     expect(r.status).toBe(2);
@@ -113,6 +121,7 @@ describeKernel('eqld run on the real kernel', () => {
   let alerts: string;
   let config: string;
   let bpftracePid: number;
+  let unrelated: ChildProcess | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eqld-run-'));
@@ -120,6 +129,12 @@ describeKernel('eqld run on the real kernel', () => {
     config = join(dir, 'eqld.toml');
     mkdirSync(join(dir, 'rules'));
     writeFileSync(config, rulesSection());
+    // what a crash and a reboot leave behind: lock files naming a live unrelated process and a pid
+    // that is now eqld's own; neither may keep the agent from starting
+    unrelated = spawn('sleep', ['600'], { stdio: 'ignore' });
+    mkdirSync(join(dir, 'state', 'spool', 'file'), { recursive: true });
+    writeFileSync(join(dir, 'state', 'spool', 'file', 'lock'), String(unrelated.pid));
+    writeFileSync(join(dir, 'state', 'eqld.lock'), String(unrelated.pid));
     eqld = await startEqld([
       '--config',
       config,
@@ -138,6 +153,7 @@ describeKernel('eqld run on the real kernel', () => {
   }, 90_000);
 
   afterAll(async () => {
+    unrelated?.kill('SIGKILL');
     if (eqld) await eqld.stop('SIGKILL', 1000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -147,6 +163,30 @@ describeKernel('eqld run on the real kernel', () => {
     expect(ready?.rules).toBe(2);
     expect(alive(bpftracePid)).toBe(true);
     expect(eqld.processTree()).toContain(bpftracePid);
+  });
+
+  it('started although its lock files named a live unrelated process (stale after a crash)', () => {
+    expect(alive(unrelated?.pid as number)).toBe(true);
+    expect(readFileSync(join(dir, 'state', 'eqld.lock'), 'utf8').trim()).toBe(String(eqld.pid));
+    expect(readFileSync(join(dir, 'state', 'spool', 'file', 'lock'), 'utf8').trim()).toBe(String(eqld.pid));
+  });
+
+  it('refuses a second eqld on the same state directory with status 3, naming the running one', () => {
+    const r = runSync([
+      'run',
+      '--config',
+      '/dev/null',
+      '--no-syslog',
+      '--alerts-file',
+      join(dir, 'second.ndjson'),
+      '--state-dir',
+      join(dir, 'state'),
+    ]);
+    expect(r.status).toBe(3);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `eqld run: another eqld (pid ${eqld.pid}) is running with state directory ${join(dir, 'state')}; stop it or use another --state-dir`,
+    );
+    expect(alive(eqld.pid)).toBe(true);
   });
 
   it('logs periodic health lines with events per second by kind', async () => {

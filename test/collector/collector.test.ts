@@ -160,7 +160,7 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     const t = now();
     const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
     const exec = (pid: number, start: number) => [
-      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')}`,
+      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')} 1`,
       `exec_fn ${t + pid} ${pid} 0 ${chunk('/x\0')}`,
       `exec_arg ${t + pid} ${pid} 0 ${chunk('x\0')}`,
     ];
@@ -185,6 +185,67 @@ describe('Collector supervision (stand-in bpftrace)', () => {
       [21, undefined],
       [22, undefined],
     ]);
+  });
+
+  it('keeps kernel-time order across a backlog read in many chunks, when CPUs skew less than the window', async () => {
+    const log: string[] = [];
+    const old = now() - 10e9; // a backlog: every line is long past the window when read
+    // two CPUs' buffers drained in turns, 4 ms apart (the window is 5 ms): ~160 KiB of lines
+    const lines: string[] = [];
+    for (let block = 0; block < 100; block++) {
+      const base = old + block * 8e6;
+      for (const cpu of [1, 0])
+        for (let i = 0; i < 20; i++) lines.push(`exit ${base + cpu * 4e6 + i} 9 9 555 0`);
+    }
+    const { c, events } = fakeCollector(
+      'stay',
+      lines,
+      log,
+      {},
+      { shed: { levelOneMs: 60_000, levelTwoMs: 60_000, resumeMs: 1 } },
+    );
+    await c.start();
+    await waitFor(() => (events.length >= lines.length ? true : undefined));
+    const ts = events.map((e) => e.ktimeNs);
+    expect(ts).toEqual([...ts].sort((a, b) => a - b));
+    expect(c.stats().late).toBe(0);
+  });
+
+  it('sheds loopback connects, counted, while far behind the kernel, and never an exec, fork, exit or setsid', async () => {
+    const log: string[] = [];
+    const old = now() - 2e9; // two seconds behind: past level two
+    const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
+    const storm = Array.from(
+      { length: 400 },
+      (_, i) => `connect ${old + i} 7 7 100 0 0 0 0 4 1 9 127.0.0.1 -111 ${commWords('storm')}`,
+    );
+    const { c, events } = fakeCollector(
+      'stay',
+      [
+        // decoded events come first and show the lag
+        ...Array.from({ length: 16 }, (_, i) => `exit ${old + i} ${30 + i} ${30 + i} 555 0`),
+        ...storm,
+        `exec ${old + 500} 40 40 1 0 0 0 0 40 600 6 1 3 2 2 ${commWords('x')} 1`,
+        `exec_fn ${old + 500} 40 0 ${chunk('/x\0')}`,
+        `exec_arg ${old + 500} 40 0 ${chunk('x\0')}`,
+        `fork ${old + 501} 40 40 600 41 700`,
+        `setsid ${old + 502} 41 41 700 0 0 0 0 41 ${commWords('sh')}`,
+      ],
+      log,
+    );
+    await c.start();
+    await waitFor(() => (events.some((e) => e.kind === 'setsid') ? true : undefined));
+    const kinds = events.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'exit')).toHaveLength(16);
+    expect(kinds.filter((k) => k === 'exec' || k === 'fork' || k === 'setsid')).toEqual([
+      'exec',
+      'fork',
+      'setsid',
+    ]);
+    const shed = c.stats().shed;
+    expect(shed.loopbackConnects + kinds.filter((k) => k === 'connect').length).toBe(400);
+    expect(shed.loopbackConnects).toBeGreaterThan(300);
+    expect(shed).toMatchObject({ otherConnects: 0, episodes: 1 });
   });
 
   it('turns "Lost N events" into a lost event and a counter, and logs bpftrace stderr', async () => {

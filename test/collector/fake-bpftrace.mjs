@@ -16,7 +16,7 @@ if (mode === 'die-early') {
   process.exit(1);
 }
 process.stderr.write("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\n");
-process.stdout.write('Attaching 3 probes...\nhello 2 1 1024\n');
+process.stdout.write('Attaching 3 probes...\nhello 3 1 1024\n');
 setTimeout(() => {
   process.stdout.write('ready 2\n');
   const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';

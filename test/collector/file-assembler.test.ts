@@ -117,7 +117,8 @@ describe('file events from the file program’s lines', () => {
     expect(lines.every((l) => !l.includes('\n'))).toBe(true);
     expect(one(lines).path).toBe('/tmp/.\n"\'\\ e');
     const bad = one(createLines(k, actor, ['tmp', Uint8Array.of(0x61, 0xff, 0x62) as unknown as string]));
-    expect(bad.lossy).toBe(true);
+    expect(bad.bytesEscaped).toBe(true);
+    expect(bad.path).toBe('/tmp/a\\xffb');
   });
 
   it('drops and counts an event whose pieces did not all arrive', () => {
@@ -172,7 +173,7 @@ describe('parseFileLine', () => {
       /NAME_MAX/,
     ],
     [
-      `fp 1 2 0 0 0 ${'1 zz00000000000000000000000000000000000000000000000000000000000000 '.repeat(6).trim()}`,
+      `fp 1 2 0 0 0 ${'1 00000000000000zz000000000000000000000000000000000000000000000000 '.repeat(6).trim()}`,
       /hex words/,
     ],
     [`fn 1 2 0 0 20 0 ${'0'.repeat(256)} ${'0'.repeat(16)}`, /fn name length 20/],

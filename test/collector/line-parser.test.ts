@@ -25,26 +25,26 @@ function decodeAll(lines: string[]) {
 }
 
 describe('line protocol decoding', () => {
-  it('decodes a capture of a hostile exec (recorded from bpftrace, byte strings re-encoded as hex words for protocol 2), with chunks interleaved with other events, byte for byte', () => {
+  it('decodes a capture of a hostile exec (recorded from bpftrace, byte strings re-encoded as hex words for protocol 2, argc appended for 3), with chunks interleaved with other events, byte for byte', () => {
     const { events, notices, malformed, pending } = decodeAll(goldenLines('capture-hostile.lines'));
     expect(malformed).toEqual([]);
     expect(pending).toBe(0);
     const exec = events.find((e): e is ExecEvent => e.kind === 'exec')!;
-    expect(exec.filename).toBe('./tr\ufffdue "x"\n\\\t');
-    expect(exec.comm).toBe('tr\ufffdue "x"\n\\\t');
+    expect(exec.filename).toBe('./tr\\xffue "x"\n\\\t');
+    expect(exec.comm).toBe('tr\\xffue "x"\n\\\t');
     expect(exec.argv).toEqual([
-      'tr\ufffdue',
+      'tr\\xffue',
       'a "quoted" arg',
       'tab\there',
       'new\nline',
       'back\\slash',
       '',
-      '\ufffd(bad',
+      '\\xc3(bad',
       'x'.repeat(4096),
       'last',
     ]);
     expect(exec.argvTruncated).toBe(false);
-    expect(exec.lossy).toBe(true);
+    expect(exec.bytesEscaped).toBe(true);
     expect(exec.cgroupPath).toBe('/test.slice');
     expect(notices).toContainEqual({ kind: 'lost', count: 3 });
     expect(notices).toContainEqual({ kind: 'counter', name: 'connect_other', value: 42 });
@@ -65,7 +65,7 @@ describe('line protocol decoding', () => {
   it('re-assembles an exec whose chunks arrive out of order and interleaved with another exec', () => {
     const argvA = Buffer.from(`${'a'.repeat(250)}\0b\0`, 'latin1');
     const header = (ts: number, tid: number, fnBytes: number, argv: Buffer) =>
-      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${commWords('sh')}`;
+      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${commWords('sh')} 2`;
     const lines = [
       header(100, 7, 7, argvA),
       header(101, 8, 8, Buffer.from('x\0')),
@@ -84,17 +84,23 @@ describe('line protocol decoding', () => {
   it('flags argv cut at the bound and keeps the partial argument', () => {
     const shown = Buffer.from('/bin/echo\0hel', 'latin1');
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${commWords('echo')}`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${commWords('echo')} 7`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_arg 5 9 0 ${chunk(shown)}`,
     ];
     const { events } = decodeAll(lines);
-    expect(events[0]).toMatchObject({ argv: ['/bin/echo', 'hel'], argvTruncated: true, filename: '/e' });
+    // argc counts the 7 arguments the kernel had, not the 2 kept
+    expect(events[0]).toMatchObject({
+      argv: ['/bin/echo', 'hel'],
+      argvTruncated: true,
+      filename: '/e',
+      argc: 7,
+    });
   });
 
   it('ignores a repeated chunk instead of double-counting its bytes', () => {
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')}`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')} 2`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_arg 5 9 0 ${chunk('ab\0\0')}`,
@@ -158,18 +164,18 @@ describe('field decoders', () => {
     });
   });
 
-  it('decodes UTF-8 and marks invalid sequences lossy', () => {
-    expect(decodeUtf8(Buffer.from('h\u00e9'))).toEqual({ text: 'h\u00e9', lossy: false });
-    expect(decodeUtf8(new Uint8Array([0x61, 0xff]))).toEqual({ text: 'a\ufffd', lossy: true });
+  it('decodes UTF-8, and gives bytes that are not UTF-8 in the marked byte-escaped form', () => {
+    expect(decodeUtf8(Buffer.from('h\u00e9'))).toEqual({ text: 'h\u00e9', escaped: false });
+    expect(decodeUtf8(new Uint8Array([0x61, 0xff]))).toEqual({ text: 'a\\xff', escaped: true });
   });
 
   it('keeps a leading U+FEFF: it is part of the argument, not a byte-order mark', () => {
     const bom = '\ufeff';
-    expect(decodeUtf8(Buffer.from(`${bom}x`))).toEqual({ text: `${bom}x`, lossy: false });
+    expect(decodeUtf8(Buffer.from(`${bom}x`))).toEqual({ text: `${bom}x`, escaped: false });
     expect(decodeUtf8(Buffer.from(`${bom}${'long argument '.repeat(3)}`)).text.startsWith(bom)).toBe(true);
     expect(decodeUtf8(Buffer.concat([Buffer.from(bom), Buffer.from([0xff])]))).toEqual({
-      text: `${bom}\ufffd`,
-      lossy: true,
+      text: `${bom}\\xff`,
+      escaped: true,
     });
   });
 
@@ -249,7 +255,7 @@ describe('ExecAssembler expiry', () => {
     const { ExecAssembler } = await import('../../src/collector/exec-assembler.js');
     let clock = 1_000_000_000_000;
     const a = new ExecAssembler(undefined, 2e9, () => clock);
-    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${commWords('a')}`);
+    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${commWords('a')} 1`);
     if (header.kind !== 'exec') throw new Error('bad header');
     a.header(header);
     // the kernel timestamp (5 ns) is ancient, but the header has just arrived

@@ -1,7 +1,8 @@
 // The split-based line parser as it was before the single-pass rewrite of
 // src/collector/line-parser.ts (commit 5f02cc1), kept as the reference that the differential
 // test holds the new parser to, malformed reasons included. Updated for protocol 2 (byte
-// strings as hex words instead of `\xNN`) with its own plain decoder, not the parser's.
+// strings as hex words instead of `\xNN`) with its own plain decoder, not the parser's, and
+// for protocol 3 (argc at the end of the exec header).
 import type { Line, MalformedLine } from '../../src/collector/line.js';
 import type { SocketType } from '../../src/collector/raw-event.js';
 
@@ -104,7 +105,7 @@ function parseFields(f: string[]): Line {
   const kind = f[0];
   switch (kind) {
     case 'exec':
-      arity(f, 17, kind);
+      arity(f, 18, kind);
       return {
         kind: 'exec',
         ktimeNs: uint(f, 1),
@@ -123,6 +124,7 @@ function parseFields(f: string[]): Line {
         argvTotalBytes: uint(f, 14),
         argvBytes: uint(f, 15),
         comm: comm(f, 16),
+        argc: uint(f, 17),
       };
     case 'exec_fn':
     case 'exec_arg':

@@ -38,7 +38,7 @@ export function syntheticTrace(opts: TraceOptions): string {
   const bootNs = 4_866_053_530_880;
   let ts = bootNs;
   let nextPid = 2000;
-  const out: string[] = ['Attaching 19 probes...', `hello 2 ${ts} ${bound}`];
+  const out: string[] = ['Attaching 19 probes...', `hello 3 ${ts} ${bound}`];
   for (let op = 0; op < opts.ops; op++) {
     const lines = cpu[rnd() < 0.5 ? 0 : 1]!;
     ts += 200_000 + Math.floor(rnd() * 1_000_000);
@@ -81,7 +81,7 @@ export function syntheticTrace(opts: TraceOptions): string {
     const name = prog.slice(prog.lastIndexOf('/') + 1);
     lines.push(
       `exec ${ts} ${pid} ${pid} ${ppid} 0 0 0 0 ${ppid} ${start} ${pstart} 1 ${fn.length} ` +
-        `${argv.length} ${shown} ${comm(name)}`,
+        `${argv.length} ${shown} ${comm(name)} ${args.split('\0').length - 1}`,
     );
     for (let off = 0; off < fn.length; off += 200)
       lines.push(`exec_fn ${ts} ${pid} ${off} ${chunkFields(fn.subarray(off, off + 200))}`);

@@ -107,6 +107,33 @@ describe('resolveConfig', () => {
     expect(errorOf(() => resolveConfig({ flags: { redact: ['(unclosed'] } })).key).toBe('output.redact');
   });
 
+  it('refuses a config that delivers alerts nowhere, unless --no-alerts says so', () => {
+    const none = errorOf(() => resolveConfig({ flags: { syslog: false } }));
+    expect(none.key).toBe('output.alerts');
+    expect(none.message).toBe(
+      'no alert destination: local syslog is off (--no-syslog) and none of --syslog-remote, --alerts-file or --stdout is set; name one, or pass --no-alerts for a telemetry-only run',
+    );
+    const inFile = errorOf(() =>
+      resolveConfig({ fileText: '[syslog]\nlocal = false\n', filePath: 'eqld.toml' }),
+    );
+    expect(inFile.key).toBe('output.alerts');
+    for (const dest of [
+      { stdout: true },
+      { 'alerts-file': '/x.ndjson' },
+      { 'syslog-remote': 'tcp://127.0.0.1:1' },
+    ]) {
+      expect(resolveConfig({ flags: { syslog: false, ...dest } }).output.alerts).toBe(true);
+    }
+    const telemetry = resolveConfig({ flags: { syslog: false, alerts: false, 'events-file': '/e.ndjson' } });
+    expect(telemetry.output.alerts).toBe(false);
+    // --no-alerts alone drops the default local syslog too
+    expect(resolveConfig({ flags: { alerts: false } }).output.alerts).toBe(false);
+    const both = errorOf(() => resolveConfig({ flags: { alerts: false, stdout: true } }));
+    expect(both.message).toBe(
+      'output.alerts is off (--no-alerts) but output.stdout would receive alerts; drop one or the other',
+    );
+  });
+
   it('takes tuning from the [tuning] table, or from the tuning file when one is named', () => {
     const table = resolveConfig({ fileText: '[tuning.rules.abc]\nenabled = false\n' });
     expect(table.tuning.rules.get('abc')).toEqual({ enabled: false });

@@ -21,34 +21,38 @@ const lines = [
   },
 ].map((d) => JSON.stringify(d));
 
-function run(query: string, input = lines.join('\n')) {
+async function run(query: string, input = lines.join('\n')) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = runQuery(query, { input, out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await runQuery(query, {
+    lines: input.split('\n'),
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out, err };
 }
 
 describe('eqld query', () => {
-  it('prints each matching event unchanged, in @timestamp order', () => {
-    const r = run('process where true');
+  it('prints each matching event unchanged, in @timestamp order', async () => {
+    const r = await run('process where true');
     expect(r.code).toBe(0);
     expect(r.out).toEqual([lines[1], lines[2]]);
   });
 
-  it('prints one {join_keys, events} object per sequence', () => {
-    const r = run('sequence by process.entity_id [process where true] [network where true]');
+  it('prints one {join_keys, events} object per sequence', async () => {
+    const r = await run('sequence by process.entity_id [process where true] [network where true]');
     expect(r.out.map((l) => JSON.parse(l))).toEqual([
       { join_keys: ['e1'], events: [JSON.parse(lines[1] as string), JSON.parse(lines[0] as string)] },
     ]);
   });
 
-  it('applies head and tail pipes', () => {
-    expect(run('any where true | head 1').out).toEqual([lines[1]]);
-    expect(run('any where true | tail 1').out).toEqual([lines[0]]);
+  it('applies head and tail pipes', async () => {
+    expect((await run('any where true | head 1')).out).toEqual([lines[1]]);
+    expect((await run('any where true | tail 1')).out).toEqual([lines[0]]);
   });
 
-  it('exits 2 with the caret for a bad query', () => {
-    const r = run('process where process.name ==');
+  it('exits 2 with the caret for a bad query', async () => {
+    const r = await run('process where process.name ==');
     expect(r.code).toBe(2);
     expect(r.err.join('\n')).toBe(
       'eqld query: Expected a field, value, function call or `(`, got end of query (line 1, column 30)\n' +
@@ -57,8 +61,8 @@ describe('eqld query', () => {
     );
   });
 
-  it('skips malformed lines and says so', () => {
-    const r = run('process where true', `${lines.join('\n')}\nnot json\n{"no":"timestamp"}`);
+  it('skips malformed lines and says so', async () => {
+    const r = await run('process where true', `${lines.join('\n')}\nnot json\n{"no":"timestamp"}`);
     expect(r.out).toHaveLength(2);
     expect(r.err[0]).toBe('eqld query: 2 malformed line(s) skipped');
   });

@@ -353,10 +353,25 @@ describe('bounded state', () => {
   });
 
   it('caps partial sequences per key and stage, counting evictions', () => {
-    const m = createMatcher(compileQuery(q), { maxPerKey: 10 });
+    // a missing-event stage can need older first-stage partials, so none is superseded here
+    const withMissing =
+      'sequence by k with maxspan=1m [process where s == "A"] ![process where s == "C"] [process where s == "B"]';
+    const m = createMatcher(compileQuery(withMissing), { maxPerKey: 10 });
     for (let i = 0; i < 5000; i++) m.push(ev(i, 'same', 'A'));
-    expect(m.stats()).toMatchObject({ partials: 10, evictedPerKey: 4990 });
+    expect(m.stats()).toMatchObject({ partials: 10, evictedPerKey: 4990, superseded: 0 });
     expect(m.push(ev(6000, 'same', 'B')).map((x) => x.events[0]?.doc.id)).toEqual([4999]);
+  });
+
+  it('keeps two first-stage partials of a key where older ones can never be taken, with the same matches', () => {
+    // a root process's connect storm: every connect starts a sequence of the root rule
+    const m = createMatcher(compileQuery(q));
+    for (let i = 0; i < 5000; i++) m.push(ev(i, 'same', 'A'));
+    expect(m.stats()).toMatchObject({ partials: 2, superseded: 4998, evictedPerKey: 0 });
+    expect(m.push(ev(6000, 'same', 'B')).map((x) => x.events[0]?.doc.id)).toEqual([4999]);
+    // an event with the newest partial's ordinal takes the one before it, as Elasticsearch would
+    const n = createMatcher(compileQuery(q));
+    for (let i = 0; i < 100; i++) n.push(ev(i, 'same', 'A'));
+    expect(n.push({ ...ev(99, 'same', 'B'), sequence: 99 }).map((x) => x.events[0]?.doc.id)).toEqual([98]);
   });
 });
 

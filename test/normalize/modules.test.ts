@@ -327,8 +327,8 @@ describe('procfs parsing', () => {
       gid: 100,
       egid: 27,
     });
-    expect(parseCmdline(Buffer.from('a\0b c\0\0'))).toEqual(['a', 'b c', '']);
-    expect(parseCmdline(Buffer.from([0x61, 0xff, 0]))).toEqual(['a\ufffd']);
+    expect(parseCmdline(Buffer.from('a\0b c\0\0'))).toEqual({ args: ['a', 'b c', ''], escaped: false });
+    expect(parseCmdline(Buffer.from([0x61, 0xff, 0]))).toEqual({ args: ['a\\xff'], escaped: true });
   });
 });
 

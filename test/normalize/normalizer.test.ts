@@ -89,6 +89,53 @@ describe('process events', () => {
     expect(field(d, 'process.working_directory')).toBe('/tmp/w');
   });
 
+  it('reports the kernel argc as process.args_count when the argv was cut, and the kept args in process.args', async () => {
+    const h = await seeded();
+    const argv = ['sh', '-c', 'x'.repeat(40)];
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/bin/sh',
+        argv,
+        argvTruncated: true,
+        argc: 8,
+      }),
+    );
+    const d = h.docs()[0]!;
+    expect(field(d, 'process.args')).toEqual(argv);
+    expect(field(d, 'process.args_count')).toBe(8);
+    expect(field(d, 'process.Ext.command_line_truncated')).toBe(true);
+    // not cut: the args themselves are the count
+    h.push(
+      exec({ pid: 300, startTicks: 2000, ppid: 100, parentStartTicks: 50, filename: '/bin/id', argc: 1 }),
+    );
+    expect(field(h.docs()[1]!, 'process.args_count')).toBe(1);
+  });
+
+  it('marks byte-escaped strings in process.Ext.bytes_escaped, for the process and as a parent', async () => {
+    const h = await seeded();
+    h.push(
+      exec({
+        ...SH,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/tmp/\\xff',
+        argv: ['\\xff', '\\xff\\xfe\\x80'],
+        bytesEscaped: true,
+      }),
+      fork({ parentPid: 200, parentStartTicks: 1000, childPid: 201, childStartTicks: 1001 }),
+      exec({ pid: 201, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/bin/true' }),
+    );
+    const [escaped, , child] = h.docs();
+    expect(field(escaped!, 'process.args')).toEqual(['\\xff', '\\xff\\xfe\\x80']);
+    expect(field(escaped!, 'process.Ext.bytes_escaped')).toBe(true);
+    expect(field(child!, 'process.Ext')).toBeUndefined();
+    expect(field(child!, 'process.parent.Ext.bytes_escaped')).toBe(true);
+    expect(field(child!, 'process.parent.name')).toBe('\\xff');
+  });
+
   it('reads the cwd of an exec from /proc, but not for a process the collector already saw exit', () => {
     // two processes /proc still shows (a fake one), neither known to the table yet
     const proc = fakeProcRoot(

@@ -291,7 +291,7 @@ describe('hostile text in an export', () => {
     expect(out.length).toBeGreaterThan(4);
     for (const l of out) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
     const err: string[] = [];
-    await runReplay([path], undefined, { input: '', out: () => {}, err: (l) => err.push(l) });
+    await runReplay([path], undefined, { lines: [], out: () => {}, err: (l) => err.push(l) });
     expect(err.some((l) => l.includes('warning'))).toBe(true);
     for (const l of err) expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
   });
@@ -317,7 +317,7 @@ describe('`eqld replay` with a Kibana export', () => {
   async function alerts(name: string): Promise<string[]> {
     const ids: string[] = [];
     await runReplay([EXPORT], undefined, {
-      input: readFileSync(fixture(name), 'utf8'),
+      lines: readFileSync(fixture(name), 'utf8').split('\n'),
       out: (l) => ids.push((JSON.parse(l) as { rule: { id: string } }).rule.id),
       err: () => {},
     });

@@ -18,7 +18,7 @@ async function run(input: string, rules: string[] = []) {
   const out: Doc[] = [];
   const err: string[] = [];
   const code = await runReplay(rules, undefined, {
-    input,
+    lines: input.split('\n'),
     out: (l) => out.push(JSON.parse(l) as Doc),
     err: (l) => err.push(l),
   });

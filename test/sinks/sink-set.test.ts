@@ -220,7 +220,7 @@ describe('SinkSet', () => {
   it('refuses a spool directory another running agent holds, and releases the spools it did open', async () => {
     const first = await sinks({ file: { path: join(dir, 'a.ndjson') } });
     const err = await sinks({ file: { path: join(dir, 'a.ndjson') }, stdout: true }).catch((e: unknown) => e);
-    expect(String(err)).toMatch(/spool .*file is in use by pid \d+/);
+    expect(String(err)).toMatch(/spool .*file is in use by a running eqld \(pid \d+\)/);
     // the stdout spool that did open was released: a third start can take it
     const third = await createSinks({ spoolDir: join(dir, 'spool'), stdout: true }, logger);
     await third.close(0);

@@ -70,6 +70,7 @@ export class SpooledSink implements AlertSink {
   private settleTimer: NodeJS.Timeout | undefined;
   private cursorTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  private spoolClosed = false;
   private lastDropLog = 0;
   private dropsSinceLog = 0;
   private drainWaiters: (() => void)[] = [];
@@ -100,8 +101,10 @@ export class SpooledSink implements AlertSink {
     this.kick();
   }
 
+  /** Spools the record. While close() runs the spool still takes it (it goes out at the next
+   *  start); only once the spool itself is closed is a record refused. */
   async write(alert: AlertRecord): Promise<void> {
-    if (this.closing) throw new Error(`sink ${this.name} is closed`);
+    if (this.spoolClosed) throw new Error(`sink ${this.name} is closed`);
     try {
       await this.spool.append(projection(this.transport, alert));
       this.counters.spooled++;
@@ -286,6 +289,7 @@ export class SpooledSink implements AlertSink {
       for (const q of this.inflight) this.spool.ack(q.entry);
       this.inflight = [];
     }
+    this.spoolClosed = true;
     await this.spool.close();
     const left = this.spool.depth().records;
     if (left > 0) {

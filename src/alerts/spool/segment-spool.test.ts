@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   appendFileSync,
   mkdtempSync,
@@ -119,17 +120,65 @@ describe('SegmentSpool', () => {
     await third.close();
   });
 
-  it('refuses a second opener while the first holds the spool, and takes over a lock left by a dead process', async () => {
+  it('refuses a second opener while the first holds the spool, and lets it in once the first closed', async () => {
     const dir = tmp();
     const a = new SegmentSpool<{ n: number }>({ dir });
     await a.open();
-    await expect(new SegmentSpool<{ n: number }>({ dir }).open()).rejects.toThrow(/in use by pid \d+/);
+    await expect(new SegmentSpool<{ n: number }>({ dir }).open()).rejects.toThrow(
+      `spool ${dir} is in use by a running eqld (pid ${process.pid})`,
+    );
     await a.close();
-    writeFileSync(join(dir, 'lock'), '999999999'); // no such process
     const b = new SegmentSpool<{ n: number }>({ dir });
     await b.open();
-    expect(readFileSync(join(dir, 'lock'), 'utf8')).toBe(String(process.pid));
     await b.close();
+  });
+
+  it('is not blocked by a lock file naming an unrelated live process, or our own pid', async () => {
+    const dir = tmp();
+    const first = new SegmentSpool<{ n: number }>({ dir });
+    await first.open();
+    await first.close();
+    const unrelated = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      for (const pid of [unrelated.pid as number, process.pid]) {
+        writeFileSync(join(dir, 'lock'), String(pid)); // what a crash or a reboot leaves behind
+        const s = new SegmentSpool<{ n: number }>({ dir });
+        await s.open();
+        expect(readFileSync(join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
+        await s.close();
+      }
+    } finally {
+      unrelated.kill('SIGKILL');
+    }
+  });
+
+  it('is refused while another process holds the lock and free the moment that process is killed', async () => {
+    const dir = tmp();
+    const first = new SegmentSpool<{ n: number }>({ dir });
+    await first.open();
+    await first.close();
+    // a python child takes flock(2) on the file and is SIGKILLed: no cleanup code runs in it
+    const holder = spawn(
+      'python3',
+      [
+        '-c',
+        'import fcntl,sys,time\nf=open(sys.argv[1],"a")\nfcntl.flock(f,fcntl.LOCK_EX|fcntl.LOCK_NB)\nprint("locked",flush=True)\ntime.sleep(600)',
+        join(dir, 'lock'),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise((r) => holder.stdout?.once('data', r));
+      await expect(new SegmentSpool<{ n: number }>({ dir }).open()).rejects.toThrow(
+        /is in use by a running eqld/,
+      );
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((r) => holder.once('exit', r));
+    }
+    const after = new SegmentSpool<{ n: number }>({ dir });
+    await after.open();
+    await after.close();
   });
 
   it('hands out records in batches, across segments, including ones appended while reading and ones larger than a read chunk', async () => {

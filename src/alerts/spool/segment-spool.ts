@@ -8,9 +8,10 @@
 // open the read position is the cursor: everything not acknowledged is read again (a torn last
 // line from a crash is cut off). Fully delivered segments are deleted. When pending bytes would
 // exceed maxBytes the NEW record is refused with SpoolFullError (the oldest alerts, often the first
-// sign of an intrusion, are kept); the caller reports it. A `lock` file holding the owner's pid
-// keeps a second agent out. It does not send anything.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+// sign of an intrusion, are kept); the caller reports it. A flock(2) on the `lock` file keeps a
+// second agent out; the kernel drops it when its holder dies (file-lock.ts). It does not send
+// anything.
+import { mkdirSync } from 'node:fs';
 import {
   type FileHandle,
   open,
@@ -23,6 +24,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type FileLock, LockHeldError, lockFile } from './file-lock.js';
 import { SpoolFullError, SpoolIoError } from './spool-error.js';
 
 export interface SpoolOptions {
@@ -81,7 +83,7 @@ export class SegmentSpool<T> {
   private queue: PendingAppend<T>[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
-  private locked = false;
+  private lockHeld: FileLock | undefined;
 
   constructor(opts: SpoolOptions) {
     this.dir = opts.dir;
@@ -90,27 +92,17 @@ export class SegmentSpool<T> {
     this.fsync = (opts.fsync ?? 'always') === 'always';
   }
 
-  /** Takes `lock` (our pid) so two agents never append to one spool; a lock left by a dead
-   *  process is taken over. */
+  /** Locks `lock` so two agents never append to one spool; only a live holder blocks us. */
   private lock(): void {
-    const path = join(this.dir, 'lock');
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        this.locked = true;
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const pid = Number(readFileSync(path, 'utf8').trim());
-        if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-          throw new SpoolIoError(`spool ${this.dir} is in use by pid ${pid}`, { cause: err });
-        }
-        rmSync(path, { force: true });
+    try {
+      this.lockHeld = lockFile(join(this.dir, 'lock'));
+    } catch (err) {
+      if (err instanceof LockHeldError) {
+        const pid = err.holderPid === undefined ? '' : ` (pid ${err.holderPid})`;
+        throw new SpoolIoError(`spool ${this.dir} is in use by a running eqld${pid}`, { cause: err });
       }
+      throw new SpoolIoError(`cannot lock spool ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
-    throw new SpoolIoError(`cannot lock spool ${this.dir}`, { cause: undefined });
   }
 
   /** Opens (creating mode 0700) the directory; reports how much a previous run left undelivered.
@@ -147,6 +139,8 @@ export class SegmentSpool<T> {
       this.readPos = first === this.cursor.segment ? { ...this.cursor } : { segment: first, offset: 0 };
       return { records: this.pendingRecords, bytes: this.pendingBytes };
     } catch (err) {
+      this.lockHeld?.release();
+      this.lockHeld = undefined;
       if (err instanceof SpoolIoError) throw err;
       throw new SpoolIoError(`cannot open spool ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
@@ -326,16 +320,7 @@ export class SegmentSpool<T> {
     await this.saveCursor();
     await this.fh?.close();
     this.fh = undefined;
-    if (this.locked) rmSync(join(this.dir, 'lock'), { force: true });
-    this.locked = false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    this.lockHeld?.release();
+    this.lockHeld = undefined;
   }
 }
