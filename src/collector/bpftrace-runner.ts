@@ -203,6 +203,8 @@ export class BpftraceRunner {
     this.output = output;
     this.watchOutput(output);
     this.partialLine = '';
+    // a new pipe: the collector may be idle, waiting only on the pipes it knew; have it poll
+    this.o.onWake();
     let stderrTail = '';
     return new Promise<void>((resolve, reject) => {
       let attached = false;
@@ -423,6 +425,15 @@ export class BpftraceRunner {
       this.malformedLogged++;
       this.log.warn({ program: this.name, reason, line: line.slice(0, 300) }, 'malformed bpftrace line');
     }
+  }
+
+  /** A first start that failed: try again with backoff, as after a crash (the time until it
+   *  attaches is reported as a gap). */
+  retryLater(reason: string): void {
+    if (this.stopping || this.restartTimer !== undefined) return;
+    this.downSinceNs ??= nowNs();
+    // a bpftrace still being killed (attach timeout) schedules it from its exit handler
+    if (this.child === undefined) this.scheduleRestart(reason);
   }
 
   private scheduleRestart(reason: string): void {

@@ -41,6 +41,9 @@ export interface CollectorOptions {
   maxRestartDelayMs?: number;
   /** how long start() waits for the probes to attach (default 60 s; LLVM compile takes ~1-5 s) */
   attachTimeoutMs?: number;
+  /** the same for the file program (default 180 s: it compiles at a lower priority, and a
+   *  busy 2-vCPU host was seen to take 55 s) */
+  fileAttachTimeoutMs?: number;
   /** wrap bpftrace in `setpriv --pdeathsig KILL` (default true when setpriv exists) */
   pdeathsig?: boolean;
   /** perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES; default 256 = 1 MiB, bpftrace's own is 64) */
@@ -145,6 +148,7 @@ const NICE = '/usr/bin/nice';
  *  without it, the file program's compile next to a busy host cost the process program
  *  thousands of lost records at start-up. */
 const FILE_NICENESS = 5;
+const FILE_ATTACH_TIMEOUT_MS = 180_000;
 /** F_SETPIPE_SZ (1031) on stdout, then exec the rest of argv; a refusal is reported, not fatal */
 const SET_PIPE_SIZE =
   'my $n = 0 + shift; fcntl(STDOUT, 1031, $n) or print STDERR "eqld: cannot enlarge the output pipe to $n bytes: $!\\n"; exec { $ARGV[0] } @ARGV or die "eqld: cannot exec $ARGV[0]: $!\\n"';
@@ -278,13 +282,26 @@ export class Collector {
     }, 1000);
     this.lastPollNs = nowNs();
     this.schedulePoll(this.pollIntervalMs);
+    // both compile at once (LLVM takes seconds; the machine's cores are used together). The
+    // process program is required; a file program that cannot attach leaves eqld running
+    // without file events, retried with backoff (its gap is reported when it comes back)
+    const file = this.file;
+    const fileStarted = file?.start().catch((error: unknown) => {
+      if (this.started) {
+        this.log.error(
+          { err: error },
+          'the file program did not start: running without file events, retrying',
+        );
+        file.retryLater(error instanceof Error ? error.message : String(error));
+      }
+    });
     try {
-      // both compile at once (LLVM takes seconds; the machine's cores are used together)
-      await Promise.all(this.runners.map((r) => r.start()));
+      await this.main.start();
     } catch (error) {
       await this.stop();
       throw error;
     }
+    await fileStarted;
     this.reorder.maxHoldNs = 0;
     this.arrival.reset();
   }
@@ -371,7 +388,11 @@ export class Collector {
       decode,
       command: () => this.command(program, name === 'file' ? FILE_NICENESS : 0),
       env: this.childEnv(),
-      attachTimeoutMs: this.opts.attachTimeoutMs ?? 60_000,
+      // the file program compiles at nice 5: on a busy host it can take far longer than the other
+      attachTimeoutMs:
+        name === 'file'
+          ? (this.opts.fileAttachTimeoutMs ?? FILE_ATTACH_TIMEOUT_MS)
+          : (this.opts.attachTimeoutMs ?? 60_000),
       restartDelayMs: this.opts.restartDelayMs ?? 500,
       maxRestartDelayMs: this.opts.maxRestartDelayMs ?? 30_000,
       onEvent:

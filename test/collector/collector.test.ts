@@ -341,4 +341,29 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(c.stats().connectOtherFamilies).toBe(5);
     expect(() => process.kill(pid, 0)).toThrow();
   });
+
+  it('runs without file events when the file program cannot attach, and keeps retrying it', async () => {
+    const log: string[] = [];
+    const { c } = fakeCollector('stay', [], log, {}, { fileEvents: { program: 'file-fails' } });
+    await c.start(); // the process program attached: eqld runs
+    expect(c.stats().running).toBe(true);
+    await waitFor(() => ((c.stats().file?.restarts ?? 0) >= 2 ? true : undefined));
+    expect(c.stats().file?.gaps).toBe(0); // never attached
+    expect(log.join('')).toMatch(/running without file events/);
+  });
+
+  it('reports the time without file events as a file gap once a retried file program attaches', async () => {
+    const marker = join(dir, `file-once-${Math.random()}`);
+    const { c, events } = fakeCollector(
+      'stay',
+      [],
+      [],
+      {},
+      { fileEvents: { program: `file-fails-once:${marker}` } },
+    );
+    await c.start();
+    const gap = await waitFor(() => events.find((e) => e.kind === 'gap'));
+    expect(gap).toMatchObject({ kind: 'gap', source: 'file' });
+    expect(c.stats().file?.running).toBe(true);
+  });
 });

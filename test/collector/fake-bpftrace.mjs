@@ -7,45 +7,65 @@
 // environment it got for pacing), `later` (stay; 400 ms after the ready line, one event stamped
 // then).
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-const mode = process.env.FAKE_MODE ?? 'stay';
-if (process.env.FAKE_SPAWN_LOG) appendFileSync(process.env.FAKE_SPAWN_LOG, `${Date.now()}\n`);
-if (mode === 'die-early') {
-  process.stderr.write('ERROR: could not attach probe tracepoint:sched:sched_process_exec\n');
-  process.exit(1);
+// the file program (its program text, after -e, is a name the test chose): `file-fails` never
+// attaches; `file-fails-once:PATH` fails until PATH exists (it creates it), then stays quietly
+const program = process.argv[process.argv.indexOf('-e') + 1] ?? '';
+if (program.startsWith('file-')) {
+  const marker = program.startsWith('file-fails-once:') ? program.slice('file-fails-once:'.length) : '';
+  if (program === 'file-fails' || (marker !== '' && !existsSync(marker))) {
+    if (marker !== '') writeFileSync(marker, '');
+    process.stderr.write('ERROR: could not attach probe tracepoint:syscalls:sys_exit_openat\n');
+    process.exit(1);
+  }
+  process.stdout.write('Attaching 2 probes...\nhello 1 1 0\n');
+  setTimeout(() => process.stdout.write('ready 2\n'), 50);
+  process.on('SIGTERM', () => process.exit(0));
+  setInterval(() => undefined, 1000);
+} else {
+  runProcessProgram();
 }
-process.stderr.write("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\n");
-process.stdout.write('Attaching 3 probes...\nhello 3 1 1024\n');
-setTimeout(() => {
-  process.stdout.write('ready 2\n');
-  const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';
-  process.stdout.write(lines);
-  process.stderr.write('WARNING: something bpftrace says\n');
-  if (mode === 'exit') setTimeout(() => process.exit(3), 50);
-  if (mode === 'later') {
-    setTimeout(() => process.stdout.write(`exit ${process.hrtime.bigint()} 88 88 100 0\n`), 400);
+
+function runProcessProgram() {
+  const mode = process.env.FAKE_MODE ?? 'stay';
+  if (process.env.FAKE_SPAWN_LOG) appendFileSync(process.env.FAKE_SPAWN_LOG, `${Date.now()}\n`);
+  if (mode === 'die-early') {
+    process.stderr.write('ERROR: could not attach probe tracepoint:sched:sched_process_exec\n');
+    process.exit(1);
   }
-  if (mode === 'env') {
-    const { LD_PRELOAD, EQLD_BPFTRACE_PACE_MS } = process.env;
-    process.stderr.write(`env ${JSON.stringify({ LD_PRELOAD, EQLD_BPFTRACE_PACE_MS })}\n`);
-  }
-  // `pipe-size`: report the capacity of the pipe stdout writes into (F_GETPIPE_SZ, via perl)
-  if (mode === 'pipe-size') {
-    spawnSync('perl', ['-e', 'print STDERR "pipe-size ", fcntl(STDOUT, 1032, 0), "\\n"'], {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-  }
-  // `late`: an event stamped now (the monotonic clock, as bpftrace's nsecs), then 60 ms later
-  // a line about an event 10 ms older than it, as when a second CPU's perf buffer drains late
-  if (mode === 'late') {
-    const t = process.hrtime.bigint();
-    process.stdout.write(`exit ${t} 66 66 100 0\n`);
-    setTimeout(() => process.stdout.write(`exit ${t - 10_000_000n} 77 77 100 0\n`), 60);
-  }
-}, 50);
-process.on('SIGTERM', () => {
-  process.stdout.write('\n\n@connect_other: 5\n');
-  process.exit(0);
-});
-setInterval(() => undefined, 1000);
+  process.stderr.write("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\n");
+  process.stdout.write('Attaching 3 probes...\nhello 3 1 1024\n');
+  setTimeout(() => {
+    process.stdout.write('ready 2\n');
+    const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';
+    process.stdout.write(lines);
+    process.stderr.write('WARNING: something bpftrace says\n');
+    if (mode === 'exit') setTimeout(() => process.exit(3), 50);
+    if (mode === 'later') {
+      setTimeout(() => process.stdout.write(`exit ${process.hrtime.bigint()} 88 88 100 0\n`), 400);
+    }
+    if (mode === 'env') {
+      const { LD_PRELOAD, EQLD_BPFTRACE_PACE_MS } = process.env;
+      process.stderr.write(`env ${JSON.stringify({ LD_PRELOAD, EQLD_BPFTRACE_PACE_MS })}\n`);
+    }
+    // `pipe-size`: report the capacity of the pipe stdout writes into (F_GETPIPE_SZ, via perl)
+    if (mode === 'pipe-size') {
+      spawnSync('perl', ['-e', 'print STDERR "pipe-size ", fcntl(STDOUT, 1032, 0), "\\n"'], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+    }
+    // `late`: an event stamped now (the monotonic clock, as bpftrace's nsecs), then 60 ms later
+    // a line about an event 10 ms older than it, as when a second CPU's perf buffer drains late
+    if (mode === 'late') {
+      const t = process.hrtime.bigint();
+      process.stdout.write(`exit ${t} 66 66 100 0\n`);
+      setTimeout(() => process.stdout.write(`exit ${t - 10_000_000n} 77 77 100 0\n`), 60);
+    }
+  }, 50);
+  process.on('SIGTERM', () => {
+    process.stdout.write('\n\n@connect_other: 5\n');
+    process.exit(0);
+  });
+  setInterval(() => undefined, 1000);
+}

@@ -194,6 +194,19 @@ describeKernel('file events on the real kernel', () => {
     expect(e.path).toBe('/etc/in-jail.conf');
   });
 
+  it('restarts the file program after SIGKILL, reports a file gap, and sees files again', async () => {
+    const pid = collector.stats().file!.bpftracePid!;
+    const warned = warnings.length;
+    process.kill(pid, 'SIGKILL');
+    const gap = await waitFor(() => events.find((e) => e.kind === 'gap' && e.source === 'file'), 30_000);
+    expect(gap).toMatchObject({ kind: 'gap', source: 'file' });
+    expect(collector.stats().file!.bpftracePid).not.toBe(pid);
+    const r = await op('unlink', base);
+    await waitFor(() => fileEvents(r.pid).find((x) => x.action === 'deletion'));
+    // the restart's own log lines (bpftrace died, restarting, the gap) are expected
+    warnings.splice(warned);
+  });
+
   it('printed no warning and no malformed line', () => {
     expect(warnings.filter((w) => !w.includes('RLIMIT'))).toEqual([]);
     expect(collector.stats().file).toMatchObject({ malformed: 0, incomplete: 0 });
