@@ -53,7 +53,7 @@ function loadRuleSet(config: EqldConfig, engine: EqlEngine, logger: Logger): Loa
     if (r.inactiveNeeds.length > 0)
       logger.warn(
         { rule: r.rule.name, needs: r.inactiveNeeds },
-        'rule inactive: needs events eqld does not collect',
+        'rule inactive: needs events or fields eqld does not collect',
       );
   }
   logger.info(

@@ -1,6 +1,6 @@
 // `rules check` as a library: loads rule files (TOML and Kibana exports) and describes each rule
-// as ok, disabled (`enabled: false` in a Kibana export), inactive (with the event kinds eqld does
-// not collect), unsupported (another rule type or language, named) or a positioned error, with
+// as ok (with notes on exclusions that never apply), disabled (`enabled: false` in a Kibana
+// export), inactive (with the events or fields eqld does not collect), unsupported (another rule type or language, named) or a positioned error, with
 // the warnings of each loaded rule (exception items or lists not applied, fields not applied as
 // Kibana would) and of each file (export summaries, unreferenced exception lists). The CLI only
 // prints these lines.
@@ -18,7 +18,7 @@ interface RuleVerdictBase {
 }
 
 export type CheckVerdict =
-  | ({ status: 'ok' | 'disabled' } & RuleVerdictBase)
+  | ({ status: 'ok' | 'disabled'; notes?: string[] } & RuleVerdictBase)
   | ({ status: 'inactive'; needs: string[] } & RuleVerdictBase)
   | { status: 'unsupported'; path: string; line?: number; message: string }
   | { status: 'error'; path: string; line?: number; column?: number; message: string }
@@ -38,7 +38,7 @@ export interface CheckReport {
 export function checkRules(paths: readonly string[], compile: CompileFn): CheckReport {
   const res = loadRules(paths, { compile });
   const verdicts: CheckVerdict[] = [];
-  for (const { rule, inactiveNeeds, warnings } of res.rules) {
+  for (const { rule, inactiveNeeds, warnings, coverageNotes } of res.rules) {
     const base: RuleVerdictBase = {
       path: rule.path,
       ruleId: rule.ruleId,
@@ -47,7 +47,10 @@ export function checkRules(paths: readonly string[], compile: CompileFn): CheckR
     };
     if (rule.line !== undefined) base.line = rule.line;
     if (inactiveNeeds.length > 0) verdicts.push({ status: 'inactive', ...base, needs: inactiveNeeds });
-    else verdicts.push({ status: rule.enabled === false ? 'disabled' : 'ok', ...base });
+    else {
+      const status = rule.enabled === false ? 'disabled' : 'ok';
+      verdicts.push(coverageNotes ? { status, ...base, notes: coverageNotes } : { status, ...base });
+    }
   }
   for (const e of res.errors) {
     const status = e.kind === 'unsupported' ? 'unsupported' : 'error';
@@ -77,8 +80,8 @@ export function checkRules(paths: readonly string[], compile: CompileFn): CheckR
 
 const label = (s: string) => s.padEnd(12);
 
-/** The lines of one verdict, e.g. `inactive     path  Name: needs file events`, then its
- *  warnings indented under it. */
+/** The lines of one verdict, e.g. `inactive     path  Name: needs file events`, or `ok  path
+ *  Name: but process.x is never set: the exclusion never applies`, then its warnings indented. */
 export function formatVerdict(v: CheckVerdict): string[] {
   switch (v.status) {
     case 'ok':
@@ -91,8 +94,9 @@ export function formatVerdict(v: CheckVerdict): string[] {
           : v.status === 'disabled'
             ? ' (enabled: false in the export; eqld runs it only if the tuning file enables it)'
             : '';
+      const notes = v.status !== 'inactive' && v.notes ? `: but ${v.notes.join('; ')}` : '';
       return [
-        `${label(v.status)} ${where}  ${printable(v.name)}${tail}`,
+        `${label(v.status)} ${where}  ${printable(v.name)}${tail}${notes}`,
         ...v.warnings.map((w) => `  ${label('warning')}${printable(w)}`),
       ];
     }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeShared, SHARED_DATA, sharedPath } from '../../test/support/shared-data.js';
-import { missingEventKinds } from './coverage.js';
+import { compileQuery } from '../eql/index.js';
+import { EVENT_KINDS, type EventKindFields } from '../normalize/field-catalogue.js';
+import { ruleCoverage } from './coverage.js';
 
 interface Analysed {
   path: string;
@@ -12,54 +14,156 @@ const corpus = (
   SHARED_DATA ? JSON.parse(readFileSync(sharedPath('elastic-linux-eql-rules.json'), 'utf8')) : []
 ) as Analysed[];
 
-describe('missingEventKinds', () => {
+const coverage = (q: string, kinds?: readonly EventKindFields[]) =>
+  ruleCoverage(compileQuery(q).statement, kinds);
+const needs = (q: string, kinds?: readonly EventKindFields[]) => coverage(q, kinds).needs;
+
+/** a catalogue whose kinds lack `fields` */
+const without = (...fields: string[]): EventKindFields[] =>
+  EVENT_KINDS.map((k) => ({ ...k, fields: new Set([...k.fields].filter((f) => !fields.includes(f))) }));
+
+describe('ruleCoverage: event kinds', () => {
   it('finds nothing missing in a process exec rule', () => {
-    expect(
-      missingEventKinds('process where event.type == "start" and event.action in ("exec", "start")'),
-    ).toEqual([]);
+    expect(needs('process where event.type == "start" and event.action in ("exec", "start")')).toEqual([]);
   });
 
-  it('names the event category eqld does not collect', () => {
-    expect(missingEventKinds('sequence [process where true] [library where event.action == "load"]')).toEqual(
-      ['library events'],
-    );
+  it('names file events for a file step when no file kind is catalogued', () => {
+    const noFile = EVENT_KINDS.filter((k) => k.category !== 'file');
+    expect(needs('sequence [process where true] [file where event.action == "creation"]', noFile)).toEqual([
+      'file events',
+    ]);
   });
 
   it('takes file creation, rename and deletion, and names file actions eqld does not report', () => {
-    expect(missingEventKinds('file where event.action in ("creation", "rename")')).toEqual([]);
-    expect(missingEventKinds('file where event.type == "deletion"')).toEqual([]);
-    expect(missingEventKinds('file where event.action == "modification"')).toEqual([
-      'file modification events',
+    expect(needs('file where event.action in ("creation", "rename")')).toEqual([]);
+    expect(needs('file where event.type == "deletion"')).toEqual([]);
+    expect(needs('file where event.action == "modification"')).toEqual(['file modification events']);
+    // Defend's Linux file events have event.outcome "unknown"
+    expect(needs('file where event.action in ("open", "creation") and event.outcome == "success"')).toEqual([
+      'event.outcome other than "unknown" (file creation events)',
+    ]);
+    expect(needs('file where event.type == "creation" and file.Ext.original.path : "/tmp/*"')).toEqual([
+      'file.Ext.original.path (file creation events)',
     ]);
   });
 
   it('names actions eqld never produces and ignores negated ones', () => {
-    expect(missingEventKinds('process where event.action == "uid_change"')).toEqual([
-      'process uid_change events',
+    expect(needs('process where event.action == "guid_change"')).toEqual(['process guid_change events']);
+    expect(needs('process where not event.action == "guid_change"')).toEqual([]);
+    expect(needs('process where event.action != "fork"')).toEqual([]);
+  });
+
+  it('reads event.type as well as event.action', () => {
+    expect(needs('process where event.type == "denied"')).toEqual(['other process events']);
+    expect(needs('process where event.type == "end" and event.action == "exec"')).toEqual([
+      'process exec events',
     ]);
-    expect(missingEventKinds('process where not event.action == "uid_change"')).toEqual([]);
-    expect(missingEventKinds('process where event.action != "fork"')).toEqual([]);
   });
 
   it('ignores action names inside comments', () => {
-    expect(
-      missingEventKinds('process where event.action == "exec" // event.action == "uid_change"\n'),
-    ).toEqual([]);
+    expect(needs('process where event.action == "exec" // event.action == "guid_change"\n')).toEqual([]);
   });
 
   it('names DNS events for network steps reading dns.*', () => {
-    expect(missingEventKinds('network where dns.question.name : "*.ngrok.io"')).toEqual(['DNS events']);
+    expect(needs('network where dns.question.name : "*.ngrok.io"')).toEqual(['DNS events']);
+  });
+
+  it('skips missing-event stages of a sequence', () => {
+    expect(
+      needs(
+        'sequence with maxspan=1s [process where event.action == "exec"] ![process where event.action == "nope"]',
+      ),
+    ).toEqual([]);
   });
 });
 
-describeShared('missingEventKinds against the shared corpus analysis', () => {
-  it('agrees with the shared analysis on tiers A/B except rules that need connection_accepted', () => {
-    // the shared analysis assumes accept events; eqld collects connection_attempted only
-    const wrong = corpus
-      .filter((r) => r.analysis.tier !== 'C-other-events')
-      .map((r) => [r.path, missingEventKinds(r.query)] as const)
-      .filter(([, needs]) => needs.length > 0);
-    expect(wrong).toEqual([
+describe('ruleCoverage: fields', () => {
+  it('needs a field a positive condition requires and the kind never fills', () => {
+    const q = 'process where event.action == "exec" and process.env_vars : "LD_PRELOAD=*"';
+    expect(needs(q, without('process.env_vars'))).toEqual(['process.env_vars (process exec events)']);
+  });
+
+  it('names alternatives with `or` and fields needed together with `and`', () => {
+    const kinds = without('process.interactive', 'process.parent.interactive');
+    expect(
+      needs(
+        'process where event.action == "exec" and (process.interactive == true or process.parent.interactive == true)',
+        kinds,
+      ),
+    ).toEqual(['process.interactive or process.parent.interactive (process exec events)']);
+    expect(
+      needs(
+        'process where event.action == "exec" and process.interactive == true and process.parent.interactive == true',
+        kinds,
+      ),
+    ).toEqual(['process.interactive and process.parent.interactive (process exec events)']);
+  });
+
+  it('counts a non-optional sequence join key as required, an optional one not', () => {
+    const kinds = without('process.working_directory');
+    const q = (key: string) =>
+      `sequence by ${key} with maxspan=1s [process where event.action == "exec"] [process where event.action == "end"]`;
+    expect(needs(q('process.working_directory'), kinds)).toEqual([
+      'process.working_directory (process exec events)',
+      'process.working_directory (process end events)',
+    ]);
+    expect(needs(q('?process.working_directory'), kinds)).toEqual([]);
+  });
+
+  it('is satisfied when the field can be null: `== null` and `!=` on a never-set field', () => {
+    expect(needs('process where event.action == "exec" and process.nonexistent == null')).toEqual([]);
+    expect(needs('process where event.action == "exec" and process.nonexistent != "x"')).toEqual([]);
+  });
+
+  it('says when an exclusion reads a field that is never set', () => {
+    const c = coverage('process where event.action == "exec" and not process.nonexistent in ("a", "b")');
+    expect(c).toEqual({
+      needs: [],
+      notes: ['process.nonexistent is never set: the exclusion never applies'],
+    });
+    expect(coverage('process where event.action == "exec" and process.nonexistent != "a"').notes).toEqual([
+      'process.nonexistent is never set: the exclusion never applies',
+    ]);
+  });
+
+  it('says when an alternative reads a field that is never set', () => {
+    expect(
+      coverage(
+        'process where event.action == "exec" and (process.name == "x" or process.nonexistent == "y")',
+      ),
+    ).toEqual({ needs: [], notes: ['process.nonexistent is never set: a condition on it never matches'] });
+  });
+
+  it('judges a field by the kinds the step matches, not by every kind of the category', () => {
+    // process.exit_code is set on end events only
+    expect(needs('process where event.action == "exec" and process.exit_code == 0')).toEqual([
+      'process.exit_code (process exec events)',
+    ]);
+    expect(needs('process where event.action == "end" and process.exit_code == 0')).toEqual([]);
+  });
+});
+
+describeShared('ruleCoverage against the shared corpus analysis', () => {
+  it('finds every tier-C rule whose reason is an event kind inactive, or active through an event eqld now has', () => {
+    const kindReason = /^(cat:file|process action|network action|needs DNS)/;
+    const noFile = EVENT_KINDS.filter((k) => k.category !== 'file');
+    const active = corpus
+      .filter(
+        (r) =>
+          r.analysis.tier === 'C-other-events' && r.analysis.tier_reasons.some((x) => kindReason.test(x)),
+      )
+      .filter((r) => needs(r.query, noFile).length === 0)
+      .map((r) => r.path);
+    expect(active).toEqual([]);
+  });
+
+  it('finds the tier-A rules active, except those whose fields or events eqld lacks', () => {
+    const inactive = corpus
+      .filter((r) => r.analysis.tier.startsWith('A'))
+      .map((r) => [r.path, needs(r.query)] as const)
+      .filter(([, n]) => n.length > 0);
+    // the shared analysis counts accepted connections as evaluable
+    expect(inactive).toEqual([
       [
         'rules/cross-platform/initial_access_ollama_api_external_access.toml',
         ['network connection_accepted events'],
@@ -69,18 +173,5 @@ describeShared('missingEventKinds against the shared corpus analysis', () => {
         ['network connection_accepted events'],
       ],
     ]);
-  });
-
-  it('marks inactive every tier-C rule whose reason is an event kind', () => {
-    // file events are collected now: a tier-C rule held back by them alone is no longer inactive
-    const kindReason = /^(process action|network action|needs DNS)/;
-    const missed = corpus
-      .filter(
-        (r) =>
-          r.analysis.tier === 'C-other-events' && r.analysis.tier_reasons.some((x) => kindReason.test(x)),
-      )
-      .filter((r) => missingEventKinds(r.query).length === 0)
-      .map((r) => r.path);
-    expect(missed).toEqual([]);
   });
 });

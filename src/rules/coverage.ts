@@ -1,150 +1,352 @@
-// Decides whether eqld's telemetry can ever satisfy a rule: eqld collects process
-// exec/fork/end/session_id_change, network connection_attempted and file creation/rename/deletion.
-// A rule is inactive when some step needs another event category (library, registry, ...) or
-// names only event.action values eqld never produces (uid_change, lookup_requested, ...), or
-// reads DNS fields.
-// Heuristic, like the analysis in shared/data: it scans the query's tokens per step and counts an
-// `event.action ==/in/:/like` value as required unless directly negated; it does not evaluate
-// boolean structure (a negated parenthesised group can be over-counted).
+// Decides whether eqld's documents can ever satisfy a rule, from the rule's syntax tree and the
+// catalogue of what eqld fills per event kind (src/normalize/field-catalogue.ts). Each step of a
+// query is evaluated, for each kind of its event category, in three values: a field that the kind
+// holds as a constant (event.action, event.type, host.os.type, ...) has its value, a field the
+// kind may fill is unknown, a field it never fills is null; a sub-expression whose fields are all
+// known is evaluated by the EQL engine itself (so null semantics are the engine's), and/or/not
+// combine the three values. A step that is false for every kind can never match:
+// - no kind passes its event.action/type tests: the rule `needs <category> <actions> events`;
+// - a kind it names by event.action fails one other constant (Defend's Linux file events have
+//   event.outcome "unknown"): `needs <field> other than <value> (<kind> events)`;
+// - a kind passes those, but a field it never fills is required: `needs <field> (<kind> events)`;
+// - it reads dns.*: `needs DNS events`.
+// In a step that can match, a field never filled on the kinds it matches is reported when it
+// sits under a negation: the exclusion never applies (the rule alerts where Elastic Defend, which
+// fills it, would not). Sequence `by` keys count as required fields (a null key never joins).
+import { EVENT_KINDS, type EventKindFields } from '../normalize/field-catalogue.js';
+import { compileStatement, type Expr, type Statement } from './engine.js';
 
-export const COLLECTED: Readonly<Record<string, ReadonlySet<string>>> = {
-  process: new Set(['exec', 'fork', 'end', 'session_id_change']),
-  network: new Set(['connection_attempted']),
-  file: new Set(['creation', 'rename', 'deletion']),
-};
+type EventQuery = Extract<Statement['query'], { kind: 'event' }>;
+type Stage = Extract<Statement['query'], { kind: 'sequence' }>['stages'][number];
 
-type Tok = { t: 'str' | 'word' | 'punct'; v: string };
+/** Three-valued result of a condition over the documents of one event kind. */
+type Tri = 'true' | 'false' | 'unknown';
 
-function tokenize(q: string): Tok[] {
-  const out: Tok[] = [];
-  let i = 0;
-  while (i < q.length) {
-    const c = q[i] as string;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
+type Doc = Record<string, unknown>;
+
+/** Field names read by an expression. */
+function fieldsOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.kind) {
+    case 'field':
+      out.add(e.name);
+      break;
+    case 'literal':
+      break;
+    case 'not':
+    case 'neg':
+      fieldsOf(e.expr, out);
+      break;
+    case 'logical':
+    case 'compare':
+    case 'arith':
+      fieldsOf(e.left, out);
+      fieldsOf(e.right, out);
+      break;
+    case 'in':
+      fieldsOf(e.left, out);
+      for (const v of e.values) fieldsOf(v, out);
+      break;
+    case 'match':
+      fieldsOf(e.left, out);
+      break;
+    case 'call':
+      for (const a of e.args) fieldsOf(a, out);
+      break;
+  }
+  return out;
+}
+
+/** Where a field is read: under an even (positive) or odd (negative) number of negations. */
+function polarities(e: Expr, negative: boolean, out: Map<string, Set<boolean>>): void {
+  const note = (x: Expr, neg: boolean) => {
+    for (const f of fieldsOf(x)) {
+      const s = out.get(f) ?? new Set<boolean>();
+      s.add(neg);
+      out.set(f, s);
     }
-    if (q.startsWith('//', i)) {
-      const nl = q.indexOf('\n', i);
-      i = nl < 0 ? q.length : nl;
-      continue;
+  };
+  switch (e.kind) {
+    case 'not':
+      polarities(e.expr, !negative, out);
+      return;
+    case 'logical':
+      polarities(e.left, negative, out);
+      polarities(e.right, negative, out);
+      return;
+    case 'compare':
+      note(e, e.op === '!=' ? !negative : negative);
+      return;
+    case 'in':
+    case 'match':
+      note(e, e.negated ? !negative : negative);
+      return;
+    default:
+      note(e, negative);
+  }
+}
+
+/** A document holding `fields` (dotted name -> value) as nested objects. */
+function nestedDoc(fields: Readonly<Record<string, unknown>>): Doc {
+  const doc: Doc = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const parts = name.split('.');
+    let at = doc;
+    for (const p of parts.slice(0, -1)) {
+      let next = at[p] as Doc | undefined;
+      if (next === undefined) at[p] = next = {};
+      at = next;
     }
-    if (q.startsWith('/*', i)) {
-      const e = q.indexOf('*/', i + 2);
-      i = e < 0 ? q.length : e + 2;
-      continue;
-    }
-    if (q.startsWith('"""', i)) {
-      const e = q.indexOf('"""', i + 3);
-      out.push({ t: 'str', v: q.slice(i + 3, e < 0 ? q.length : e) });
-      i = e < 0 ? q.length : e + 3;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      let j = i + 1;
-      let s = '';
-      while (j < q.length && q[j] !== c) {
-        if (q[j] === '\\' && j + 1 < q.length) {
-          s += q[j + 1];
-          j += 2;
-        } else {
-          s += q[j];
-          j++;
+    at[parts[parts.length - 1] as string] = value;
+  }
+  return doc;
+}
+
+/** What a step is evaluated against: the kind's constants, and which other fields it fills. */
+interface Assumption {
+  constants: Readonly<Record<string, unknown>>;
+  filled: (field: string) => boolean;
+}
+
+class StepEvaluator {
+  /** compiled sub-expressions, by node: evaluated against the constants */
+  private readonly compiled = new Map<Expr, (d: Doc) => boolean>();
+
+  constructor(private readonly source: string) {}
+
+  eval(e: Expr, a: Assumption): Tri {
+    const fields = fieldsOf(e);
+    const known = [...fields].every((f) => f in a.constants || !a.filled(f));
+    if (known) return this.concrete(e, a) ? 'true' : 'false';
+    switch (e.kind) {
+      case 'not': {
+        const v = this.eval(e.expr, a);
+        return v === 'unknown' ? v : v === 'true' ? 'false' : 'true';
+      }
+      case 'logical': {
+        const l = this.eval(e.left, a);
+        const r = this.eval(e.right, a);
+        if (e.op === 'and') {
+          if (l === 'false' || r === 'false') return 'false';
+          return l === 'true' && r === 'true' ? 'true' : 'unknown';
         }
+        if (l === 'true' || r === 'true') return 'true';
+        return l === 'false' && r === 'false' ? 'false' : 'unknown';
       }
-      out.push({ t: 'str', v: s });
-      i = j + 1;
-      continue;
-    }
-    const m = /^[?A-Za-z_@][\w.@~-]*/.exec(q.slice(i, i + 200));
-    if (m) {
-      out.push({ t: 'word', v: m[0].replace(/^\?/, '') });
-      i += m[0].length;
-      continue;
-    }
-    const two = q.slice(i, i + 2);
-    if (['==', '!=', '<=', '>='].includes(two)) {
-      out.push({ t: 'punct', v: two });
-      i += 2;
-      continue;
-    }
-    out.push({ t: 'punct', v: c });
-    i++;
-  }
-  return out;
-}
-
-interface Step {
-  category: string;
-  actions: Set<string>;
-  readsDns: boolean;
-}
-
-const POSITIVE_OPS = new Set(['==', ':', 'in', 'in~', 'like', 'like~']);
-
-function analyseStep(toks: Tok[]): Step {
-  const category = (toks[0]?.v ?? 'any').toLowerCase();
-  const actions = new Set<string>();
-  let readsDns = false;
-  for (let k = 0; k < toks.length; k++) {
-    const tok = toks[k] as Tok;
-    if (tok.t === 'word' && tok.v.startsWith('dns.')) readsDns = true;
-    if (tok.t !== 'word' || tok.v !== 'event.action') continue;
-    const op = toks[k + 1];
-    if (!op || !POSITIVE_OPS.has(op.v) || toks[k - 1]?.v === 'not') continue;
-    if (toks[k + 2]?.v === '(') {
-      for (let j = k + 3; j < toks.length && toks[j]?.v !== ')'; j++) {
-        const x = toks[j] as Tok;
-        if (x.t === 'str') actions.add(x.v);
-      }
-    } else if (toks[k + 2]?.t === 'str') {
-      actions.add((toks[k + 2] as Tok).v);
+      default:
+        return 'unknown';
     }
   }
-  return { category, actions, readsDns };
-}
 
-/** Splits a query into its steps: the bracketed parts of a sequence/sample, or the whole query. */
-function steps(query: string): Tok[][] {
-  const toks = tokenize(query);
-  const first = toks[0]?.v.toLowerCase();
-  if (first !== 'sequence' && first !== 'sample') return [toks];
-  const out: Tok[][] = [];
-  let depth = 0;
-  let cur: Tok[] = [];
-  for (const tok of toks) {
-    if (tok.t === 'punct' && tok.v === '[') {
-      if (depth++ === 0) {
-        cur = [];
-        continue;
-      }
+  /** The engine's own verdict on e over a document that holds only the kind's constants. */
+  private concrete(e: Expr, a: Assumption): boolean {
+    let test = this.compiled.get(e);
+    if (test === undefined) {
+      const st: Statement = {
+        query: { kind: 'event', category: 'any', condition: e, at: e.at },
+        pipes: [],
+        source: this.source,
+      };
+      const filter = compileStatement(st).filter;
+      test = filter ? filter.test : () => false;
+      this.compiled.set(e, test);
     }
-    if (tok.t === 'punct' && tok.v === ']') {
-      if (--depth === 0) {
-        out.push(cur);
-        continue;
-      }
-    }
-    if (depth > 0) cur.push(tok);
+    return test(nestedDoc(a.constants));
   }
-  return out;
 }
 
-/** The event kinds a rule needs that eqld does not collect; empty when eqld can evaluate it. */
-export function missingEventKinds(query: string): string[] {
+const kindLabel = (k: EventKindFields) => `${k.category} ${k.action}`;
+
+interface StepVerdict {
+  /** why the step can never match; empty when it can */
+  needs: string[];
+  /** fields never set on the kinds it matches, read under a negation */
+  neverSetExclusions: string[];
+  /** fields never set on the kinds it matches, read only in positive position (an alternative) */
+  neverSetAlternatives: string[];
+}
+
+function actionsRequired(q: EventQuery): string[] {
+  // the event.action literals the step compares positively (for the message only)
+  const out = new Set<string>();
+  const walk = (e: Expr, negative: boolean): void => {
+    if (e.kind === 'not') {
+      walk(e.expr, !negative);
+      return;
+    }
+    if (e.kind === 'logical') {
+      walk(e.left, negative);
+      walk(e.right, negative);
+      return;
+    }
+    if (negative) return;
+    const isAction = (x: Expr) => x.kind === 'field' && x.name === 'event.action';
+    if (e.kind === 'compare' && e.op === '==' && isAction(e.left) && e.right.kind === 'literal')
+      out.add(String(e.right.value));
+    if (e.kind === 'in' && !e.negated && isAction(e.left))
+      for (const v of e.values) if (v.kind === 'literal') out.add(String(v.value));
+    if (e.kind === 'match' && !e.negated && isAction(e.left))
+      for (const p of e.patterns) out.add(String(p.value));
+  };
+  walk(q.condition, false);
+  return [...out].sort();
+}
+
+/** The step's condition with `key != null` added for each non-optional join key. */
+function withKeys(q: EventQuery, keys: readonly Expr[]): Expr {
+  let cond = q.condition;
+  for (const k of keys) {
+    if (k.kind === 'field' && k.optional) continue;
+    const present: Expr = {
+      kind: 'compare',
+      op: '!=',
+      left: k,
+      right: { kind: 'literal', value: null, at: k.at },
+      at: k.at,
+    };
+    cond = { kind: 'logical', op: 'and', left: cond, right: present, at: q.at };
+  }
+  return cond;
+}
+
+function analyseStep(
+  ev: StepEvaluator,
+  q: EventQuery,
+  keys: readonly Expr[],
+  kinds: readonly EventKindFields[],
+): StepVerdict {
+  const cond = withKeys(q, keys);
+  const candidates = q.category === 'any' ? kinds : kinds.filter((k) => k.category === q.category);
+  const read = fieldsOf(cond);
+  if (candidates.length === 0)
+    return { needs: [`${q.category} events`], neverSetExclusions: [], neverSetAlternatives: [] };
+  // kinds whose constant fields (event.action, event.type, ...) the step accepts
+  const anyField: Assumption['filled'] = () => true;
+  const byConstants = candidates.filter(
+    (k) => ev.eval(cond, { constants: k.constants, filled: anyField }) !== 'false',
+  );
+  if (byConstants.length === 0) {
+    const actions = actionsRequired(q);
+    const blocked = blockingConstants(ev, cond, candidates, actions);
+    return {
+      needs:
+        blocked.length > 0
+          ? blocked
+          : [actions.length > 0 ? `${q.category} ${actions.join('/')} events` : `other ${q.category} events`],
+      neverSetExclusions: [],
+      neverSetAlternatives: [],
+    };
+  }
+  const matching = byConstants.filter(
+    (k) => ev.eval(cond, { constants: k.constants, filled: (f) => k.fields.has(f) }) !== 'false',
+  );
+  if (matching.length === 0) {
+    if ([...read].some((f) => f.startsWith('dns.')))
+      return { needs: ['DNS events'], neverSetExclusions: [], neverSetAlternatives: [] };
+    return {
+      needs: missingFields(ev, cond, read, byConstants),
+      neverSetExclusions: [],
+      neverSetAlternatives: [],
+    };
+  }
+  const pol = new Map<string, Set<boolean>>();
+  polarities(cond, false, pol);
+  const unset = [...read]
+    .filter((f) => matching.every((k) => !(f in k.constants) && !k.fields.has(f)))
+    .sort();
+  return {
+    needs: [],
+    neverSetExclusions: unset.filter((f) => pol.get(f)?.has(true)),
+    neverSetAlternatives: unset.filter((f) => !pol.get(f)?.has(true)),
+  };
+}
+
+/** For the kinds whose event.action the step names: the one other constant (event.outcome,
+ *  network.direction, ...) that alone keeps it from matching, as `<field> other than <value> (<kind>
+ *  events)`; empty when there is no such kind or no single such constant. */
+function blockingConstants(
+  ev: StepEvaluator,
+  cond: Expr,
+  candidates: readonly EventKindFields[],
+  actions: readonly string[],
+): string[] {
+  const named = candidates.filter((k) => actions.includes(String(k.constants['event.action'])));
+  if (named.length === 0) return [];
+  const byConstant = new Map<string, string[]>();
+  for (const k of named) {
+    const alone = Object.keys(k.constants).filter((c) => {
+      // event.type and event.category go with the action: a mismatch there is another kind
+      if (c === 'event.action' || c === 'event.type' || c === 'event.category') return false;
+      const { [c]: _dropped, ...rest } = k.constants;
+      return ev.eval(cond, { constants: rest, filled: (f) => f === c || k.fields.has(f) }) !== 'false';
+    });
+    if (alone.length !== 1) return [];
+    const c = alone[0] as string;
+    const key = `${c} other than ${JSON.stringify(k.constants[c])}`;
+    byConstant.set(key, [...(byConstant.get(key) ?? []), kindLabel(k)]);
+  }
+  return [...byConstant].map(([c, ks]) => `${c} (${ks.join(', ')} events)`);
+}
+
+/** `<field> (<kinds> events)`: the fields whose absence alone keeps the step from matching. */
+function missingFields(
+  ev: StepEvaluator,
+  cond: Expr,
+  read: ReadonlySet<string>,
+  kinds: readonly EventKindFields[],
+): string[] {
+  const byField = new Map<string, string[]>();
+  const add = (field: string, k: EventKindFields) => {
+    const list = byField.get(field) ?? [];
+    list.push(kindLabel(k));
+    byField.set(field, list);
+  };
+  for (const k of kinds) {
+    const absent = [...read].filter((f) => !(f in k.constants) && !k.fields.has(f));
+    const alone = absent.filter(
+      (f) => ev.eval(cond, { constants: k.constants, filled: (g) => g === f || k.fields.has(g) }) !== 'false',
+    );
+    if (alone.length > 0) add(alone.sort().join(' or '), k);
+    else if (absent.length > 0) add(absent.sort().join(' and '), k);
+  }
+  return [...byField].map(([field, ks]) => `${field} (${ks.join(', ')} events)`);
+}
+
+export interface Coverage {
+  /** why the rule can never match eqld's documents; empty when it can */
+  needs: string[];
+  /** `<field> is never set: the exclusion never applies`, one per such field */
+  notes: string[];
+}
+
+/** Whether eqld's documents (the catalogue `kinds`) can ever satisfy the query. */
+export function ruleCoverage(st: Statement, kinds: readonly EventKindFields[] = EVENT_KINDS): Coverage {
+  const ev = new StepEvaluator(st.source);
+  const q = st.query;
+  const steps: { query: EventQuery; keys: Expr[] }[] =
+    q.kind === 'event'
+      ? [{ query: q, keys: [] }]
+      : q.stages
+          .filter((s: Stage) => !s.missing)
+          .map((s: Stage) => ({ query: s.query, keys: [...q.by, ...s.by] }));
   const needs = new Set<string>();
-  for (const toks of steps(query)) {
-    const s = analyseStep(toks);
-    const collected = COLLECTED[s.category];
-    if (s.category === 'any') continue;
-    if (!collected) {
-      needs.add(`${s.category} events`);
-      continue;
-    }
-    if (s.readsDns) needs.add('DNS events');
-    if (s.actions.size > 0 && ![...s.actions].some((a) => collected.has(a))) {
-      needs.add(`${s.category} ${[...s.actions].sort().join('/')} events`);
-    }
+  const exclusions = new Set<string>();
+  const alternatives = new Set<string>();
+  for (const s of steps) {
+    const v = analyseStep(ev, s.query, s.keys, kinds);
+    for (const n of v.needs) needs.add(n);
+    for (const f of v.neverSetExclusions) exclusions.add(f);
+    for (const f of v.neverSetAlternatives) alternatives.add(f);
   }
-  return [...needs];
+  return {
+    needs: [...needs],
+    notes:
+      needs.size > 0
+        ? []
+        : [
+            ...[...exclusions].map((f) => `${f} is never set: the exclusion never applies`),
+            ...[...alternatives]
+              .filter((f) => !exclusions.has(f))
+              .map((f) => `${f} is never set: a condition on it never matches`),
+          ],
+  };
 }

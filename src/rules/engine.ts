@@ -4,12 +4,15 @@
 import {
   type CompiledQuery,
   compileQuery,
+  compileStatement,
   createMatcher,
   type Matcher,
   type MatcherLimits,
 } from '../eql/index.js';
 
-export type { CompiledQuery, EqlEvent, Match, Matcher } from '../eql/index.js';
+export type { CompiledQuery, EqlEvent, Expr, Match, Matcher, Statement } from '../eql/index.js';
+/** compiles a parsed statement (rule coverage evaluates parts of a rule's condition with it) */
+export { compileStatement };
 
 export type CompileFn = (text: string) => CompiledQuery;
 export type MatcherFactory = (cq: CompiledQuery) => Matcher;

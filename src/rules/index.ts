@@ -3,7 +3,7 @@
 // them by category.
 
 export { type CheckReport, type CheckVerdict, checkRules, formatSummary, formatVerdict } from './check.js';
-export { COLLECTED, missingEventKinds } from './coverage.js';
+export { type Coverage, ruleCoverage } from './coverage.js';
 export {
   type CompiledQuery,
   type CompileFn,

@@ -26,8 +26,18 @@ const compile = (text: string): CompiledQuery => {
       (before.at(-1)?.length ?? 0) + 1,
     );
   }
-  // a stand-in for the engine: only the fields the loader reads
-  return { kind: 'event', categories: new Set(['process']), source: text } as unknown as CompiledQuery;
+  // a stand-in for the engine: only the fields the loader reads (the statement: `process where true`)
+  const statement = {
+    query: { kind: 'event', category: 'process', condition: { kind: 'literal', value: true, at: 0 }, at: 0 },
+    pipes: [],
+    source: text,
+  };
+  return {
+    kind: 'event',
+    categories: new Set(['process']),
+    source: text,
+    statement,
+  } as unknown as CompiledQuery;
 };
 
 const file = (id: string, query: string, lang = 'eql') =>

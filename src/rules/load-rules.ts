@@ -6,7 +6,7 @@
 // Versions: a rule's own `version` (Kibana exports), else a version lock found beside the rules
 // (see version-lock.ts).
 import { readFileSync } from 'node:fs';
-import { missingEventKinds } from './coverage.js';
+import { ruleCoverage } from './coverage.js';
 import type { CompiledQuery, CompileFn } from './engine.js';
 import type { ExceptionItem } from './exception-item.js';
 import { ExceptionListPool } from './kibana/exception-lists.js';
@@ -21,12 +21,14 @@ import { findVersionLock, readVersionLock, type VersionLock } from './version-lo
 export interface LoadedRule {
   rule: Rule;
   compiled: CompiledQuery;
-  /** event kinds eqld does not collect that the rule needs; empty = active */
+  /** what eqld never collects or fills that the rule needs (rules/coverage.ts); empty = active */
   inactiveNeeds: string[];
   /** the items of the exception lists the rule references (Kibana exports) */
   exceptions?: readonly ExceptionItem[];
   /** what of the rule eqld does not apply as Kibana would; the rule still runs */
   warnings?: readonly RuleFileError[];
+  /** fields of an exclusion eqld never fills: the rule may alert where Elastic Defend would not */
+  coverageNotes?: string[];
 }
 
 export interface LoadResult {
@@ -91,7 +93,10 @@ function compileRule(rule: Rule, compile: CompileFn, versions?: VersionLock): Lo
   } catch (err) {
     throw queryError(rule, err);
   }
-  return { rule, compiled, inactiveNeeds: missingEventKinds(rule.query) };
+  const coverage = ruleCoverage(compiled.statement);
+  const loaded: LoadedRule = { rule, compiled, inactiveNeeds: coverage.needs };
+  if (coverage.notes.length > 0) loaded.coverageNotes = coverage.notes;
+  return loaded;
 }
 
 /** Parses + compiles one TOML rule text; throws RuleFileError. */

@@ -1,4 +1,8 @@
 // Loading the real corpus: Elastic's 328 Linux EQL rules + the deprecated root-connection rule.
+// `rules check`'s verdict on each is a golden file (test/golden/rules/corpus-check.txt): a change
+// to the field catalogue or to the coverage analysis shows there, rule by rule. UPDATE_GOLDEN=1
+// rewrites it.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, expect, it } from 'vitest';
 import { runRulesCheck } from '../../src/cli/rules.js';
 import { compileQuery } from '../../src/eql/index.js';
@@ -44,5 +48,15 @@ describeShared('the Elastic detection-rules corpus', () => {
       /^329 rules checked: \d+ ok, 0 disabled, \d+ inactive, 0 unsupported, 0 errors; 0 warnings$/,
     );
     expect(lines.filter((l) => l.startsWith('inactive')).every((l) => / needs .*events/.test(l))).toBe(true);
+  });
+
+  it('`rules check` gives each corpus rule the verdict in the golden file', async () => {
+    const lines: string[] = [];
+    await runRulesCheck([CORPUS()], (l) => lines.push(l));
+    const text = `${lines.map((l) => l.replace(`${CORPUS()}/`, '')).join('\n')}\n`;
+    const golden = new URL('../golden/rules/corpus-check.txt', import.meta.url);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text);
+    expect(existsSync(golden), 'golden missing: run with UPDATE_GOLDEN=1').toBe(true);
+    expect(text).toBe(readFileSync(golden, 'utf8'));
   });
 });
