@@ -7,7 +7,7 @@
 // create-stages.ts builds the real ones. It does not read config files or handle signals (agent/).
 import type { Logger } from 'pino';
 import type { AlertRecord } from './alerts/alert-record.js';
-import type { RawEvent, RawEventKind } from './collector/raw-event.js';
+import { RAW_EVENT_KINDS, type RawEvent, type RawEventKind } from './collector/raw-event.js';
 import type { EqlEvent } from './rules/engine.js';
 
 export interface CollectorStage {
@@ -87,17 +87,6 @@ export interface PipelineStats {
   lastEventMs: number;
 }
 
-const RAW_KINDS: readonly RawEventKind[] = [
-  'exec',
-  'fork',
-  'exit',
-  'connect',
-  'setsid',
-  'file',
-  'lost',
-  'gap',
-];
-
 export class Pipeline {
   private readonly now: () => number;
   private readonly idleLagMs: number;
@@ -122,7 +111,7 @@ export class Pipeline {
     this.idleLagMs = opts.idleLagMs ?? 2000;
     this.seedBufferMax = opts.seedBufferMax ?? 200_000;
     this.counters = {
-      rawEvents: Object.fromEntries(RAW_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>,
+      rawEvents: Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>,
       ecsEvents: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,

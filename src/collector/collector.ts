@@ -8,6 +8,7 @@ import type pino from 'pino';
 import { BpftraceRunner, CollectorError, type RunnerStats } from './bpftrace-runner.js';
 import { CgroupPaths } from './cgroup-path.js';
 import { LineDecoder } from './decoder.js';
+import type { EnvVarSpec } from './env-match.js';
 import { FileLineDecoder } from './file-decoder.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { checkPreconditions } from './preconditions.js';
@@ -19,7 +20,7 @@ import {
   renderHostFileProgram,
   renderHostProgram,
 } from './program.js';
-import type { ExecEvent, RawEvent, RawEventKind } from './raw-event.js';
+import { type ExecEvent, RAW_EVENT_KINDS, type RawEvent, type RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
 import { LoadShedder, type ShedOptions, type ShedStats } from './shedder.js';
@@ -66,6 +67,8 @@ export interface CollectorOptions {
   pipeBytes?: number;
   /** a pre-rendered program (tests, benchmarks); default: render bpf/eqld.bt.in */
   program?: string;
+  /** environment variables captured at exec (env-match.ts); default none: no environment is read */
+  envVars?: readonly EnvVarSpec[];
   /** file events (creation, rename, deletion) from a second bpftrace running bpf/eqld-file.bt.in,
    *  with its own perf buffers and loss count (default off here; `eqld run` turns it on) */
   fileEvents?: FileEventOptions;
@@ -158,7 +161,6 @@ const DEFAULT_PIPE_BYTES = 1 << 20;
 const MAX_BYTES_PER_POLL = 1024 * 1024;
 /** the next poll comes before the pipe (64 KiB) is expected to hold this much at the rate just seen */
 const REFILL_BYTES = 16 * 1024;
-const KINDS: RawEventKind[] = ['exec', 'fork', 'exit', 'connect', 'setsid', 'file', 'lost', 'gap'];
 
 export class Collector {
   private readonly log: pino.Logger;
@@ -221,7 +223,7 @@ export class Collector {
     this.fileEventsPerSecond = opts.fileEvents?.eventsPerSecond ?? DEFAULT_FILE_EVENTS_PER_SECOND;
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
     this.fileDecoder = opts.fileEvents ? new FileLineDecoder() : undefined;
-    this.counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
+    this.counts = Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
     this.reorder = new ReorderBuffer(this.windowMs * 1e6, (e) => this.deliver(e));
   }
 
@@ -258,7 +260,8 @@ export class Collector {
     }
     this.main = this.runner(
       'process',
-      this.opts.program ?? renderHostProgram(this.argvBytes),
+      this.opts.program ??
+        renderHostProgram(this.argvBytes, this.opts.envVars ? { envVars: this.opts.envVars } : {}),
       PROTOCOL_VERSION,
       (l) => this.decoder.decode(l),
     );
@@ -574,14 +577,11 @@ export class Collector {
     switch (e.kind) {
       case 'fork':
         return this.isBpftrace(e.childPid);
-      case 'exec':
-      case 'exit':
-      case 'connect':
-      case 'setsid':
-      case 'file':
-        return e.pid === self || this.isBpftrace(e.pid);
-      default:
+      case 'lost':
+      case 'gap':
         return false;
+      default:
+        return e.pid === self || this.isBpftrace(e.pid);
     }
   }
 

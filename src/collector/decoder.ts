@@ -30,7 +30,8 @@ export class LineDecoder {
         return e ? { kind: 'event', event: e } : PENDING;
       }
       case 'exec_fn':
-      case 'exec_arg': {
+      case 'exec_arg':
+      case 'exec_env': {
         const e = this.assembler.chunk(l);
         return e ? { kind: 'event', event: e } : PENDING;
       }

@@ -1,4 +1,5 @@
-// Re-assembles one exec from its header line and its exec_fn/exec_arg chunk lines.
+// Re-assembles one exec from its header line, its exec_fn/exec_arg chunk lines and its exec_env
+// lines (one per captured environment variable, placed by index).
 // Lines of one exec come from one probe run on one CPU, but other CPUs' lines interleave,
 // so pieces are keyed by (tid, kernel timestamp) and placed by byte offset, never by
 // adjacency. An exec completes when every announced byte has arrived; one that does not
@@ -6,7 +7,7 @@
 // counted. Age counts from arrival, not the kernel timestamp: when bpftrace runs seconds
 // behind, every header is old on arrival, yet its chunks are right behind it.
 import { decodeUtf8, escapeBytes, splitArgv, untilNul } from './hex.js';
-import type { ExecChunkLine, ExecHeaderLine } from './line.js';
+import type { ExecChunkLine, ExecEnvLine, ExecHeaderLine } from './line.js';
 import type { ExecEvent } from './raw-event.js';
 
 interface Pending {
@@ -17,6 +18,9 @@ interface Pending {
   argv: Uint8Array;
   fnGot: number;
   argGot: number;
+  /** captured environment variables by index, and how many have arrived */
+  env: ExecEnvLine[] | undefined;
+  envGot: number;
   /** chunks received, by kind and offset / CHUNK: a repeated chunk is ignored */
   fnSeen: Uint8Array;
   argSeen: Uint8Array;
@@ -35,7 +39,10 @@ export interface AssemblerStats {
 
 export class ExecAssembler {
   private readonly pending = new Map<string, Pending>();
-  private readonly orphans = new Map<string, { arrivedNs: number; chunks: ExecChunkLine[] }>();
+  private readonly orphans = new Map<
+    string,
+    { arrivedNs: number; chunks: (ExecChunkLine | ExecEnvLine)[] }
+  >();
   readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
   /** the exec that had the latest header: its chunks follow it (same CPU, same probe run) */
   private last: Pending | undefined;
@@ -59,6 +66,8 @@ export class ExecAssembler {
       argv: bytes.subarray(h.filenameBytes),
       fnGot: 0,
       argGot: 0,
+      env: h.envCount > 0 ? new Array<ExecEnvLine>(h.envCount) : undefined,
+      envGot: 0,
       fnSeen: new Uint8Array(Math.ceil(h.filenameBytes / CHUNK)),
       argSeen: new Uint8Array(Math.ceil(h.argvBytes / CHUNK)),
     };
@@ -78,7 +87,7 @@ export class ExecAssembler {
   }
 
   /** Adds a chunk. Its `bytes` are copied before this returns (they may be a reused buffer). */
-  chunk(c: ExecChunkLine): ExecEvent | undefined {
+  chunk(c: ExecChunkLine | ExecEnvLine): ExecEvent | undefined {
     const last = this.last;
     const p =
       last !== undefined && last.header.tid === c.tid && last.header.ktimeNs === c.ktimeNs
@@ -92,6 +101,7 @@ export class ExecAssembler {
       this.stats.orphanChunks++;
       return undefined;
     }
+    if (c.kind === 'exec_env') return this.envLine(p, c);
     const isFn = c.kind === 'exec_fn';
     const target = isFn ? p.filename : p.argv;
     const seen = isFn ? p.fnSeen : p.argSeen;
@@ -109,6 +119,17 @@ export class ExecAssembler {
     target.set(c.bytes, c.offset);
     if (c.kind === 'exec_fn') p.fnGot += c.bytes.length;
     else p.argGot += c.bytes.length;
+    return this.completeIfDone(p.key, p);
+  }
+
+  private envLine(p: Pending, c: ExecEnvLine): ExecEvent | undefined {
+    const env = p.env;
+    if (env === undefined || c.index >= env.length || env[c.index] !== undefined) {
+      this.stats.badChunks++;
+      return undefined;
+    }
+    env[c.index] = { ...c, bytes: c.bytes.slice() };
+    p.envGot++;
     return this.completeIfDone(p.key, p);
   }
 
@@ -135,9 +156,10 @@ export class ExecAssembler {
 
   private completeIfDone(key: string, p: Pending): ExecEvent | undefined {
     if (p.fnGot < p.filename.length || p.argGot < p.argv.length) return undefined;
+    if (p.env !== undefined && p.envGot < p.env.length) return undefined;
     this.pending.delete(key);
     if (this.last === p) this.last = undefined;
-    return buildExec(p.header, p.filename, p.argv, this.resolveCgroup);
+    return buildExec(p.header, p.filename, p.argv, this.resolveCgroup, p.env);
   }
 }
 
@@ -146,6 +168,7 @@ export function buildExec(
   filenameBytes: Uint8Array,
   argvBytes: Uint8Array,
   resolveCgroup: (id: bigint) => string | undefined,
+  env?: readonly ExecEnvLine[],
 ): ExecEvent {
   const truncated = h.argvTotalBytes > h.argvBytes;
   const fnBytes = untilNul(filenameBytes);
@@ -153,9 +176,10 @@ export function buildExec(
   const split = splitArgv(argvBytes, truncated);
   const fn = decodeUtf8(fnBytes);
   const cm = decodeUtf8(commBytes);
+  const envs = env?.map((v) => decodeUtf8(v.bytes));
   // one string that is not UTF-8 puts every string of the exec in the byte-escaped form, so a
   // reader of a marked event can take each `\xNN` in any of them for a byte (docs/ecs-mapping.md)
-  const escaped = split.escaped || fn.escaped || cm.escaped;
+  const escaped = split.escaped || fn.escaped || cm.escaped || (envs?.some((d) => d.escaped) ?? false);
   const argv = escaped ? splitArgv(argvBytes, truncated, true).argv : split.argv;
   const filename = escaped ? escapeBytes(fnBytes) : fn.text;
   const comm = escaped ? escapeBytes(commBytes) : cm.text;
@@ -175,13 +199,23 @@ export function buildExec(
     filename,
     argv,
     argvTruncated: truncated,
+    capEffective: h.capEffective,
+    capPermitted: h.capPermitted,
+    pidNs: h.pidNs,
+    mntNs: h.mntNs,
     cgroupId: h.cgroupId,
   };
+  if (h.ttyMajor > 0) ev.tty = { major: h.ttyMajor, minor: h.ttyMinor };
+  if (env !== undefined) {
+    ev.envVars = env.map((v, i) => (escaped ? escapeBytes(v.bytes) : (envs?.[i]?.text ?? '')));
+    if (env.some((v) => v.totalBytes > v.bytes.length)) ev.envTruncated = true;
+  }
   // sid 0 is either a failed read or a task whose session is the kernel's (descendants of
   // kthreads, or of a PID 1 that never called setsid); either way there is no session
   // leader to name, so leave it unset and let the normalizer inherit the parent's
   if (h.sid > 0) ev.sid = h.sid;
   if (escaped) ev.bytesEscaped = true;
+  // 0: the kernel's word was unreadable
   if (h.argc > 0) ev.argc = h.argc;
   const path = resolveCgroup(h.cgroupId);
   if (path !== undefined) ev.cgroupPath = path;

@@ -3,7 +3,7 @@
 // never an exception. Re-assembly of multi-line execs is the assembler's job.
 // Hot path (one call per kernel line): the line is scanned once for its field boundaries
 // and fields are decoded in place (numbers, hex words) without splitting it into strings.
-import { decodeHexWordsInto } from './hex.js';
+import { decodeHexWordsInto, decodeUtf8, untilNul } from './hex.js';
 import type { Line } from './line.js';
 import {
   arity,
@@ -22,7 +22,19 @@ import {
   uint,
 } from './line-fields.js';
 import { CHUNK_BYTES } from './program.js';
-import type { ConnectEvent, SocketType } from './raw-event.js';
+import type { Capabilities, ConnectEvent, Credentials, SocketType } from './raw-event.js';
+
+/** A 64-bit bitmask printed `%llx` (no leading zeros): 1 to 16 hex digits. */
+function mask(i: number): bigint {
+  const a = fieldStart[i]!;
+  const b = fieldEnd[i]!;
+  if (b === a || b - a > 16) throw new Bad(`field ${i} is not a hex mask`);
+  for (let k = a; k < b; k++) {
+    const c = L.charCodeAt(k);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) throw new Bad(`field ${i} is not a hex mask`);
+  }
+  return BigInt(`0x${L.slice(a, b)}`);
+}
 
 // exec chunk bytes of parseLineTransient: decoded into this buffer, reused by the next call
 // (a chunk is up to 200 bytes; a fresh Uint8Array of that size is an off-heap allocation
@@ -51,17 +63,17 @@ function chunkBytes(len: number, w: number): Uint8Array {
   return out;
 }
 
-/** An IP address as ntop prints it: [0-9a-fA-F:.]+ */
-function address(i: number): string {
+/** An IP address as ntop prints it: [0-9a-fA-F:.]+ (`name` says whose, in the reason) */
+function address(i: number, name = 'connect'): string {
   const s = L;
   const a = fieldStart[i]!;
   const b = fieldEnd[i]!;
-  if (a === b) throw new Bad('connect address is not an IP address');
+  if (a === b) throw new Bad(`${name} address is not an IP address`);
   for (let k = a; k < b; k++) {
     const c = s.charCodeAt(k);
     // 0-9 . : A-F a-f
     if (!((c >= 48 && c <= 58) || c === 46 || (c >= 65 && c <= 70) || (c >= 97 && c <= 102)))
-      throw new Bad('connect address is not an IP address');
+      throw new Bad(`${name} address is not an IP address`);
   }
   return s.slice(a, b);
 }
@@ -73,15 +85,23 @@ function socketType(v: number): SocketType {
   return SOCKET_TYPES[v] ?? 'other';
 }
 
-/** Decodes a wait status (include/uapi/linux/wait.h): exit code, or 128+signal. */
+/**
+ * Decodes a wait status (include/uapi/linux/wait.h): the exit status byte ((status >> 8) & 0xff,
+ * 0 when the process was killed: what elastic/ebpf, Elastic Defend's source, reports) and the
+ * signal that killed it.
+ */
 export function decodeWaitStatus(status: number): { exitCode: number; signal?: number } {
   const sig = status & 0x7f;
   if (sig === 0) return { exitCode: (status >> 8) & 0xff };
-  return { exitCode: 128 + sig, signal: sig };
+  return { exitCode: (status >> 8) & 0xff, signal: sig };
 }
 
 function parseExec(): Line {
-  arity(18, 'exec');
+  arity(26, 'exec');
+  const ttyMajor = int(18);
+  const envSeen = uint(24);
+  const envCount = uint(25);
+  if (envCount > envSeen) throw new Bad(`exec env count ${envCount} is above the variables seen, ${envSeen}`);
   return {
     kind: 'exec',
     ktimeNs: uint(1),
@@ -101,6 +121,30 @@ function parseExec(): Line {
     argvBytes: uint(15),
     comm: comm(16),
     argc: uint(17),
+    ttyMajor,
+    ttyMinor: int(19),
+    capEffective: mask(20),
+    capPermitted: mask(21),
+    pidNs: uint(22),
+    mntNs: uint(23),
+    envSeen,
+    envCount,
+  };
+}
+
+/** exec_env: one captured variable, `index total len words tail` (bpf/FORMAT.md) */
+function parseEnv(): Line {
+  arity(8, 'exec_env');
+  const total = uint(4);
+  const len = uint(5);
+  if (len > total) throw new Bad(`exec_env length ${len} is above the total ${total}`);
+  return {
+    kind: 'exec_env',
+    ktimeNs: uint(1),
+    tid: uint(2),
+    index: uint(3),
+    totalBytes: total,
+    bytes: chunkBytes(len, 6),
   };
 }
 
@@ -142,62 +186,163 @@ function parseExit(): Line {
     event:
       sig === 0
         ? { kind: 'exit', ktimeNs, tid, pid, startNs, exitCode: (status >> 8) & 0xff }
-        : { kind: 'exit', ktimeNs, tid, pid, startNs, exitCode: 128 + sig, signal: sig },
+        : { kind: 'exit', ktimeNs, tid, pid, startNs, exitCode: (status >> 8) & 0xff, signal: sig },
   };
 }
 
 function parseConnect(): Line {
-  arity(15, 'connect');
+  arity(19, 'connect');
   const event = connectEvent(
     'connect',
     11,
     () => socketType(int(10)),
     () => int(13),
+    14,
   );
-  return { kind: 'event-comm', event, comm: comm(14) };
+  return { kind: 'event-comm', event, comm: comm(18) };
 }
 
 /** A SYN sent outside connect(2): a TCP connect attempt in progress (see bpf/FORMAT.md). */
 function parseTcpSyn(): Line {
-  arity(13, 'tcpsyn');
+  arity(17, 'tcpsyn');
   const event = connectEvent(
     'tcpsyn',
     10,
     () => 'stream',
     () => -115,
+    12,
   );
   event.source = 'inet_sock_set_state';
-  return { kind: 'event-comm', event, comm: comm(12) };
+  return { kind: 'event-comm', event, comm: comm(16) };
+}
+
+/** A TCP port field: 0-65535. */
+function port(i: number, name: string): number {
+  const v = uint(i);
+  if (v > 65535) throw new Bad(`${name} port ${v} out of range`);
+  return v;
+}
+
+/** Fields 1-4: the process (ts tid pid start). */
+function processFields(): { ktimeNs: number; tid: number; pid: number; startNs: bigint } {
+  return { ktimeNs: uint(1), tid: uint(2), pid: uint(3), startNs: big(4) };
+}
+
+/** Fields 5-8: the credentials (uid gid euid egid). */
+function credFields(): Credentials {
+  return { uid: uint(5), gid: uint(6), euid: uint(7), egid: uint(8) };
+}
+
+/** Two fields from `i`: the effective and permitted capability masks. */
+function capFields(i: number): Capabilities {
+  return { capEffective: mask(i), capPermitted: mask(i + 1) };
+}
+
+function family(name: string): 'ipv4' | 'ipv6' {
+  const fam = uint(9);
+  if (fam !== 4 && fam !== 6) throw new Bad(`${name} family ${fam} is not 4 or 6`);
+  return fam === 4 ? 'ipv4' : 'ipv6';
 }
 
 /** Fields 1-8 are the process and its credentials, 9 the family, then the port at `portField`
- *  and the address after it; the socket type and return value differ by line. */
+ *  and the address after it, the local port and address at `sourceField` and the capability
+ *  masks after them; the socket type and return value differ by line. */
 function connectEvent(
   name: string,
   portField: number,
   type: () => SocketType,
   ret: () => number,
+  sourceField: number,
 ): Omit<ConnectEvent, 'comm'> {
-  const fam = uint(9);
-  if (fam !== 4 && fam !== 6) throw new Bad(`${name} family ${fam} is not 4 or 6`);
+  const fam = family(name);
   const daddr = address(portField + 1);
-  const dport = uint(portField);
-  if (dport > 65535) throw new Bad(`${name} port ${dport} out of range`);
+  const dport = port(portField, name);
+  const saddr = address(sourceField + 1);
+  const sport = port(sourceField, name);
   return {
     kind: 'connect',
-    ktimeNs: uint(1),
-    tid: uint(2),
-    pid: uint(3),
-    startNs: big(4),
-    uid: uint(5),
-    gid: uint(6),
-    euid: uint(7),
-    egid: uint(8),
-    family: fam === 4 ? 'ipv4' : 'ipv6',
+    ...processFields(),
+    ...credFields(),
+    family: fam,
     socketType: type(),
     daddr,
     dport,
     ret: ret(),
+    saddr,
+    sport,
+    ...capFields(sourceField + 2),
+  };
+}
+
+function parseAccept(): Line {
+  arity(17, 'accept');
+  const fam = family('accept');
+  return {
+    kind: 'event-comm',
+    event: {
+      kind: 'accept',
+      ...processFields(),
+      ...credFields(),
+      ...capFields(14),
+      family: fam,
+      lport: port(10, 'accept'),
+      laddr: address(11, 'accept'),
+      rport: port(12, 'accept'),
+      raddr: address(13, 'accept'),
+    },
+    comm: comm(16),
+  };
+}
+
+function parseDisconnect(): Line {
+  arity(19, 'disconnect');
+  const fam = family('disconnect');
+  return {
+    kind: 'event-comm',
+    event: {
+      kind: 'disconnect',
+      ...processFields(),
+      ...credFields(),
+      ...capFields(16),
+      family: fam,
+      sport: port(10, 'disconnect'),
+      saddr: address(11, 'disconnect'),
+      dport: port(12, 'disconnect'),
+      daddr: address(13, 'disconnect'),
+      bytesSent: big(14),
+      bytesReceived: big(15),
+    },
+    comm: comm(18),
+  };
+}
+
+function parseCredChange(kind: 'setuid' | 'setgid'): Line {
+  arity(12, kind);
+  return {
+    kind: 'event-comm',
+    event: { kind, ...processFields(), ...credFields(), ...capFields(9) },
+    comm: comm(11),
+  };
+}
+
+function parseSetpgid(): Line {
+  arity(8, 'setpgid');
+  return {
+    kind: 'event',
+    event: { kind: 'setpgid', ...processFields(), targetPid: int(5), pgid: int(6), callerPgid: int(7) },
+  };
+}
+
+/** module: `... taints cap_eff cap_perm comm name_len name_words name_tail` */
+function parseModule(): Line {
+  arity(16, 'module');
+  const len = uint(13);
+  if (len > 56) throw new Bad(`module name length ${len} is above 56`);
+  const name = len === 0 ? '' : decodeUtf8(untilNul(chunkBytes(len, 14))).text;
+  return {
+    kind: 'event-comm',
+    event: { kind: 'module', ...processFields(), ...credFields(), ...capFields(10), taints: uint(9), name },
+    comm: comm(12),
   };
 }
 
@@ -228,6 +373,7 @@ function parseFields(): Line {
       if (is('exec')) return parseExec();
       if (is('exec_arg')) return parseChunk('exec_arg');
       if (is('exec_fn')) return parseChunk('exec_fn');
+      if (is('exec_env')) return parseEnv();
       if (is('exit')) return parseExit();
       break;
     case 102: // f
@@ -242,6 +388,18 @@ function parseFields(): Line {
       break;
     case 115: // s
       if (is('setsid')) return parseSetsid();
+      if (is('setuid')) return parseCredChange('setuid');
+      if (is('setgid')) return parseCredChange('setgid');
+      if (is('setpgid')) return parseSetpgid();
+      break;
+    case 97: // a
+      if (is('accept')) return parseAccept();
+      break;
+    case 100: // d
+      if (is('disconnect')) return parseDisconnect();
+      break;
+    case 109: // m
+      if (is('module')) return parseModule();
       break;
     case 116: // t
       if (is('tcpsyn')) return parseTcpSyn();

@@ -1,7 +1,17 @@
 // One parsed bpftrace output line (bpf/FORMAT.md): either a complete kernel event, a piece
 // of a multi-line exec, or one of bpftrace's own notices. The boundary type between
 // `parseLine` and the exec assembler; nothing here does I/O.
-import type { ConnectEvent, ExitEvent, ForkEvent, SetsidEvent } from './raw-event.js';
+import type {
+  AcceptEvent,
+  ConnectEvent,
+  CredChangeEvent,
+  DisconnectEvent,
+  ExitEvent,
+  ForkEvent,
+  ModuleEvent,
+  SetpgidEvent,
+  SetsidEvent,
+} from './raw-event.js';
 
 export interface ExecHeaderLine {
   kind: 'exec';
@@ -24,8 +34,29 @@ export interface ExecHeaderLine {
   /** argv bytes that follow in exec_arg lines (min(total, bound)) */
   argvBytes: number;
   comm: Uint8Array;
-  /** argc as the kernel has it (the argument count, also of a cut argv); 0 if unreadable */
+  /** argc at the new image's mm->start_stack */
   argc: number;
+  /** controlling terminal device; major 0 = none */
+  ttyMajor: number;
+  ttyMinor: number;
+  capEffective: bigint;
+  capPermitted: bigint;
+  pidNs: number;
+  mntNs: number;
+  /** environment variables examined, and captured (exec_env lines that follow) */
+  envSeen: number;
+  envCount: number;
+}
+
+/** One captured environment variable of an exec ("NAME=value", cut at 200 bytes). */
+export interface ExecEnvLine {
+  kind: 'exec_env';
+  ktimeNs: number;
+  tid: number;
+  index: number;
+  /** the variable's whole length; above bytes.length when it was cut */
+  totalBytes: number;
+  bytes: Uint8Array;
 }
 
 export interface ExecChunkLine {
@@ -36,10 +67,20 @@ export interface ExecChunkLine {
   bytes: Uint8Array;
 }
 
-/** `connect`/`setsid` lines carry comm as bytes; the assembler decodes them. */
+/** Lines of events that carry comm have it as bytes; the decoder decodes them. */
 export type SimpleEventLine =
-  | { kind: 'event'; event: ForkEvent | ExitEvent }
-  | { kind: 'event-comm'; event: Omit<ConnectEvent, 'comm'> | Omit<SetsidEvent, 'comm'>; comm: Uint8Array };
+  | { kind: 'event'; event: ForkEvent | ExitEvent | SetpgidEvent }
+  | {
+      kind: 'event-comm';
+      event:
+        | Omit<ConnectEvent, 'comm'>
+        | Omit<AcceptEvent, 'comm'>
+        | Omit<DisconnectEvent, 'comm'>
+        | Omit<SetsidEvent, 'comm'>
+        | Omit<CredChangeEvent, 'comm'>
+        | Omit<ModuleEvent, 'comm'>;
+      comm: Uint8Array;
+    };
 
 export type NoticeLine =
   | { kind: 'hello'; version: number; ktimeNs: number; argvBytes: number }
@@ -55,4 +96,10 @@ export interface MalformedLine {
   reason: string;
 }
 
-export type Line = ExecHeaderLine | ExecChunkLine | SimpleEventLine | NoticeLine | MalformedLine;
+export type Line =
+  | ExecHeaderLine
+  | ExecChunkLine
+  | ExecEnvLine
+  | SimpleEventLine
+  | NoticeLine
+  | MalformedLine;

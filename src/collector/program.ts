@@ -1,11 +1,13 @@
 // Renders bpf/eqld.bt.in into the bpftrace program eqld runs: fills the argv bound, the
-// filename __data_loc offset (read from the tracepoint's tracefs format file) and the offset
-// of task_struct.comm (read from BTF by renderHostProgram), and expands the per-chunk probe
-// blocks and the hex-word reads. renderProgram is pure apart from reading the template;
-// renderHostProgram also reads the tracefs format file and the kernel's BTF.
-import { readFileSync } from 'node:fs';
+// __data_loc offsets (read from the tracepoints' tracefs format files), the struct member offsets
+// bpftrace 0.17 cannot compute (task_struct.comm, cred.cap_*, upid.ns: read from BTF by
+// renderHostProgram) and the environment variables to capture (env-match.ts), and expands the
+// conditional sections, the per-chunk probe blocks and the hex-word reads. renderProgram is pure
+// apart from reading the template; renderHostProgram also reads tracefs and the kernel's BTF.
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readStructMemberOffset } from './btf.js';
+import { type EnvVarSpec, envMatchConditions } from './env-match.js';
 import { expandPathMacros } from './path-macros.js';
 
 /** bpftrace's BPFTRACE_STRLEN maximum, and the size of one printed chunk */
@@ -17,6 +19,10 @@ export const DEFAULT_ARGV_BYTES = 1024;
 export const CHUNKS_PER_BLOCK = 8;
 export const MAX_ARGV_BYTES = 32 * 1024;
 export const PROTOCOL_VERSION = 3;
+/** environment variables examined per exec (the rest of a longer environment is not) */
+export const ENV_SCAN = 256;
+/** environment variables captured per exec at most */
+export const ENV_MAX = 8;
 /** kill(READY_PID, 0) is the readiness ping (see bpf/eqld.bt.in); above any pid_max, so ESRCH */
 export const READY_PID = 2_147_480_000;
 
@@ -67,11 +73,26 @@ export function execFilenameLocOffset(tracefs = DEFAULT_TRACEFS): number {
   return f.offset;
 }
 
+/** byte offsets of struct members the program reads by address (readStructMemberOffset in btf.ts) */
+export interface StructOffsets {
+  /** `comm` in struct task_struct */
+  comm: number;
+  /** `cap_effective` / `cap_permitted` in struct cred (kernel_cap_t: 8 bytes, u64 or u32[2]) */
+  capEffective: number;
+  capPermitted: number;
+  /** `ns` in struct upid */
+  upidNs: number;
+}
+
 export interface RenderOptions {
   argvBytes: number;
   filenameLocOffset: number;
-  /** byte offset of `comm` in struct task_struct (readStructMemberOffset in btf.ts) */
-  commOffset: number;
+  offsets: StructOffsets;
+  /** variables to capture at exec; none: the environment is not read at all */
+  envVars?: readonly EnvVarSpec[];
+  /** offset of module:module_load's `__data_loc char[] name` word; absent: the kernel has no such
+   *  tracepoint (CONFIG_MODULES off) and the probe is left out */
+  moduleNameLocOffset?: number;
   template?: string;
 }
 
@@ -109,9 +130,30 @@ export function normalizeArgvBytes(n: number | undefined): number {
   return v;
 }
 
+/** Keeps the `@if NAME` ... `@endif` sections whose NAME is on and drops the others (no nesting). */
+function conditionalSections(text: string, on: Record<string, boolean>): string {
+  return text.replace(/^@if (\S+)\n([\s\S]*?)^@endif\n/gm, (_all, name: string, body: string) => {
+    const v = on[name];
+    if (v === undefined) throw new ProgramError(`Unknown @if section ${name} in the template`);
+    return v ? body : '';
+  });
+}
+
 export function renderProgram(opts: RenderOptions): string {
   const argvBytes = normalizeArgvBytes(opts.argvBytes);
-  const template = opts.template ?? readFileSync(TEMPLATE_PATH, 'utf8');
+  const o = opts.offsets;
+  for (const [name, v] of Object.entries(o)) {
+    if (!Number.isInteger(v) || v <= 0) {
+      throw new ProgramError(`Expected the ${name} offset to be a positive integer, got ${v}`);
+    }
+  }
+  const envVars = opts.envVars ?? [];
+  const env = envVars.length > 0;
+  const match = env ? envMatchConditions(envVars) : { first: '0', full: '0' };
+  const template = conditionalSections(opts.template ?? readFileSync(TEMPLATE_PATH, 'utf8'), {
+    env,
+    module: opts.moduleNameLocOffset !== undefined,
+  });
   const chunks: Record<string, number> = {
     exec_fn: Math.ceil(FILENAME_MAX_BYTES / CHUNK_BYTES),
     exec_arg: Math.ceil(argvBytes / CHUNK_BYTES),
@@ -135,12 +177,12 @@ export function renderProgram(opts: RenderOptions): string {
       return out;
     },
   );
-  if (!Number.isInteger(opts.commOffset) || opts.commOffset <= 0) {
-    throw new ProgramError(
-      `Expected the task_struct comm offset to be a positive integer, got ${opts.commOffset}`,
-    );
-  }
   return expanded
+    .replace(/^@envvar\n([\s\S]*?)^@endenvvar\n/gm, (_all, body: string) => {
+      let out = '';
+      for (let k = 0; k < ENV_MAX; k++) out += body.replaceAll('@K@', String(k));
+      return out;
+    })
     .replace(/@HEXFMT (\d+)@/g, (_m, n: string) => `${'%016llx'.repeat(Number(n))} %016llx`)
     .replace(/@HEXARGS (\d+) (user|kernel)@/g, (_m, n: string, space: 'user' | 'kernel') =>
       hexWordArgs(Number(n), space),
@@ -148,16 +190,55 @@ export function renderProgram(opts: RenderOptions): string {
     .replaceAll('@PROTOCOL_VERSION@', String(PROTOCOL_VERSION))
     .replaceAll('@ARGV_BYTES@', String(argvBytes))
     .replaceAll('@FNLOC@', String(opts.filenameLocOffset))
-    .replaceAll('@COMM_OFF@', String(opts.commOffset))
+    .replaceAll('@COMM_OFF@', String(o.comm))
+    .replaceAll('@CAP_EFF_OFF@', String(o.capEffective))
+    .replaceAll('@CAP_PRM_OFF@', String(o.capPermitted))
+    .replaceAll('@UPID_NS_OFF@', String(o.upidNs))
+    .replaceAll('@ENV_SCAN@', String(ENV_SCAN))
+    .replaceAll('@ENV_MAX@', String(ENV_MAX))
+    .replaceAll('@ENV_FIRST@', match.first)
+    .replaceAll('@ENV_MATCH@', match.full)
+    .replaceAll('@ENV_SEEN@', env ? '@xe[tid].0' : '0')
+    .replaceAll('@ENV_N@', env ? '@xe[tid].1' : '0')
+    .replaceAll('@MODLOC@', String(opts.moduleNameLocOffset ?? 0))
     .replaceAll('@READY_PID@', String(READY_PID));
 }
 
-/** renderProgram with this host's offsets: the exec filename's from tracefs, comm's from BTF. */
-export function renderHostProgram(argvBytes: number): string {
+/** The offset of module:module_load's name word, or undefined when the tracepoint is absent. */
+export function moduleNameLocOffset(tracefs = DEFAULT_TRACEFS): number | undefined {
+  if (!existsSync(`${tracefs}/events/module/module_load/format`)) return undefined;
+  const f = readTracepointFields('module/module_load', tracefs).find((x) => x.name === 'name');
+  if (!f?.type.startsWith('__data_loc')) {
+    throw new ProgramError('module:module_load has no `__data_loc char[] name` field');
+  }
+  return f.offset;
+}
+
+/** This kernel's struct member offsets, from its BTF. */
+export function hostStructOffsets(): StructOffsets {
+  return {
+    comm: readStructMemberOffset('task_struct', 'comm'),
+    capEffective: readStructMemberOffset('cred', 'cap_effective'),
+    capPermitted: readStructMemberOffset('cred', 'cap_permitted'),
+    upidNs: readStructMemberOffset('upid', 'ns'),
+  };
+}
+
+/** What renderHostProgram takes besides the argv bound. */
+export interface HostProgramOptions {
+  /** variables to capture at exec (default none) */
+  envVars?: readonly EnvVarSpec[];
+}
+
+/** renderProgram with this host's offsets (tracefs, BTF) and tracepoints. */
+export function renderHostProgram(argvBytes: number, o: HostProgramOptions = {}): string {
+  const moduleLoc = moduleNameLocOffset();
   return renderProgram({
     argvBytes,
     filenameLocOffset: execFilenameLocOffset(),
-    commOffset: readStructMemberOffset('task_struct', 'comm'),
+    offsets: hostStructOffsets(),
+    ...(o.envVars ? { envVars: o.envVars } : {}),
+    ...(moduleLoc === undefined ? {} : { moduleNameLocOffset: moduleLoc }),
   });
 }
 

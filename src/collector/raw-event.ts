@@ -11,13 +11,46 @@
 //   (hex.ts escapeBytes: `\xNN` per byte that is not UTF-8) and `bytesEscaped` says so.
 // - Credentials are read from the task at the event (`real*` = uid/gid, `e*` = euid/egid).
 
-export type RawEventKind = 'exec' | 'fork' | 'exit' | 'connect' | 'setsid' | 'file' | 'lost' | 'gap';
+/** Every raw event kind, in the order counters list them. */
+export const RAW_EVENT_KINDS = [
+  'exec',
+  'fork',
+  'exit',
+  'connect',
+  'accept',
+  'disconnect',
+  'setsid',
+  'setpgid',
+  'setuid',
+  'setgid',
+  'module',
+  'file',
+  'lost',
+  'gap',
+] as const;
+
+export type RawEventKind = (typeof RAW_EVENT_KINDS)[number];
 
 export interface Credentials {
   uid: number;
   gid: number;
   euid: number;
   egid: number;
+}
+
+/** The task's capability sets at the event (cred->cap_effective / cap_permitted, bit n = capability n). */
+export interface Capabilities {
+  capEffective: bigint;
+  capPermitted: bigint;
+}
+
+/** Capabilities where a line of protocol 2 (or a synthetic event) may lack them. */
+type MaybeCapabilities = Partial<Capabilities>;
+
+/** The controlling terminal (signal->tty) as a character device. */
+export interface Tty {
+  major: number;
+  minor: number;
 }
 
 interface ProcessEventBase {
@@ -28,7 +61,7 @@ interface ProcessEventBase {
   startNs: bigint;
 }
 
-export interface ExecEvent extends ProcessEventBase, Credentials {
+export interface ExecEvent extends ProcessEventBase, Credentials, MaybeCapabilities {
   kind: 'exec';
   ppid: number;
   /** the parent (real_parent's group leader) start_boottime */
@@ -41,10 +74,20 @@ export interface ExecEvent extends ProcessEventBase, Credentials {
   argv: string[];
   /** argv was cut at the configured byte bound */
   argvTruncated: boolean;
-  /** the argument count as the kernel has it: also counts the arguments a cut argv lost
-   *  (absent when the kernel's word was unreadable) */
+  /** argc of the new image (read at mm->start_stack): the argument count, also of the arguments
+   *  a cut argv lost (absent when the kernel's word was unreadable) */
   argc?: number;
-  /** a string of this exec was not valid UTF-8: argv, filename and comm are all byte-escaped */
+  /** the controlling terminal; absent when the process has none */
+  tty?: Tty;
+  /** inode numbers of the task's pid and mount namespaces (as /proc/PID/ns/{pid,mnt} show) */
+  pidNs?: number;
+  mntNs?: number;
+  /** captured environment variables, "NAME=value" (only the names the program was rendered with) */
+  envVars?: string[];
+  /** some captured variable was longer than the byte bound and is cut */
+  envTruncated?: true;
+  /** a string of this exec was not valid UTF-8: argv, filename, comm and the captured variables
+   *  are all byte-escaped */
   bytesEscaped?: boolean;
   cgroupId?: bigint;
   cgroupPath?: string;
@@ -68,15 +111,15 @@ export interface ForkEvent {
 
 export interface ExitEvent extends ProcessEventBase {
   kind: 'exit';
-  /** decoded wait status: exit code, or 128+signal when killed by a signal */
+  /** the exit status byte of the wait status ((status >> 8) & 0xff): 0 when killed by a signal */
   exitCode: number;
-  /** the raw signal number if killed by a signal */
+  /** the signal number if killed by a signal */
   signal?: number;
 }
 
 export type SocketType = 'stream' | 'dgram' | 'other';
 
-export interface ConnectEvent extends ProcessEventBase, Credentials {
+export interface ConnectEvent extends ProcessEventBase, Credentials, MaybeCapabilities {
   kind: 'connect';
   family: 'ipv4' | 'ipv6';
   socketType: SocketType;
@@ -86,10 +129,67 @@ export interface ConnectEvent extends ProcessEventBase, Credentials {
   /** the syscall's return value: 0, or a negative errno (-115 EINPROGRESS, -111 ECONNREFUSED ...);
    *  -115 for an attempt seen only as a SYN (source inet_sock_set_state) */
   ret: number;
+  /** the socket's local address after the call (port 0 and an unspecified address: not bound) */
+  saddr?: string;
+  sport?: number;
   comm: string;
   /** set when the attempt was seen as a socket entering SYN_SENT outside connect(2) (io_uring,
    *  TCP Fast Open) rather than at the syscall */
   source?: 'inet_sock_set_state';
+}
+
+/** An inbound TCP connection accepted by the process (accept/accept4). */
+export interface AcceptEvent extends ProcessEventBase, Credentials, Capabilities {
+  kind: 'accept';
+  family: 'ipv4' | 'ipv6';
+  /** this host's end (the listener's address and port) */
+  laddr: string;
+  lport: number;
+  /** the peer that connected */
+  raddr: string;
+  rport: number;
+  comm: string;
+}
+
+/** An established TCP connection the process closed (or shut down), with its byte counts. */
+export interface DisconnectEvent extends ProcessEventBase, Credentials, Capabilities {
+  kind: 'disconnect';
+  family: 'ipv4' | 'ipv6';
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+  /** bytes sent and acknowledged by the peer (tcp_sock.bytes_acked) and bytes received */
+  bytesSent: bigint;
+  bytesReceived: bigint;
+  comm: string;
+}
+
+/**
+ * A successful setuid/setreuid/setresuid/setfsuid (`setuid`) or gid counterpart (`setgid`) that
+ * changed one of the task's ids; the credentials and capabilities are the new ones.
+ */
+export interface CredChangeEvent extends ProcessEventBase, Credentials, Capabilities {
+  kind: 'setuid' | 'setgid';
+  comm: string;
+}
+
+/** A successful setpgid(targetPid, pgid): arguments as passed (caller's pid namespace, 0 = self /
+ *  the target's own pid) and the caller's own process group after the call (host pid). */
+export interface SetpgidEvent extends ProcessEventBase {
+  kind: 'setpgid';
+  targetPid: number;
+  pgid: number;
+  callerPgid: number;
+}
+
+/** A kernel module loaded (module:module_load) by this process. */
+export interface ModuleEvent extends ProcessEventBase, Credentials, Capabilities {
+  kind: 'module';
+  name: string;
+  /** the module's taint bits (TAINT_* numbers of include/linux/panic.h) */
+  taints: number;
+  comm: string;
 }
 
 export interface SetsidEvent extends ProcessEventBase, Credentials {
@@ -155,7 +255,12 @@ export type RawEvent =
   | ForkEvent
   | ExitEvent
   | ConnectEvent
+  | AcceptEvent
+  | DisconnectEvent
   | SetsidEvent
+  | SetpgidEvent
+  | CredChangeEvent
+  | ModuleEvent
   | FileEvent
   | LostEvent
   | GapEvent;

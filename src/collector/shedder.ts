@@ -35,8 +35,9 @@ function isConnectLine(line: string): boolean {
   return (c === 99 && line.startsWith('connect ')) || (c === 116 && line.startsWith('tcpsyn '));
 }
 
-/** A connect line's destination is loopback. Fields are decimal numbers, hex comm words and the
- *  address, so ` 127.` / ` ::1 ` / `:127.` can only be the address. */
+/** A connect line's destination is loopback. Fields are decimal numbers, hex words and the
+ *  destination and source addresses, so ` 127.` / ` ::1 ` / `:127.` can only be an address; a
+ *  loopback source is only ever routed to a loopback destination. */
 function isLoopback(line: string): boolean {
   for (const l of LOOPBACK) if (line.includes(l)) return true;
   return false;

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { HealthMonitor, type StageStats } from '../../src/agent/health.js';
 import { buildTelemetryAlert, TELEMETRY_LOSS_RULE } from '../../src/agent/telemetry-alert.js';
+import { RAW_EVENT_KINDS, type RawEventKind } from '../../src/collector/raw-event.js';
 import type { PipelineStats } from '../../src/pipeline.js';
+
+const raw = (exec: number, connect: number): Record<RawEventKind, number> => ({
+  ...(Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>),
+  exec,
+  connect,
+});
 
 function stats(p: Partial<PipelineStats>): StageStats {
   return {
     pipeline: {
-      rawEvents: { exec: 0, fork: 0, exit: 0, connect: 0, setsid: 0, file: 0, lost: 0, gap: 0 },
+      rawEvents: raw(0, 0),
       ecsEvents: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,
@@ -27,17 +34,6 @@ function stats(p: Partial<PipelineStats>): StageStats {
     rssBytes: 50e6,
   };
 }
-
-const raw = (exec: number, connect: number) => ({
-  exec,
-  fork: 0,
-  exit: 0,
-  connect,
-  setsid: 0,
-  file: 0,
-  lost: 0,
-  gap: 0,
-});
 
 describe('HealthMonitor', () => {
   it('reports events per second by kind over the interval and passes the stage counters through', () => {

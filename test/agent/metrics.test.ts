@@ -8,6 +8,7 @@ import { EqldMetrics, MetricsServer, MetricsServerError } from '../../src/agent/
 import type { MetricsSnapshot } from '../../src/agent/metrics/snapshot.js';
 import type { AlertRecord } from '../../src/alerts/alert-record.js';
 import type { CollectorStats } from '../../src/collector/index.js';
+import { RAW_EVENT_KINDS, type RawEventKind } from '../../src/collector/raw-event.js';
 import type { NormalizerStats } from '../../src/normalize/index.js';
 import { prometheusUnavailable, promtoolCheck } from '../support/prometheus.js';
 
@@ -17,7 +18,10 @@ if (whyNoProm) process.stderr.write(`SKIPPED (${whyNoProm}): promtool check of t
 function snapshot(): MetricsSnapshot {
   return {
     pipeline: {
-      rawEvents: { exec: 7, fork: 9, exit: 9, connect: 2, setsid: 1, file: 3, lost: 1, gap: 0 },
+      rawEvents: {
+        ...(Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>),
+        ...{ exec: 7, fork: 9, exit: 9, connect: 2, setsid: 1, file: 3, lost: 1 },
+      },
       ecsEvents: 30,
       ecsEventsByKind: {
         process: { exec: 7, fork: 9, end: 9, session_id_change: 1 },

@@ -9,7 +9,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Collector, CollectorError, type CollectorOptions } from '../../src/collector/index.js';
 import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
-import { chunkFields, commWords } from '../support/hex-words.js';
+import { chunkFields, commWords, connectSource, execContext } from '../support/hex-words.js';
 
 const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'eqld-collector-test-'));
@@ -160,7 +160,7 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     const t = now();
     const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
     const exec = (pid: number, start: number) => [
-      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')} 1`,
+      `exec ${t + pid} ${pid} ${pid} 1 0 0 0 0 ${pid} ${start} 6 1 3 2 2 ${commWords('x')} ${execContext({ argc: 1 })}`,
       `exec_fn ${t + pid} ${pid} 0 ${chunk('/x\0')}`,
       `exec_arg ${t + pid} ${pid} 0 ${chunk('x\0')}`,
     ];
@@ -217,7 +217,8 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     const chunk = (text: string) => chunkFields(Buffer.from(text, 'latin1'));
     const storm = Array.from(
       { length: 400 },
-      (_, i) => `connect ${old + i} 7 7 100 0 0 0 0 4 1 9 127.0.0.1 -111 ${commWords('storm')}`,
+      (_, i) =>
+        `connect ${old + i} 7 7 100 0 0 0 0 4 1 9 127.0.0.1 -111 ${connectSource()} ${commWords('storm')}`,
     );
     const { c, events } = fakeCollector(
       'stay',
@@ -225,7 +226,7 @@ describe('Collector supervision (stand-in bpftrace)', () => {
         // decoded events come first and show the lag
         ...Array.from({ length: 16 }, (_, i) => `exit ${old + i} ${30 + i} ${30 + i} 555 0`),
         ...storm,
-        `exec ${old + 500} 40 40 1 0 0 0 0 40 600 6 1 3 2 2 ${commWords('x')} 1`,
+        `exec ${old + 500} 40 40 1 0 0 0 0 40 600 6 1 3 2 2 ${commWords('x')} ${execContext({ argc: 1 })}`,
         `exec_fn ${old + 500} 40 0 ${chunk('/x\0')}`,
         `exec_arg ${old + 500} 40 0 ${chunk('x\0')}`,
         `fork ${old + 501} 40 40 600 41 700`,

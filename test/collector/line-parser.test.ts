@@ -3,7 +3,7 @@ import { LineDecoder } from '../../src/collector/decoder.js';
 import { decodeHexWords, decodeHexWordsInto, decodeUtf8, splitArgv } from '../../src/collector/hex.js';
 import { decodeWaitStatus, parseLine } from '../../src/collector/line-parser.js';
 import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
-import { chunkFields, commWords } from '../support/hex-words.js';
+import { chunkFields, commWords, connectSource, execContext } from '../support/hex-words.js';
 import { expectGolden, goldenLines } from './golden.js';
 
 /** the `len words tail` fields of an exec chunk line holding `s` */
@@ -25,7 +25,7 @@ function decodeAll(lines: string[]) {
 }
 
 describe('line protocol decoding', () => {
-  it('decodes a capture of a hostile exec (recorded from bpftrace, byte strings re-encoded as hex words for protocol 2, argc appended for 3), with chunks interleaved with other events, byte for byte', () => {
+  it('decodes a capture of a hostile exec (recorded from bpftrace, byte strings re-encoded as hex words for protocol 2, the protocol 3 fields added), with chunks interleaved with other events, byte for byte', () => {
     const { events, notices, malformed, pending } = decodeAll(goldenLines('capture-hostile.lines'));
     expect(malformed).toEqual([]);
     expect(pending).toBe(0);
@@ -65,7 +65,7 @@ describe('line protocol decoding', () => {
   it('re-assembles an exec whose chunks arrive out of order and interleaved with another exec', () => {
     const argvA = Buffer.from(`${'a'.repeat(250)}\0b\0`, 'latin1');
     const header = (ts: number, tid: number, fnBytes: number, argv: Buffer) =>
-      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${commWords('sh')} 2`;
+      `exec ${ts} ${tid} ${tid} 1 0 0 0 0 1 5 6 1 ${fnBytes} ${argv.length} ${argv.length} ${commWords('sh')} ${execContext({ argc: 2 })}`;
     const lines = [
       header(100, 7, 7, argvA),
       header(101, 8, 8, Buffer.from('x\0')),
@@ -84,7 +84,7 @@ describe('line protocol decoding', () => {
   it('flags argv cut at the bound and keeps the partial argument', () => {
     const shown = Buffer.from('/bin/echo\0hel', 'latin1');
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${commWords('echo')} 7`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 400 ${shown.length} ${commWords('echo')} ${execContext({ argc: 7 })}`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_arg 5 9 0 ${chunk(shown)}`,
     ];
@@ -100,7 +100,7 @@ describe('line protocol decoding', () => {
 
   it('ignores a repeated chunk instead of double-counting its bytes', () => {
     const lines = [
-      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')} 2`,
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')} ${execContext({ argc: 2 })}`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_fn 5 9 0 ${chunk('/e\0')}`,
       `exec_arg 5 9 0 ${chunk('ab\0\0')}`,
@@ -184,13 +184,16 @@ describe('field decoders', () => {
     expect(splitArgv(Buffer.from(''), false).argv).toEqual([]);
   });
 
-  it('decodes wait statuses into exit code or 128+signal', () => {
+  it('decodes wait statuses into the exit status byte and the signal (0 when killed, as elastic/ebpf)', () => {
     expect(decodeWaitStatus(0x0300)).toEqual({ exitCode: 3 });
-    expect(decodeWaitStatus(9)).toEqual({ exitCode: 137, signal: 9 });
+    expect(decodeWaitStatus(9)).toEqual({ exitCode: 0, signal: 9 });
+    expect(decodeWaitStatus(0x86)).toEqual({ exitCode: 0, signal: 6 });
   });
 
   it('parses connect lines with IPv6 addresses, socket type and negative return', () => {
-    const l = parseLine(`connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${commWords('dig')}`);
+    const l = parseLine(
+      `connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${connectSource()} ${commWords('dig')}`,
+    );
     expect(l).toMatchObject({
       kind: 'event-comm',
       event: {
@@ -206,7 +209,9 @@ describe('field decoders', () => {
   });
 
   it('parses a tcpsyn line as a TCP connect in progress seen at SYN_SENT', () => {
-    const l = parseLine(`tcpsyn 10 7 7 3 1000 1000 0 0 4 443 198.51.100.7 ${commWords('curl')}`);
+    const l = parseLine(
+      `tcpsyn 10 7 7 3 1000 1000 0 0 4 443 198.51.100.7 ${connectSource()} ${commWords('curl')}`,
+    );
     expect(l).toEqual({
       kind: 'event-comm',
       event: {
@@ -224,29 +229,151 @@ describe('field decoders', () => {
         daddr: '198.51.100.7',
         dport: 443,
         ret: -115,
+        saddr: '0.0.0.0',
+        sport: 0,
+        capEffective: 0n,
+        capPermitted: 0n,
         source: 'inet_sock_set_state',
       },
       comm: expect.any(Uint8Array),
     });
-    expect(parseLine(`tcpsyn 10 7 7 3 0 0 0 0 6 22 2001:db8::1 ${commWords('a')}`)).toMatchObject({
+    expect(
+      parseLine(`tcpsyn 10 7 7 3 0 0 0 0 6 22 2001:db8::1 ${connectSource()} ${commWords('a')}`),
+    ).toMatchObject({
       event: { family: 'ipv6', daddr: '2001:db8::1', dport: 22 },
     });
   });
 
   it('rejects tcpsyn lines with a bad family, port or field count', () => {
     for (const bad of [
-      `tcpsyn 10 7 7 3 0 0 0 0 5 443 1.2.3.4 ${commWords('a')}`,
-      `tcpsyn 10 7 7 3 0 0 0 0 4 70000 1.2.3.4 ${commWords('a')}`,
-      `tcpsyn 10 7 7 3 0 0 0 0 4 443 1.2.3.4`,
+      `tcpsyn 10 7 7 3 0 0 0 0 5 443 1.2.3.4 ${connectSource()} ${commWords('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 4 70000 1.2.3.4 ${connectSource()} ${commWords('a')}`,
+      `tcpsyn 10 7 7 3 0 0 0 0 4 443 1.2.3.4 ${connectSource()}`,
     ]) {
       expect(parseLine(bad).kind, bad).toBe('malformed');
     }
   });
 
   it('treats an address field with anything but address characters as malformed', () => {
-    expect(parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${commWords('a')}`).kind).toBe(
-      'malformed',
+    expect(
+      parseLine(`connect 10 2 2 3 0 0 0 0 4 1 53 1.2.3.4;x -1 ${connectSource()} ${commWords('a')}`).kind,
+    ).toBe('malformed');
+  });
+});
+
+describe('protocol 3 lines', () => {
+  it('reads the exec context: argc, terminal, capabilities, namespaces', () => {
+    const lines = [
+      `exec 5 9 9 1 1000 1000 0 0 1 5 6 1 3 4 4 ${commWords('a')} ${execContext({ argc: 7, tty: [136, 3], caps: ['200000', '1ffffffffff'] })}`,
+      `exec_fn 5 9 0 ${chunk('/e\0')}`,
+      `exec_arg 5 9 0 ${chunk('ab\0\0')}`,
+    ];
+    const { events } = decodeAll(lines);
+    expect(events[0]).toMatchObject({
+      argc: 7,
+      tty: { major: 136, minor: 3 },
+      capEffective: 0x200000n,
+      capPermitted: 0x1ffffffffffn,
+      pidNs: 4026531836,
+      mntNs: 4026531832,
+    });
+    expect(events[0]).not.toHaveProperty('envVars');
+  });
+
+  it('waits for every announced exec_env line and keeps the variables in index order, flagging a cut one', () => {
+    const long = `GLIBC_TUNABLES=${'A'.repeat(300)}`;
+    const lines = [
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')} ${execContext({ envSeen: 30, envN: 2 })}`,
+      `exec_fn 5 9 0 ${chunk('/e\0')}`,
+      `exec_arg 5 9 0 ${chunk('ab\0\0')}`,
+      `exec_env 5 9 1 ${long.length} ${chunk(long.slice(0, 200))}`,
+    ];
+    const first = decodeAll(lines);
+    expect(first.events).toEqual([]);
+    expect(first.pending).toBe(1);
+    const { events } = decodeAll([...lines, `exec_env 5 9 0 18 ${chunk('HISTFILE=/dev/null')}`]);
+    expect(events[0]).toMatchObject({
+      envVars: ['HISTFILE=/dev/null', long.slice(0, 200)],
+      envTruncated: true,
+    });
+  });
+
+  it('rejects an exec_env line longer than its total and an env count above the variables seen', () => {
+    expect(parseLine(`exec_env 5 9 0 3 ${chunk('ABCD')}`)).toEqual({
+      kind: 'malformed',
+      reason: 'exec_env length 4 is above the total 3',
+    });
+    expect(
+      parseLine(
+        `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 4 4 ${commWords('a')} ${execContext({ envSeen: 1, envN: 2 })}`,
+      ),
+    ).toEqual({ kind: 'malformed', reason: 'exec env count 2 is above the variables seen, 1' });
+  });
+
+  it('parses connect with its local address and capability masks', () => {
+    const l = parseLine(
+      `connect 10 2 2 3 0 0 0 0 4 1 443 1.2.3.4 -115 41234 10.0.0.5 a1 1ffffffffff ${commWords('curl')}`,
     );
+    expect(l).toMatchObject({
+      event: { saddr: '10.0.0.5', sport: 41234, capEffective: 0xa1n, capPermitted: 0x1ffffffffffn },
+    });
+    expect(
+      parseLine(`connect 10 2 2 3 0 0 0 0 4 1 443 1.2.3.4 -115 41234 10.0.0.5 xyz 0 ${commWords('curl')}`),
+    ).toEqual({ kind: 'malformed', reason: 'field 16 is not a hex mask' });
+  });
+
+  it('parses accept (both ends), disconnect (bytes), setuid/setgid, setpgid and module lines', () => {
+    expect(
+      parseLine(`accept 10 2 2 3 0 0 0 0 4 8080 127.0.0.1 51000 127.0.0.2 0 0 ${commWords('srv')}`),
+    ).toMatchObject({
+      event: {
+        kind: 'accept',
+        family: 'ipv4',
+        lport: 8080,
+        laddr: '127.0.0.1',
+        rport: 51000,
+        raddr: '127.0.0.2',
+      },
+    });
+    expect(
+      parseLine(`disconnect 10 2 2 3 0 0 0 0 6 5000 ::1 22 ::2 120 4096 0 0 ${commWords('ssh')}`),
+    ).toMatchObject({
+      event: {
+        kind: 'disconnect',
+        family: 'ipv6',
+        sport: 5000,
+        dport: 22,
+        bytesSent: 120n,
+        bytesReceived: 4096n,
+      },
+    });
+    expect(
+      parseLine(`setuid 10 2 2 3 0 1000 0 1000 1ffffffffff 1ffffffffff ${commWords('su')}`),
+    ).toMatchObject({
+      event: { kind: 'setuid', uid: 0, gid: 1000, euid: 0, egid: 1000, capEffective: 0x1ffffffffffn },
+    });
+    expect(parseLine(`setgid 10 2 2 3 0 0 0 0 0 0 ${commWords('sg')}`)).toMatchObject({
+      event: { kind: 'setgid' },
+    });
+    expect(parseLine('setpgid 10 2 2 3 0 0 2')).toEqual({
+      kind: 'event',
+      event: {
+        kind: 'setpgid',
+        ktimeNs: 10,
+        tid: 2,
+        pid: 2,
+        startNs: 3n,
+        targetPid: 0,
+        pgid: 0,
+        callerPgid: 2,
+      },
+    });
+    const name = Buffer.from('dummy\0', 'latin1');
+    expect(
+      parseLine(
+        `module 10 2 2 3 0 0 0 0 12288 1ffffffffff 1ffffffffff ${commWords('insmod')} ${chunkFields(name).replace(/^(\d+) (\S{64})/, (_m, n, w) => `${n} ${w.slice(0, 16 * 7).padEnd(16 * 7, '0')}`)}`,
+      ),
+    ).toMatchObject({ event: { kind: 'module', taints: 12288, name: 'dummy' } });
   });
 });
 
@@ -255,7 +382,9 @@ describe('ExecAssembler expiry', () => {
     const { ExecAssembler } = await import('../../src/collector/exec-assembler.js');
     let clock = 1_000_000_000_000;
     const a = new ExecAssembler(undefined, 2e9, () => clock);
-    const header = parseLine(`exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${commWords('a')} 1`);
+    const header = parseLine(
+      `exec 5 9 9 1 0 0 0 0 1 5 6 1 3 2 2 ${commWords('a')} ${execContext({ argc: 1 })}`,
+    );
     if (header.kind !== 'exec') throw new Error('bad header');
     a.header(header);
     // the kernel timestamp (5 ns) is ancient, but the header has just arrived

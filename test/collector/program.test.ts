@@ -14,6 +14,8 @@ format:
 \tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;
 `;
 
+const OFFSETS = { comm: 1752, capEffective: 64, capPermitted: 56, upidNs: 8 };
+
 describe('bpf program rendering', () => {
   it('reads field offsets from a tracefs format file', () => {
     const f = parseTracepointFormat(EXEC_FORMAT);
@@ -26,7 +28,7 @@ describe('bpf program rendering', () => {
   });
 
   it('unrolls argv chunks up to the bound, 8 per probe block, and fills every placeholder', () => {
-    const p = renderProgram({ argvBytes: 2000, filenameLocOffset: 8, commOffset: 1752 });
+    const p = renderProgram({ argvBytes: 2000, filenameLocOffset: 8, offsets: OFFSETS });
     expect(p).not.toMatch(/@[A-Z_]+( [^@]*)?@|^@repeat|^@chunk|^@end/m);
     // each chunk prints 4 words when it fits 32 bytes, else 25, plus the tail word
     const argChunks = [
@@ -50,21 +52,23 @@ describe('bpf program rendering', () => {
   });
 
   it('refuses an argv bound that is not a small non-negative integer', () => {
-    expect(() => renderProgram({ argvBytes: -1, filenameLocOffset: 8, commOffset: 1752 })).toThrow(
+    expect(() => renderProgram({ argvBytes: -1, filenameLocOffset: 8, offsets: OFFSETS })).toThrow(
       /argv bytes/,
     );
-    expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8, commOffset: 1752 })).toThrow(
+    expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8, offsets: OFFSETS })).toThrow(
       /argv bytes/,
     );
   });
 
   it('says in its hello line the protocol version the parser speaks', () => {
-    const p = renderProgram({ argvBytes: 8, filenameLocOffset: 8, commOffset: 1752 });
+    const p = renderProgram({ argvBytes: 8, filenameLocOffset: 8, offsets: OFFSETS });
     expect(p).toContain(`printf("hello ${PROTOCOL_VERSION} %llu %d\\n", nsecs, 8);`);
   });
 
   it('refuses a comm offset that is not a positive integer', () => {
-    expect(() => renderProgram({ argvBytes: 8, filenameLocOffset: 8, commOffset: 0 })).toThrow(/comm offset/);
+    expect(() =>
+      renderProgram({ argvBytes: 8, filenameLocOffset: 8, offsets: { ...OFFSETS, comm: 0 } }),
+    ).toThrow(/comm offset/);
   });
 
   it('reads only whole words inside the field, and the tail as the 8 bytes that end at the field end', () => {

@@ -1,10 +1,12 @@
 // The split-based line parser as it was before the single-pass rewrite of
 // src/collector/line-parser.ts (commit 5f02cc1), kept as the reference that the differential
 // test holds the new parser to, malformed reasons included. Updated for protocol 2 (byte
-// strings as hex words instead of `\xNN`) with its own plain decoder, not the parser's, and
-// for protocol 3 (argc at the end of the exec header).
+// strings as hex words instead of `\xNN`) with its own plain decoder, not the parser's, and for
+// protocol 3 (exec context and environment, connect source and capabilities, accept, disconnect,
+// setuid/setgid, setpgid, module), reading fields in the same order as the parser so the first
+// bad field it names is the same.
 import type { Line, MalformedLine } from '../../src/collector/line.js';
-import type { SocketType } from '../../src/collector/raw-event.js';
+import type { Capabilities, Credentials, SocketType } from '../../src/collector/raw-event.js';
 
 class Bad extends Error {}
 
@@ -70,17 +72,53 @@ function comm(f: string[], i: number): Uint8Array {
   return b;
 }
 
-function chunk(f: string[], len: number): Uint8Array {
+function chunk(f: string[], len: number, w = 5): Uint8Array {
   if (len === 0 || len > 200) throw new Bad(`chunk length ${len} is not 1 to 200`);
   const whole = len - (len % 8);
-  const head = words(f[5] ?? '', whole);
-  if (head === undefined) throw new Bad(`field 5 is not hex words holding ${whole} bytes`);
-  const tail = (f[6] ?? '').length === 16 ? words(f[6]!, len - whole) : undefined;
-  if (tail === undefined) throw new Bad('field 6 is not a hex tail word');
+  const head = words(f[w] ?? '', whole);
+  if (head === undefined) throw new Bad(`field ${w} is not hex words holding ${whole} bytes`);
+  const tail = (f[w + 1] ?? '').length === 16 ? words(f[w + 1]!, len - whole) : undefined;
+  if (tail === undefined) throw new Bad(`field ${w + 1} is not a hex tail word`);
   const out = new Uint8Array(len);
   out.set(head);
   out.set(tail, whole);
   return out;
+}
+
+function mask(f: string[], i: number): bigint {
+  const s = f[i] ?? '';
+  if (!/^[0-9a-f]{1,16}$/.test(s)) throw new Bad(`field ${i} is not a hex mask`);
+  return BigInt(`0x${s}`);
+}
+
+function address(f: string[], i: number, name = 'connect'): string {
+  const a = f[i] ?? '';
+  if (!/^[0-9a-fA-F:.]+$/.test(a)) throw new Bad(`${name} address is not an IP address`);
+  return a;
+}
+
+function port(f: string[], i: number, name: string): number {
+  const v = uint(f, i);
+  if (v > 65535) throw new Bad(`${name} port ${v} out of range`);
+  return v;
+}
+
+function family(f: string[], name: string): 'ipv4' | 'ipv6' {
+  const fam = uint(f, 9);
+  if (fam !== 4 && fam !== 6) throw new Bad(`${name} family ${fam} is not 4 or 6`);
+  return fam === 4 ? 'ipv4' : 'ipv6';
+}
+
+function proc(f: string[]): { ktimeNs: number; tid: number; pid: number; startNs: bigint } {
+  return { ktimeNs: uint(f, 1), tid: uint(f, 2), pid: uint(f, 3), startNs: big(f, 4) };
+}
+
+function creds(f: string[]): Credentials {
+  return { uid: uint(f, 5), gid: uint(f, 6), euid: uint(f, 7), egid: uint(f, 8) };
+}
+
+function caps(f: string[], i: number): Capabilities {
+  return { capEffective: mask(f, i), capPermitted: mask(f, i + 1) };
 }
 
 function arity(f: string[], n: number, kind: string): void {
@@ -94,18 +132,23 @@ function socketType(v: number): SocketType {
   return SOCKET_TYPES[v] ?? 'other';
 }
 
-/** Decodes a wait status (include/uapi/linux/wait.h): exit code, or 128+signal. */
+/** Decodes a wait status (include/uapi/linux/wait.h): the exit status byte and the signal. */
 export function decodeWaitStatus(status: number): { exitCode: number; signal?: number } {
   const sig = status & 0x7f;
   if (sig === 0) return { exitCode: (status >> 8) & 0xff };
-  return { exitCode: 128 + sig, signal: sig };
+  return { exitCode: (status >> 8) & 0xff, signal: sig };
 }
 
 function parseFields(f: string[]): Line {
   const kind = f[0];
   switch (kind) {
-    case 'exec':
-      arity(f, 18, kind);
+    case 'exec': {
+      arity(f, 26, kind);
+      const ttyMajor = int(f, 18);
+      const envSeen = uint(f, 24);
+      const envCount = uint(f, 25);
+      if (envCount > envSeen)
+        throw new Bad(`exec env count ${envCount} is above the variables seen, ${envSeen}`);
       return {
         kind: 'exec',
         ktimeNs: uint(f, 1),
@@ -125,7 +168,30 @@ function parseFields(f: string[]): Line {
         argvBytes: uint(f, 15),
         comm: comm(f, 16),
         argc: uint(f, 17),
+        ttyMajor,
+        ttyMinor: int(f, 19),
+        capEffective: mask(f, 20),
+        capPermitted: mask(f, 21),
+        pidNs: uint(f, 22),
+        mntNs: uint(f, 23),
+        envSeen,
+        envCount,
       };
+    }
+    case 'exec_env': {
+      arity(f, 8, kind);
+      const total = uint(f, 4);
+      const len = uint(f, 5);
+      if (len > total) throw new Bad(`exec_env length ${len} is above the total ${total}`);
+      return {
+        kind,
+        ktimeNs: uint(f, 1),
+        tid: uint(f, 2),
+        index: uint(f, 3),
+        totalBytes: total,
+        bytes: chunk(f, len, 6),
+      };
+    }
     case 'exec_fn':
     case 'exec_arg':
       arity(f, 7, kind);
@@ -162,33 +228,98 @@ function parseFields(f: string[]): Line {
         },
       };
     }
-    case 'connect': {
-      arity(f, 15, kind);
-      const fam = uint(f, 9);
-      if (fam !== 4 && fam !== 6) throw new Bad(`connect family ${fam} is not 4 or 6`);
-      const daddr = f[12] ?? '';
-      if (!/^[0-9a-fA-F:.]+$/.test(daddr)) throw new Bad('connect address is not an IP address');
-      const dport = uint(f, 11);
-      if (dport > 65535) throw new Bad(`connect port ${dport} out of range`);
+    case 'connect':
+    case 'tcpsyn': {
+      const syn = kind === 'tcpsyn';
+      arity(f, syn ? 17 : 19, kind);
+      const fam = family(f, kind);
+      const pf = syn ? 10 : 11;
+      const sf = syn ? 12 : 14;
+      const daddr = address(f, pf + 1);
+      const dport = port(f, pf, kind);
+      const saddr = address(f, sf + 1);
+      const sport = port(f, sf, kind);
+      const event = {
+        kind: 'connect' as const,
+        ...proc(f),
+        ...creds(f),
+        family: fam,
+        socketType: syn ? ('stream' as const) : socketType(int(f, 10)),
+        daddr,
+        dport,
+        ret: syn ? -115 : int(f, 13),
+        saddr,
+        sport,
+        ...caps(f, sf + 2),
+        ...(syn ? { source: 'inet_sock_set_state' as const } : {}),
+      };
+      return { kind: 'event-comm', event, comm: comm(f, syn ? 16 : 18) };
+    }
+    case 'accept': {
+      arity(f, 17, kind);
+      const fam = family(f, kind);
       return {
         kind: 'event-comm',
         event: {
-          kind: 'connect',
-          ktimeNs: uint(f, 1),
-          tid: uint(f, 2),
-          pid: uint(f, 3),
-          startNs: big(f, 4),
-          uid: uint(f, 5),
-          gid: uint(f, 6),
-          euid: uint(f, 7),
-          egid: uint(f, 8),
-          family: fam === 4 ? 'ipv4' : 'ipv6',
-          socketType: socketType(int(f, 10)),
-          daddr,
-          dport,
-          ret: int(f, 13),
+          kind,
+          ...proc(f),
+          ...creds(f),
+          ...caps(f, 14),
+          family: fam,
+          lport: port(f, 10, kind),
+          laddr: address(f, 11, kind),
+          rport: port(f, 12, kind),
+          raddr: address(f, 13, kind),
         },
-        comm: comm(f, 14),
+        comm: comm(f, 16),
+      };
+    }
+    case 'disconnect': {
+      arity(f, 19, kind);
+      const fam = family(f, kind);
+      return {
+        kind: 'event-comm',
+        event: {
+          kind,
+          ...proc(f),
+          ...creds(f),
+          ...caps(f, 16),
+          family: fam,
+          sport: port(f, 10, kind),
+          saddr: address(f, 11, kind),
+          dport: port(f, 12, kind),
+          daddr: address(f, 13, kind),
+          bytesSent: big(f, 14),
+          bytesReceived: big(f, 15),
+        },
+        comm: comm(f, 18),
+      };
+    }
+    case 'setuid':
+    case 'setgid':
+      arity(f, 12, kind);
+      return {
+        kind: 'event-comm',
+        event: { kind, ...proc(f), ...creds(f), ...caps(f, 9) },
+        comm: comm(f, 11),
+      };
+    case 'setpgid':
+      arity(f, 8, kind);
+      return {
+        kind: 'event',
+        event: { kind, ...proc(f), targetPid: int(f, 5), pgid: int(f, 6), callerPgid: int(f, 7) },
+      };
+    case 'module': {
+      arity(f, 16, kind);
+      const len = uint(f, 13);
+      if (len > 56) throw new Bad(`module name length ${len} is above 56`);
+      const bytes = len === 0 ? new Uint8Array(0) : chunk(f, len, 14);
+      const nul = bytes.indexOf(0);
+      const name = Buffer.from(nul < 0 ? bytes : bytes.subarray(0, nul)).toString('utf8');
+      return {
+        kind: 'event-comm',
+        event: { kind, ...proc(f), ...creds(f), ...caps(f, 10), taints: uint(f, 9), name },
+        comm: comm(f, 12),
       };
     }
     case 'setsid':

@@ -5,7 +5,7 @@
 // Two CPUs' lines interleave with a small timestamp skew, as from two perf buffers.
 // Same seed, same text: a before/after comparison runs on byte-identical input.
 
-import { chunkFields, commWords } from '../support/hex-words.js';
+import { chunkFields, commWords, connectSource, execContext } from '../support/hex-words.js';
 import { mulberry32 } from '../support/prng.js';
 
 export type Workload = 'exec' | 'exec-long-argv' | 'connect';
@@ -49,7 +49,7 @@ export function syntheticTrace(opts: TraceOptions): string {
       const v6 = rnd() < 0.1;
       lines.push(
         `connect ${ts} ${ppid} ${ppid} ${pstart} 0 0 0 0 ${v6 ? 6 : 4} 1 ${33000 + (op % 1000)} ` +
-          `${v6 ? '::1' : '127.0.0.1'} ${ret} ${comm('python3')}`,
+          `${v6 ? '::1' : '127.0.0.1'} ${ret} ${connectSource()} ${comm('python3')}`,
       );
     } else {
       execLines(lines, ts, ppid, pstart);
@@ -81,7 +81,7 @@ export function syntheticTrace(opts: TraceOptions): string {
     const name = prog.slice(prog.lastIndexOf('/') + 1);
     lines.push(
       `exec ${ts} ${pid} ${pid} ${ppid} 0 0 0 0 ${ppid} ${start} ${pstart} 1 ${fn.length} ` +
-        `${argv.length} ${shown} ${comm(name)} ${args.split('\0').length - 1}`,
+        `${argv.length} ${shown} ${comm(name)} ${execContext({ argc: args.split('\0').length - 1 })}`,
     );
     for (let off = 0; off < fn.length; off += 200)
       lines.push(`exec_fn ${ts} ${pid} ${off} ${chunkFields(fn.subarray(off, off + 200))}`);

@@ -34,3 +34,21 @@ export function chunkFields(chunk: Uint8Array): string {
   const tail = chunk.subarray(whole);
   return `${len} ${hexWords(head, len <= 32 ? 4 : 25)} ${hexWords(tail, 1)}`;
 }
+
+/**
+ * The fields protocol 3 added to an exec header after comm: `argc tty_major tty_minor cap_eff
+ * cap_perm pidns mntns env_seen env_n` (defaults: no terminal, no capabilities, the initial
+ * namespaces' inode numbers, no environment captured).
+ */
+export function execContext(
+  o: { argc?: number; tty?: [number, number]; caps?: [string, string]; envSeen?: number; envN?: number } = {},
+): string {
+  const [maj, min] = o.tty ?? [0, 0];
+  const [ce, cp] = o.caps ?? ['0', '0'];
+  return `${o.argc ?? 1} ${maj} ${min} ${ce} ${cp} 4026531836 4026531832 ${o.envSeen ?? 0} ${o.envN ?? 0}`;
+}
+
+/** The fields protocol 3 added to connect and tcpsyn lines before comm: `sport saddr cap_eff cap_perm`. */
+export function connectSource(sport = 0, saddr = '0.0.0.0'): string {
+  return `${sport} ${saddr} 0 0`;
+}
