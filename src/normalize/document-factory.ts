@@ -13,7 +13,7 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { ProcessDoc, type ProcessFieldContext, relative } from './ecs-process.js';
+import { ProcessDoc, type ProcessExtras, type ProcessFieldContext, relative } from './ecs-process.js';
 import type { EntityIdFn } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry } from './process-table.js';
@@ -41,8 +41,9 @@ function agentId(hostId: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-/** A network event's own fields (destination.*, network.*, error.* when the connect failed). */
+/** A network event's own fields (source.*, destination.*, network.*, error.* when the connect failed). */
 export interface NetworkParts {
+  source: Doc | undefined;
   destination: Doc;
   network: Doc;
   error: Doc | undefined;
@@ -96,6 +97,7 @@ const EventDoc = function EventDoc(
   }
   this.process = process;
   if (network) {
+    if (network.source) this.source = network.source;
     this.destination = network.destination;
     this.network = network.network;
     if (network.error) this.error = network.error;
@@ -122,7 +124,7 @@ new EventDoc(
     processRealGroup: {},
   },
   {},
-  { destination: {}, network: {}, error: {} },
+  { source: {}, destination: {}, network: {}, error: {} },
   {},
   {},
   {},
@@ -291,6 +293,7 @@ export class DocumentFactory {
     creds: Credentials | undefined,
     exitCode?: number,
     end?: string,
+    extras?: ProcessExtras,
   ): Doc {
     const el = e.entryLeader;
     return new ProcessDoc(
@@ -305,6 +308,7 @@ export class DocumentFactory {
       el ? this.lookup(el.ppid, el.parentTicks) : undefined,
       exitCode,
       end,
+      extras,
     );
   }
 }

@@ -21,20 +21,22 @@ type Doc = Record<string, unknown>;
 
 /** host.* once per normalizer; each document gets the same (frozen) object. */
 export function hostFields(h: HostInfo): Doc {
-  return Object.freeze({
+  const d: Doc = {
     id: h.id,
     name: h.name,
     hostname: h.hostname,
     architecture: h.architecture,
     os: Object.freeze({ ...h.os }),
-  });
+  };
+  if (h.ip !== undefined && h.ip.length > 0) d.ip = Object.freeze([...h.ip]);
+  return Object.freeze(d);
 }
 
 /** What kind of event a document reports (event.action, category, type, outcome). */
 export interface EventKind {
   action: string;
   category: 'process' | 'network' | 'file';
-  type: 'start' | 'end' | 'change' | 'creation' | 'deletion';
+  type: 'start' | 'end' | 'change' | 'info' | 'creation' | 'deletion';
   outcome?: 'success' | 'failure' | 'unknown';
 }
 
@@ -50,6 +52,7 @@ const TYPE = {
   change: Object.freeze(['change']),
   creation: Object.freeze(['creation']),
   deletion: Object.freeze(['deletion']),
+  info: Object.freeze(['info']),
 } as const;
 
 // what each event reports in event.*: one object each, shared by every document
@@ -60,6 +63,24 @@ export const SESSION_ID_CHANGE: EventKind = {
   action: 'session_id_change',
   category: 'process',
   type: 'change',
+};
+/** an id of the uid family (real, effective, saved, filesystem) changed: setuid(2) & co, or the
+ *  exec of a set-user-ID program (Elastic Defend reports both, from commit_creds) */
+export const UID_CHANGE: EventKind = { action: 'uid_change', category: 'process', type: 'change' };
+export const GID_CHANGE: EventKind = { action: 'gid_change', category: 'process', type: 'change' };
+/** a process found running at start-up (endpoint-package linux_process_already_running) */
+export const ALREADY_RUNNING: EventKind = { action: 'already_running', category: 'process', type: 'info' };
+/** a kernel module loaded by the process (endpoint-package linux_process_load_module) */
+export const LOAD_MODULE: EventKind = { action: 'load_module', category: 'process', type: 'start' };
+export const CONNECTION_ACCEPTED: EventKind = {
+  action: 'connection_accepted',
+  category: 'network',
+  type: 'start',
+};
+export const DISCONNECT_RECEIVED: EventKind = {
+  action: 'disconnect_received',
+  category: 'network',
+  type: 'end',
 };
 const connectKind = (outcome: EventKind['outcome']): EventKind => ({
   action: 'connection_attempted',
@@ -81,16 +102,24 @@ export const FILE = {
   deletion: { action: 'deletion', category: 'file', type: 'deletion', outcome: 'unknown' },
 } as const satisfies Record<string, EventKind>;
 
-const networkBlock = (transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
-  Object.freeze({ direction: 'egress', transport, type });
-const NETWORK = {
-  tcp: { ipv4: networkBlock('tcp', 'ipv4'), ipv6: networkBlock('tcp', 'ipv6') },
-  udp: { ipv4: networkBlock('udp', 'ipv4'), ipv6: networkBlock('udp', 'ipv6') },
-} as const;
+export type Direction = 'egress' | 'ingress' | undefined;
 
-/** network.* of a connect: one frozen object per transport and address family */
-export function networkFields(transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc {
-  return NETWORK[transport][type];
+const networkBlock = (direction: Direction, transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6'): Doc =>
+  Object.freeze(direction === undefined ? { transport, type } : { direction, transport, type });
+const byTransport = (direction: Direction) => ({
+  tcp: { ipv4: networkBlock(direction, 'tcp', 'ipv4'), ipv6: networkBlock(direction, 'tcp', 'ipv6') },
+  udp: { ipv4: networkBlock(direction, 'udp', 'ipv4'), ipv6: networkBlock(direction, 'udp', 'ipv6') },
+});
+const NETWORK = {
+  egress: byTransport('egress'),
+  ingress: byTransport('ingress'),
+  none: byTransport(undefined),
+};
+
+/** network.* of a network event: one frozen object per direction, transport and address family;
+ *  a direction left out when it is not known (a disconnect) */
+export function networkFields(transport: 'tcp' | 'udp', type: 'ipv4' | 'ipv6', direction: Direction): Doc {
+  return NETWORK[direction ?? 'none'][transport][type];
 }
 
 const connectErrors = new Map<number, Doc>();

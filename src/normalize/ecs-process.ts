@@ -3,8 +3,9 @@
 // Linux process events carry (endpoint-package custom_documentation linux_process_fork_exec_exit).
 import type { Credentials } from '../collector/raw-event.js';
 import type { CredBlocks } from './cred-fields.js';
-import { imageFromExec, type ProcImage } from './proc-image.js';
+import { argsOf, imageFromExec, type ProcImage } from './proc-image.js';
 import { type BlockCache, newEntry, type ProcEntry } from './process-table.js';
+import { isInteractive, ttyDevice } from './tty.js';
 
 // the image helpers live in proc-image.ts; they stay importable from here
 export { argsOf, commandLine, imageFromExec, imageFromProc, processName } from './proc-image.js';
@@ -39,13 +40,41 @@ function imageFields(d: Doc, img: ProcImage, args: readonly string[]): void {
 /** marks a block whose executable, name, args and command_line are byte-escaped (not UTF-8) */
 const BYTES_ESCAPED = Object.freeze({ bytes_escaped: true });
 
-/** The fields ECS gives a leader or parent: identity, image and start. */
+/** process.tty: the controlling terminal as a character device (ECS tty.char_device) */
+function ttyBlock(ttyNr: number): Doc | undefined {
+  const d = ttyDevice(ttyNr);
+  return d === undefined ? undefined : { char_device: { major: d.major, minor: d.minor } };
+}
+
+/** process.previous: the earlier images, `executable` and `args` (ECS: "Only executable and args
+ *  are set"; endpoint-package's Linux process docs also list args_count) */
+function previousBlock(images: readonly ProcImage[]): Doc[] {
+  return images.map((img) => {
+    const args = argsOf(img);
+    const d: Doc = {};
+    if (img.executable !== '') d.executable = img.executable;
+    d.args = args;
+    d.args_count = img.extra?.argsCount ?? args.length;
+    return d;
+  });
+}
+
+/** The fields ECS gives a leader or parent: identity, image, start, terminal and ids. */
 function buildRelative(ctx: ProcessFieldContext, r: ProcEntry): Doc {
   const d: Doc = { pid: r.pid, entity_id: ctx.entityIdOf(r) };
   imageFields(d, r.image, ctx.args(r));
   d.start = ctx.startOf(r);
   if (r.cwd !== undefined) d.working_directory = r.cwd;
-  if (r.creds) d.user = ctx.credBlocks(r.creds).processUser;
+  d.interactive = isInteractive(r.ttyNr);
+  const tty = ttyBlock(r.ttyNr);
+  if (tty) d.tty = tty;
+  if (r.creds) {
+    const c = ctx.credBlocks(r.creds);
+    d.user = c.processUser;
+    d.group = c.processGroup;
+    d.real_user = c.processRealUser;
+    d.real_group = c.processRealGroup;
+  }
   return d;
 }
 
@@ -62,6 +91,7 @@ function blocksOf(ctx: ProcessFieldContext, r: ProcEntry): BlockCache {
     b.image === r.image &&
     b.cwd === r.cwd &&
     b.creds === r.creds &&
+    b.ttyNr === r.ttyNr &&
     b.gen === gen &&
     b.entryType === r.entryType
   ) {
@@ -72,6 +102,7 @@ function blocksOf(ctx: ProcessFieldContext, r: ProcEntry): BlockCache {
     image: r.image,
     cwd: r.cwd,
     creds: r.creds,
+    ttyNr: r.ttyNr,
     gen,
     entryType: r.entryType,
     rel: Object.freeze(rel),
@@ -138,7 +169,16 @@ interface ProcessDocConstructor {
     entryLeaderParent: ProcEntry | undefined,
     exitCode: number | undefined,
     end: string | undefined,
+    extras: ProcessExtras | undefined,
   ): Doc;
+}
+
+/** What only some documents' process.* has. */
+export interface ProcessExtras {
+  /** process.env_vars (process events; network events leave them out) */
+  envVars?: readonly string[];
+  /** process.Ext.load_module of a load_module event */
+  loadModule?: Doc;
 }
 
 /**
@@ -163,6 +203,7 @@ export const ProcessDoc = function ProcessDoc(
   entryLeaderParent: ProcEntry | undefined,
   exitCode: number | undefined,
   end: string | undefined,
+  extras: ProcessExtras | undefined,
 ): void {
   const img = self.image;
   this.pid = self.pid;
@@ -180,15 +221,23 @@ export const ProcessDoc = function ProcessDoc(
   this.args_count = img.extra?.argsCount ?? args.length;
   this.command_line = img.commandLine;
   const x = img.extra;
-  if (x !== undefined && (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped)) {
+  const loadModule = extras?.loadModule;
+  if (
+    (x !== undefined && (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped)) ||
+    loadModule !== undefined
+  ) {
     const ext: Doc = {};
-    if (x.argsTruncated) ext.command_line_truncated = true;
-    if (x.resolved !== undefined) ext.resolved_executable = x.resolved;
-    if (x.bytesEscaped) ext.bytes_escaped = true;
+    if (x?.argsTruncated) ext.command_line_truncated = true;
+    if (x?.resolved !== undefined) ext.resolved_executable = x.resolved;
+    if (x?.bytesEscaped) ext.bytes_escaped = true;
+    if (loadModule !== undefined) ext.load_module = loadModule;
     this.Ext = ext;
   }
   if (self.cwd !== undefined) this.working_directory = self.cwd;
   this.start = ctx.startOf(self);
+  this.interactive = isInteractive(self.ttyNr);
+  const tty = ttyBlock(self.ttyNr);
+  if (tty) this.tty = tty;
   if (creds) {
     const c = ctx.credBlocks(creds);
     this.user = c.processUser;
@@ -196,6 +245,10 @@ export const ProcessDoc = function ProcessDoc(
     this.real_user = c.processRealUser;
     this.real_group = c.processRealGroup;
   }
+  const caps = self.caps;
+  if (caps) this.thread = { capabilities: caps };
+  if (extras?.envVars !== undefined) this.env_vars = extras.envVars;
+  if (self.previous !== undefined) this.previous = previousBlock(self.previous);
   if (parentBlock) this.parent = parentBlock;
   else if (parentPid > 0) {
     const par: Doc = { pid: parentPid };
@@ -256,6 +309,12 @@ function primeProcessDoc(): void {
     startOf: () => '',
     generation: () => 0,
   };
-  new ProcessDoc(ctx, self, undefined, 2, 1, creds, self, self, undefined, 0, '');
+  self.caps = Object.freeze({ effective: [], permitted: [] });
+  self.previous = [image];
+  self.ttyNr = (136 << 8) | 1;
+  new ProcessDoc(ctx, self, undefined, 2, 1, creds, self, self, undefined, 0, '', {
+    envVars: ['A=b'],
+    loadModule: {},
+  });
 }
 primeProcessDoc();

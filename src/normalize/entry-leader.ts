@@ -1,36 +1,42 @@
 // Entry leader evaluation (ECS process.entry_leader: the first process of a terminal or remote
 // session, or a service started by init), after Auditbeat's add_session_metadata
-// (x-pack/auditbeat/processors/sessionmd/processdb/db.go, evaluateEntryLeader). Without a tty
-// from the exec event, the controlling terminal is the one seen in /proc or inherited at fork.
-import type { EntryType, ProcEntry } from './process-table.js';
+// (x-pack/auditbeat/processors/sessionmd/processdb/db.go, evaluateEntryLeader). The controlling
+// terminal is the kernel's at exec (else /proc's, or the parent's at fork). A container is told
+// by namespaces, not names: a process in other pid and mount namespaces than its parent's and
+// the host's is where a container begins (its init, or a process `docker exec` started), so a
+// renamed binary cannot fake one and runtimes not on a list are still recognised.
+import type { EntryType, Namespaces, ProcEntry } from './process-table.js';
+import { ttyKind } from './tty.js';
 
-const CONTAINER_RUNTIMES = ['containerd-shim', 'runc', 'conmon'];
+export { type TtyKind, ttyKind } from './tty.js';
+
 /** executables that implement entry mechanisms and never become entry leaders themselves */
 const FILTERED = ['runc', 'containerd-shim', 'calico-node', 'check-status', 'conmon'];
 
-export type TtyKind = 'none' | 'tty' | 'console' | 'pts' | 'other';
-
-/** devices.txt: major 4 minor 0-63 virtual consoles, 5:1 /dev/console, 136-143 Unix98 ptys */
-export function ttyKind(ttyNr: number): TtyKind {
-  if (ttyNr === 0) return 'none';
-  const major = (ttyNr >> 8) & 0xfff;
-  const minor = (ttyNr & 0xff) | ((ttyNr >> 12) & 0xfff00);
-  if (major === 4 && minor < 64) return 'tty';
-  if (major === 5 && minor === 1) return 'console';
-  if (major >= 136 && major <= 143) return 'pts';
-  return 'other';
-}
-
 const startsWithAny = (s: string, list: string[]) => list.some((p) => s.startsWith(p));
+
+/** Whether `e` starts a container: its pid and mount namespaces differ from its parent's and the host's. */
+export function entersContainer(
+  e: ProcEntry,
+  parent: ProcEntry | undefined,
+  host: Partial<Namespaces> | undefined,
+): boolean {
+  const ns = e.ns;
+  const pns = parent?.ns;
+  if (ns === undefined || pns === undefined) return false;
+  if (ns.pid === pns.pid || ns.mnt === pns.mnt) return false;
+  return host?.pid === undefined || host.mnt === undefined || (ns.pid !== host.pid && ns.mnt !== host.mnt);
+}
 
 /**
  * Sets e.entryLeader (and e.entryType when e is itself an entry leader). `parent` is e's parent
- * entry when known; `bySid`/`byPgid` find the session and group leaders.
+ * entry when known; `find` finds the session and group leaders; `host` has the host's namespaces.
  */
 export function evaluateEntryLeader(
   e: ProcEntry,
   parent: ProcEntry | undefined,
   find: (pid: number) => ProcEntry | undefined,
+  host?: { pidNs?: number; mntNs?: number },
 ): void {
   e.entryType = undefined;
   e.entryLeader = undefined;
@@ -40,6 +46,10 @@ export function evaluateEntryLeader(
     e.entryType = type;
     e.entryLeader = e;
   };
+  if (entersContainer(e, parent, host && { pid: host.pidNs, mnt: host.mntNs })) {
+    self('container');
+    return;
+  }
   if (e.pid === e.sid) {
     const tty = ttyKind(e.ttyNr);
     const name = e.image.name;
@@ -63,10 +73,6 @@ export function evaluateEntryLeader(
       }
       if (pname === 'sshd' && name !== 'sshd') {
         self('sshd');
-        return;
-      }
-      if (startsWithAny(pname, CONTAINER_RUNTIMES)) {
-        self('container');
         return;
       }
     }

@@ -39,6 +39,7 @@ const COMMON: readonly string[] = [
     'os.family',
     'os.full',
     'os.kernel',
+    'ip',
   ]),
   ...under('agent', ['id', 'version']),
   'ecs.version',
@@ -62,22 +63,32 @@ const RELATIVE: readonly string[] = [
   'command_line',
   'start',
   'working_directory',
+  'interactive',
+  'tty.char_device.major',
+  'tty.char_device.minor',
   'user.id',
   'user.name',
+  'group.id',
+  'group.name',
+  'real_user.id',
+  'real_user.name',
+  'real_group.id',
+  'real_group.name',
+  // executable, name, args and command_line are in the byte-escaped form (not UTF-8)
+  'Ext.bytes_escaped',
 ];
 
 /** process.* of the acting process, with its parent and leaders (ecs-process.ts ProcessDoc). */
 const PROCESS: readonly string[] = [
   ...under('process', RELATIVE),
   ...under('process', [
-    'group.id',
-    'group.name',
-    'real_user.id',
-    'real_user.name',
-    'real_group.id',
-    'real_group.name',
     'Ext.command_line_truncated',
     'Ext.resolved_executable',
+    'thread.capabilities.effective',
+    'thread.capabilities.permitted',
+    'previous.executable',
+    'previous.args',
+    'previous.args_count',
   ]),
   ...under('process.parent', RELATIVE),
   ...under('process.group_leader', [...RELATIVE, 'same_as_process']),
@@ -93,13 +104,14 @@ const PROCESS: readonly string[] = [
   'container.id',
 ];
 
-const NETWORK: readonly string[] = [
+/** process events carry the variables captured at exec (network events leave them out) */
+const PROCESS_EVENT: readonly string[] = [...USER, ...PROCESS, 'process.env_vars'];
+
+const ENDS: readonly string[] = [
+  ...under('source', ['address', 'ip', 'port']),
   ...under('destination', ['address', 'ip', 'port']),
   'network.transport',
   'network.type',
-  'event.outcome',
-  'error.code',
-  'error.message',
 ];
 
 /** file.* of a file event (ecs-file.ts fileFields); file.Ext.original.* on a rename only. */
@@ -107,6 +119,9 @@ const FILE: readonly string[] = [
   ...under('file', ['path', 'name', 'extension', 'directory', 'Ext.bytes_escaped']),
 ];
 const FILE_ORIGINAL: readonly string[] = under('file.Ext.original', ['path', 'name', 'extension']);
+
+/** a connect: its outcome, the errno of a failure */
+const CONNECT: readonly string[] = [...ENDS, 'event.outcome', 'error.code', 'error.message'];
 
 /** The constants every document of a kind has. */
 function constants(
@@ -154,19 +169,40 @@ const FILE_DS = 'endpoint.events.file';
 
 /** Every kind of document eqld emits. */
 export const EVENT_KINDS: readonly EventKindFields[] = Object.freeze([
-  kind('process', 'exec', 'start', PROCESS_DS, [...USER, ...PROCESS]),
-  kind('process', 'fork', 'start', PROCESS_DS, [...USER, ...PROCESS]),
-  kind('process', 'end', 'end', PROCESS_DS, [...USER, ...PROCESS, 'process.exit_code', 'process.end']),
-  kind('process', 'session_id_change', 'change', PROCESS_DS, [...USER, ...PROCESS]),
-  kind('network', 'connection_attempted', 'start', NETWORK_DS, [...USER, ...PROCESS, ...NETWORK], {
+  kind('process', 'exec', 'start', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'fork', 'start', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'end', 'end', PROCESS_DS, [...PROCESS_EVENT, 'process.exit_code', 'process.end']),
+  kind('process', 'session_id_change', 'change', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'uid_change', 'change', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'gid_change', 'change', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'already_running', 'info', PROCESS_DS, PROCESS_EVENT),
+  kind('process', 'load_module', 'start', PROCESS_DS, [
+    ...PROCESS_EVENT,
+    ...under('process.Ext.load_module', ['name', 'taints', 'taint_flags']),
+  ]),
+  kind('network', 'connection_attempted', 'start', NETWORK_DS, [...USER, ...PROCESS, ...CONNECT], {
     'network.direction': 'egress',
   }),
+  kind('network', 'connection_accepted', 'start', NETWORK_DS, [...USER, ...PROCESS, ...ENDS], {
+    'network.direction': 'ingress',
+  }),
+  kind('network', 'disconnect_received', 'end', NETWORK_DS, [
+    ...USER,
+    ...PROCESS,
+    ...ENDS,
+    'source.bytes',
+    'destination.bytes',
+  ]),
   // file events (ecs-event.ts FILE): event.outcome "unknown" on each, a rename is a "change"
-  kind('file', 'creation', 'creation', FILE_DS, [...USER, ...PROCESS, ...FILE], { 'event.outcome': 'unknown' }),
+  kind('file', 'creation', 'creation', FILE_DS, [...USER, ...PROCESS, ...FILE], {
+    'event.outcome': 'unknown',
+  }),
   kind('file', 'rename', 'change', FILE_DS, [...USER, ...PROCESS, ...FILE, ...FILE_ORIGINAL], {
     'event.outcome': 'unknown',
   }),
-  kind('file', 'deletion', 'deletion', FILE_DS, [...USER, ...PROCESS, ...FILE], { 'event.outcome': 'unknown' }),
+  kind('file', 'deletion', 'deletion', FILE_DS, [...USER, ...PROCESS, ...FILE], {
+    'event.outcome': 'unknown',
+  }),
 ]);
 
 /** The kinds of one event.category. */

@@ -1,7 +1,7 @@
 // Host facts every ECS event carries (host.*, the inputs of entity ids): machine id, boot id,
 // hostname, os-release and kernel. Read once at start-up; this module does no enrichment itself.
-import { readFile } from 'node:fs/promises';
-import { arch, hostname, release, version } from 'node:os';
+import { readFile, readlink } from 'node:fs/promises';
+import { arch, hostname, networkInterfaces, release, version } from 'node:os';
 
 export interface HostOs {
   type: 'linux';
@@ -25,6 +25,21 @@ export interface HostInfo {
   os: HostOs;
   /** USER_HZ: the unit of /proc/PID/stat start times (100 on every Linux ABI eqld targets) */
   clkTck: number;
+  /** inode numbers of the host's (pid 1's) pid and mount namespaces, when readable: a process in
+   *  other namespaces than its parent's and these is in a container */
+  pidNs?: number;
+  mntNs?: number;
+  /** ECS host.ip: the addresses of the host's interfaces at start-up, loopback left out */
+  ip?: string[];
+}
+
+/** The non-loopback addresses of the host's interfaces (IPv6 link-local scope ids dropped). */
+export function hostAddresses(): string[] {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (!a.internal) out.add(a.address.replace(/%.*$/, ''));
+  }
+  return [...out];
 }
 
 export class HostInfoError extends Error {
@@ -84,7 +99,7 @@ export async function readHostInfo(opts: ReadHostInfoOptions = {}): Promise<Host
   if (osr.VERSION ?? osr.VERSION_ID) os.version = osr.VERSION ?? osr.VERSION_ID;
   if (osr.ID) os.platform = osr.ID;
   if (osr.PRETTY_NAME) os.full = osr.PRETTY_NAME;
-  return {
+  const info: HostInfo = {
     id,
     bootId,
     hostname: host,
@@ -93,4 +108,15 @@ export async function readHostInfo(opts: ReadHostInfoOptions = {}): Promise<Host
     os,
     clkTck: 100,
   };
+  const ns = async (kind: string) => {
+    const m = /:\[(\d+)\]$/.exec(await readlink(`${root}/proc/1/ns/${kind}`).catch(() => ''));
+    return m ? Number(m[1]) : undefined;
+  };
+  const pidNs = await ns('pid');
+  const mntNs = await ns('mnt');
+  if (pidNs !== undefined) info.pidNs = pidNs;
+  if (mntNs !== undefined) info.mntNs = mntNs;
+  const ip = hostAddresses();
+  if (ip.length > 0) info.ip = ip;
+  return info;
 }

@@ -5,47 +5,62 @@
 // order (common API); see docs/ecs-mapping.md for what happens to a late parent.
 import type pino from 'pino';
 import type {
+  AcceptEvent,
+  Capabilities,
   ConnectEvent,
+  CredChangeEvent,
   Credentials,
+  DisconnectEvent,
   ExecEvent,
   ExitEvent,
   FileEvent,
   ForkEvent,
+  ModuleEvent,
   RawEvent,
+  SetpgidEvent,
   SetsidEvent,
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
+import { CapabilityInterner } from './capabilities.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
 import {
   type AgentInfo,
+  ALREADY_RUNNING,
   CONNECT,
-  connectErrorFields,
+  CONNECTION_ACCEPTED,
   type Dataset,
+  DISCONNECT_RECEIVED,
   END,
   type EventKind,
   EXEC,
   FILE,
   FORK,
-  networkFields,
-  normalizeIp,
+  GID_CHANGE,
+  LOAD_MODULE,
   SESSION_ID_CHANGE,
+  UID_CHANGE,
 } from './ecs-event.js';
 import { fileFields } from './ecs-file.js';
+import type { ProcessExtras } from './ecs-process.js';
 import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
 import { connectOutcome } from './errno.js';
 import type { HostInfo } from './host-info.js';
+import { loadModuleFields } from './module-fields.js';
+import { acceptParts, connectParts, disconnectParts } from './network-parts.js';
 import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
 import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
 import {
   entryWithImage,
   Interner,
+  MAX_PREVIOUS,
   newEntry,
   type ProcEntry,
   ProcessTable,
   type ProcessTableStats,
 } from './process-table.js';
-import { CgroupSets, CredentialSets } from './shared-values.js';
+import { CgroupSets, CredentialSets, NamespaceSets } from './shared-values.js';
+import { ttyNrOf } from './tty.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { WallClock, type WallClockStats } from './wall-clock.js';
 
@@ -68,6 +83,9 @@ export interface NormalizerOptions {
   agent?: Partial<AgentInfo>;
   /** prefix of event.id (default: 8 random bytes, so ids are unique across runs) */
   eventIdPrefix?: string;
+  /** emit an already_running event for each process found in /proc by the first seeding
+   *  (default true, as Elastic Defend does when it starts) */
+  alreadyRunning?: boolean;
 }
 
 export interface NormalizerStats {
@@ -80,6 +98,12 @@ export interface NormalizerStats {
   /** EALREADY/EISCONN re-polls of an attempt already reported */
   droppedRepoll: number;
   droppedFailedSetsid: number;
+  /** setuid/setgid events of a thread repeating what another thread of its process reported */
+  droppedThreadCredRepeats: number;
+  /** setpgid calls on another process by a caller in a pid namespace (its pids are not host pids) */
+  droppedSetpgidNamespaced: number;
+  /** module loads by pid 1/2 or their children (the kernel's own requests), skipped as Defend does */
+  droppedKernelModuleLoads: number;
   /** sum of bpftrace "Lost N events" */
   lostRecords: number;
   gaps: number;
@@ -119,6 +143,10 @@ export class Normalizer {
   private readonly images = new ImageSharing((s) => this.strings.get(s));
   private readonly cgroups = new CgroupSets();
   private readonly creds = new CredentialSets();
+  private readonly capSets = new CapabilityInterner();
+  private readonly namespaces = new NamespaceSets();
+  private readonly alreadyRunning: boolean;
+  private seeded = false;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
   private reseeding = false;
@@ -132,6 +160,9 @@ export class Normalizer {
     droppedOtherSocket: 0,
     droppedRepoll: 0,
     droppedFailedSetsid: 0,
+    droppedThreadCredRepeats: 0,
+    droppedSetpgidNamespaced: 0,
+    droppedKernelModuleLoads: 0,
     lostRecords: 0,
     gaps: 0,
     lastGap: undefined as NormalizerStats['lastGap'],
@@ -150,6 +181,7 @@ export class Normalizer {
     this.udp = opts.udpConnects ?? false;
     this.procFallback = opts.procFallback ?? true;
     this.procRoot = opts.procRoot ?? '/proc';
+    this.alreadyRunning = opts.alreadyRunning ?? true;
     this.users = opts.users ?? new UserDb();
     this.clock = opts.clock ?? new WallClock();
     this.table = new ProcessTable({
@@ -171,7 +203,10 @@ export class Normalizer {
     this.listeners.push(cb);
   }
 
-  /** Loads every live process from /proc; known processes (same pid and start) are kept as they are. */
+  /**
+   * Loads every live process from /proc; known processes (same pid and start) are kept as they
+   * are. The first seeding reports each process it finds as already_running.
+   */
   async seedFromProc(): Promise<void> {
     // live entries known before the scan: any of them missing from /proc afterwards has exited
     // unseen (its exit was lost or fell in a gap)
@@ -181,12 +216,15 @@ export class Normalizer {
     all.sort((a, b) => a.startTicks - b.startTicks || a.pid - b.pid);
     let added = 0;
     const present = new Set<string>();
+    const found: ProcEntry[] = [];
     for (const f of all) {
       present.add(`${f.pid}:${f.startTicks}`);
       if (this.table.get(f.pid, f.startTicks)) continue;
-      this.insertFromFacts(f);
+      found.push(this.insertFromFacts(f));
       added++;
     }
+    if (!this.seeded && this.alreadyRunning) this.reportAlreadyRunning(found);
+    this.seeded = true;
     let reaped = 0;
     for (const e of before) {
       if (e.exitedAtNs !== undefined || present.has(`${e.pid}:${e.startTicks}`)) continue;
@@ -222,6 +260,22 @@ export class Normalizer {
         return;
       case 'file':
         this.onFile(raw);
+        return;
+      case 'accept':
+        this.onAccept(raw);
+        return;
+      case 'disconnect':
+        this.onDisconnect(raw);
+        return;
+      case 'setuid':
+      case 'setgid':
+        this.onCredChange(raw);
+        return;
+      case 'setpgid':
+        this.onSetpgid(raw);
+        return;
+      case 'module':
+        this.onModule(raw);
         return;
       case 'lost':
         this.st.lostRecords += raw.count;
@@ -301,6 +355,22 @@ export class Normalizer {
       });
   }
 
+  /** already_running: one event per process found at start-up (kernel threads left out) */
+  private reportAlreadyRunning(found: readonly ProcEntry[]): void {
+    const now = this.clock.nowMonoNs();
+    for (const e of found) {
+      if (e.pid === 2 || e.ppid === 2 || e.image.executable === '') continue;
+      const parent = this.table.get(e.ppid, e.parentTicks);
+      this.emitProcess(now, ALREADY_RUNNING, e, parent, e.ppid, e.parentTicks, e.creds, false);
+    }
+  }
+
+  private capsOf(c: Partial<Capabilities>, known: ProcEntry['caps']): ProcEntry['caps'] {
+    return c.capEffective === undefined || c.capPermitted === undefined
+      ? known
+      : this.capSets.of(c.capEffective, c.capPermitted);
+  }
+
   private insertFromFacts(f: ProcFacts): ProcEntry {
     const parent = this.table.get(f.ppid);
     const usable = parent && parent.startTicks <= f.startTicks ? parent : undefined;
@@ -319,9 +389,11 @@ export class Normalizer {
     if (usable) e.parentTicks = usable.startTicks;
     if (f.cwd !== undefined) e.cwd = f.cwd;
     if (f.uid >= 0) e.creds = this.creds.of(f);
+    e.caps = this.capsOf(f, undefined);
+    if (f.pidNs !== undefined && f.mntNs !== undefined) e.ns = this.namespaces.of(f.pidNs, f.mntNs);
     this.setCgroup(e, f.cgroupPath);
     this.table.insert(e);
-    evaluateEntryLeader(e, usable, (pid) => this.table.get(pid));
+    evaluateEntryLeader(e, usable, (pid) => this.table.get(pid), this.host);
     return e;
   }
 
@@ -387,7 +459,10 @@ export class Normalizer {
       r.bytesEscaped,
       r.argc,
     );
+    // the ids before the exec: a set-user-ID or set-group-ID program changes them (uid_change)
+    const before = e?.creds;
     if (e) {
+      e.previous = withPrevious(e.previous, e.image);
       e.image = image;
       if (e.approxStart) {
         e.startTicks = ticks;
@@ -409,6 +484,8 @@ export class Normalizer {
         source: 'exec',
       });
       if (parent?.cgroup !== undefined) e.cgroup = parent.cgroup;
+      // the process was forked unseen from this parent: its first image was the parent's
+      if (parent) e.previous = [parent.image];
       this.table.insert(e);
     }
     e.ppid = r.ppid;
@@ -417,13 +494,28 @@ export class Normalizer {
     if (cwd !== undefined) e.cwd = this.strings.get(cwd);
     else e.cwd = undefined;
     e.creds = this.creds.of(r);
+    e.caps = this.capsOf(r, e.caps);
+    if (r.tty) e.ttyNr = ttyNrOf(r.tty.major, r.tty.minor);
+    else if (r.pidNs !== undefined) e.ttyNr = 0; // the kernel said: no controlling terminal
+    if (r.pidNs !== undefined && r.mntNs !== undefined) e.ns = this.namespaces.of(r.pidNs, r.mntNs);
+    e.env = r.envVars;
     this.setCgroup(e, r.cgroupPath);
     if (this.exclude(r.pid)) e.excluded = true;
-    evaluateEntryLeader(e, parent, (pid) => this.table.get(pid));
+    evaluateEntryLeader(e, parent, (pid) => this.table.get(pid), this.host);
     if (parent) this.table.touch(parent);
     this.table.touch(e);
     this.docs.rememberArgs(e, r.argv);
-    this.emitProcess(r.ktimeNs, EXEC, e, parent, r.ppid, parentTicks, e.creds, !parent);
+    const unresolved = !parent;
+    this.emitProcess(r.ktimeNs, EXEC, e, parent, r.ppid, parentTicks, e.creds, unresolved);
+    // Elastic Defend reports a set-user-ID/-group-ID exec as uid_change/gid_change too (its probe
+    // is commit_creds, which the exec calls): after the exec, with the new image
+    const now = e.creds;
+    if (before !== undefined && before !== now) {
+      if (before.uid !== now.uid || before.euid !== now.euid)
+        this.emitProcess(r.ktimeNs, UID_CHANGE, e, parent, r.ppid, parentTicks, now, unresolved);
+      if (before.gid !== now.gid || before.egid !== now.egid)
+        this.emitProcess(r.ktimeNs, GID_CHANGE, e, parent, r.ppid, parentTicks, now, unresolved);
+    }
   }
 
   private onFork(r: ForkEvent): void {
@@ -476,6 +568,8 @@ export class Normalizer {
     if (parentTicks !== undefined) child.parentTicks = parentTicks;
     if (parent?.cwd !== undefined) child.cwd = parent.cwd;
     if (parent?.creds) child.creds = parent.creds;
+    if (parent?.caps) child.caps = parent.caps;
+    if (parent?.ns) child.ns = parent.ns;
     if (parent?.cgroup !== undefined) child.cgroup = parent.cgroup;
     if (parent?.entryLeader) child.entryLeader = parent.entryLeader;
     this.table.insert(child);
@@ -529,21 +623,47 @@ export class Normalizer {
       this.st.excluded++;
       return;
     }
+    const net = connectParts(r, transport, out.outcome === 'failure' ? out.errno : undefined);
+    this.emitNetwork(r, e, CONNECT[out.outcome], net);
+  }
+
+  private onAccept(r: AcceptEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    if (this.isExcluded(e)) {
+      this.st.excluded++;
+      return;
+    }
+    this.emitNetwork(r, e, CONNECTION_ACCEPTED, acceptParts(r));
+  }
+
+  private onDisconnect(r: DisconnectEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    if (this.isExcluded(e)) {
+      this.st.excluded++;
+      return;
+    }
+    this.emitNetwork(r, e, DISCONNECT_RECEIVED, disconnectParts(r));
+  }
+
+  /** A network document for process `e`, with the event's credentials and capabilities. */
+  private emitNetwork(
+    r: Credentials & Partial<Capabilities> & { ktimeNs: number },
+    e: ProcEntry,
+    kind: EventKind,
+    net: NetworkParts,
+  ): void {
     const parent = this.resolve(e.ppid, e.parentTicks);
     const creds = this.creds.of(r, e.creds);
     e.creds = creds;
+    e.caps = this.capsOf(r, e.caps);
     this.table.touch(e);
-    const { ip, type } = normalizeIp(r.daddr, r.family);
     this.docs.stamp(r.ktimeNs);
     const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
-    const net: NetworkParts = {
-      destination: { address: ip, ip, port: r.dport },
-      network: networkFields(transport, type),
-      error: out.outcome === 'failure' ? connectErrorFields(out.errno) : undefined,
-    };
     this.emit(
       'endpoint.events.network',
-      CONNECT[out.outcome],
+      kind,
       creds,
       proc,
       net,
@@ -579,6 +699,74 @@ export class Normalizer {
     );
   }
 
+  /** uid_change / gid_change: an id of the family changed (the kernel compared old and new). */
+  private onCredChange(r: CredChangeEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    const creds = this.creds.of(r, e.creds);
+    // glibc makes every thread of a process repeat a setuid(2) (setxid broadcast): a thread's
+    // event that brings nothing new was already reported by the thread that went first
+    if (r.tid !== r.pid && creds === e.creds) {
+      this.st.droppedThreadCredRepeats++;
+      return;
+    }
+    e.creds = creds;
+    e.caps = this.capsOf(r, e.caps);
+    const parent = this.resolve(e.ppid, e.parentTicks);
+    this.table.touch(e);
+    const kind = r.kind === 'setuid' ? UID_CHANGE : GID_CHANGE;
+    this.emitProcess(r.ktimeNs, kind, e, parent, e.ppid, e.parentTicks, creds, e.source === 'event');
+  }
+
+  /**
+   * Job control: setpgid moves a process to another group. The caller's own group is read from
+   * the kernel after the call; another process named by pid is moved only when the caller's pids
+   * are host pids (its pid namespace is the host's), since eqld's table is keyed by host pids.
+   */
+  private onSetpgid(r: SetpgidEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const caller = this.table.get(r.pid, ticks);
+    if (caller !== undefined && r.callerPgid > 0) caller.pgid = r.callerPgid;
+    if (r.targetPid === 0 || r.targetPid === r.pid) return;
+    const hostPids =
+      caller?.ns === undefined || this.host.pidNs === undefined || caller.ns.pid === this.host.pidNs;
+    if (!hostPids) {
+      this.st.droppedSetpgidNamespaced++;
+      return;
+    }
+    const target = this.table.get(r.targetPid);
+    if (target !== undefined && target.exitedAtNs === undefined)
+      target.pgid = r.pgid === 0 ? r.targetPid : r.pgid;
+  }
+
+  private onModule(r: ModuleEvent): void {
+    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
+    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    // elastic/ebpf skips loads by pid 1/2 and their children: the kernel's own module requests
+    if (r.pid <= 2 || e.ppid <= 2) {
+      this.st.droppedKernelModuleLoads++;
+      return;
+    }
+    e.creds = this.creds.of(r, e.creds);
+    e.caps = this.capsOf(r, e.caps);
+    const parent = this.resolve(e.ppid, e.parentTicks);
+    this.table.touch(e);
+    this.emitProcess(
+      r.ktimeNs,
+      LOAD_MODULE,
+      e,
+      parent,
+      e.ppid,
+      e.parentTicks,
+      e.creds,
+      e.source === 'event',
+      undefined,
+      {
+        loadModule: loadModuleFields(r),
+      },
+    );
+  }
+
   // ---- documents ----
 
   private isExcluded(e: ProcEntry): boolean {
@@ -600,12 +788,14 @@ export class Normalizer {
     creds: Credentials | undefined,
     unresolvedParent: boolean,
     exit?: ExitEvent,
+    extras?: ProcessExtras,
   ): void {
     if (this.isExcluded(e)) {
       this.st.excluded++;
       return;
     }
     const ts = this.docs.stamp(ktimeNs);
+    const env = e.env;
     const proc = this.docs.process(
       e,
       parent,
@@ -614,6 +804,7 @@ export class Normalizer {
       creds,
       exit?.exitCode,
       exit ? ts : undefined,
+      env === undefined ? extras : { ...extras, envVars: env },
     );
     this.emit(
       'endpoint.events.process',
@@ -658,4 +849,15 @@ export class Normalizer {
     };
     for (const cb of this.listeners) cb(out);
   }
+}
+
+/** `previous` with `image` appended, the oldest dropped beyond MAX_PREVIOUS */
+function withPrevious(
+  previous: readonly ProcEntry['image'][] | undefined,
+  image: ProcEntry['image'],
+): readonly ProcEntry['image'][] | undefined {
+  // an image known only by its comm (a process first seen without its executable) says nothing
+  if (image.executable === '') return previous;
+  const list = previous === undefined ? [image] : [...previous, image];
+  return list.length > MAX_PREVIOUS ? list.slice(list.length - MAX_PREVIOUS) : list;
 }

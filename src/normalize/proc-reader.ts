@@ -1,4 +1,4 @@
-// Reads one process's facts from procfs (stat, status, cmdline, exe, cwd, cgroup) into a plain
+// Reads one process's facts from procfs (stat, status, cmdline, exe, cwd, cgroup, ns) into a plain
 // record; used to seed the process table at start-up and to fill a table miss. Parsing is pure
 // and separate from the reads. It does not interpret the facts (no ids, no leaders).
 import { readFileSync, readlinkSync } from 'node:fs';
@@ -27,6 +27,12 @@ export interface ProcFacts {
   cwd?: string;
   args: string[];
   cgroupPath?: string;
+  /** status CapEff / CapPrm; undefined when status has no such line */
+  capEffective?: bigint;
+  capPermitted?: bigint;
+  /** inode numbers of /proc/PID/ns/pid and ns/mnt */
+  pidNs?: number;
+  mntNs?: number;
 }
 
 export interface StatFields {
@@ -81,6 +87,23 @@ export function parseCmdline(buf: Buffer, forceEscape = false): { args: string[]
   return { args: argv, escaped };
 }
 
+/** CapEff / CapPrm of /proc/PID/status (16 hex digits each). */
+export function parseStatusCaps(text: string): { capEffective?: bigint; capPermitted?: bigint } {
+  const out: { capEffective?: bigint; capPermitted?: bigint } = {};
+  const m = /^CapPrm:\s*([0-9a-f]+)$[\s\S]*^CapEff:\s*([0-9a-f]+)$/m.exec(text);
+  if (m) {
+    out.capPermitted = BigInt(`0x${m[1]}`);
+    out.capEffective = BigInt(`0x${m[2]}`);
+  }
+  return out;
+}
+
+/** The inode of a namespace link's target, `pid:[4026531836]`. */
+export function parseNsLink(link: string | undefined): number | undefined {
+  const m = link === undefined ? null : /:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : undefined;
+}
+
 function assemble(
   pid: number,
   stat: string,
@@ -89,6 +112,8 @@ function assemble(
   exe: Buffer | undefined,
   cwd: string | undefined,
   cgroup: string | undefined,
+  pidNs: string | undefined,
+  mntNs: string | undefined,
 ): ProcFacts | undefined {
   const s = parseStat(stat);
   if (!s) return undefined;
@@ -100,10 +125,14 @@ function assemble(
     args = parseCmdline(cmdline, true).args;
     if (exe !== undefined) exePath = { text: escapeBytes(exe), escaped: true };
   }
-  const facts: ProcFacts = { pid, ...s, ...parseStatusIds(status), args };
+  const facts: ProcFacts = { pid, ...s, ...parseStatusIds(status), ...parseStatusCaps(status), args };
   if (escaped) facts.bytesEscaped = true;
   if (exePath !== undefined) facts.exe = exePath.text;
   if (cwd !== undefined) facts.cwd = cwd;
+  const pns = parseNsLink(pidNs);
+  if (pns !== undefined) facts.pidNs = pns;
+  const mns = parseNsLink(mntNs);
+  if (mns !== undefined) facts.mntNs = mns;
   const cg = cgroup === undefined ? undefined : cgroupPathFromProc(cgroup);
   if (cg !== undefined) facts.cgroupPath = cg;
   return facts;
@@ -146,6 +175,8 @@ export function readProcSync(procRoot: string, pid: number): ProcFacts | undefin
     tryOr(() => readlinkSync(`${base}/exe`, { encoding: 'buffer' })),
     tryOr(() => readlinkSync(`${base}/cwd`)),
     tryOr(() => readFileSync(`${base}/cgroup`, 'utf8')),
+    tryOr(() => readlinkSync(`${base}/ns/pid`)),
+    tryOr(() => readlinkSync(`${base}/ns/mnt`)),
   );
 }
 
@@ -155,16 +186,18 @@ export function readCwdSync(procRoot: string, pid: number): string | undefined {
 
 export async function readProc(procRoot: string, pid: number): Promise<ProcFacts | undefined> {
   const base = `${procRoot}/${pid}`;
-  const [stat, status, cmdline, exe, cwd, cgroup] = await Promise.all([
+  const [stat, status, cmdline, exe, cwd, cgroup, pidNs, mntNs] = await Promise.all([
     tryOrAsync(readFile(`${base}/stat`, 'utf8')),
     tryOrAsync(readFile(`${base}/status`, 'utf8')),
     tryOrAsync(readFile(`${base}/cmdline`)),
     tryOrAsync(readlink(`${base}/exe`, { encoding: 'buffer' })),
     tryOrAsync(readlink(`${base}/cwd`)),
     tryOrAsync(readFile(`${base}/cgroup`, 'utf8')),
+    tryOrAsync(readlink(`${base}/ns/pid`)),
+    tryOrAsync(readlink(`${base}/ns/mnt`)),
   ]);
   if (stat === undefined || status === undefined) return undefined;
-  return assemble(pid, stat, status, cmdline ?? Buffer.alloc(0), exe, cwd, cgroup);
+  return assemble(pid, stat, status, cmdline ?? Buffer.alloc(0), exe, cwd, cgroup, pidNs, mntNs);
 }
 
 /** Every live process, read with bounded concurrency; processes that vanish mid-scan are skipped. */

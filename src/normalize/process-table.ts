@@ -4,6 +4,7 @@
 // used live entry (an event naming a process, as actor, parent or leader, counts as a use); each
 // eviction is counted. It holds state only: no I/O, no ECS.
 import type { Credentials } from '../collector/raw-event.js';
+import type { CapabilitySets } from './capabilities.js';
 import type { ProcImage } from './proc-image.js';
 
 /** An executable image; shared by a forked child and its parent until the child execs. */
@@ -26,6 +27,16 @@ export interface ProcEntry {
   cwd?: string;
   /** last known credentials (from exec, /proc or inherited at fork) */
   creds?: Credentials;
+  /** last known capability sets (from exec, uid/gid changes, network events, /proc, or the
+   *  parent's at fork) */
+  caps?: CapabilitySets;
+  /** the pid and mount namespaces it runs in (exec, /proc; the parent's at fork) */
+  ns?: Namespaces;
+  /** the images it ran before its current one, oldest first (the parent's at fork, then each
+   *  exec's predecessor; at most MAX_PREVIOUS) */
+  previous?: readonly ProcImage[];
+  /** environment variables captured at its last exec ("NAME=value") */
+  env?: readonly string[];
   /** the process's cgroup and the container id in it (one shared object per cgroup path) */
   cgroup?: Cgroup;
   /** set on an entry leader itself */
@@ -45,11 +56,21 @@ export interface Cgroup {
   readonly containerId: string | undefined;
 }
 
+/** Namespace inode numbers (as /proc/PID/ns/* links show them); one shared object per pair. */
+export interface Namespaces {
+  readonly pid: number;
+  readonly mnt: number;
+}
+
+/** how many earlier images process.previous keeps */
+export const MAX_PREVIOUS = 8;
+
 /** Document blocks for a process named as parent or leader, and what they were built from. */
 export interface BlockCache {
   image: ProcImage;
   cwd: string | undefined;
   creds: Credentials | undefined;
+  ttyNr: number;
   gen: number;
   entryType: EntryType | undefined;
   rel: Record<string, unknown>;
@@ -100,6 +121,10 @@ class TableEntry implements ProcEntry {
   image: ProcImage;
   cwd: string | undefined = undefined;
   creds: Credentials | undefined = undefined;
+  caps: CapabilitySets | undefined = undefined;
+  ns: Namespaces | undefined = undefined;
+  previous: readonly ProcImage[] | undefined = undefined;
+  env: readonly string[] | undefined = undefined;
   cgroup: Cgroup | undefined = undefined;
   entryLeader: ProcEntry | undefined = undefined;
   exitedAtNs: number | undefined = undefined;
@@ -158,6 +183,10 @@ export function entryWithImage(e: ProcEntry, image: ProcImage): ProcEntry {
   c.parentTicks = e.parentTicks;
   c.cwd = e.cwd;
   c.creds = e.creds;
+  c.caps = e.caps;
+  c.ns = e.ns;
+  c.previous = e.previous;
+  c.env = e.env;
   c.cgroup = e.cgroup;
   c.entryType = e.entryType;
   c.entryLeader = e.entryLeader;

@@ -4,7 +4,7 @@
 // entries keep the objects they hold, new ones are interned afresh).
 import type { Credentials } from '../collector/raw-event.js';
 import { containerIdFromCgroup } from './container-id.js';
-import type { Cgroup } from './process-table.js';
+import type { Cgroup, Namespaces } from './process-table.js';
 
 const MAX_DISTINCT = 4096;
 
@@ -46,5 +46,21 @@ export class CgroupSets {
       this.byPath.set(path, c);
     }
     return c;
+  }
+}
+
+export class NamespaceSets {
+  private readonly sets = new Map<string, Namespaces>();
+
+  /** The shared object for a pid and mount namespace pair. */
+  of(pid: number, mnt: number): Namespaces {
+    const k = `${pid}:${mnt}`;
+    let v = this.sets.get(k);
+    if (v === undefined) {
+      if (this.sets.size >= MAX_DISTINCT) this.sets.clear();
+      v = Object.freeze({ pid, mnt });
+      this.sets.set(k, v);
+    }
+    return v;
   }
 }

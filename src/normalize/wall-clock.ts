@@ -98,6 +98,11 @@ export class WallClock {
   }
 
   /** kernel CLOCK_MONOTONIC ns -> ms since the epoch (fractional, sub-µs precision) */
+  /** CLOCK_MONOTONIC now, ns (the kernel events' clock): for events eqld itself dates */
+  nowMonoNs(): number {
+    return Number(this.source.monoNs());
+  }
+
   toEpochMs(ktimeNs: number): number {
     return ktimeNs / 1e6 + this.offsetMs;
   }

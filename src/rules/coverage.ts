@@ -6,8 +6,6 @@
 // known is evaluated by the EQL engine itself (so null semantics are the engine's), and/or/not
 // combine the three values. A step that is false for every kind can never match:
 // - no kind passes its event.action/type tests: the rule `needs <category> <actions> events`;
-// - a kind it names by event.action fails one other constant (Defend's Linux file events have
-//   event.outcome "unknown"): `needs <field> other than <value> (<kind> events)`;
 // - a kind passes those, but a field it never fills is required: `needs <field> (<kind> events)`;
 // - it reads dns.*: `needs DNS events`.
 // In a step that can match, a field never filled on the kinds it matches is reported when it
@@ -156,6 +154,12 @@ class StepEvaluator {
 
 const kindLabel = (k: EventKindFields) => `${k.category} ${k.action}`;
 
+function withoutKeys<T>(o: Readonly<Record<string, T>>, keys: readonly string[]): Record<string, T> {
+  const rest = { ...o };
+  for (const k of keys) delete rest[k];
+  return rest;
+}
+
 interface StepVerdict {
   /** why the step can never match; empty when it can */
   needs: string[];
@@ -225,13 +229,25 @@ function analyseStep(
     (k) => ev.eval(cond, { constants: k.constants, filled: anyField }) !== 'false',
   );
   if (byConstants.length === 0) {
+    // a step for other data: another operating system (the cross-platform rules' Windows steps),
+    // another module or dataset (Suricata, PAN-OS, ...): the constant fields it reads are all it lacks
+    const tested = [...read]
+      .filter((f) => f !== 'event.action' && f !== 'event.type' && candidates.some((k) => f in k.constants))
+      .sort();
+    for (const fields of [...tested.map((f) => [f]), ...(tested.length > 1 ? [tested] : [])]) {
+      const other = candidates.some(
+        (k) => ev.eval(cond, { constants: withoutKeys(k.constants, fields), filled: anyField }) !== 'false',
+      );
+      if (other) {
+        const what = `${q.category} events of another ${fields.join(' and ')}`;
+        return { needs: [what], neverSetExclusions: [], neverSetAlternatives: [] };
+      }
+    }
     const actions = actionsRequired(q);
-    const blocked = blockingConstants(ev, cond, candidates, actions);
     return {
-      needs:
-        blocked.length > 0
-          ? blocked
-          : [actions.length > 0 ? `${q.category} ${actions.join('/')} events` : `other ${q.category} events`],
+      needs: [
+        actions.length > 0 ? `${q.category} ${actions.join('/')} events` : `other ${q.category} events`,
+      ],
       neverSetExclusions: [],
       neverSetAlternatives: [],
     };
@@ -258,33 +274,6 @@ function analyseStep(
     neverSetExclusions: unset.filter((f) => pol.get(f)?.has(true)),
     neverSetAlternatives: unset.filter((f) => !pol.get(f)?.has(true)),
   };
-}
-
-/** For the kinds whose event.action the step names: the one other constant (event.outcome,
- *  network.direction, ...) that alone keeps it from matching, as `<field> other than <value> (<kind>
- *  events)`; empty when there is no such kind or no single such constant. */
-function blockingConstants(
-  ev: StepEvaluator,
-  cond: Expr,
-  candidates: readonly EventKindFields[],
-  actions: readonly string[],
-): string[] {
-  const named = candidates.filter((k) => actions.includes(String(k.constants['event.action'])));
-  if (named.length === 0) return [];
-  const byConstant = new Map<string, string[]>();
-  for (const k of named) {
-    const alone = Object.keys(k.constants).filter((c) => {
-      // event.type and event.category go with the action: a mismatch there is another kind
-      if (c === 'event.action' || c === 'event.type' || c === 'event.category') return false;
-      const { [c]: _dropped, ...rest } = k.constants;
-      return ev.eval(cond, { constants: rest, filled: (f) => f === c || k.fields.has(f) }) !== 'false';
-    });
-    if (alone.length !== 1) return [];
-    const c = alone[0] as string;
-    const key = `${c} other than ${JSON.stringify(k.constants[c])}`;
-    byConstant.set(key, [...(byConstant.get(key) ?? []), kindLabel(k)]);
-  }
-  return [...byConstant].map(([c, ks]) => `${c} (${ks.join(', ')} events)`);
 }
 
 /** `<field> (<kinds> events)`: the fields whose absence alone keeps the step from matching. */

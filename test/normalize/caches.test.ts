@@ -15,6 +15,8 @@ afterAll(() => {
   for (const c of cleanups) c();
 });
 const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid, ticks);
+/** the seeded login shell's ids (alice): a child that keeps them has no uid_change at exec */
+const ALICE = { uid: 1000, euid: 1000, gid: 0, egid: 0 };
 
 /** init (1) and a login shell (100) already running, as /proc shows them */
 const seeded = (opts: Parameters<typeof makeNormalizer>[0] = {}) => seededNormalizer(cleanups, opts);
@@ -25,11 +27,26 @@ describe('documents through the caches', () => {
     const p = { pid: 200, startTicks: 1000 };
     h.push(
       fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
-      exec({ ...p, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/nc', argv: ['nc', 'h', '1'] }),
-      connect({ ...p, daddr: '127.0.0.1', dport: 1 }),
-      connect({ ...p, daddr: '127.0.0.1', dport: 2 }),
-      exec({ ...p, ppid: 100, parentStartTicks: 50, filename: '/bin/cat', argv: ['cat', 'a b', 'c'] }),
-      connect({ ...p, daddr: '127.0.0.1', dport: 3 }),
+      // alice's ids, as the forked child has them: no uid_change
+      exec({
+        ...p,
+        ...ALICE,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/usr/bin/nc',
+        argv: ['nc', 'h', '1'],
+      }),
+      connect({ ...p, ...ALICE, daddr: '127.0.0.1', dport: 1 }),
+      connect({ ...p, ...ALICE, daddr: '127.0.0.1', dport: 2 }),
+      exec({
+        ...p,
+        ...ALICE,
+        ppid: 100,
+        parentStartTicks: 50,
+        filename: '/bin/cat',
+        argv: ['cat', 'a b', 'c'],
+      }),
+      connect({ ...p, ...ALICE, daddr: '127.0.0.1', dport: 3 }),
       exit({ ...p }),
     );
     const d = h.docs();
@@ -87,11 +104,13 @@ describe('documents through the caches', () => {
     const py = ['python3', ['python3', '-c', 'print(1)'], '0'];
     expect(field(d[4]!, 'process.pid')).toBe(300);
     expect(related(d[4]!)).toEqual([sh, sh, sh]);
-    expect(field(d[7]!, 'process.pid')).toBe(301);
-    expect(related(d[7]!)).toEqual([py, py, py]);
-    // the older child too: its parent's block is rebuilt, not the one cached before the exec
-    expect(field(d[8]!, 'process.pid')).toBe(300);
+    // the exec to euid 0 is also a uid_change (d[6])
+    expect(field(d[6]!, 'event.action')).toBe('uid_change');
+    expect(field(d[8]!, 'process.pid')).toBe(301);
     expect(related(d[8]!)).toEqual([py, py, py]);
+    // the older child too: its parent's block is rebuilt, not the one cached before the exec
+    expect(field(d[9]!, 'process.pid')).toBe(300);
+    expect(related(d[9]!)).toEqual([py, py, py]);
     // the entry leader (the login shell, an init entry) execs another shell
     h.push(
       exec({
@@ -108,8 +127,8 @@ describe('documents through the caches', () => {
     );
     const entry = (doc: Record<string, unknown>) =>
       ['pid', 'name', 'args', 'entry_meta.type'].map((f) => field(doc, `process.entry_leader.${f}`));
-    expect(entry(d[8]!)).toEqual([100, 'bash', ['-bash'], 'init']);
-    expect(entry(h.docs()[10]!)).toEqual([100, 'zsh', ['zsh', '-l'], 'init']);
+    expect(entry(d[9]!)).toEqual([100, 'bash', ['-bash'], 'init']);
+    expect(entry(h.docs()[11]!)).toEqual([100, 'zsh', ['zsh', '-l'], 'init']);
   });
 
   it('keep every document right when thousands of processes share the cache slots', async () => {
@@ -186,6 +205,7 @@ describe('documents through the caches', () => {
             filename: '/usr/bin/x',
             argv: child.argv,
             ktimeNs: ktimeNs + 1,
+            ...ALICE,
           }),
         );
         live.push(child);
@@ -204,12 +224,13 @@ describe('documents through the caches', () => {
             filename: '/usr/bin/y',
             argv: p.argv,
             ktimeNs,
+            ...ALICE,
           }),
         );
         expected.push(want(p));
       } else if (r < 0.9) {
         const p = pick();
-        h.push(connect({ pid: p.pid, startTicks: p.ticks, daddr: '10.0.0.1', dport: k, ktimeNs }));
+        h.push(connect({ pid: p.pid, startTicks: p.ticks, daddr: '10.0.0.1', dport: k, ktimeNs, ...ALICE }));
         expected.push(want(p));
       } else {
         const p = pick();
@@ -278,7 +299,17 @@ describe('documents built by constructors', () => {
       }
     };
     const d = h.docs();
-    expect(d).toHaveLength(7);
+    // the exec as root after alice's fork is a uid_change too
+    expect(d.map((x) => field(x, 'event.action'))).toEqual([
+      'fork',
+      'exec',
+      'uid_change',
+      'session_id_change',
+      'connection_attempted',
+      'connection_attempted',
+      'end',
+      'connection_attempted',
+    ]);
     for (const doc of d) {
       plain(doc);
       expect(JSON.parse(JSON.stringify(doc))).toStrictEqual(doc);

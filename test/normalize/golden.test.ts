@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RawEvent } from '../../src/collector/raw-event.js';
 import { reviveRaw } from '../support/raw-builders.js';
-import { type FakeProc, fakeProcRoot, GOLDEN_DIR, makeNormalizer } from './harness.js';
+import { type FakeProc, fakeProcRoot, GOLDEN_DIR, HOST, makeNormalizer } from './harness.js';
 
 interface Scenario {
   description: string;
-  options?: { udpConnects?: boolean };
+  options?: { udpConnects?: boolean; alreadyRunning?: boolean };
   proc: FakeProc[];
   events: RawEvent[];
 }
@@ -35,7 +35,12 @@ describe('golden: raw events -> ECS documents', () => {
       const sc = JSON.parse(readFileSync(join(GOLDEN_DIR, f), 'utf8'), reviveRaw) as Scenario;
       const proc = fakeProcRoot(sc.proc);
       cleanups.push(proc.cleanup);
-      const h = makeNormalizer({ procRoot: proc.root, udpConnects: sc.options?.udpConnects ?? false });
+      const h = makeNormalizer({
+        procRoot: proc.root,
+        udpConnects: sc.options?.udpConnects ?? false,
+        alreadyRunning: sc.options?.alreadyRunning ?? false,
+        host: { ...HOST, pidNs: 4026531836, mntNs: 4026531832 },
+      });
       await h.n.seedFromProc();
       h.push(...sc.events);
       const text = h

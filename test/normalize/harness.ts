@@ -59,6 +59,12 @@ export interface FakeProc {
   cwd?: string;
   args?: string[];
   cgroup?: string;
+  /** CapEff / CapPrm, 16 hex digits (default: none, as an unprivileged process) */
+  capEff?: string;
+  capPrm?: string;
+  /** namespace inodes for ns/pid and ns/mnt (default: none) */
+  pidNs?: number;
+  mntNs?: number;
 }
 
 /** Writes a fake procfs under a temp dir; returns its path and a cleanup function. */
@@ -75,8 +81,14 @@ export function fakeProcRoot(procs: FakeProc[]): { root: string; cleanup: () => 
     const gid = p.gid ?? 0;
     writeFileSync(
       join(d, 'status'),
-      `Name:\t${p.comm}\nUid:\t${uid}\t${p.euid ?? uid}\t${uid}\t${uid}\nGid:\t${gid}\t${p.egid ?? gid}\t${gid}\t${gid}\n`,
+      `Name:\t${p.comm}\nUid:\t${uid}\t${p.euid ?? uid}\t${uid}\t${uid}\nGid:\t${gid}\t${p.egid ?? gid}\t${gid}\t${gid}\n` +
+        (p.capEff === undefined ? '' : `CapPrm:\t${p.capPrm ?? p.capEff}\nCapEff:\t${p.capEff}\n`),
     );
+    if (p.pidNs !== undefined || p.mntNs !== undefined) {
+      mkdirSync(join(d, 'ns'));
+      if (p.pidNs !== undefined) symlinkSync(`pid:[${p.pidNs}]`, join(d, 'ns', 'pid'));
+      if (p.mntNs !== undefined) symlinkSync(`mnt:[${p.mntNs}]`, join(d, 'ns', 'mnt'));
+    }
     writeFileSync(join(d, 'cmdline'), p.args && p.args.length > 0 ? `${p.args.join('\0')}\0` : '');
     if (p.exe) symlinkSync(p.exe, join(d, 'exe'));
     if (p.cwd) symlinkSync(p.cwd, join(d, 'cwd'));
@@ -107,6 +119,8 @@ export function makeNormalizer(opts: Partial<NormalizerOptions> = {}): Harness {
     clock: new WallClock({ source: fixedClockSource() }),
     agent: { version: '0.1.0' },
     eventIdPrefix: 'T',
+    // the seeded fixtures are set-up, not events under test (tests of already_running turn it on)
+    alreadyRunning: false,
     ...opts,
   });
   const out: EqlEvent[] = [];

@@ -242,12 +242,6 @@ describe('entry leaders', () => {
     ['a session leader whose parent is init is an init entry', { ppid: 1 }, 'systemd', 'init'],
     ['a session leader under sshd is an sshd entry', { ppid: 50 }, 'sshd', 'sshd'],
     [
-      'a session leader under containerd-shim is a container entry',
-      { ppid: 50 },
-      'containerd-shim-runc-v2',
-      'container',
-    ],
-    [
       'a session leader under ssm-session-worker on a pty is an ssm entry',
       { ppid: 50, ttyNr: 136 << 8 },
       'ssm-session-worker',
@@ -259,6 +253,30 @@ describe('entry leaders', () => {
     evaluateEntryLeader(e, parent, find(new Map([[50, parent]])));
     expect(e.entryLeader).toBe(e);
     expect(e.entryType).toBe(type);
+  });
+
+  const HOST_NS = { pidNs: 4026531836, mntNs: 4026531832 };
+  const hostNs = { pid: HOST_NS.pidNs, mnt: HOST_NS.mntNs };
+
+  it('starts a container entry where a process runs in other pid and mount namespaces than its parent and the host', () => {
+    const parent = entry(50, { image: imageFromExec('/usr/bin/runc', ['runc'], false, '/'), ns: hostNs });
+    // not a session leader, any name: a container's init or a process `docker exec` started
+    const e = entry(100, { sid: 40, pgid: 40, ns: { pid: 4026532175, mnt: 4026532174 } });
+    evaluateEntryLeader(e, parent, find(new Map([[50, parent]])), HOST_NS);
+    expect(e.entryLeader).toBe(e);
+    expect(e.entryType).toBe('container');
+  });
+
+  it('does not take a renamed binary for a container runtime, nor a pid or mount namespace alone for a container', () => {
+    // a copy of bash named conmon, in the host's namespaces
+    const fake = entry(50, { image: imageFromExec('/tmp/conmon', ['conmon'], false, '/'), ns: hostNs });
+    const e = entry(100, { ppid: 50, ns: hostNs });
+    evaluateEntryLeader(e, fake, find(new Map([[50, fake]])), HOST_NS);
+    expect(e.entryType).toBe('unknown');
+    // unshare -p alone (a sandbox): new pid namespace, the host's mounts
+    const sandboxed = entry(101, { ppid: 50, ns: { pid: 4026532175, mnt: HOST_NS.mntNs } });
+    evaluateEntryLeader(sandboxed, fake, find(new Map([[50, fake]])), HOST_NS);
+    expect(sandboxed.entryType).not.toBe('container');
   });
 
   it('inherits the entry leader from the parent when not a session leader', () => {

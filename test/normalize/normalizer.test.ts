@@ -14,6 +14,8 @@ const idOf = (pid: number, ticks: number) => entityId(HOST.id, HOST.bootId, pid,
 const seeded = (opts: Parameters<typeof makeNormalizer>[0] = {}) => seededNormalizer(cleanups, opts);
 
 const SH = { pid: 200, startTicks: 1000 };
+/** the seeded login shell's ids (alice): a child that keeps them has no uid_change at exec */
+const ALICE = { uid: 1000, euid: 1000, gid: 0, egid: 0 };
 
 describe('process events', () => {
   it('maps exec, fork, exit and setsid to Elastic Defend actions, types and datasets', async () => {
@@ -185,7 +187,7 @@ describe('process events', () => {
     const h = await seeded();
     h.push(
       fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
-      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/bin/ls' }),
+      exec({ ...SH, ...ALICE, ppid: 100, parentStartTicks: 50, filename: '/bin/ls' }),
       exec({ pid: 300, startTicks: 1001, ppid: 100, parentStartTicks: 50, filename: '/bin/ps', sid: 300 }),
     );
     const [, ls, ps] = h.docs();
@@ -363,9 +365,9 @@ describe('excludePids', () => {
     const h = await seeded({ excludePids: (pid) => pid === 100 });
     h.push(
       fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
-      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/bpftrace' }),
+      exec({ ...SH, ...ALICE, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/bpftrace' }),
       fork({ parentPid: 200, parentStartTicks: 1000, childPid: 201, childStartTicks: 1001 }),
-      exec({ pid: 201, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/bin/sh' }),
+      exec({ pid: 201, startTicks: 1001, ppid: 200, parentStartTicks: 1000, filename: '/bin/sh', ...ALICE }),
       connect({ pid: 201, startTicks: 1001, daddr: '127.0.0.1', dport: 1 }),
       exit({ pid: 201, startTicks: 1001 }),
       // an unrelated process still shows
@@ -561,7 +563,7 @@ describe('shared parent and leader blocks', () => {
     const h = await seeded();
     h.push(
       fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
-      exec({ ...SH, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/nc' }),
+      exec({ ...SH, ...ALICE, ppid: 100, parentStartTicks: 50, filename: '/usr/bin/nc' }),
       connect({ ...SH, daddr: '127.0.0.1', dport: 1 }),
       connect({ ...SH, daddr: '127.0.0.1', dport: 2 }),
       // the parent shell execs another program, then runs as root

@@ -1,14 +1,20 @@
-// Synthetic RawEvent injector: builders for exec/fork/exit/connect/setsid/lost/gap with sane
+// Synthetic RawEvent injector: builders for exec/fork/exit/connect/accept/disconnect/setsid/
+// setuid/setgid/setpgid/module/lost/gap with sane
 // defaults, so the normalizer and the rule engine can be driven without a kernel (as Falco's
 // test-input engine does). Start times are given in clock ticks and turned into start_boottime ns
 // somewhere inside that tick, the way the kernel reports them.
 import type {
+  AcceptEvent,
   ConnectEvent,
+  CredChangeEvent,
+  DisconnectEvent,
   ExecEvent,
   ExitEvent,
   ForkEvent,
   GapEvent,
   LostEvent,
+  ModuleEvent,
+  SetpgidEvent,
   SetsidEvent,
 } from '../../src/collector/raw-event.js';
 
@@ -124,6 +130,123 @@ export function setsid(i: SetsidInput): SetsidEvent {
   };
 }
 
+/** every capability of a 6.x kernel (bits 0-40), as root has them */
+export const ALL_CAPS = (1n << 41n) - 1n;
+
+export interface AcceptInput extends Partial<Omit<AcceptEvent, 'kind'>> {
+  pid: number;
+  startTicks: number;
+  laddr: string;
+  lport: number;
+  raddr: string;
+  rport: number;
+}
+
+export function accept(i: AcceptInput): AcceptEvent {
+  const { startTicks, ...rest } = i;
+  return {
+    kind: 'accept',
+    ktimeNs: 1_000_000_000,
+    tid: i.pid,
+    startNs: startNsOf(startTicks),
+    family: i.laddr.includes(':') ? 'ipv6' : 'ipv4',
+    comm: 'test',
+    capEffective: ALL_CAPS,
+    capPermitted: ALL_CAPS,
+    ...ROOT,
+    ...rest,
+  };
+}
+
+export interface DisconnectInput extends Partial<Omit<DisconnectEvent, 'kind'>> {
+  pid: number;
+  startTicks: number;
+  saddr: string;
+  sport: number;
+  daddr: string;
+  dport: number;
+}
+
+export function disconnect(i: DisconnectInput): DisconnectEvent {
+  const { startTicks, ...rest } = i;
+  return {
+    kind: 'disconnect',
+    ktimeNs: 1_000_000_000,
+    tid: i.pid,
+    startNs: startNsOf(startTicks),
+    family: i.saddr.includes(':') ? 'ipv6' : 'ipv4',
+    bytesSent: 100n,
+    bytesReceived: 200n,
+    comm: 'test',
+    capEffective: ALL_CAPS,
+    capPermitted: ALL_CAPS,
+    ...ROOT,
+    ...rest,
+  };
+}
+
+export interface CredChangeInput extends Partial<Omit<CredChangeEvent, 'kind'>> {
+  pid: number;
+  startTicks: number;
+}
+
+/** a setuid/setgid line: `kind` says which family changed; the ids are the new ones */
+export function credChange(kind: 'setuid' | 'setgid', i: CredChangeInput): CredChangeEvent {
+  const { startTicks, ...rest } = i;
+  return {
+    kind,
+    ktimeNs: 1_000_000_000,
+    tid: i.pid,
+    startNs: startNsOf(startTicks),
+    comm: 'test',
+    capEffective: ALL_CAPS,
+    capPermitted: ALL_CAPS,
+    ...ROOT,
+    ...rest,
+  };
+}
+
+export interface SetpgidInput extends Partial<Omit<SetpgidEvent, 'kind'>> {
+  pid: number;
+  startTicks: number;
+  callerPgid: number;
+}
+
+export function setpgid(i: SetpgidInput): SetpgidEvent {
+  const { startTicks, ...rest } = i;
+  return {
+    kind: 'setpgid',
+    ktimeNs: 1_000_000_000,
+    tid: i.pid,
+    startNs: startNsOf(startTicks),
+    targetPid: 0,
+    pgid: 0,
+    ...rest,
+  };
+}
+
+export interface ModuleInput extends Partial<Omit<ModuleEvent, 'kind'>> {
+  pid: number;
+  startTicks: number;
+  name: string;
+}
+
+export function moduleLoad(i: ModuleInput): ModuleEvent {
+  const { startTicks, ...rest } = i;
+  return {
+    kind: 'module',
+    ktimeNs: 1_000_000_000,
+    tid: i.pid,
+    startNs: startNsOf(startTicks),
+    taints: 0,
+    comm: 'insmod',
+    capEffective: ALL_CAPS,
+    capPermitted: ALL_CAPS,
+    ...ROOT,
+    ...rest,
+  };
+}
+
 export function lost(count: number, ktimeNs = 1_000_000_000): LostEvent {
   return { kind: 'lost', ktimeNs, count };
 }
@@ -133,7 +256,16 @@ export function gap(fromNs: number, toNs: number, reason = 'bpftrace restarted')
 }
 
 /** JSON reviver/replacer pair for RawEvent fixtures: bigint fields are written as "123n". */
-const BIGINT_KEYS = new Set(['startNs', 'parentStartNs', 'childStartNs', 'cgroupId']);
+const BIGINT_KEYS = new Set([
+  'startNs',
+  'parentStartNs',
+  'childStartNs',
+  'cgroupId',
+  'capEffective',
+  'capPermitted',
+  'bytesSent',
+  'bytesReceived',
+]);
 
 export function reviveRaw(key: string, value: unknown): unknown {
   if (BIGINT_KEYS.has(key) && typeof value === 'string' && /^\d+n$/.test(value))
