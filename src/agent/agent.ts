@@ -18,6 +18,7 @@ import type { EqldConfig } from '../config/resolve-config.js';
 import { Pipeline } from '../pipeline.js';
 import { BUNDLED_RULES_DIR } from '../rules/bundled.js';
 import { type EqlEngine, eqlEngine } from '../rules/engine.js';
+import { envVarsOfRules } from '../rules/env-vars.js';
 import { type LoadedRule, loadRules } from '../rules/load-rules.js';
 import { checkHost, createStages, type Stages } from './create-stages.js';
 import { HealthMonitor } from './health.js';
@@ -131,12 +132,13 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
 
   let stages: Stages;
   try {
-    stages = await createStages(config, detector, logger);
+    stages = await createStages(config, detector, logger, envVarsOfRules(rules));
   } catch (err) {
     logger.fatal({ err }, 'could not set up the pipeline');
     return err instanceof ConfigError ? EXIT.config : EXIT.internal;
   }
   ancestryOf = (entityId) => stages.normalizer.ancestry(entityId);
+  const capturing = envVarsOfRules(rules);
   const pipeline = new Pipeline(stages, { logger });
   pipeline.onGap((gap) =>
     pipeline.emit(
@@ -215,7 +217,17 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
     }
     const needRestart = restartOnlyChanges(config, next);
     if (needRestart.length > 0) logger.warn({ keys: needRestart }, 'reload: these keys need a restart');
-    detector.reload(loadRuleSet(next, engine, logger), next.tuning);
+    const reloaded = loadRuleSet(next, engine, logger);
+    const missing = envVarsOfRules(reloaded).filter(
+      (v) => !capturing.some((c) => c.name === v.name && (c.prefix || !v.prefix)),
+    );
+    if (missing.length > 0) {
+      logger.warn(
+        { envVars: missing.map((v) => v.name) },
+        'reload: the rules read environment variables the running collector does not capture; restart eqld to capture them',
+      );
+    }
+    detector.reload(reloaded, next.tuning);
     logger.level = next.log.level;
     health.setThreshold(next.health.lostEventsThreshold);
     if (next.health.intervalS !== config.health.intervalS) {

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SinkSet, SinksConfig } from '../alerts/sinks/index.js';
 import { createSinks } from '../alerts/sinks/index.js';
+import { EnvVarError, type EnvVarSpec, mergeEnvVarSpecs, parseEnvVarSpec } from '../collector/env-match.js';
 import { Collector, checkPreconditions } from '../collector/index.js';
+import { ConfigError } from '../config/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
 import { hostFields, Normalizer, readHostInfo } from '../normalize/index.js';
 import type { DetectorStage, StageSet } from '../pipeline.js';
@@ -76,11 +78,26 @@ function sinkNames(cfg: SinksConfig): string[] {
   ];
 }
 
+/** The variables to capture: those the rules read and collector.env_vars (a bad name is a ConfigError). */
+export function envVarsToCapture(config: EqldConfig, fromRules: readonly EnvVarSpec[]): EnvVarSpec[] {
+  const configured = config.collector.envVars.map((text) => {
+    try {
+      return parseEnvVarSpec(text);
+    } catch (err) {
+      if (err instanceof EnvVarError) throw new ConfigError(`collector.env_vars: ${err.message}`);
+      throw err;
+    }
+  });
+  return mergeEnvVarSpecs([...fromRules, ...configured]);
+}
+
 export async function createStages(
   config: EqldConfig,
   detector: DetectorStage,
   logger: Logger,
+  envVarsOfRules: readonly EnvVarSpec[] = [],
 ): Promise<Stages> {
+  const envVars = envVarsToCapture(config, envVarsOfRules);
   mkdirSync(config.agent.stateDir, { recursive: true, mode: 0o700 });
   for (const f of [config.output.alertsFile, config.output.eventsFile]) {
     if (f) mkdirSync(dirname(f), { recursive: true, mode: 0o750 });
@@ -103,7 +120,19 @@ export async function createStages(
     ...(config.collector.fileEvents
       ? { fileEvents: { eventsPerSecond: config.collector.fileEventsPerSecond } }
       : {}),
+    // compiled into the kernel program: nothing else of an environment is read
+    envVars,
   });
+  if (envVars.length > 0) {
+    logger.info(
+      {
+        envVars: envVars.map(
+          (v) => `${v.name}${v.prefix ? '*' : ''}${v.caseInsensitive ? ' (any case)' : ''}`,
+        ),
+      },
+      'environment variables captured at exec',
+    );
+  }
   const self = process.pid;
   const normalizer = new Normalizer({
     host,

@@ -8,11 +8,13 @@ export const ENV_NAME_MAX = 31;
 
 /**
  * An environment variable to capture at exec: `NAME` captures `NAME=...`; with `prefix`, every
- * variable whose name starts with NAME (a rule's `NAME*` pattern).
+ * variable whose name starts with NAME (a rule's `NAME*` pattern); with `caseInsensitive`, in any
+ * case (a rule's `like~` or `:`: `http_proxy` and `HTTP_PROXY`).
  */
 export interface EnvVarSpec {
   name: string;
   prefix: boolean;
+  caseInsensitive?: boolean;
 }
 
 export class EnvVarError extends Error {
@@ -41,37 +43,63 @@ export function parseEnvVarSpec(text: string): EnvVarSpec {
   return v;
 }
 
-/** One list without repeats; a prefix covers the names and longer prefixes it starts. */
-export function mergeEnvVarSpecs(specs: readonly EnvVarSpec[]): EnvVarSpec[] {
-  const prefixes = specs.filter((s) => s.prefix).map((s) => s.name);
-  const covered = (s: EnvVarSpec) =>
-    prefixes.some((p) => s.name.startsWith(p) && (s.name !== p || !s.prefix));
-  const out = new Map<string, EnvVarSpec>();
-  for (const s of specs) {
-    if (covered(s)) continue;
-    out.set(`${s.name}${s.prefix ? '*' : ''}`, s);
-  }
-  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** Whether `a` captures every variable `b` does. */
+function covers(a: EnvVarSpec, b: EnvVarSpec): boolean {
+  if (b.caseInsensitive && !a.caseInsensitive) return false;
+  const fold = (x: string) => (a.caseInsensitive ? x.toLowerCase() : x);
+  const an = fold(a.name);
+  const bn = fold(b.name);
+  return a.prefix ? bn.startsWith(an) : !b.prefix && an === bn;
 }
 
-/** A little-endian 64-bit constant of bytes[8k, 8k+8) and the mask of the bytes present. */
-function wordOf(bytes: Buffer, k: number): { value: bigint; mask: bigint } {
+/** One list without repeats, in name order: a spec that another one covers is left out. */
+export function mergeEnvVarSpecs(specs: readonly EnvVarSpec[]): EnvVarSpec[] {
+  const out: EnvVarSpec[] = [];
+  specs.forEach((s, i) => {
+    // of two equal specs the first stays
+    const coveredBy = specs.some((o, j) => j !== i && covers(o, s) && (!covers(s, o) || j < i));
+    if (!coveredBy) out.push({ ...s });
+  });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+interface Word {
+  value: bigint;
+  /** the bytes present */
+  mask: bigint;
+  /** 0x20 at each letter byte compared in any case: OR-ed in, it folds A-Z onto a-z */
+  fold: bigint;
+}
+
+const isLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+
+/** The little-endian 64-bit constant of bytes[8k, 8k+8), its mask and case fold. */
+function wordOf(bytes: Buffer, k: number, caseInsensitive: boolean): Word {
   let value = 0n;
   let mask = 0n;
+  let fold = 0n;
   for (let i = 0; i < 8 && 8 * k + i < bytes.length; i++) {
-    value |= BigInt(bytes[8 * k + i] as number) << BigInt(8 * i);
-    mask |= 0xffn << BigInt(8 * i);
+    let c = bytes[8 * k + i] as number;
+    const shift = BigInt(8 * i);
+    if (caseInsensitive && isLetter(c)) {
+      c |= 0x20;
+      fold |= 0x20n << shift;
+    }
+    value |= BigInt(c) << shift;
+    mask |= 0xffn << shift;
   }
-  return { value, mask };
+  return { value, mask, fold };
 }
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
-/** `$w == value`, or `($w & mask) == value` for a partial word */
-function wordTest(variable: string, w: { value: bigint; mask: bigint }): string {
+/** `$w == value`, with `& mask` for a partial word and `| fold` for letters in any case. A byte
+ *  that is not a letter cannot turn into one by `| 0x20`, so folding only ever matches letters. */
+function wordTest(variable: string, w: Word): string {
+  const folded = w.fold === 0n ? variable : `(${variable} | ${hex(w.fold)})`;
   return w.mask === 0xffffffffffffffffn
-    ? `${variable} == ${hex(w.value)}`
-    : `(${variable} & ${hex(w.mask)}) == ${hex(w.value)}`;
+    ? `${folded} == ${hex(w.value)}`
+    : `(${folded} & ${hex(w.mask)}) == ${hex(w.value)}`;
 }
 
 /**
@@ -87,7 +115,7 @@ export function envMatchConditions(vars: readonly EnvVarSpec[]): { first: string
     const bytes = Buffer.from(v.prefix ? v.name : `${v.name}=`, 'latin1');
     const tests: string[] = [];
     for (let k = 0; k < Math.ceil(bytes.length / 8); k++) {
-      tests.push(wordTest(k === 0 ? '$w' : `$w${k}`, wordOf(bytes, k)));
+      tests.push(wordTest(k === 0 ? '$w' : `$w${k}`, wordOf(bytes, k, v.caseInsensitive ?? false)));
     }
     firsts.add(tests[0] as string);
     fulls.push(tests.length === 1 ? (tests[0] as string) : `(${tests.join(' && ')})`);

@@ -19,6 +19,8 @@ export interface EqldConfig {
     bpftracePaceMs?: number;
     fileEvents: boolean;
     fileEventsPerSecond: number;
+    /** collector.env_vars: NAME or NAME* entries, checked when the collector is built */
+    envVars: string[];
   };
   process: { udpConnects: boolean; maxProcesses: number; excludeSelf: boolean };
   syslog: {
@@ -209,6 +211,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
       bpftracePaceMs: get<number | undefined>('collector.bpftrace_pace_ms'),
       fileEvents: get<boolean>('collector.file_events'),
       fileEventsPerSecond: get<number>('collector.file_events_per_second'),
+      envVars: get<string[]>('collector.env_vars'),
     },
     process: {
       udpConnects: get<boolean>('process.udp_connects'),

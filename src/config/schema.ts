@@ -141,6 +141,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'collector.env_vars',
+    flag: 'env-var',
+    type: 'string[]',
+    default: [],
+    describe:
+      'environment variables captured at exec besides those the loaded rules read (NAME, or NAME* for every name that starts so); nothing else of an environment is read',
+    live: false,
+  },
+  {
     key: 'process.udp_connects',
     flag: 'udp-connects',
     type: 'boolean',
