@@ -5,38 +5,27 @@
 // order (common API); see docs/ecs-mapping.md for what happens to a late parent.
 import type pino from 'pino';
 import type {
-  AcceptEvent,
-  Capabilities,
-  ConnectEvent,
-  CredChangeEvent,
   Credentials,
-  DisconnectEvent,
   ExecEvent,
   ExitEvent,
   FileEvent,
   ForkEvent,
-  ModuleEvent,
   RawEvent,
-  SetpgidEvent,
   SetsidEvent,
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
-import { CapabilityInterner } from './capabilities.js';
+import { onCredChange, onModule, onSetpgid } from './change-events.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
 import {
   type AgentInfo,
   ALREADY_RUNNING,
-  CONNECT,
-  CONNECTION_ACCEPTED,
   type Dataset,
-  DISCONNECT_RECEIVED,
   END,
   type EventKind,
   EXEC,
   FILE,
   FORK,
   GID_CHANGE,
-  LOAD_MODULE,
   SESSION_ID_CHANGE,
   UID_CHANGE,
 } from './ecs-event.js';
@@ -44,22 +33,20 @@ import { fileFields } from './ecs-file.js';
 import type { ProcessExtras } from './ecs-process.js';
 import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
-import { connectOutcome } from './errno.js';
+import type { HandlerContext } from './handler-context.js';
 import type { HostInfo } from './host-info.js';
-import { loadModuleFields } from './module-fields.js';
-import { acceptParts, connectParts, disconnectParts } from './network-parts.js';
-import { ImageSharing, imageFromExec, imageFromProc } from './proc-image.js';
-import { type ProcFacts, readAllProcs, readCwdSync, readProcSync } from './proc-reader.js';
+import { onAccept, onConnect, onDisconnect } from './network-events.js';
+import { imageFromExec, imageFromProc, type ProcImage } from './proc-image.js';
+import { readAllProcs, readCwdSync } from './proc-reader.js';
+import { ProcessResolver } from './process-resolver.js';
 import {
   entryWithImage,
-  Interner,
   MAX_PREVIOUS,
   newEntry,
   type ProcEntry,
   ProcessTable,
   type ProcessTableStats,
 } from './process-table.js';
-import { CgroupSets, CredentialSets, NamespaceSets } from './shared-values.js';
 import { ttyNrOf } from './tty.js';
 import { UserDb, type UserDbStats } from './user-db.js';
 import { WallClock, type WallClockStats } from './wall-clock.js';
@@ -131,20 +118,15 @@ export class Normalizer {
   private readonly host: HostInfo;
   private readonly log: pino.Logger;
   private readonly exclude: (pid: number) => boolean;
-  private readonly udp: boolean;
   private readonly procFallback: boolean;
   private readonly procRoot: string;
   private readonly users: UserDb;
   private readonly clock: WallClock;
   private readonly table: ProcessTable;
   private readonly docs: DocumentFactory;
-  /** paths (executables, names, cwds, cgroups) repeat across processes: one copy each */
-  private readonly strings = new Interner();
-  private readonly images = new ImageSharing((s) => this.strings.get(s));
-  private readonly cgroups = new CgroupSets();
-  private readonly creds = new CredentialSets();
-  private readonly capSets = new CapabilityInterner();
-  private readonly namespaces = new NamespaceSets();
+  private readonly resolver: ProcessResolver;
+  /** what the handlers of network-events.ts and change-events.ts use */
+  private readonly ctx: HandlerContext;
   private readonly alreadyRunning: boolean;
   private seeded = false;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
@@ -178,7 +160,6 @@ export class Normalizer {
     this.log = opts.logger;
     const self = process.pid;
     this.exclude = opts.excludePids ?? ((pid) => pid === self);
-    this.udp = opts.udpConnects ?? false;
     this.procFallback = opts.procFallback ?? true;
     this.procRoot = opts.procRoot ?? '/proc';
     this.alreadyRunning = opts.alreadyRunning ?? true;
@@ -197,6 +178,45 @@ export class Normalizer {
       ...(opts.agent ? { agent: opts.agent } : {}),
       ...(opts.eventIdPrefix !== undefined ? { eventIdPrefix: opts.eventIdPrefix } : {}),
     });
+    this.resolver = new ProcessResolver({
+      table: this.table,
+      host: this.host,
+      exclude: this.exclude,
+      procFallback: opts.procFallback ?? true,
+      procRoot: this.procRoot,
+      counters: this.st,
+    });
+    this.ctx = {
+      host: this.host,
+      table: this.table,
+      resolver: this.resolver,
+      counters: this.st,
+      udpConnects: opts.udpConnects ?? false,
+      isExcluded: (e: ProcEntry) => this.isExcluded(e),
+      emitProcess: (...a: Parameters<HandlerContext['emitProcess']>) => this.emitProcess(...a),
+      emitNetwork: (
+        ktimeNs: number,
+        kind: EventKind,
+        e: ProcEntry,
+        parent: ProcEntry | undefined,
+        creds: Credentials,
+        net: NetworkParts,
+      ) => {
+        this.docs.stamp(ktimeNs);
+        const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
+        const unresolvedParent = !parent && e.ppid > 0;
+        this.emit(
+          'endpoint.events.network',
+          kind,
+          creds,
+          proc,
+          net,
+          e,
+          e.source === 'event',
+          unresolvedParent,
+        );
+      },
+    };
   }
 
   onEvent(cb: (e: EqlEvent) => void): void {
@@ -220,7 +240,7 @@ export class Normalizer {
     for (const f of all) {
       present.add(`${f.pid}:${f.startTicks}`);
       if (this.table.get(f.pid, f.startTicks)) continue;
-      found.push(this.insertFromFacts(f));
+      found.push(this.resolver.insertFromFacts(f));
       added++;
     }
     if (!this.seeded && this.alreadyRunning) this.reportAlreadyRunning(found);
@@ -256,26 +276,26 @@ export class Normalizer {
         this.onSetsid(raw);
         return;
       case 'connect':
-        this.onConnect(raw);
+        onConnect(this.ctx, raw);
         return;
       case 'file':
         this.onFile(raw);
         return;
       case 'accept':
-        this.onAccept(raw);
+        onAccept(this.ctx, raw);
         return;
       case 'disconnect':
-        this.onDisconnect(raw);
+        onDisconnect(this.ctx, raw);
         return;
       case 'setuid':
       case 'setgid':
-        this.onCredChange(raw);
+        onCredChange(this.ctx, raw);
         return;
       case 'setpgid':
-        this.onSetpgid(raw);
+        onSetpgid(this.ctx, raw);
         return;
       case 'module':
-        this.onModule(raw);
+        onModule(this.ctx, raw);
         return;
       case 'lost':
         this.st.lostRecords += raw.count;
@@ -365,79 +385,12 @@ export class Normalizer {
     }
   }
 
-  private capsOf(c: Partial<Capabilities>, known: ProcEntry['caps']): ProcEntry['caps'] {
-    return c.capEffective === undefined || c.capPermitted === undefined
-      ? known
-      : this.capSets.of(c.capEffective, c.capPermitted);
-  }
-
-  private insertFromFacts(f: ProcFacts): ProcEntry {
-    const parent = this.table.get(f.ppid);
-    const usable = parent && parent.startTicks <= f.startTicks ? parent : undefined;
-    const e = newEntry({
-      pid: f.pid,
-      startTicks: f.startTicks,
-      approxStart: false,
-      ppid: f.ppid,
-      pgid: f.pgid,
-      sid: f.sid,
-      ttyNr: f.ttyNr,
-      image: imageFromProc(f.exe, f.comm, f.args, this.images, f.bytesEscaped),
-      excluded: this.exclude(f.pid) || (usable?.excluded ?? false),
-      source: 'proc',
-    });
-    if (usable) e.parentTicks = usable.startTicks;
-    if (f.cwd !== undefined) e.cwd = f.cwd;
-    if (f.uid >= 0) e.creds = this.creds.of(f);
-    e.caps = this.capsOf(f, undefined);
-    if (f.pidNs !== undefined && f.mntNs !== undefined) e.ns = this.namespaces.of(f.pidNs, f.mntNs);
-    this.setCgroup(e, f.cgroupPath);
-    this.table.insert(e);
-    evaluateEntryLeader(e, usable, (pid) => this.table.get(pid), this.host);
-    return e;
-  }
-
-  private setCgroup(e: ProcEntry, path: string | undefined): void {
-    if (path !== undefined) e.cgroup = this.cgroups.of(path);
-  }
-
-  /** Table entry for (pid, ticks), else /proc when it still holds that same process. */
-  private resolve(pid: number, ticks: number | undefined): ProcEntry | undefined {
-    const e = this.table.get(pid, ticks);
-    if (e || !this.procFallback || pid <= 0) return e;
-    const f = readProcSync(this.procRoot, pid);
-    if (f && (ticks === undefined || f.startTicks === ticks)) {
-      this.st.procFallbackHits++;
-      return this.insertFromFacts(f);
-    }
-    this.st.procFallbackMisses++;
-    return undefined;
-  }
-
-  /** A process known only from its event (it is gone from /proc): identity and comm. */
-  private placeholder(pid: number, ticks: number, comm: string, ppid = 0): ProcEntry {
-    const e = newEntry({
-      pid,
-      startTicks: ticks,
-      approxStart: false,
-      ppid,
-      pgid: 0,
-      sid: 0,
-      ttyNr: 0,
-      image: imageFromProc(undefined, comm, []),
-      excluded: this.exclude(pid),
-      source: 'event',
-    });
-    this.table.insert(e);
-    return e;
-  }
-
   // ---- events ----
 
   private onExec(r: ExecEvent): void {
     const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
     const parentTicks = startTicksFromNs(r.parentStartNs, this.host.clkTck);
-    const parent = this.resolve(r.ppid, parentTicks);
+    const parent = this.resolver.resolve(r.ppid, parentTicks);
     let e = this.table.get(r.pid, ticks);
     // the collector does not report the cwd: read it while the process still runs; without
     // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
@@ -451,11 +404,11 @@ export class Normalizer {
         : (e?.cwd ?? parent?.cwd));
     // path.resolve builds a tree of string pieces: keep one copy per distinct path instead
     const image = imageFromExec(
-      this.strings.get(r.filename),
+      this.resolver.strings.get(r.filename),
       r.argv,
       r.argvTruncated,
       cwd,
-      this.images,
+      this.resolver.images,
       r.bytesEscaped,
       r.argc,
     );
@@ -491,15 +444,15 @@ export class Normalizer {
     e.ppid = r.ppid;
     e.parentTicks = parentTicks;
     if (r.sid !== undefined) e.sid = r.sid;
-    if (cwd !== undefined) e.cwd = this.strings.get(cwd);
+    if (cwd !== undefined) e.cwd = this.resolver.strings.get(cwd);
     else e.cwd = undefined;
-    e.creds = this.creds.of(r);
-    e.caps = this.capsOf(r, e.caps);
+    e.creds = this.resolver.credsOf(r);
+    e.caps = this.resolver.capsOf(r, e.caps);
     if (r.tty) e.ttyNr = ttyNrOf(r.tty.major, r.tty.minor);
     else if (r.pidNs !== undefined) e.ttyNr = 0; // the kernel said: no controlling terminal
-    if (r.pidNs !== undefined && r.mntNs !== undefined) e.ns = this.namespaces.of(r.pidNs, r.mntNs);
+    if (r.pidNs !== undefined && r.mntNs !== undefined) e.ns = this.resolver.nsOf(r.pidNs, r.mntNs);
     e.env = r.envVars;
-    this.setCgroup(e, r.cgroupPath);
+    this.resolver.setCgroup(e, r.cgroupPath);
     if (this.exclude(r.pid)) e.excluded = true;
     evaluateEntryLeader(e, parent, (pid) => this.table.get(pid), this.host);
     if (parent) this.table.touch(parent);
@@ -521,7 +474,7 @@ export class Normalizer {
   private onFork(r: ForkEvent): void {
     const pTicks =
       r.parentStartNs === undefined ? undefined : startTicksFromNs(r.parentStartNs, this.host.clkTck);
-    const parent = this.resolve(r.parentPid, pTicks);
+    const parent = this.resolver.resolve(r.parentPid, pTicks);
     let ticks: number;
     let approx = false;
     if (r.childStartNs !== undefined) ticks = startTicksFromNs(r.childStartNs, this.host.clkTck);
@@ -579,7 +532,7 @@ export class Normalizer {
 
   private onExit(r: ExitEvent): void {
     const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.table.get(r.pid, ticks) ?? this.placeholder(r.pid, ticks, '');
+    const e = this.table.get(r.pid, ticks) ?? this.resolver.placeholder(r.pid, ticks, '');
     const parent = this.table.get(e.ppid, e.parentTicks);
     this.table.markExited(e, r.ktimeNs, r.exitCode);
     this.emitProcess(r.ktimeNs, END, e, parent, e.ppid, e.parentTicks, e.creds, e.source === 'event', r);
@@ -591,97 +544,26 @@ export class Normalizer {
       return;
     }
     const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    const e = this.resolver.resolve(r.pid, ticks) ?? this.resolver.placeholder(r.pid, ticks, r.comm);
     e.sid = r.pid;
     e.pgid = r.pid;
     e.ttyNr = 0; // setsid(2) detaches the controlling terminal
-    e.creds = this.creds.of(r);
-    const parent = this.resolve(e.ppid, e.parentTicks);
+    e.creds = this.resolver.credsOf(r);
+    const parent = this.resolver.resolve(e.ppid, e.parentTicks);
     this.table.touch(e);
     const c = e.creds;
     this.emitProcess(r.ktimeNs, SESSION_ID_CHANGE, e, parent, e.ppid, e.parentTicks, c, e.source === 'event');
   }
 
-  private onConnect(r: ConnectEvent): void {
-    const transport = r.socketType === 'stream' ? 'tcp' : r.socketType === 'dgram' ? 'udp' : undefined;
-    if (transport === undefined) {
-      this.st.droppedOtherSocket++;
-      return;
-    }
-    if (transport === 'udp' && !this.udp) {
-      this.st.droppedUdp++;
-      return;
-    }
-    const out = connectOutcome(r.ret);
-    if (out.outcome === 'repoll') {
-      this.st.droppedRepoll++;
-      return;
-    }
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
-    if (this.isExcluded(e)) {
-      this.st.excluded++;
-      return;
-    }
-    const net = connectParts(r, transport, out.outcome === 'failure' ? out.errno : undefined);
-    this.emitNetwork(r, e, CONNECT[out.outcome], net);
-  }
-
-  private onAccept(r: AcceptEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
-    if (this.isExcluded(e)) {
-      this.st.excluded++;
-      return;
-    }
-    this.emitNetwork(r, e, CONNECTION_ACCEPTED, acceptParts(r));
-  }
-
-  private onDisconnect(r: DisconnectEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
-    if (this.isExcluded(e)) {
-      this.st.excluded++;
-      return;
-    }
-    this.emitNetwork(r, e, DISCONNECT_RECEIVED, disconnectParts(r));
-  }
-
-  /** A network document for process `e`, with the event's credentials and capabilities. */
-  private emitNetwork(
-    r: Credentials & Partial<Capabilities> & { ktimeNs: number },
-    e: ProcEntry,
-    kind: EventKind,
-    net: NetworkParts,
-  ): void {
-    const parent = this.resolve(e.ppid, e.parentTicks);
-    const creds = this.creds.of(r, e.creds);
-    e.creds = creds;
-    e.caps = this.capsOf(r, e.caps);
-    this.table.touch(e);
-    this.docs.stamp(r.ktimeNs);
-    const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
-    this.emit(
-      'endpoint.events.network',
-      kind,
-      creds,
-      proc,
-      net,
-      e,
-      e.source === 'event',
-      !parent && e.ppid > 0,
-    );
-  }
-
   private onFile(r: FileEvent): void {
     const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
+    const e = this.resolver.actor(r.pid, ticks, r.comm);
     if (this.isExcluded(e)) {
       this.st.excluded++;
       return;
     }
-    const parent = this.resolve(e.ppid, e.parentTicks);
-    const creds = this.creds.of(r, e.creds);
+    const parent = this.resolver.resolve(e.ppid, e.parentTicks);
+    const creds = this.resolver.credsOf(r, e.creds);
     e.creds = creds;
     this.table.touch(e);
     this.docs.stamp(r.ktimeNs);
@@ -696,74 +578,6 @@ export class Normalizer {
       e.source === 'event',
       !parent && e.ppid > 0,
       fileFields(r.path, r.oldPath, r.bytesEscaped === true),
-    );
-  }
-
-  /** uid_change / gid_change: an id of the family changed (the kernel compared old and new). */
-  private onCredChange(r: CredChangeEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
-    const creds = this.creds.of(r, e.creds);
-    // glibc makes every thread of a process repeat a setuid(2) (setxid broadcast): a thread's
-    // event that brings nothing new was already reported by the thread that went first
-    if (r.tid !== r.pid && creds === e.creds) {
-      this.st.droppedThreadCredRepeats++;
-      return;
-    }
-    e.creds = creds;
-    e.caps = this.capsOf(r, e.caps);
-    const parent = this.resolve(e.ppid, e.parentTicks);
-    this.table.touch(e);
-    const kind = r.kind === 'setuid' ? UID_CHANGE : GID_CHANGE;
-    this.emitProcess(r.ktimeNs, kind, e, parent, e.ppid, e.parentTicks, creds, e.source === 'event');
-  }
-
-  /**
-   * Job control: setpgid moves a process to another group. The caller's own group is read from
-   * the kernel after the call; another process named by pid is moved only when the caller's pids
-   * are host pids (its pid namespace is the host's), since eqld's table is keyed by host pids.
-   */
-  private onSetpgid(r: SetpgidEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const caller = this.table.get(r.pid, ticks);
-    if (caller !== undefined && r.callerPgid > 0) caller.pgid = r.callerPgid;
-    if (r.targetPid === 0 || r.targetPid === r.pid) return;
-    const hostPids =
-      caller?.ns === undefined || this.host.pidNs === undefined || caller.ns.pid === this.host.pidNs;
-    if (!hostPids) {
-      this.st.droppedSetpgidNamespaced++;
-      return;
-    }
-    const target = this.table.get(r.targetPid);
-    if (target !== undefined && target.exitedAtNs === undefined)
-      target.pgid = r.pgid === 0 ? r.targetPid : r.pgid;
-  }
-
-  private onModule(r: ModuleEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolve(r.pid, ticks) ?? this.placeholder(r.pid, ticks, r.comm);
-    // elastic/ebpf skips loads by pid 1/2 and their children: the kernel's own module requests
-    if (r.pid <= 2 || e.ppid <= 2) {
-      this.st.droppedKernelModuleLoads++;
-      return;
-    }
-    e.creds = this.creds.of(r, e.creds);
-    e.caps = this.capsOf(r, e.caps);
-    const parent = this.resolve(e.ppid, e.parentTicks);
-    this.table.touch(e);
-    this.emitProcess(
-      r.ktimeNs,
-      LOAD_MODULE,
-      e,
-      parent,
-      e.ppid,
-      e.parentTicks,
-      e.creds,
-      e.source === 'event',
-      undefined,
-      {
-        loadModule: loadModuleFields(r),
-      },
     );
   }
 
@@ -853,9 +667,9 @@ export class Normalizer {
 
 /** `previous` with `image` appended, the oldest dropped beyond MAX_PREVIOUS */
 function withPrevious(
-  previous: readonly ProcEntry['image'][] | undefined,
-  image: ProcEntry['image'],
-): readonly ProcEntry['image'][] | undefined {
+  previous: readonly ProcImage[] | undefined,
+  image: ProcImage,
+): readonly ProcImage[] | undefined {
   // an image known only by its comm (a process first seen without its executable) says nothing
   if (image.executable === '') return previous;
   const list = previous === undefined ? [image] : [...previous, image];
