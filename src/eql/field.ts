@@ -61,6 +61,17 @@ function resolver(parts: readonly string[]): Resolver {
       const v = firstTail(child as Record<string, unknown>);
       if (v !== undefined) return v;
     }
+    // an array of objects (ECS process.previous): Elasticsearch indexes each object's field, so
+    // the field holds the values of all of them
+    if (Array.isArray(child)) {
+      const out: unknown[] = [];
+      for (const x of child) {
+        if (typeof x !== 'object' || x === null || Array.isArray(x)) continue;
+        const v = firstTail(x as Record<string, unknown>);
+        if (v !== undefined) out.push(v);
+      }
+      if (out.length > 0) return out;
+    }
     for (let i = 1; i < heads.length; i++) {
       const h = obj[heads[i] as string];
       if (h === undefined) continue;
@@ -188,7 +199,9 @@ function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly strin
     // `in` first: loading a key an object lacks can cost several times more
     if (!(k in o)) return false;
     const next = o[k];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) return false;
+    // an array of objects on the path: the general resolver reads into each of them
+    if (Array.isArray(next)) return true;
+    if (typeof next !== 'object' || next === null) return false;
     o = next as Record<string, unknown>;
   }
   return false;

@@ -29,6 +29,12 @@ function general(obj: Doc, parts: string[]): unknown {
     const v = general(child, parts.slice(1));
     if (v !== undefined) return v;
   }
+  // an array of objects: the values of each object (Elasticsearch flattens arrays of objects)
+  if (Array.isArray(child)) {
+    const vs = child.filter(isPlain).map((x) => general(x, parts.slice(1)));
+    const found = vs.filter((v) => v !== undefined);
+    if (found.length > 0) return found;
+  }
   for (let i = 1; i < parts.length; i++) {
     const h = obj[parts.slice(0, i + 1).join('.')];
     if (h === undefined) continue;
