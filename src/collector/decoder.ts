@@ -1,6 +1,7 @@
 // Turns bpftrace output lines into raw events and notices: parseLine, then exec
 // re-assembly and comm decoding. Keeps counters; does no I/O and no ordering.
 import { ExecAssembler } from './exec-assembler.js';
+import { parseFileLine } from './file-line-parser.js';
 import { decodeUtf8, untilNul } from './hex.js';
 import type { NoticeLine } from './line.js';
 import { parseLineTransient } from './line-parser.js';
@@ -22,6 +23,15 @@ export class LineDecoder {
   }
 
   decode(line: string): Decoded {
+    // the working directory's walk: the file program's `fp`/`fn` lines (path-macros.ts)
+    if (line.charCodeAt(0) === 102 && (line.startsWith('fp ') || line.startsWith('fn '))) {
+      const w = parseFileLine(line);
+      if (w.kind === 'fp' || w.kind === 'fn') {
+        const e = this.assembler.chunk(w);
+        return e ? { kind: 'event', event: e } : PENDING;
+      }
+      if (w.kind === 'malformed') return { kind: 'malformed', reason: w.reason, line };
+    }
     // chunk bytes are only valid until the next parse: the assembler copies them at once
     const l = parseLineTransient(line);
     switch (l.kind) {

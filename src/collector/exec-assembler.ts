@@ -1,11 +1,15 @@
-// Re-assembles one exec from its header line, its exec_fn/exec_arg chunk lines and its exec_env
-// lines (one per captured environment variable, placed by index).
+// Re-assembles one exec from its header line, its exec_fn/exec_arg chunk lines, its exec_env
+// lines (one per captured environment variable, placed by index) and the fp/fn lines of its
+// working directory's walk (printed before the header; the file program's walk lines).
 // Lines of one exec come from one probe run on one CPU, but other CPUs' lines interleave,
 // so pieces are keyed by (tid, kernel timestamp) and placed by byte offset, never by
 // adjacency. An exec completes when every announced byte has arrived; one that does not
 // complete within `maxAgeNs` of its header's arrival (a chunk was lost) is dropped and
 // counted. Age counts from arrival, not the kernel timestamp: when bpftrace runs seconds
 // behind, every header is old on arrival, yet its chunks are right behind it.
+import { pathOfWalk } from './file-assembler.js';
+import type { LongNameLine, WalkLine } from './file-line.js';
+import type { BuiltPath } from './file-path.js';
 import { decodeUtf8, escapeBytes, splitArgv, untilNul } from './hex.js';
 import type { ExecChunkLine, ExecEnvLine, ExecHeaderLine } from './line.js';
 import type { ExecEvent } from './raw-event.js';
@@ -21,6 +25,8 @@ interface Pending {
   /** captured environment variables by index, and how many have arrived */
   env: ExecEnvLine[] | undefined;
   envGot: number;
+  /** the working directory's walk lines */
+  cwd: (WalkLine | LongNameLine)[];
   /** chunks received, by kind and offset / CHUNK: a repeated chunk is ignored */
   fnSeen: Uint8Array;
   argSeen: Uint8Array;
@@ -41,7 +47,7 @@ export class ExecAssembler {
   private readonly pending = new Map<string, Pending>();
   private readonly orphans = new Map<
     string,
-    { arrivedNs: number; chunks: (ExecChunkLine | ExecEnvLine)[] }
+    { arrivedNs: number; chunks: (ExecChunkLine | ExecEnvLine | WalkLine | LongNameLine)[] }
   >();
   readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
   /** the exec that had the latest header: its chunks follow it (same CPU, same probe run) */
@@ -68,6 +74,7 @@ export class ExecAssembler {
       argGot: 0,
       env: h.envCount > 0 ? new Array<ExecEnvLine>(h.envCount) : undefined,
       envGot: 0,
+      cwd: [],
       fnSeen: new Uint8Array(Math.ceil(h.filenameBytes / CHUNK)),
       argSeen: new Uint8Array(Math.ceil(h.argvBytes / CHUNK)),
     };
@@ -87,7 +94,7 @@ export class ExecAssembler {
   }
 
   /** Adds a chunk. Its `bytes` are copied before this returns (they may be a reused buffer). */
-  chunk(c: ExecChunkLine | ExecEnvLine): ExecEvent | undefined {
+  chunk(c: ExecChunkLine | ExecEnvLine | WalkLine | LongNameLine): ExecEvent | undefined {
     const last = this.last;
     const p =
       last !== undefined && last.header.tid === c.tid && last.header.ktimeNs === c.ktimeNs
@@ -96,12 +103,20 @@ export class ExecAssembler {
     if (!p) {
       const key = `${c.tid}:${c.ktimeNs}`;
       const entry = this.orphans.get(key) ?? { arrivedNs: this.now(), chunks: [] };
-      entry.chunks.push({ ...c, bytes: c.bytes.slice() });
+      entry.chunks.push(c.kind === 'fp' ? c : { ...c, bytes: c.bytes.slice() });
       this.orphans.set(key, entry);
       this.stats.orphanChunks++;
       return undefined;
     }
     if (c.kind === 'exec_env') return this.envLine(p, c);
+    if (c.kind === 'fp' || c.kind === 'fn') {
+      if (p.cwd.length >= p.header.cwdLines) {
+        this.stats.badChunks++;
+        return undefined;
+      }
+      p.cwd.push(c);
+      return this.completeIfDone(p.key, p);
+    }
     const isFn = c.kind === 'exec_fn';
     const target = isFn ? p.filename : p.argv;
     const seen = isFn ? p.fnSeen : p.argSeen;
@@ -157,9 +172,27 @@ export class ExecAssembler {
   private completeIfDone(key: string, p: Pending): ExecEvent | undefined {
     if (p.fnGot < p.filename.length || p.argGot < p.argv.length) return undefined;
     if (p.env !== undefined && p.envGot < p.env.length) return undefined;
+    if (p.cwd.length < p.header.cwdLines) return undefined;
     this.pending.delete(key);
     if (this.last === p) this.last = undefined;
-    return buildExec(p.header, p.filename, p.argv, this.resolveCgroup, p.env);
+    const cwd = p.cwd.length > 0 ? this.cwdOf(p.cwd) : undefined;
+    return buildExec(p.header, p.filename, p.argv, this.resolveCgroup, p.env, cwd);
+  }
+
+  /** The working directory's bytes from its walk lines; a walk that does not hold together is
+   *  counted and gives none. */
+  private cwdOf(lines: readonly (WalkLine | LongNameLine)[]): BuiltPath | undefined {
+    const walks = lines.filter((l): l is WalkLine => l.kind === 'fp');
+    const names = new Map<number, LongNameLine[]>();
+    for (const l of lines) {
+      if (l.kind !== 'fn') continue;
+      const parts = names.get(l.step) ?? [];
+      parts.push(l);
+      names.set(l.step, parts);
+    }
+    const path = pathOfWalk(walks, names);
+    if (path === undefined) this.stats.badChunks++;
+    return path;
   }
 }
 
@@ -169,6 +202,7 @@ export function buildExec(
   argvBytes: Uint8Array,
   resolveCgroup: (id: bigint) => string | undefined,
   env?: readonly ExecEnvLine[],
+  cwd?: BuiltPath,
 ): ExecEvent {
   const truncated = h.argvTotalBytes > h.argvBytes;
   const fnBytes = untilNul(filenameBytes);
@@ -177,9 +211,15 @@ export function buildExec(
   const fn = decodeUtf8(fnBytes);
   const cm = decodeUtf8(commBytes);
   const envs = env?.map((v) => decodeUtf8(v.bytes));
+  const wd = cwd === undefined ? undefined : decodeUtf8(cwd.bytes);
   // one string that is not UTF-8 puts every string of the exec in the byte-escaped form, so a
   // reader of a marked event can take each `\xNN` in any of them for a byte (docs/ecs-mapping.md)
-  const escaped = split.escaped || fn.escaped || cm.escaped || (envs?.some((d) => d.escaped) ?? false);
+  const escaped =
+    split.escaped ||
+    fn.escaped ||
+    cm.escaped ||
+    (wd?.escaped ?? false) ||
+    (envs?.some((d) => d.escaped) ?? false);
   const argv = escaped ? splitArgv(argvBytes, truncated, true).argv : split.argv;
   const filename = escaped ? escapeBytes(fnBytes) : fn.text;
   const comm = escaped ? escapeBytes(commBytes) : cm.text;
@@ -214,6 +254,10 @@ export function buildExec(
   // kthreads, or of a PID 1 that never called setsid); either way there is no session
   // leader to name, so leave it unset and let the normalizer inherit the parent's
   if (h.sid > 0) ev.sid = h.sid;
+  if (cwd !== undefined && wd !== undefined) {
+    ev.cwd = escaped ? escapeBytes(cwd.bytes) : wd.text;
+    if (cwd.cut) ev.cwdCut = true;
+  }
   if (escaped) ev.bytesEscaped = true;
   // 0: the kernel's word was unreadable
   if (h.argc > 0) ev.argc = h.argc;

@@ -165,31 +165,8 @@ export class FileAssembler {
   private walk(p: Pending, slot: number): BuiltPath | undefined {
     const lines = p.walks.get(slot);
     if (lines === undefined) return undefined;
-    lines.sort((a, b) => a.seq - b.seq);
-    const names: Uint8Array[] = [];
-    const longNames = p.names.get(slot);
-    let missingLongName = false;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line.seq !== i) throw new Inconsistent('walk lines out of sequence');
-      if (i < lines.length - 1 && line.status !== 1) throw new Inconsistent('walk line after its end');
-      line.steps.forEach((step, j) => {
-        if (step.len === 0) return;
-        if (step.len <= 31) {
-          names.push(step.head.subarray(0, step.len));
-          return;
-        }
-        const parts = longNames?.get(line.seq * line.steps.length + j);
-        const name = parts === undefined ? undefined : longName(parts, step.len);
-        if (name === undefined) {
-          // more long names than the kernel side keeps per walk: the first 32 bytes are known
-          missingLongName = true;
-          names.push(step.head);
-        } else names.push(name);
-      });
-    }
-    const last = lines[lines.length - 1]!;
-    const built = pathFromWalk(names, last.status === 0 && !missingLongName);
+    const built = pathOfWalk(lines, p.names.get(slot));
+    if (built === undefined) throw new Inconsistent('walk lines out of sequence or after their end');
     return built;
   }
 
@@ -212,6 +189,42 @@ export class FileAssembler {
     }
     return { bytes: out, cut: len >= STRING_MAX_BYTES };
   }
+}
+
+/**
+ * The path of one walk: its `fp` lines (any order) and the `fn` parts of its long names by step.
+ * Undefined when the lines are inconsistent (a missing or repeated line, a line after the end).
+ * Also used for the working directory of an exec (exec-assembler.ts).
+ */
+export function pathOfWalk(
+  lines: WalkLine[],
+  longNames: ReadonlyMap<number, readonly LongNameLine[]> | undefined,
+): BuiltPath | undefined {
+  lines.sort((a, b) => a.seq - b.seq);
+  const names: Uint8Array[] = [];
+  let missingLongName = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.seq !== i) return undefined;
+    if (i < lines.length - 1 && line.status !== 1) return undefined;
+    line.steps.forEach((step, j) => {
+      if (step.len === 0) return;
+      if (step.len <= 31) {
+        names.push(step.head.subarray(0, step.len));
+        return;
+      }
+      const parts = longNames?.get(line.seq * line.steps.length + j);
+      const name = parts === undefined ? undefined : longName(parts, step.len);
+      if (name === undefined) {
+        // more long names than the kernel side keeps per walk: the first 32 bytes are known
+        missingLongName = true;
+        names.push(step.head);
+      } else names.push(name);
+    });
+  }
+  const last = lines[lines.length - 1];
+  if (last === undefined) return undefined;
+  return pathFromWalk(names, last.status === 0 && !missingLongName);
 }
 
 /** A long name from its `fn` parts, or undefined if a part is missing or they disagree. */

@@ -97,7 +97,7 @@ export function decodeWaitStatus(status: number): { exitCode: number; signal?: n
 }
 
 function parseExec(): Line {
-  arity(26, 'exec');
+  arity(27, 'exec');
   const ttyMajor = int(18);
   const envSeen = uint(24);
   const envCount = uint(25);
@@ -129,6 +129,7 @@ function parseExec(): Line {
     mntNs: uint(23),
     envSeen,
     envCount,
+    cwdLines: uint(26),
   };
 }
 

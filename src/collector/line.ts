@@ -46,6 +46,8 @@ export interface ExecHeaderLine {
   /** environment variables examined, and captured (exec_env lines that follow) */
   envSeen: number;
   envCount: number;
+  /** `fp`/`fn` lines of the working directory's walk (printed before this header) */
+  cwdLines: number;
 }
 
 /** One captured environment variable of an exec ("NAME=value", cut at 200 bytes). */

@@ -82,6 +82,8 @@ export interface StructOffsets {
   capPermitted: number;
   /** `ns` in struct upid */
   upidNs: number;
+  /** `mnt` in struct mount (the working directory's walk crosses mounts: path-macros.ts) */
+  mountMnt: number;
 }
 
 export interface RenderOptions {
@@ -177,7 +179,7 @@ export function renderProgram(opts: RenderOptions): string {
       return out;
     },
   );
-  return expanded
+  return expandPathMacros(expanded, o.mountMnt)
     .replace(/^@envvar\n([\s\S]*?)^@endenvvar\n/gm, (_all, body: string) => {
       let out = '';
       for (let k = 0; k < ENV_MAX; k++) out += body.replaceAll('@K@', String(k));
@@ -221,6 +223,7 @@ export function hostStructOffsets(): StructOffsets {
     capEffective: readStructMemberOffset('cred', 'cap_effective'),
     capPermitted: readStructMemberOffset('cred', 'cap_permitted'),
     upidNs: readStructMemberOffset('upid', 'ns'),
+    mountMnt: readStructMemberOffset('mount', 'mnt'),
   };
 }
 

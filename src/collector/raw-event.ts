@@ -91,7 +91,10 @@ export interface ExecEvent extends ProcessEventBase, Credentials, MaybeCapabilit
   bytesEscaped?: boolean;
   cgroupId?: bigint;
   cgroupPath?: string;
+  /** the working directory at exec (the task's fs->pwd walked to its root, elastic/ebpf's form) */
   cwd?: string;
+  /** the walk did not reach the root (too deep, outside it): cwd starts with "." */
+  cwdCut?: true;
   /** the process's exit had already been read when this exec left the collector: it is gone
    *  from /proc, so nothing is to be read there about it */
   exitedBeforeRelease?: true;

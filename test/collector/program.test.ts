@@ -14,7 +14,7 @@ format:
 \tfield:pid_t pid;\toffset:12;\tsize:4;\tsigned:1;
 `;
 
-const OFFSETS = { comm: 1752, capEffective: 64, capPermitted: 56, upidNs: 8 };
+const OFFSETS = { comm: 1752, capEffective: 64, capPermitted: 56, upidNs: 8, mountMnt: 32 };
 
 describe('bpf program rendering', () => {
   it('reads field offsets from a tracefs format file', () => {
@@ -46,8 +46,11 @@ describe('bpf program rendering', () => {
       .join('\n');
     expect(code).not.toContain('%rx');
     expect(p).toContain('*(uint64 *)((uint64)$t + 1752 + 8)');
-    // 1 header + 3 filename blocks (21 chunks) + 2 argv blocks + 1 cleanup
-    expect(p.match(/^tracepoint:sched:sched_process_exec$/gm)).toHaveLength(7);
+    // 1 working-directory walk + 1 header + 3 filename blocks (21 chunks) + 2 argv blocks + 1
+    // cleanup; no environment blocks when no variable is to be captured
+    expect(p.match(/^tracepoint:sched:sched_process_exec$/gm)).toHaveLength(8);
+    expect(p).not.toContain('@xe[tid]');
+    expect(p).toContain('$wd = curtask->fs->pwd.dentry;');
     expect(p).toContain('*(uint32 *)((uint64)args + 8)');
   });
 

@@ -143,7 +143,7 @@ function parseFields(f: string[]): Line {
   const kind = f[0];
   switch (kind) {
     case 'exec': {
-      arity(f, 26, kind);
+      arity(f, 27, kind);
       const ttyMajor = int(f, 18);
       const envSeen = uint(f, 24);
       const envCount = uint(f, 25);
@@ -176,6 +176,7 @@ function parseFields(f: string[]): Line {
         mntNs: uint(f, 23),
         envSeen,
         envCount,
+        cwdLines: uint(f, 26),
       };
     }
     case 'exec_env': {

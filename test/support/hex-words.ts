@@ -37,15 +37,22 @@ export function chunkFields(chunk: Uint8Array): string {
 
 /**
  * The fields protocol 3 added to an exec header after comm: `argc tty_major tty_minor cap_eff
- * cap_perm pidns mntns env_seen env_n` (defaults: no terminal, no capabilities, the initial
- * namespaces' inode numbers, no environment captured).
+ * cap_perm pidns mntns env_seen env_n cwd_lines` (defaults: no terminal, no capabilities, the
+ * initial namespaces' inode numbers, no environment captured, no working-directory walk).
  */
 export function execContext(
-  o: { argc?: number; tty?: [number, number]; caps?: [string, string]; envSeen?: number; envN?: number } = {},
+  o: {
+    argc?: number;
+    tty?: [number, number];
+    caps?: [string, string];
+    envSeen?: number;
+    envN?: number;
+    cwdLines?: number;
+  } = {},
 ): string {
   const [maj, min] = o.tty ?? [0, 0];
   const [ce, cp] = o.caps ?? ['0', '0'];
-  return `${o.argc ?? 1} ${maj} ${min} ${ce} ${cp} 4026531836 4026531832 ${o.envSeen ?? 0} ${o.envN ?? 0}`;
+  return `${o.argc ?? 1} ${maj} ${min} ${ce} ${cp} 4026531836 4026531832 ${o.envSeen ?? 0} ${o.envN ?? 0} ${o.cwdLines ?? 0}`;
 }
 
 /** The fields protocol 3 added to connect and tcpsyn lines before comm: `sport saddr cap_eff cap_perm`. */
