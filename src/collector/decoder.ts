@@ -54,6 +54,21 @@ export class LineDecoder {
         event.comm = decodeUtf8(untilNul(l.comm)).text;
         return { kind: 'event', event };
       }
+      case 'chdir': {
+        const w = this.assembler.closeWalk(l.tid, l.ktimeNs, l.lines);
+        if (w === undefined) return PENDING;
+        const event: RawEvent = {
+          kind: 'chdir',
+          ktimeNs: l.ktimeNs,
+          tid: l.tid,
+          pid: l.pid,
+          startNs: l.startNs,
+          cwd: w.cwd,
+        };
+        if (w.cut) event.cwdCut = true;
+        if (w.bytesEscaped) event.bytesEscaped = true;
+        return { kind: 'event', event };
+      }
       case 'malformed':
         return { kind: 'malformed', reason: l.reason, line };
       default:

@@ -80,7 +80,8 @@ export class ExecAssembler {
     };
     this.pending.set(key, p);
     this.last = p;
-    // chunks that arrived before their header (possible only across a restart or loss)
+    // pieces that arrived before their header: the working directory's walk (printed first), and
+    // chunks across a restart or loss
     const early = this.orphans.get(key);
     if (early) {
       this.orphans.delete(key);
@@ -146,6 +147,32 @@ export class ExecAssembler {
     env[c.index] = { ...c, bytes: c.bytes.slice() };
     p.envGot++;
     return this.completeIfDone(p.key, p);
+  }
+
+  /**
+   * The working directory a chdir/fchdir walked: its fp/fn lines came before the `chdir` line
+   * (same probe run), keyed by (tid, ts). Undefined when they did not all arrive (counted).
+   */
+  closeWalk(
+    tid: number,
+    ktimeNs: number,
+    lines: number,
+  ): { cwd: string; cut: boolean; bytesEscaped: boolean } | undefined {
+    const key = `${tid}:${ktimeNs}`;
+    const pieces = this.orphans.get(key);
+    this.orphans.delete(key);
+    if (pieces) this.stats.orphanChunks -= pieces.chunks.length;
+    const walk = (pieces?.chunks ?? []).filter(
+      (c): c is WalkLine | LongNameLine => c.kind === 'fp' || c.kind === 'fn',
+    );
+    if (walk.length !== lines || lines === 0) {
+      this.stats.incomplete++;
+      return undefined;
+    }
+    const path = this.cwdOf(walk);
+    if (path === undefined) return undefined;
+    const d = decodeUtf8(path.bytes);
+    return { cwd: d.text, cut: path.cut, bytesEscaped: d.escaped };
   }
 
   /** Drops pieces older than maxAgeNs before `nowNs` (monotonic); returns how many execs. */

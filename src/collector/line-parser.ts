@@ -326,6 +326,11 @@ function parseCredChange(kind: 'setuid' | 'setgid'): Line {
   };
 }
 
+function parseChdir(): Line {
+  arity(6, 'chdir');
+  return { kind: 'chdir', ktimeNs: uint(1), tid: uint(2), pid: uint(3), startNs: big(4), lines: uint(5) };
+}
+
 function parseSetpgid(): Line {
   arity(8, 'setpgid');
   return {
@@ -382,6 +387,7 @@ function parseFields(): Line {
       break;
     case 99: // c
       if (is('connect')) return parseConnect();
+      if (is('chdir')) return parseChdir();
       if (is('counters')) {
         arity(2, 'counters');
         return { kind: 'counters', ktimeNs: uint(1) };

@@ -84,6 +84,16 @@ export type SimpleEventLine =
       comm: Uint8Array;
     };
 
+/** `chdir`: a working-directory change whose walk took `lines` fp/fn lines before it. */
+export interface ChdirLine {
+  kind: 'chdir';
+  ktimeNs: number;
+  tid: number;
+  pid: number;
+  startNs: bigint;
+  lines: number;
+}
+
 export type NoticeLine =
   | { kind: 'hello'; version: number; ktimeNs: number; argvBytes: number }
   | { kind: 'attaching'; probes: number }
@@ -102,6 +112,7 @@ export type Line =
   | ExecHeaderLine
   | ExecChunkLine
   | ExecEnvLine
+  | ChdirLine
   | SimpleEventLine
   | NoticeLine
   | MalformedLine;

@@ -21,6 +21,7 @@ export const RAW_EVENT_KINDS = [
   'disconnect',
   'setsid',
   'setpgid',
+  'chdir',
   'setuid',
   'setgid',
   'module',
@@ -186,6 +187,17 @@ export interface SetpgidEvent extends ProcessEventBase {
   callerPgid: number;
 }
 
+/** A successful chdir/fchdir: the process's new working directory (walked as at exec). */
+export interface ChdirEvent extends ProcessEventBase {
+  kind: 'chdir';
+  cwd: string;
+  /** the walk did not reach the root: cwd starts with "." */
+  cwdCut?: true;
+  /** the directory is not valid UTF-8: cwd is in the byte-escaped form (not marked on the
+   *  documents, whose other strings may be plain) */
+  bytesEscaped?: true;
+}
+
 /** A kernel module loaded (module:module_load) by this process. */
 export interface ModuleEvent extends ProcessEventBase, Credentials, Capabilities {
   kind: 'module';
@@ -262,6 +274,7 @@ export type RawEvent =
   | DisconnectEvent
   | SetsidEvent
   | SetpgidEvent
+  | ChdirEvent
   | CredChangeEvent
   | ModuleEvent
   | FileEvent

@@ -1,7 +1,8 @@
 // Raw events that change what a process is, besides exec: its ids (setuid/setgid family ->
-// uid_change / gid_change documents), its process group (setpgid: no document, the table
-// follows job control as the kernel does) and the kernel modules it loads (load_module).
-import type { CredChangeEvent, ModuleEvent, SetpgidEvent } from '../collector/raw-event.js';
+// uid_change / gid_change documents), its process group (setpgid) and working directory (chdir)
+// (no document: the table follows them as the kernel does) and the kernel modules it loads
+// (load_module).
+import type { ChdirEvent, CredChangeEvent, ModuleEvent, SetpgidEvent } from '../collector/raw-event.js';
 import { GID_CHANGE, LOAD_MODULE, UID_CHANGE } from './ecs-event.js';
 import { startTicksFromNs } from './entity-id.js';
 import type { HandlerContext } from './handler-context.js';
@@ -45,6 +46,12 @@ export function onSetpgid(ctx: HandlerContext, r: SetpgidEvent): void {
   if (target !== undefined && target.exitedAtNs === undefined) {
     target.pgid = r.pgid === 0 ? r.targetPid : r.pgid;
   }
+}
+
+/** chdir/fchdir: the process's later events, and children it forks, carry the new directory. */
+export function onChdir(ctx: HandlerContext, r: ChdirEvent): void {
+  const e = ctx.table.get(r.pid, startTicksFromNs(r.startNs, ctx.host.clkTck));
+  if (e !== undefined) e.cwd = ctx.resolver.strings.get(r.cwd);
 }
 
 /** load_module; loads by pid 1/2 and their children (the kernel's own requests) are skipped, as

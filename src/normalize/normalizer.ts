@@ -14,7 +14,7 @@ import type {
   SetsidEvent,
 } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
-import { onCredChange, onModule, onSetpgid } from './change-events.js';
+import { onChdir, onCredChange, onModule, onSetpgid } from './change-events.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
 import {
   type AgentInfo,
@@ -293,6 +293,9 @@ export class Normalizer {
         return;
       case 'setpgid':
         onSetpgid(this.ctx, raw);
+        return;
+      case 'chdir':
+        onChdir(this.ctx, raw);
         return;
       case 'module':
         onModule(this.ctx, raw);

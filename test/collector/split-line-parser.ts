@@ -304,6 +304,16 @@ function parseFields(f: string[]): Line {
         event: { kind, ...proc(f), ...creds(f), ...caps(f, 9) },
         comm: comm(f, 11),
       };
+    case 'chdir':
+      arity(f, 6, kind);
+      return {
+        kind,
+        ktimeNs: uint(f, 1),
+        tid: uint(f, 2),
+        pid: uint(f, 3),
+        startNs: big(f, 4),
+        lines: uint(f, 5),
+      };
     case 'setpgid':
       arity(f, 8, kind);
       return {
