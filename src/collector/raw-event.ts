@@ -163,7 +163,8 @@ export interface DisconnectEvent extends ProcessEventBase, Credentials, Capabili
   sport: number;
   daddr: string;
   dport: number;
-  /** bytes sent and acknowledged by the peer (tcp_sock.bytes_acked) and bytes received */
+  /** data bytes sent (tcp_sock.bytes_sent, retransmissions included) and bytes received
+   *  (tcp_sock.bytes_received: a received FIN counts as one), as elastic/ebpf reports them */
   bytesSent: bigint;
   bytesReceived: bigint;
   comm: string;

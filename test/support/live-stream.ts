@@ -1,0 +1,108 @@
+// A live Collector feeding a Normalizer, as `eqld run` wires them, for real-kernel tests that look
+// at the ECS documents of workloads they start: run a shell script, wait until its process has
+// ended, and take the documents of that process and its descendants.
+import { spawn } from 'node:child_process';
+import pino from 'pino';
+import type { EnvVarSpec } from '../../src/collector/env-match.js';
+import { Collector, type RawEvent } from '../../src/collector/index.js';
+import { readHostInfo } from '../../src/normalize/host-info.js';
+import { Normalizer } from '../../src/normalize/normalizer.js';
+import type { EqlEvent } from '../../src/rules/engine.js';
+
+export type Doc = Record<string, unknown>;
+
+/** Reads a dotted path from a nested document. */
+export function get(doc: Doc, path: string): unknown {
+  let v: unknown = doc;
+  for (const k of path.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Doc)[k];
+  }
+  return v;
+}
+
+export interface LiveStream {
+  docs: Doc[];
+  collector: Collector;
+  normalizer: Normalizer;
+  /** runs `bash -c script` (env added to this process's), waits for its end document and returns
+   *  the documents of it and its descendants */
+  run(script: string, env?: Record<string, string>): Promise<Doc[]>;
+  stop(): Promise<void>;
+}
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = find();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The documents of process `root` and of every process it (transitively) started. */
+export function treeDocs(docs: readonly Doc[], root: number): Doc[] {
+  const inTree = new Set<number>([root]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const d of docs) {
+      const pid = get(d, 'process.pid') as number;
+      const ppid = get(d, 'process.parent.pid') as number | undefined;
+      if (!inTree.has(pid) && ppid !== undefined && inTree.has(ppid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return docs.filter((d) => inTree.has(get(d, 'process.pid') as number));
+}
+
+export async function startLiveStream(envVars: readonly EnvVarSpec[] = []): Promise<LiveStream> {
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const host = await readHostInfo();
+  const docs: Doc[] = [];
+  // the test's own children are the workload: only bpftrace is kept out
+  const collector = new Collector({ logger, excludeSelf: false, envVars });
+  const normalizer = new Normalizer({
+    host,
+    logger,
+    excludePids: (pid) => collector.bpftracePids.includes(pid),
+  });
+  normalizer.onEvent((e: EqlEvent) => docs.push(e.doc));
+  let held: RawEvent[] | undefined = [];
+  collector.onEvent((r) => (held ? held.push(r) : normalizer.push(r)));
+  await collector.start();
+  await normalizer.seedFromProc();
+  const backlog = held;
+  held = undefined;
+  for (const r of backlog) normalizer.push(r);
+
+  const run = async (script: string, env: Record<string, string> = {}): Promise<Doc[]> => {
+    const child = spawn('/bin/bash', ['-c', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const pid = child.pid as number;
+    await new Promise<void>((r) => child.once('exit', () => r()));
+    await waitFor(
+      () => docs.find((d) => get(d, 'event.action') === 'end' && get(d, 'process.pid') === pid),
+      15_000,
+      `the end of ${pid} (${script.slice(0, 60)})`,
+    );
+    // the reorder window: events of its descendants released a little after its end
+    await new Promise((r) => setTimeout(r, 150));
+    return treeDocs(docs, pid);
+  };
+
+  return {
+    docs,
+    collector,
+    normalizer,
+    run,
+    stop: async () => {
+      await collector.stop();
+    },
+  };
+}
