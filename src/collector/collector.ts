@@ -20,6 +20,7 @@ import {
   renderHostFileProgram,
   renderHostProgram,
 } from './program.js';
+import { ProgramFiles } from './program-file.js';
 import { type ExecEvent, RAW_EVENT_KINDS, type RawEvent, type RawEventKind } from './raw-event.js';
 import { ReorderBuffer } from './reorder.js';
 import { Reservoir } from './reservoir.js';
@@ -184,6 +185,8 @@ export class Collector {
   private main: BpftraceRunner | undefined;
   private file: BpftraceRunner | undefined;
   private runners: BpftraceRunner[] = [];
+  /** the rendered programs, written for bpftrace to read (program-file.ts) */
+  private readonly programFiles = new ProgramFiles();
   /** the next poll: after the interval, or at once while a pipe is busy */
   private pollTimeout: NodeJS.Timeout | undefined;
   private pollImmediate: NodeJS.Immediate | undefined;
@@ -312,6 +315,7 @@ export class Collector {
   /** Stops bpftrace (SIGTERM, then SIGKILL after 3 s) and releases held events. */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
+    this.programFiles.remove();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.stopPolling();
@@ -389,7 +393,8 @@ export class Collector {
       program,
       protocolVersion,
       decode,
-      command: () => this.command(program, name === 'file' ? FILE_NICENESS : 0),
+      command: () =>
+        this.command(this.programFiles.write(name, program), name === 'file' ? FILE_NICENESS : 0),
       env: this.childEnv(),
       // the file program compiles at nice 5: on a busy host it can take far longer than the other
       attachTimeoutMs:
@@ -464,8 +469,9 @@ export class Collector {
     return env;
   }
 
-  private command(program: string, niceness: number): [string, string[]] {
-    let argv = [this.bpftracePath, '-e', program];
+  /** the command that runs bpftrace on the program file `programPath`, at `niceness` */
+  private command(programPath: string, niceness: number): [string, string[]] {
+    let argv = [this.bpftracePath, programPath];
     if (niceness > 0 && existsSync(NICE)) argv = [NICE, '-n', String(niceness), ...argv];
     // setpriv execs bpftrace in place (same pid): PR_SET_PDEATHSIG survives exec, so the
     // kernel SIGKILLs bpftrace when eqld's spawning thread dies, however eqld dies.

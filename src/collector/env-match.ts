@@ -103,22 +103,43 @@ function wordTest(variable: string, w: Word): string {
 }
 
 /**
- * The program's tests of one variable against the wanted names: `first` on its first word `$w`
- * alone (most variables stop there: one read), `full` on its first four words `$w`..`$w3`. A name
- * is matched with its `=` (LD_PRELOAD does not capture LD_PRELOAD_X), a prefix without.
+ * The program's tests of one variable against the wanted names. `keys` and `prefilter`: a map of
+ * the names' first words (up to 8 bytes, every byte OR 0x20 so that case does not matter) and its
+ * lookup of a variable's first word `$w`, one read and one lookup per variable (a name shorter
+ * than 8 bytes is looked up with its own mask). `full`: the exact test on the variable's first
+ * four words `$w`..`$w3`, run on the few that pass the prefilter. A name is matched with its `=`
+ * (LD_PRELOAD does not capture LD_PRELOAD_X), a prefix without.
  */
-export function envMatchConditions(vars: readonly EnvVarSpec[]): { first: string; full: string } {
-  const firsts = new Set<string>();
+export function envMatchConditions(vars: readonly EnvVarSpec[]): {
+  keys: string[];
+  prefilter: string;
+  full: string;
+} {
+  const keys = new Set<string>();
+  const lookups = new Set<string>();
   const fulls: string[] = [];
   for (const v of vars) {
     checkEnvVarSpec(v);
     const bytes = Buffer.from(v.prefix ? v.name : `${v.name}=`, 'latin1');
+    const first = bytes.subarray(0, 8);
+    const folded = Buffer.from(first.map((b) => b | 0x20));
+    const k = wordOf(folded, 0, false);
+    const fold = k.mask & 0x2020202020202020n;
+    keys.add(hex(k.value));
+    lookups.add(
+      k.mask === 0xffffffffffffffffn
+        ? `@envk[$w | ${hex(fold)}] != 0`
+        : `@envk[($w & ${hex(k.mask)}) | ${hex(fold)}] != 0`,
+    );
     const tests: string[] = [];
-    for (let k = 0; k < Math.ceil(bytes.length / 8); k++) {
-      tests.push(wordTest(k === 0 ? '$w' : `$w${k}`, wordOf(bytes, k, v.caseInsensitive ?? false)));
+    for (let i = 0; i < Math.ceil(bytes.length / 8); i++) {
+      tests.push(wordTest(i === 0 ? '$w' : `$w${i}`, wordOf(bytes, i, v.caseInsensitive ?? false)));
     }
-    firsts.add(tests[0] as string);
     fulls.push(tests.length === 1 ? (tests[0] as string) : `(${tests.join(' && ')})`);
   }
-  return { first: [...firsts].join(' || '), full: fulls.join(' || ') };
+  return {
+    keys: [...keys].map((k) => `  @envk[${k}] = 1;`),
+    prefilter: [...lookups].join(' || '),
+    full: fulls.join(' || '),
+  };
 }

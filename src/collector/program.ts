@@ -151,7 +151,7 @@ export function renderProgram(opts: RenderOptions): string {
   }
   const envVars = opts.envVars ?? [];
   const env = envVars.length > 0;
-  const match = env ? envMatchConditions(envVars) : { first: '0', full: '0' };
+  const match = env ? envMatchConditions(envVars) : { keys: [], prefilter: '0', full: '0' };
   const template = conditionalSections(opts.template ?? readFileSync(TEMPLATE_PATH, 'utf8'), {
     env,
     module: opts.moduleNameLocOffset !== undefined,
@@ -180,7 +180,7 @@ export function renderProgram(opts: RenderOptions): string {
     },
   );
   return expandPathMacros(expanded, o.mountMnt)
-    .replace(/^@envvar\n([\s\S]*?)^@endenvvar\n/gm, (_all, body: string) => {
+    .replace(/^@(envvar|envcand)\n([\s\S]*?)^@end\1\n/gm, (_all, _name: string, body: string) => {
       let out = '';
       for (let k = 0; k < ENV_MAX; k++) out += body.replaceAll('@K@', String(k));
       return out;
@@ -198,7 +198,8 @@ export function renderProgram(opts: RenderOptions): string {
     .replaceAll('@UPID_NS_OFF@', String(o.upidNs))
     .replaceAll('@ENV_SCAN@', String(ENV_SCAN))
     .replaceAll('@ENV_MAX@', String(ENV_MAX))
-    .replaceAll('@ENV_FIRST@', match.first)
+    .replaceAll('@ENV_KEYS@', match.keys.join('\n'))
+    .replaceAll('@ENV_PREFILTER@', match.prefilter)
     .replaceAll('@ENV_MATCH@', match.full)
     .replaceAll('@ENV_SEEN@', env ? '@xe[tid].0' : '0')
     .replaceAll('@ENV_N@', env ? '@xe[tid].1' : '0')

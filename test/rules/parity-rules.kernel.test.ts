@@ -1,0 +1,68 @@
+// Real kernel: the 13 rules of issue 12 (parity-scenarios.ts) over the documents eqld makes of
+// live workloads: each fires on its workload and stays quiet on its look-alike. UPDATE_GOLDEN=1
+// also writes the documents to test/fixtures/parity/, which parity-replay.test.ts replays without
+// a kernel.
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { mergeEnvVarSpecs } from '../../src/collector/env-match.js';
+import { eqlEngine } from '../../src/rules/engine.js';
+import { envVarsOfRules } from '../../src/rules/env-vars.js';
+import { loadRules } from '../../src/rules/load-rules.js';
+import { parseRuleFile } from '../../src/rules/parse-rule-file.js';
+import { describeKernel } from '../support/kernel.js';
+import { type LiveStream, startLiveStream } from '../support/live-stream.js';
+import { SHARED_DATA, sharedPath } from '../support/shared-data.js';
+import { alertsOf, PROGRAMS, SCENARIOS } from './parity-scenarios.js';
+
+const FIXTURES = new URL('../fixtures/parity/', import.meta.url);
+
+const describeBoth = SHARED_DATA ? describeKernel : describeKernel.skip;
+if (!SHARED_DATA)
+  process.stderr.write('SKIPPED (shared data not found): the parity rules on the real kernel\n');
+
+describeBoth('the 13 rules of issue 12 on real-kernel documents', () => {
+  let s: LiveStream;
+  let T: string;
+  const rulePath = (rel: string) => sharedPath('elastic-detection-rules', rel);
+
+  beforeAll(async () => {
+    T = mkdtempSync('/tmp/eqld-rules-');
+    chmodSync(T, 0o755);
+    for (const [name, from] of Object.entries(PROGRAMS)) {
+      copyFileSync(from, join(T, name));
+      chmodSync(join(T, name), 0o755);
+    }
+    const rules = loadRules(
+      SCENARIOS.map((x) => rulePath(x.rule)),
+      { compile: eqlEngine.compileQuery },
+    ).rules;
+    s = await startLiveStream(mergeEnvVarSpecs(envVarsOfRules(rules)));
+  }, 180_000);
+
+  afterAll(async () => {
+    await s?.stop();
+    if (T) rmSync(T, { recursive: true, force: true });
+  });
+
+  for (const sc of SCENARIOS) {
+    it(`${sc.slug}: fires on its workload, stays quiet on the look-alike`, async () => {
+      const ruleId = parseRuleFile(readFileSync(rulePath(sc.rule), 'utf8'), sc.rule).ruleId;
+      const fire = await s.run(sc.fire, { T });
+      const quiet = await s.run(sc.quiet, { T });
+      if (process.env.UPDATE_GOLDEN === '1') {
+        for (const [name, docs] of [
+          ['fire', fire],
+          ['quiet', quiet],
+        ] as const) {
+          writeFileSync(
+            new URL(`${sc.slug}-${name}.ndjson`, FIXTURES),
+            `${docs.map((d) => JSON.stringify(d)).join('\n')}\n`,
+          );
+        }
+      }
+      expect(await alertsOf(rulePath(sc.rule), fire), 'on its workload').toContain(ruleId);
+      expect(await alertsOf(rulePath(sc.rule), quiet), 'on the look-alike').toEqual([]);
+    });
+  }
+});
