@@ -38,7 +38,35 @@ export const REQUIRED_TRACEPOINTS: Record<string, string[]> = {
   'syscalls/sys_enter_connect': ['fd', 'uservaddr'],
   'syscalls/sys_exit_connect': ['ret'],
   'syscalls/sys_exit_setsid': ['ret'],
-  'sock/inet_sock_set_state': ['newstate', 'protocol', 'family', 'dport', 'daddr', 'daddr_v6'],
+  'sock/inet_sock_set_state': [
+    'skaddr',
+    'oldstate',
+    'newstate',
+    'protocol',
+    'family',
+    'sport',
+    'dport',
+    'saddr',
+    'daddr',
+    'saddr_v6',
+    'daddr_v6',
+  ],
+  // protocol 3: accepts, id and group changes, the working directory (module:module_load is
+  // used only where it exists: kernels without CONFIG_MODULES have none)
+  'syscalls/sys_exit_accept': ['ret'],
+  'syscalls/sys_exit_accept4': ['ret'],
+  ...Object.fromEntries(
+    ['setuid', 'setreuid', 'setresuid', 'setfsuid', 'setgid', 'setregid', 'setresgid', 'setfsgid'].flatMap(
+      (s) => [
+        [`syscalls/sys_enter_${s}`, []],
+        [`syscalls/sys_exit_${s}`, ['ret']],
+      ],
+    ),
+  ),
+  'syscalls/sys_enter_setpgid': ['pid', 'pgid'],
+  'syscalls/sys_exit_setpgid': ['ret'],
+  'syscalls/sys_exit_chdir': ['ret'],
+  'syscalls/sys_exit_fchdir': ['ret'],
 };
 
 /** The file program's tracepoints (bpf/eqld-file.bt.in) and the fields it reads. */

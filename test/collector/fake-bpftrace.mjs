@@ -9,9 +9,11 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-// the file program (its program text, after -e, is a name the test chose): `file-fails` never
-// attaches; `file-fails-once:PATH` fails until PATH exists (it creates it), then stays quietly
-const program = process.argv[process.argv.indexOf('-e') + 1] ?? '';
+// the file program (its program text, in the program file eqld passes as the last argument, is a
+// name the test chose): `file-fails` never attaches; `file-fails-once:PATH` fails until PATH
+// exists (it creates it), then stays quietly
+const programPath = process.argv[process.argv.length - 1] ?? '';
+const program = programPath !== '' && existsSync(programPath) ? readFileSync(programPath, 'utf8') : '';
 if (program.startsWith('file-')) {
   const marker = program.startsWith('file-fails-once:') ? program.slice('file-fails-once:'.length) : '';
   if (program === 'file-fails' || (marker !== '' && !existsSync(marker))) {

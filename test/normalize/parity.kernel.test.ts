@@ -68,7 +68,8 @@ describeKernel('Elastic Defend parity on the real kernel', () => {
     chmodSync(join(T, 'id-suid'), 0o4755);
     // running before the collector: reported as already_running
     early = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
-    s = await startLiveStream(ENV);
+    // file events too: the catalogue's file kinds are checked against real documents
+    s = await startLiveStream(ENV, { fileEvents: true });
   }, 180_000);
 
   afterAll(async () => {
@@ -100,6 +101,31 @@ describeKernel('Elastic Defend parity on the real kernel', () => {
     const none = execOf(d, 'notty')!;
     expect(get(none, 'process.interactive')).toBe(false);
     expect(get(none, 'process.tty')).toBeUndefined();
+  });
+
+  it('marks a process whose argument is not UTF-8 as byte-escaped, and the parent block of its child', async () => {
+    const d = await s.run(`bash -c '/bin/true esc; :' x $'\\xff'`);
+    const sh = d.find(
+      (x) => get(x, 'event.action') === 'exec' && (get(x, 'process.args') as string[]).includes('\\xff'),
+    )!;
+    expect(get(sh, 'process.Ext.bytes_escaped')).toBe(true);
+    const child = execOf(d, 'esc')!;
+    expect(get(child, 'process.Ext.bytes_escaped')).toBeUndefined();
+    expect(get(child, 'process.parent.Ext.bytes_escaped')).toBe(true);
+  });
+
+  it('reports file creation, rename and deletion (the file kinds of the catalogue), byte-escaped names marked', async () => {
+    const d = await s.run(
+      `cd ${T} && : > a.txt && mv a.txt b.log && rm b.log && : > $'\\xff.bin' && rm -f $'\\xff.bin'`,
+    );
+    const file = (action: string, name: string) =>
+      d.find((x) => get(x, 'event.action') === action && get(x, 'file.name') === name);
+    expect(get(file('creation', 'a.txt')!, 'file.extension')).toBe('txt');
+    const mv = file('rename', 'b.log')!;
+    expect(get(mv, 'file.Ext.original.path')).toBe(join(T, 'a.txt'));
+    expect(get(mv, 'file.Ext.original.extension')).toBe('txt');
+    expect(get(file('deletion', 'b.log')!, 'file.directory')).toBe(T);
+    expect(get(file('creation', '\\xff.bin')!, 'file.Ext.bytes_escaped')).toBe(true);
   });
 
   it('names the capabilities a non-root process holds, and the full set of root', async () => {

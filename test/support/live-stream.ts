@@ -59,12 +59,20 @@ export function treeDocs(docs: readonly Doc[], root: number): Doc[] {
   return docs.filter((d) => inTree.has(get(d, 'process.pid') as number));
 }
 
-export async function startLiveStream(envVars: readonly EnvVarSpec[] = []): Promise<LiveStream> {
+export async function startLiveStream(
+  envVars: readonly EnvVarSpec[] = [],
+  opts: { fileEvents?: boolean } = {},
+): Promise<LiveStream> {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const host = await readHostInfo();
   const docs: Doc[] = [];
   // the test's own children are the workload: only bpftrace is kept out
-  const collector = new Collector({ logger, excludeSelf: false, envVars });
+  const collector = new Collector({
+    logger,
+    excludeSelf: false,
+    envVars,
+    ...(opts.fileEvents ? { fileEvents: {} } : {}),
+  });
   const normalizer = new Normalizer({
     host,
     logger,
