@@ -1,8 +1,9 @@
 // The overhead users feel, side by side in one run (the way Sysmon for Linux publishes it):
 // /bin/true exec'd at fixed rates by a tiny C load generator, and the extra CPU against no agent
 // — the load generator's own CPU (where BPF and audit hooks are charged) plus the agent's
-// processes — for `eqld run` (node + bpftrace + the syslog daemon) and for auditd with
-// execve/connect/setsid rules (auditd + kauditd). Also the loopback connect-storm rate with and
+// processes — for `eqld run` (node + bpftrace + the syslog daemon) and for auditd with rules on
+// the syscalls eqld traces (execve, connect, setsid, accept, the setuid/setgid families, setpgid,
+// chdir, module loads: auditd + kauditd). Also the loopback connect-storm rate with and
 // without eqld, eqld's RSS, lost kernel events, and p50/p99 detection latency of the root rule.
 // Writes docs/benchmarks/overhead.md. Traffic: loopback only, plus connects to a public-looking
 // address from inside a test-created namespace with no route (ENETUNREACH at once).
@@ -348,16 +349,13 @@ async function withAuditd<T>(dir: string, fn: (pids: () => number[]) => Promise<
   );
   const wasEnabled = /enabled (\d)/.exec(sh('auditctl', ['-s']))?.[1] ?? '0';
   const child = spawn('/sbin/auditd', ['-n', '-c', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // what eqld's process program traces: exec, connect, setsid, and since issue 12 accepts, the
+  // setuid and setgid families, setpgid, chdir/fchdir and module loads
   const rule = [
     'always,exit',
     '-F',
     'arch=b64',
-    '-S',
-    'execve',
-    '-S',
-    'connect',
-    '-S',
-    'setsid',
+    ...AUDIT_SYSCALLS.flatMap((s) => ['-S', s]),
     '-k',
     'eqld-bench',
   ];
@@ -378,6 +376,27 @@ async function withAuditd<T>(dir: string, fn: (pids: () => number[]) => Promise<
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
   }
 }
+
+const AUDIT_SYSCALLS = [
+  'execve',
+  'connect',
+  'setsid',
+  'accept',
+  'accept4',
+  'setuid',
+  'setreuid',
+  'setresuid',
+  'setfsuid',
+  'setgid',
+  'setregid',
+  'setresgid',
+  'setfsgid',
+  'setpgid',
+  'chdir',
+  'fchdir',
+  'init_module',
+  'finit_module',
+];
 
 const fmtPct = (n: number) => `${n.toFixed(1)} %`;
 
@@ -490,7 +509,7 @@ async function main(dir: string): Promise<void> {
     await ns?.destroy();
   }
 
-  // 3. auditd with execve/connect/setsid rules
+  // 3. auditd with rules on the syscalls eqld traces
   const withAudit: Record<number, Measurement> = {};
   let auditLogBytes = 0;
   await withAuditd(join(dir, 'audit'), async (pids) => {
@@ -525,7 +544,7 @@ async function main(dir: string): Promise<void> {
     `- date: ${new Date().toISOString()}`,
     `- command: \`npm run bench -- overhead\` (as root; \`EQLD_BENCH_WINDOW_S\` sets the window, default 5 s; \`EQLD_BENCH_REPEATS\` the windows per cell, default 5; eqld is warmed up first with ${WARMUP_S} s of 1,000 execs/s, \`EQLD_BENCH_WARMUP_S\`, so that the windows see the optimized event path of an agent that has been running)`,
     `- load: a C program fork+execs /bin/true on an absolute schedule in ${REPEATS} windows of ${WINDOW_S} s per cell, keeping the window with the least CPU per exec (other work on the shared machine only ever adds CPU); its CPU is rusage self+children (BPF and audit hooks run in the traced tasks and are charged there). Agent CPU: utime+stime from /proc of eqld's node process and its children (bpftrace) plus the private rsyslogd receiving eqld's alerts; for auditd, the auditd process plus the kauditd kernel thread. Both agents trace the whole host, so the machine's other activity costs them CPU too: each agent's CPU with no load generator ("idle", the least of ${REPEATS} windows of 3 s) is measured first and subtracted, pro rata, from its CPU in each cell ("net"). Extra CPU = (load + net agent CPU) − the same with no agent, in % of one core; "per exec × rate" divides by the execs actually done and multiplies by the nominal rate, which is the fair figure when a busy machine could not hold the rate.`,
-    '- auditd rules: `-a always,exit -F arch=b64 -S execve -S connect -S setsid`, log to a temp file (ENRICHED, INCREMENTAL_ASYNC); removed and auditd stopped afterwards.',
+    `- auditd rules: \`-a always,exit -F arch=b64 ${AUDIT_SYSCALLS.map((s) => `-S ${s}`).join(' ')}\` (the syscalls eqld's process program traces), log to a temp file (ENRICHED, INCREMENTAL_ASYNC); removed and auditd stopped afterwards.`,
     `- idle agent CPU (machine's other activity): eqld ${fmtPct(idle.eqld)}, auditd ${fmtPct(idle.auditd)} of a core. Other engineers' builds, tests and benchmarks shared the 2 cores during the run ("others" column); figures carry that noise.`,
     '',
     '| rate | agent | execs done | load CPU | agent CPU (net) | total | extra vs none | CPU per exec | extra per exec × rate | others |',
