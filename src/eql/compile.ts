@@ -2,7 +2,7 @@
 // closures (compile-expr.ts), ready for createMatcher(). It names the event categories the query
 // reads so the rule layer offers it only those events ('any' when a stage is `any where`).
 import type { EventQuery, Expr, Pipe, Stage, Statement } from './ast.js';
-import { type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
+import { type CompileOptions, type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
 import { EqlError } from './errors.js';
 import { fieldGetter, type Value } from './field.js';
 import { parseQuery } from './parser.js';
@@ -15,7 +15,9 @@ export interface EventFilter {
 
 export interface JoinKey {
   get: Eval;
-  /** written as `?field`: a missing value joins as null instead of excluding the event */
+  /** a null value joins as null instead of excluding the event: `?field` keys (Elasticsearch adds
+   *  the not-null filter only for plain field keys, Optimizer.AddMandatoryJoinKeyFilter) and every
+   *  `until` key (the filter is not added to `until`) */
   optional: boolean;
   source: string;
 }
@@ -40,6 +42,8 @@ export interface CompiledQuery {
   pipes: Pipe[];
   /** necessary literal condition for the rule layer's (field, value) index (prefilter.ts); absent: none */
   prefilter?: Prefilter;
+  /** evaluations of computed conditions Elasticsearch would have failed (overflow, division by zero) */
+  evalErrors: () => number;
 }
 
 const categoryOf = fieldGetter('event.category');
@@ -52,21 +56,23 @@ export function inCategory(doc: Doc, category: string): boolean {
 }
 
 function compileFilter(q: EventQuery, ec: ExprCompiler): EventFilter {
-  const cond = ec.pred(q.condition);
+  const cond = ec.condition(q.condition);
   const cat = q.category;
   return { category: cat, test: cat === 'any' ? cond : (d) => inCategory(d, cat) && cond(d) };
 }
 
-function keyOf(e: Expr, ec: ExprCompiler, text: string): JoinKey {
+function keyOf(e: Expr, ec: ExprCompiler, text: string, nullable = false): JoinKey {
+  const k = ec.key(e);
   return {
-    get: ec.value(e),
-    optional: e.kind === 'field' && e.optional,
+    get: k.get,
+    optional: nullable || k.constant || (e.kind === 'field' && e.optional),
     source: e.kind === 'field' ? e.name : text.slice(e.at, e.at + 40),
   };
 }
 
-export function compileStatement(st: Statement): CompiledQuery {
-  const ec = new ExprCompiler(st.source);
+export function compileStatement(st: Statement, opts: CompileOptions = {}): CompiledQuery {
+  const ec = new ExprCompiler(st.source, opts);
+  const evalErrors = () => ec.counters.errors;
   const q = st.query;
   if (q.kind === 'event') {
     const ev: CompiledQuery = {
@@ -77,13 +83,17 @@ export function compileStatement(st: Statement): CompiledQuery {
       filter: compileFilter(q, ec),
       stages: [],
       pipes: st.pipes,
+      evalErrors,
     };
     return withPrefilter(ev);
   }
   const top = q.by.map((k) => keyOf(k, ec, st.source));
-  const stage = (s: Stage): CompiledStage => ({
+  const stage = (s: Stage, isUntil = false): CompiledStage => ({
     filter: compileFilter(s.query, ec),
-    keys: [...top, ...s.by.map((k) => keyOf(k, ec, st.source))],
+    keys: [
+      ...(isUntil ? q.by.map((k) => keyOf(k, ec, st.source, true)) : top),
+      ...s.by.map((k) => keyOf(k, ec, st.source, isUntil)),
+    ],
     missing: s.missing,
   });
   const stages: CompiledStage[] = [];
@@ -92,7 +102,7 @@ export function compileStatement(st: Statement): CompiledQuery {
     for (let i = 0; i < s.runs; i++) stages.push(c);
   }
   const widths = new Set(stages.map((s) => s.keys.length));
-  const until = q.kind === 'sequence' && q.until ? stage(q.until) : undefined;
+  const until = q.kind === 'sequence' && q.until ? stage(q.until, true) : undefined;
   if (until) widths.add(until.keys.length);
   if (widths.size > 1) {
     const bad = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])].find(
@@ -116,6 +126,7 @@ export function compileStatement(st: Statement): CompiledQuery {
     statement: st,
     stages,
     pipes: st.pipes,
+    evalErrors,
   };
   if (until) out.until = until;
   if (q.kind === 'sequence' && q.maxspanMs !== undefined) out.maxspanMs = q.maxspanMs;
@@ -128,7 +139,8 @@ function withPrefilter(cq: CompiledQuery): CompiledQuery {
   return cq;
 }
 
-/** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem. */
-export function compileQuery(text: string): CompiledQuery {
-  return compileStatement(parseQuery(text));
+/** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem.
+ *  `fields`, when given, is the data's mapping: what optional fields resolve against. */
+export function compileQuery(text: string, opts: CompileOptions = {}): CompiledQuery {
+  return compileStatement(parseQuery(text), opts);
 }
