@@ -1,5 +1,6 @@
 // Streaming sequence matcher with Elasticsearch EQL semantics (x-pack/plugin/eql .../sequence/
-// SequenceMatcher.java, OrdinalGroup.java, KeyToSequences.java; cited in docs/eql.md):
+// SequenceMatcher.java, OrdinalGroup.java, KeyToSequences.java, TumblingWindow.java; cited in
+// docs/eql.md):
 // - events are taken in (@timestamp, event.sequence) order; per join key and stage there is a list
 //   of partial sequences ordered by the ordinal of their last event;
 // - an event matching stage n takes, for its key, the LATEST partial at the previous positive stage
@@ -8,12 +9,18 @@
 //   sequence and advance another (it is offered to every stage it matches, highest first);
 // - maxspan is checked against the sequence's first event: rejected when the gap is > maxspan (an
 //   event exactly maxspan later still matches); a rejected partial is dropped;
-// - an `until` event for a key drops that key's partial sequences (they cannot advance past it);
-// - missing-event stages `![...]` reject a completed sequence when an event of that stage with the
-//   same key falls between its neighbouring positive events; before the first positive event the
-//   window is [last - maxspan, first), after the last it is (last, first + maxspan], so such a
-//   sequence is held until the watermark passes that bound;
-// - a completed sequence is emitted once with all its events.
+// - `until`: an advance to event e is rejected when the latest until event of the key strictly
+//   before e is at or after the partial's last event (UntilGroup.before + Ordinal.between, which
+//   includes both ends);
+// - missing-event stages `![...]` are checked once the positive stages complete, as
+//   TumblingWindow.checkMissingEvents does, on timestamps alone: an event of an in-between missing
+//   stage strictly between the neighbouring positive events' timestamps rejects the sequence;
+//   leading and trailing missing stages reject it only as doCheckMissingEvents decides (the latest
+//   leading event before the first positive one, the earliest trailing event after the last one,
+//   measured against maxspan); a sequence that needs to see its trailing window waits until the
+//   watermark passes it;
+// - a completed sequence is emitted once with all its events, and with a null placeholder for each
+//   missing-event stage (hits.sequences[].events[] with "missing": true).
 // State is bounded: maxspan expiry against the watermark, a per-key/per-stage cap and a per-matcher
 // cap, both evicting the oldest partial first.
 
@@ -28,8 +35,15 @@ interface Ordinal {
   timestamp: number;
   sequence: number;
 }
-const before = (a: Ordinal, b: Ordinal) =>
-  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
+/** an event's place: (@timestamp, event.sequence) and, for events equal in both, the order they
+ *  came in, as Elasticsearch breaks such ties with an implicit tiebreaker (the shard doc order,
+ *  Ordinal.implicitTiebreaker), so two events never share an ordinal */
+interface Ord extends Ordinal {
+  n: number;
+}
+const before = (a: Ord, b: Ord) =>
+  a.timestamp < b.timestamp ||
+  (a.timestamp === b.timestamp && (a.sequence < b.sequence || (a.sequence === b.sequence && a.n < b.n)));
 
 interface Partial {
   kind: 'partial';
@@ -37,7 +51,7 @@ interface Partial {
   stage: number;
   events: EqlEvent[];
   start: number;
-  last: EqlEvent;
+  last: Ord;
   alive: boolean;
 }
 interface MissingRecord {
@@ -48,9 +62,12 @@ interface MissingRecord {
   start: number;
   alive: boolean;
 }
+/** a complete sequence waiting for its trailing missing-event window to close */
 interface Candidate {
   entry: KeyEntry;
   events: EqlEvent[];
+  /** a trailing missing event at a timestamp above `after` and at most `deadline` rejects it */
+  after: number;
   deadline: number;
   alive: boolean;
 }
@@ -62,8 +79,8 @@ interface KeyEntry {
   candidates: Candidate[];
   live: number;
   /** latest `until` event of this key, and the latest one before it with a smaller ordinal */
-  untilLast?: EqlEvent;
-  untilPrev?: EqlEvent;
+  untilLast?: Ord;
+  untilPrev?: Ord;
 }
 
 export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs' | 'budget'>> = {
@@ -79,6 +96,9 @@ export class SequenceMatcher implements BudgetMember {
   private readonly first: number;
   private readonly last: number;
   private readonly hasMissing: boolean;
+  /** stage 0 is a missing-event stage (leading), the last one too (trailing) */
+  private readonly hasLeading: boolean;
+  private readonly hasTrailing: boolean;
   private readonly maxspan: number;
   private readonly keys: KeyIndex<KeyEntry>;
   /** partials and missing records in creation order (= start order): expiry and oldest-first eviction */
@@ -111,6 +131,8 @@ export class SequenceMatcher implements BudgetMember {
       return -1;
     });
     this.hasMissing = this.stages.some((s) => s.missing);
+    this.hasLeading = this.stages[0]?.missing === true;
+    this.hasTrailing = this.stages[this.stages.length - 1]?.missing === true;
     this.maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
     this.maxPartials = limits.maxPartials ?? DEFAULT_LIMITS.maxPartials;
     this.maxPerKey = limits.maxPerKey ?? DEFAULT_LIMITS.maxPerKey;
@@ -229,36 +251,65 @@ export class SequenceMatcher implements BudgetMember {
     if (fresh) this.track(p);
   }
 
+  /**
+   * A sequence whose positive stages are all matched (SequenceMatcher.tryComplete): emitted now,
+   * rejected, or held for its trailing window, as TumblingWindow.doCheckMissingEvents decides.
+   */
   private complete(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
     if (!this.hasMissing) {
       this.emit(entry, events, out);
       return;
     }
-    const firstEv = events[this.first] as EqlEvent;
-    const lastEv = events[this.last] as EqlEvent;
-    for (let m = 0; m < this.stages.length; m++) {
-      if (!this.stages[m]?.missing || m > this.last) continue;
-      const recs = entry.missing[m]?.toArray() ?? [];
+    const first = (events[this.first] as EqlEvent).timestamp;
+    const last = (events[this.last] as EqlEvent).timestamp;
+    let lastLeading: number | undefined;
+    for (let m = 0; m < this.last; m++) {
+      if (!this.stages[m]?.missing) continue;
+      const recs = entry.missing[m];
+      if (!recs || recs.length === 0) continue;
       const p = this.prevPositive[m] as number;
+      if (p < 0) {
+        // leading: the latest such event before the first positive one
+        for (let i = recs.length - 1; i >= 0; i--) {
+          const t = recs.at(i).at.timestamp;
+          if (t < first) {
+            if (lastLeading === undefined || t > lastLeading) lastLeading = t;
+            break;
+          }
+        }
+        continue;
+      }
+      // in between: any such event strictly between the neighbouring positive events' timestamps
       let q = m + 1;
       while (this.stages[q]?.missing) q++;
-      const lo = p >= 0 ? (events[p] as EqlEvent) : undefined;
-      const hi = events[q] as EqlEvent;
-      const hit = recs.some((r) =>
-        lo
-          ? before(lo, r.at) && before(r.at, hi)
-          : r.at.timestamp >= lastEv.timestamp - this.maxspan && before(r.at, hi),
-      );
-      if (hit) {
+      const lo = (events[p] as EqlEvent).timestamp;
+      const hi = (events[q] as EqlEvent).timestamp;
+      for (let i = 0; i < recs.length; i++) {
+        const t = recs.at(i).at.timestamp;
+        if (t > lo && t < hi) {
+          this.st.rejectedMissing++;
+          return;
+        }
+      }
+    }
+    if (!this.hasTrailing) {
+      // a leading event rejects unless more than maxspan before the last positive event
+      if (lastLeading !== undefined && !(last - lastLeading > this.maxspan)) {
         this.st.rejectedMissing++;
         return;
       }
-    }
-    if (this.last === this.stages.length - 1) {
       this.emit(entry, events, out);
       return;
     }
-    const c: Candidate = { entry, events, deadline: firstEv.timestamp + this.maxspan, alive: true };
+    // trailing stages: with leading ones too, no leading event means a match whatever follows;
+    // else a trailing event rejects when within maxspan of the latest leading one (or, without
+    // leading stages, of the first positive event)
+    if (this.hasLeading && lastLeading === undefined) {
+      this.emit(entry, events, out);
+      return;
+    }
+    const deadline = (this.hasLeading ? (lastLeading as number) : first) + this.maxspan;
+    const c: Candidate = { entry, events, after: last, deadline, alive: true };
     entry.candidates.push(c);
     this.waiting.push(c);
     this.st.awaitingMissing++;
@@ -266,11 +317,22 @@ export class SequenceMatcher implements BudgetMember {
 
   private emit(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
     this.st.matches++;
-    out.push({ joinKeys: entry.values, events: events.filter((e): e is EqlEvent => e !== undefined) });
+    if (!this.hasMissing) {
+      out.push({ joinKeys: entry.values, events });
+      return;
+    }
+    const stages: (EqlEvent | null)[] = [];
+    for (let i = 0; i < this.stages.length; i++) stages.push(events[i] ?? null);
+    out.push({
+      joinKeys: entry.values,
+      events: events.filter((e): e is EqlEvent => e !== undefined),
+      stages,
+    });
   }
 
   push(e: EqlEvent, out: Match[]): void {
     this.st.events++;
+    const eo: Ord = { timestamp: e.timestamp, sequence: e.sequence, n: this.st.events };
     const doc = e.doc;
     const tested = this.tested;
     for (let k = 0; k < tested.length; k++) tested[k] = 0;
@@ -298,7 +360,7 @@ export class SequenceMatcher implements BudgetMember {
           const events = new Array<EqlEvent>(this.stages.length);
           events[i] = e;
           this.place(
-            { kind: 'partial', entry, stage: i, events, start: e.timestamp, last: e, alive: true },
+            { kind: 'partial', entry, stage: i, events, start: e.timestamp, last: eo, alive: true },
             true,
             out,
           );
@@ -312,7 +374,7 @@ export class SequenceMatcher implements BudgetMember {
         if (!g) continue;
         // the group is ordered by last event: search from the newest end
         let j = g.length - 1;
-        while (j >= 0 && !before(g.at(j).last, e)) j--;
+        while (j >= 0 && !before(g.at(j).last, eo)) j--;
         if (j < 0) continue;
         const seq = g.at(j);
         for (const dropped of g.dropFirst(j + 1)) if (dropped !== seq) this.kill(dropped);
@@ -322,9 +384,10 @@ export class SequenceMatcher implements BudgetMember {
           this.release(entry);
           continue;
         }
-        // until: the nearest until event strictly before e must not lie strictly after seq's last
-        const u = entry.untilLast && before(entry.untilLast, e) ? entry.untilLast : entry.untilPrev;
-        if (u && before(seq.last, u)) {
+        // until: the latest until event strictly before e must lie strictly before seq's last event
+        // (UntilGroup.before(e) + Ordinal.between(last, e), inclusive at both ends)
+        const u = entry.untilLast && before(entry.untilLast, eo) ? entry.untilLast : entry.untilPrev;
+        if (u && !before(u, seq.last)) {
           this.kill(seq);
           this.st.rejectedUntil++;
           this.release(entry);
@@ -335,7 +398,7 @@ export class SequenceMatcher implements BudgetMember {
         (this.atStage[seq.stage] as number)--;
         seq.events[i] = e;
         seq.stage = i;
-        seq.last = e;
+        seq.last = eo;
         this.place(seq, false, out);
         this.release(entry);
       }
@@ -344,13 +407,13 @@ export class SequenceMatcher implements BudgetMember {
     const until = this.cq.until;
     // an until event only acts on keys that hold something
     if (until !== undefined && this.keys.size > 0 && until.filter.test(doc)) {
-      // recorded, not applied at once: an event with the very same ordinal may still advance a
-      // sequence (Elasticsearch rejects only an until strictly between two matches)
+      // recorded after the stages, not applied at once: it rejects later advances of partials it
+      // is at or after (the event itself may be a partial's last event)
       for (const k of keyTuples(until.keys, doc, cap)) {
         const entry = this.entry(k, false);
         if (!entry) continue;
-        if (entry.untilLast && before(entry.untilLast, e)) entry.untilPrev = entry.untilLast;
-        entry.untilLast = e;
+        if (entry.untilLast && before(entry.untilLast, eo)) entry.untilPrev = entry.untilLast;
+        entry.untilLast = eo;
       }
     }
     this.expire(e.timestamp, out);
@@ -361,7 +424,7 @@ export class SequenceMatcher implements BudgetMember {
     const existing = this.entry(k, false);
     if (existing && stage > this.last) {
       for (const c of existing.candidates) {
-        if (c.alive && before(c.events[this.last] as EqlEvent, e) && e.timestamp <= c.deadline) {
+        if (c.alive && e.timestamp > c.after && e.timestamp <= c.deadline) {
           c.alive = false;
           this.st.rejectedMissing++;
           this.st.awaitingMissing--;
