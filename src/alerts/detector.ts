@@ -143,7 +143,7 @@ export class Detector {
     try {
       for (const m of call()) {
         st.stats.matches++;
-        const rec = this.admit(st, m.events, m.joinKeys);
+        const rec = this.admit(st, m.events, m.joinKeys, m.stages);
         if (rec) out.push(rec);
       }
     } catch (err) {
@@ -156,9 +156,16 @@ export class Detector {
     st: RuleState,
     events: readonly EqlEvent[],
     joinKeys: readonly unknown[],
+    stages?: readonly (EqlEvent | null)[],
   ): AlertRecord | undefined {
     const rule = st.loaded.rule;
-    const rec = buildAlert({ rule, events: events.map((x) => x.doc), joinKeys, now: this.now() });
+    const rec = buildAlert({
+      rule,
+      events: events.map((x) => x.doc),
+      ...(stages ? { stages: stages.map((x) => x?.doc ?? null) } : {}),
+      joinKeys,
+      now: this.now(),
+    });
     if (rule.buildingBlockType !== undefined && !this.tuning.sendBuildingBlocksToSyslog)
       rec.skipSyslog = true;
     const last = events[events.length - 1];

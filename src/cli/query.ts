@@ -1,20 +1,20 @@
 // `eqld query 'EQL' [FILE.ndjson|-]`: wiring only. Runs an ad-hoc EQL query over NDJSON events
 // (JSON objects with @timestamp, event.category and optionally event.sequence as tiebreaker) and
-// prints the results as NDJSON in Elasticsearch's order: for an event query each matching event
-// unchanged; for a sequence or sample one {"join_keys": [...], "events": [...]} per result (like
-// hits.sequences), events in stage order. A bad query exits 2 with the positioned error.
+// prints the results as NDJSON in Elasticsearch's order (query-output.ts): for an event query each
+// matching event unchanged; for a sequence or sample one {"join_keys": [...], "events": [...]} per
+// result (like hits.sequences), events in stage order, {"missing": true} for a missing-event stage.
+// A bad query exits 2 with the positioned error.
 import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
 import { parseEventLines } from '../alerts/replay.js';
 import { compileQuery, createMatcher, EqlError, type Match } from '../eql/index.js';
+import { formatResults } from './query-output.js';
 
 export interface QueryIo {
   input: string;
   out: (line: string) => void;
   err: (line: string) => void;
 }
-
-const lastOrdinal = (m: Match) => m.events[m.events.length - 1] as Match['events'][number];
 
 export function runQuery(query: string, io: QueryIo): number {
   let cq: ReturnType<typeof compileQuery>;
@@ -32,23 +32,12 @@ export function runQuery(query: string, io: QueryIo): number {
     io.err(`eqld query: ${parsed.malformed} malformed line(s) skipped`);
     for (const p of parsed.problems) io.err(`  ${p}`);
   }
-  const matcher = createMatcher(cq);
+  // pipes are applied to the results in Elasticsearch's order, after the run (formatResults)
+  const matcher = createMatcher({ ...cq, pipes: [] });
   const found: Match[] = [];
   for (const e of parsed.events) found.push(...matcher.push(e));
   found.push(...matcher.flush());
-  if (cq.kind === 'event') {
-    for (const m of found) io.out(JSON.stringify(m.events[0]?.doc));
-  } else {
-    // Elasticsearch orders sequences by the ordinal of their last event (Sequence.compareTo)
-    if (cq.kind === 'sequence')
-      found.sort((a, b) => {
-        const x = lastOrdinal(a);
-        const y = lastOrdinal(b);
-        return x.timestamp - y.timestamp || x.sequence - y.sequence;
-      });
-    for (const m of found)
-      io.out(JSON.stringify({ join_keys: m.joinKeys, events: m.events.map((e) => e.doc) }));
-  }
+  for (const line of formatResults(cq, found)) io.out(line);
   return 0;
 }
 

@@ -15,5 +15,5 @@ export {
   passesPrefilter,
   queryPrefilter,
 } from './prefilter.js';
-export { runToEnd } from './run.js';
+export { orderResults, runToEnd } from './run.js';
 export type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';

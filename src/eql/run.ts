@@ -15,22 +15,30 @@ function lastEvent(m: Match): EqlEvent {
   return m.events[m.events.length - 1] as EqlEvent;
 }
 
+/**
+ * Puts the results of a matcher created without the query's pipes (`{ ...cq, pipes: [] }`) in the
+ * EQL search API's order and applies the pipes to them.
+ */
+export function orderResults(cq: CompiledQuery, found: readonly Match[]): Match[] {
+  let out = [...found];
+  if (cq.kind === 'sequence') {
+    const order = new Map(out.map((m, i) => [m, i]));
+    out.sort(
+      (a, b) => byOrdinal(lastEvent(a), lastEvent(b)) || (order.get(a) as number) - (order.get(b) as number),
+    );
+  }
+  for (const p of cq.pipes) out = p.kind === 'head' ? out.slice(0, p.count) : out.slice(-p.count);
+  return out;
+}
+
 export function runToEnd(
   cq: CompiledQuery,
   events: readonly EqlEvent[],
   limits: MatcherLimits = {},
 ): Match[] {
   const matcher = createMatcher({ ...cq, pipes: [] }, limits);
-  const sorted = [...events].sort(byOrdinal);
-  let found: Match[] = [];
-  for (const e of sorted) for (const m of matcher.push(e)) found.push(m);
+  const found: Match[] = [];
+  for (const e of [...events].sort(byOrdinal)) for (const m of matcher.push(e)) found.push(m);
   for (const m of matcher.flush()) found.push(m);
-  if (cq.kind === 'sequence') {
-    const order = new Map(found.map((m, i) => [m, i]));
-    found.sort(
-      (a, b) => byOrdinal(lastEvent(a), lastEvent(b)) || (order.get(a) as number) - (order.get(b) as number),
-    );
-  }
-  for (const p of cq.pipes) found = p.kind === 'head' ? found.slice(0, p.count) : found.slice(-p.count);
-  return found;
+  return orderResults(cq, found);
 }
