@@ -27,7 +27,7 @@ import {
 } from './patterns.js';
 import { type RewriteOptions, Rewriter } from './rewrite.js';
 import { compileScript, ScriptCompileError, type ScriptCounters } from './script.js';
-import { anyValue, keywordString, rangeTest, termsTest, termTest } from './term-queries.js';
+import { keywordString, rangeQuery, termQuery, termsQuery } from './term-queries.js';
 
 export type { Doc, Pred };
 export type Eval = (d: Doc) => Value;
@@ -256,16 +256,10 @@ export class ExprCompiler {
     if (left.kind !== 'field' || !isLit(right)) return this.script(e);
     const get = fieldGetter(left.name);
     if (e.op === '!=') {
-      const eq = shared({ ...e, op: '==' }, () => {
-        const t = anyValue(termTest(right));
-        return (d) => t(get(d));
-      });
+      const eq = shared({ ...e, op: '==' }, () => termQuery(get, right));
       return (d) => !eq(d);
     }
-    return shared(e, () => {
-      const t = anyValue(e.op === '==' ? termTest(right) : rangeTest(e.op, right));
-      return (d) => t(get(d));
-    });
+    return shared(e, () => (e.op === '==' ? termQuery(get, right) : rangeQuery(get, e.op, right)));
   }
 
   private inList(e: InNode): Pred {
@@ -279,9 +273,7 @@ export class ExprCompiler {
     const name = e.left.name;
     return shared(positive, () => {
       if (!e.insensitive) {
-        const get = fieldGetter(name);
-        const t = anyValue(termsTest(lits));
-        return (d) => t(get(d));
+        return termsQuery(fieldGetter(name), lits);
       }
       // in~: case-insensitive term queries, one per value, or-ed
       const set = new Set<string>();

@@ -44,6 +44,10 @@ interface Ord extends Ordinal {
 const before = (a: Ord, b: Ord) =>
   a.timestamp < b.timestamp ||
   (a.timestamp === b.timestamp && (a.sequence < b.sequence || (a.sequence === b.sequence && a.n < b.n)));
+/** before(a, the event at (timestamp, sequence, n)) without building its Ord */
+const beforeAt = (a: Ord, timestamp: number, sequence: number, n: number) =>
+  a.timestamp < timestamp ||
+  (a.timestamp === timestamp && (a.sequence < sequence || (a.sequence === sequence && a.n < n)));
 
 interface Partial {
   kind: 'partial';
@@ -70,13 +74,17 @@ interface Candidate {
   after: number;
   deadline: number;
   alive: boolean;
+  /** creation order: candidates closed together are emitted in it, the oldest is evicted first */
+  id: number;
 }
 interface KeyEntry {
   values: Scalar[];
   /** per stage, created on first use */
   groups: (OrderedGroup<Partial> | undefined)[];
-  missing: (OrderedGroup<MissingRecord> | undefined)[];
-  candidates: Candidate[];
+  /** per missing stage, created on first use (absent without missing stages) */
+  missing?: (OrderedGroup<MissingRecord> | undefined)[];
+  /** complete sequences of this key waiting for a trailing window, created on first use */
+  candidates?: Candidate[];
   live: number;
   /** latest `until` event of this key, and the latest one before it with a smaller ordinal */
   untilLast?: Ord;
@@ -105,7 +113,12 @@ export class SequenceMatcher implements BudgetMember {
   private queue: (Partial | MissingRecord)[] = [];
   private head = 0;
   private live = 0;
+  /** complete sequences waiting for their trailing window: a min-heap on deadline, and the same
+   *  in creation order for evicting the oldest over the cap */
   private waiting: Candidate[] = [];
+  private waitingFifo: Candidate[] = [];
+  private waitingHead = 0;
+  private candidateIds = 0;
   private readonly maxPartials: number;
   private readonly maxPerKey: number;
   /** stages repeated by `runs` share a compiled filter: test it once per event */
@@ -155,8 +168,6 @@ export class SequenceMatcher implements BudgetMember {
       e = {
         values: k.values,
         groups: new Array(this.stages.length),
-        missing: new Array(this.stages.length),
-        candidates: [],
         live: 0,
       };
       this.keys.set(k.values, e);
@@ -165,7 +176,7 @@ export class SequenceMatcher implements BudgetMember {
   }
 
   private release(e: KeyEntry): void {
-    if (e.live === 0 && e.candidates.length === 0) this.keys.delete(e.values);
+    if (e.live === 0 && !e.candidates?.length) this.keys.delete(e.values);
   }
 
   private kill(x: Partial | MissingRecord): void {
@@ -222,7 +233,7 @@ export class SequenceMatcher implements BudgetMember {
 
   /** removes a live item from its group and the counters */
   private remove(x: Partial | MissingRecord): void {
-    const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing[x.stage];
+    const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing?.[x.stage];
     // expiry and eviction take the oldest, which is nearly always at the head
     if (list) (list as OrderedGroup<Partial | MissingRecord>).remove(x);
     this.kill(x);
@@ -265,7 +276,7 @@ export class SequenceMatcher implements BudgetMember {
     let lastLeading: number | undefined;
     for (let m = 0; m < this.last; m++) {
       if (!this.stages[m]?.missing) continue;
-      const recs = entry.missing[m];
+      const recs = entry.missing?.[m];
       if (!recs || recs.length === 0) continue;
       const p = this.prevPositive[m] as number;
       if (p < 0) {
@@ -309,10 +320,10 @@ export class SequenceMatcher implements BudgetMember {
       return;
     }
     const deadline = (this.hasLeading ? (lastLeading as number) : first) + this.maxspan;
-    const c: Candidate = { entry, events, after: last, deadline, alive: true };
+    const c: Candidate = { entry, events, after: last, deadline, alive: true, id: this.candidateIds++ };
+    entry.candidates ??= [];
     entry.candidates.push(c);
-    this.waiting.push(c);
-    this.st.awaitingMissing++;
+    this.waitFor(c);
   }
 
   private emit(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
@@ -331,8 +342,11 @@ export class SequenceMatcher implements BudgetMember {
   }
 
   push(e: EqlEvent, out: Match[]): void {
-    this.st.events++;
-    const eo: Ord = { timestamp: e.timestamp, sequence: e.sequence, n: this.st.events };
+    const n = ++this.st.events;
+    const ts = e.timestamp;
+    const sq = e.sequence;
+    // the event's Ord, built once something keeps it (most events advance nothing)
+    let eo: Ord | undefined;
     const doc = e.doc;
     const tested = this.tested;
     for (let k = 0; k < tested.length; k++) tested[k] = 0;
@@ -357,10 +371,19 @@ export class SequenceMatcher implements BudgetMember {
         }
         if (i === this.first) {
           const entry = this.entry(k, true) as KeyEntry;
+          eo ??= { timestamp: ts, sequence: sq, n };
           const events = new Array<EqlEvent>(this.stages.length);
           events[i] = e;
           this.place(
-            { kind: 'partial', entry, stage: i, events, start: e.timestamp, last: eo, alive: true },
+            {
+              kind: 'partial',
+              entry,
+              stage: i,
+              events,
+              start: ts,
+              last: eo,
+              alive: true,
+            },
             true,
             out,
           );
@@ -374,7 +397,7 @@ export class SequenceMatcher implements BudgetMember {
         if (!g) continue;
         // the group is ordered by last event: search from the newest end
         let j = g.length - 1;
-        while (j >= 0 && !before(g.at(j).last, eo)) j--;
+        while (j >= 0 && !beforeAt(g.at(j).last, ts, sq, n)) j--;
         if (j < 0) continue;
         const seq = g.at(j);
         for (const dropped of g.dropFirst(j + 1)) if (dropped !== seq) this.kill(dropped);
@@ -386,7 +409,7 @@ export class SequenceMatcher implements BudgetMember {
         }
         // until: the latest until event strictly before e must lie strictly before seq's last event
         // (UntilGroup.before(e) + Ordinal.between(last, e), inclusive at both ends)
-        const u = entry.untilLast && before(entry.untilLast, eo) ? entry.untilLast : entry.untilPrev;
+        const u = entry.untilLast && beforeAt(entry.untilLast, ts, sq, n) ? entry.untilLast : entry.untilPrev;
         if (u && !before(u, seq.last)) {
           this.kill(seq);
           this.st.rejectedUntil++;
@@ -398,7 +421,7 @@ export class SequenceMatcher implements BudgetMember {
         (this.atStage[seq.stage] as number)--;
         seq.events[i] = e;
         seq.stage = i;
-        seq.last = eo;
+        seq.last = eo ??= { timestamp: ts, sequence: sq, n };
         this.place(seq, false, out);
         this.release(entry);
       }
@@ -412,8 +435,8 @@ export class SequenceMatcher implements BudgetMember {
       for (const k of keyTuples(until.keys, doc, cap)) {
         const entry = this.entry(k, false);
         if (!entry) continue;
-        if (entry.untilLast && before(entry.untilLast, eo)) entry.untilPrev = entry.untilLast;
-        entry.untilLast = eo;
+        if (entry.untilLast && beforeAt(entry.untilLast, ts, sq, n)) entry.untilPrev = entry.untilLast;
+        entry.untilLast = eo ??= { timestamp: ts, sequence: sq, n };
       }
     }
     this.expire(e.timestamp, out);
@@ -422,7 +445,7 @@ export class SequenceMatcher implements BudgetMember {
   private onMissingEvent(stage: number, k: KeyTuple, e: EqlEvent): void {
     // trailing window: kills waiting complete sequences of this key whose window holds e
     const existing = this.entry(k, false);
-    if (existing && stage > this.last) {
+    if (existing?.candidates && stage > this.last) {
       for (const c of existing.candidates) {
         if (c.alive && e.timestamp > c.after && e.timestamp <= c.deadline) {
           c.alive = false;
@@ -435,6 +458,7 @@ export class SequenceMatcher implements BudgetMember {
     }
     if (stage > this.last) return;
     const entry = this.entry(k, true) as KeyEntry;
+    entry.missing ??= new Array(this.stages.length);
     let recs = entry.missing[stage];
     if (!recs) {
       recs = new OrderedGroup<MissingRecord>();
@@ -460,13 +484,15 @@ export class SequenceMatcher implements BudgetMember {
         this.st.expired++;
       }
     }
-    if (this.waiting.length > 0) {
-      const keep: Candidate[] = [];
-      for (const c of this.waiting) {
-        if (c.alive && c.deadline < watermark) this.closeCandidate(c, out);
-        else if (c.alive) keep.push(c);
+    const w = this.waiting;
+    if (w.length > 0 && (w[0] as Candidate).deadline < watermark) {
+      const closed: Candidate[] = [];
+      while (w.length > 0 && (w[0] as Candidate).deadline < watermark) {
+        const c = this.heapPop();
+        if (c.alive) closed.push(c);
       }
-      this.waiting = keep;
+      closed.sort((a, b) => a.id - b.id);
+      for (const c of closed) this.closeCandidate(c, out);
     }
     this.st.partials = this.live;
     this.st.keys = this.keys.size;
@@ -475,16 +501,71 @@ export class SequenceMatcher implements BudgetMember {
   private closeCandidate(c: Candidate, out: Match[]): void {
     c.alive = false;
     this.st.awaitingMissing--;
-    c.entry.candidates = c.entry.candidates.filter((x) => x !== c);
+    c.entry.candidates = c.entry.candidates?.filter((x) => x !== c);
     this.emit(c.entry, c.events, out);
     this.release(c.entry);
   }
 
   flush(out: Match[]): void {
-    for (const c of this.waiting) if (c.alive) this.closeCandidate(c, out);
+    const open = this.waiting.filter((c) => c.alive).sort((a, b) => a.id - b.id);
     this.waiting = [];
+    this.waitingFifo = [];
+    this.waitingHead = 0;
+    for (const c of open) this.closeCandidate(c, out);
     this.st.partials = this.live;
     this.st.keys = this.keys.size;
+  }
+
+  /** holds a complete sequence until its trailing window closes; over the cap, the oldest waiting
+   *  one is dropped (as the oldest partial is: a missed alert rather than one without its check) */
+  private waitFor(c: Candidate): void {
+    const w = this.waiting;
+    w.push(c);
+    for (let i = w.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if ((w[p] as Candidate).deadline <= c.deadline) break;
+      w[i] = w[p] as Candidate;
+      w[p] = c;
+      i = p;
+    }
+    this.waitingFifo.push(c);
+    this.st.awaitingMissing++;
+    // rejected ones stay in the heap until their deadline: rebuilt when they outnumber the rest
+    if (w.length > 2 * this.st.awaitingMissing + 1024)
+      this.waiting = w.filter((x) => x.alive).sort((x, y) => x.deadline - y.deadline);
+    while (this.st.awaitingMissing > this.maxPartials) {
+      const old = this.waitingFifo[this.waitingHead++] as Candidate;
+      if (!old.alive) continue;
+      old.alive = false;
+      old.entry.candidates = old.entry.candidates?.filter((x) => x !== old);
+      this.release(old.entry);
+      this.st.awaitingMissing--;
+      this.st.evictedOldest++;
+    }
+    if (this.waitingHead > 4096 && this.waitingHead * 2 > this.waitingFifo.length) {
+      this.waitingFifo = this.waitingFifo.slice(this.waitingHead).filter((x) => x.alive);
+      this.waitingHead = 0;
+    }
+  }
+
+  private heapPop(): Candidate {
+    const w = this.waiting;
+    const top = w[0] as Candidate;
+    const end = w.pop() as Candidate;
+    if (w.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= w.length) break;
+        const r = l + 1;
+        const m = r < w.length && (w[r] as Candidate).deadline < (w[l] as Candidate).deadline ? r : l;
+        if ((w[m] as Candidate).deadline >= end.deadline) break;
+        w[i] = w[m] as Candidate;
+        i = m;
+      }
+      w[i] = end;
+    }
+    return top;
   }
 
   stats(): MatcherStats {

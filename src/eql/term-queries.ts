@@ -8,11 +8,10 @@
 // Elasticsearch rejects the query), a boolean a boolean ("true"/"false" literals too). A multi-
 // valued field matches when any value does; a missing one never does.
 import type { CompareOp, LiteralNode } from './ast.js';
+import type { Doc, Pred } from './chains.js';
 import type { Scalar } from './field.js';
 import { parseJavaNumber } from './functions.js';
 import { javaDouble } from './values.js';
-
-export type ScalarTest = (v: Scalar) => boolean;
 
 /** the literal as a keyword term: Java's String.valueOf of its typed value */
 export function keywordString(lit: LiteralNode): string | null {
@@ -60,15 +59,29 @@ export function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** the term query `field == lit` on one value */
-export function termTest(lit: LiteralNode): ScalarTest {
+type Getter = (d: Doc) => Scalar | Scalar[];
+
+// Each query below is one closure with the multi-valued loop written out: these are the leaves
+// nearly every rule condition ends in, evaluated for every event offered to a rule.
+
+/** the term query `field == lit` */
+export function termQuery(get: Getter, lit: LiteralNode): Pred {
   const s = keywordString(lit);
   const n = numericTerm(lit);
   const b = booleanTerm(lit);
-  return (v) => {
+  return (d) => {
+    const v = get(d);
     if (typeof v === 'string') return v === s;
+    if (v === null) return false;
     if (typeof v === 'number') return v === n;
     if (typeof v === 'boolean') return v === b;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (
+        typeof x === 'string' ? x === s : typeof x === 'number' ? x === n : typeof x === 'boolean' && x === b
+      )
+        return true;
+    }
     return false;
   };
 }
@@ -76,21 +89,27 @@ export function termTest(lit: LiteralNode): ScalarTest {
 const holds = (op: CompareOp, c: number): boolean =>
   op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
 
-/** the range query `field <op> lit` on one value */
-export function rangeTest(op: CompareOp, lit: LiteralNode): ScalarTest {
+/** the range query `field <op> lit` */
+export function rangeQuery(get: Getter, op: CompareOp, lit: LiteralNode): Pred {
   const s = keywordString(lit);
   const n = numericTerm(lit);
   const b = booleanTerm(lit);
-  return (v) => {
-    if (typeof v === 'string') return s !== null && holds(op, compareCodePoints(v, s));
+  const one = (v: Scalar): boolean => {
     if (typeof v === 'number') return n !== null && !Number.isNaN(n) && holds(op, v - n);
+    if (typeof v === 'string') return s !== null && holds(op, compareCodePoints(v, s));
     if (typeof v === 'boolean') return b !== null && holds(op, Number(v) - Number(b));
+    return false;
+  };
+  return (d) => {
+    const v = get(d);
+    if (!Array.isArray(v)) return one(v);
+    for (let i = 0; i < v.length; i++) if (one(v[i] as Scalar)) return true;
     return false;
   };
 }
 
 /** the terms query `field in (lits)`; null literals are dropped, as the translator drops them */
-export function termsTest(lits: readonly LiteralNode[]): ScalarTest {
+export function termsQuery(get: Getter, lits: readonly LiteralNode[]): Pred {
   const strings = new Set<string>();
   const numbers = new Set<number>();
   const booleans = new Set<boolean>();
@@ -103,20 +122,23 @@ export function termsTest(lits: readonly LiteralNode[]): ScalarTest {
     const b = booleanTerm(lit);
     if (b !== null) booleans.add(b);
   }
-  return (v) => {
+  return (d) => {
+    const v = get(d);
     if (typeof v === 'string') return strings.has(v);
+    if (v === null) return false;
     if (typeof v === 'number') return numbers.has(v);
     if (typeof v === 'boolean') return booleans.has(v);
-    return false;
-  };
-}
-
-/** a test of one value lifted to a (possibly multi-valued, possibly missing) field value */
-export function anyValue(test: ScalarTest): (v: Scalar | Scalar[]) => boolean {
-  return (v) => {
-    if (v === null) return false;
-    if (!Array.isArray(v)) return test(v);
-    for (let i = 0; i < v.length; i++) if (test(v[i] as Scalar)) return true;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (
+        typeof x === 'string'
+          ? strings.has(x)
+          : typeof x === 'number'
+            ? numbers.has(x)
+            : typeof x === 'boolean' && booleans.has(x)
+      )
+        return true;
+    }
     return false;
   };
 }
