@@ -86,8 +86,30 @@ export class ExprCompiler {
 
   /** a stage or event query condition */
   condition(e: Expr): Pred {
+    return this.pred(this.rewrite(e));
+  }
+
+  /** a condition checked and rewritten as Elasticsearch's analyzer and optimizer leave it */
+  rewrite(e: Expr): Expr {
     this.validate(e);
-    return this.pred(this.rewriter.condition(e));
+    return this.rewriter.condition(e);
+  }
+
+  /** a rewritten condition (rewrite()), with more conjuncts (rewritten too), as a predicate */
+  conditionOf(rewritten: Expr, also: readonly Expr[] = []): Pred {
+    let e = rewritten;
+    for (const c of also) e = { kind: 'logical', op: 'and', left: e, right: c, at: e.at };
+    return this.pred(e);
+  }
+
+  /** a join key as the rewrites leave it: the field, or null for an unmapped optional one */
+  rewrittenKey(e: Expr): Expr {
+    return this.rewriter.key(e);
+  }
+
+  /** evaluates an expression without fields (ConstantFolding) */
+  foldConstant(e: Expr): Expr {
+    return this.rewriter.foldConstant(e);
   }
 
   /** a join key: a field (a missing optional field joins as a constant null) */

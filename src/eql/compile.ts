@@ -5,6 +5,7 @@ import type { EventQuery, Expr, Pipe, Stage, Statement } from './ast.js';
 import { type CompileOptions, type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
 import { EqlError } from './errors.js';
 import { fieldGetter, type Value } from './field.js';
+import { keyConstraints, replaceField } from './join-constraints.js';
 import { parseQuery } from './parser.js';
 import { type Prefilter, queryPrefilter } from './prefilter.js';
 
@@ -55,8 +56,7 @@ export function inCategory(doc: Doc, category: string): boolean {
   return Array.isArray(c) ? c.includes(category) : c === category;
 }
 
-function compileFilter(q: EventQuery, ec: ExprCompiler): EventFilter {
-  const cond = ec.condition(q.condition);
+function compileFilter(q: EventQuery, ec: ExprCompiler, cond = ec.condition(q.condition)): EventFilter {
   const cat = q.category;
   return { category: cat, test: cat === 'any' ? cond : (d) => inCategory(d, cat) && cond(d) };
 }
@@ -88,19 +88,35 @@ export function compileStatement(st: Statement, opts: CompileOptions = {}): Comp
     return withPrefilter(ev);
   }
   const top = q.by.map((k) => keyOf(k, ec, st.source));
-  const stage = (s: Stage, isUntil = false): CompiledStage => ({
-    filter: compileFilter(s.query, ec),
+  const stage = (s: Stage, isUntil = false, filter?: EventFilter): CompiledStage => ({
+    filter: filter ?? compileFilter(s.query, ec),
     keys: [
       ...(isUntil ? q.by.map((k) => keyOf(k, ec, st.source, true)) : top),
       ...s.by.map((k) => keyOf(k, ec, st.source, isUntil)),
     ],
     missing: s.missing,
   });
+  // each stage's condition with the constraints the other stages put on their join keys
+  // (Optimizer.PropagateJoinKeyConstraints, join-constraints.ts); not for `until`
+  const rewritten = q.stages.map((s) => ec.rewrite(s.query.condition));
+  const keyExprs = q.stages.map((s) => [...q.by, ...s.by].map((k) => ec.rewrittenKey(k)));
+  const constraints = keyConstraints(
+    rewritten,
+    keyExprs.map((ks) => ks.map((k) => (k.kind === 'field' ? k.name : null))),
+    q.stages.map((s) => s.missing),
+  );
   const stages: CompiledStage[] = [];
-  for (const s of q.stages) {
-    const c = stage(s);
+  q.stages.forEach((s, t) => {
+    const also = constraints
+      .filter((c) => c.stage !== t)
+      .map((c) => {
+        const target = (keyExprs[t] as Expr[])[c.key] as Expr;
+        const e = replaceField(c.condition, c.field, target);
+        return target.kind === 'field' ? e : ec.foldConstant(e);
+      });
+    const c = stage(s, false, compileFilter(s.query, ec, ec.conditionOf(rewritten[t] as Expr, also)));
     for (let i = 0; i < s.runs; i++) stages.push(c);
-  }
+  });
   const widths = new Set(stages.map((s) => s.keys.length));
   const until = q.kind === 'sequence' && q.until ? stage(q.until, true) : undefined;
   if (until) widths.add(until.keys.length);

@@ -86,6 +86,11 @@ export class Rewriter {
     return this.expr(e);
   }
 
+  /** ConstantFolding of an expression without fields */
+  foldConstant(e: Expr): Expr {
+    return this.fold(e);
+  }
+
   private fold(e: Expr): Expr {
     if (e.kind === 'literal' || hasField(e)) return e;
     try {

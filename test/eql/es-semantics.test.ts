@@ -315,6 +315,53 @@ describe('optional fields (eql analysis/Analyzer.ResolveOrReplaceOptionalRefs)',
   });
 });
 
+describe('join key constraints (eql optimizer/Optimizer.PropagateJoinKeyConstraints)', () => {
+  it('a condition on a key holds for every stage: a multi-valued key no longer joins on its other values', () => {
+    const seq: Doc[] = [
+      { id: 1, s: 'A', k: ['x', 'y'] },
+      { id: 2, s: 'B', k: 'y' },
+      { id: 3, s: 'B', k: ['y', 'x'] },
+    ];
+    // stage 2 runs as `s == "B" and k == "x"`: event 2 (only y) is out, event 3 joins on x and y
+    expect(run('sequence by k [process where s == "A" and k == "x"] [process where s == "B"]', seq)).toEqual([
+      [1, 3],
+      [1, 3],
+    ]);
+    // in another key position the constraint follows that stage's own key field
+    const renamed: Doc[] = [
+      { id: 1, s: 'A', k: ['x', 'y'] },
+      { id: 2, s: 'B', j: 'y' },
+    ];
+    expect(
+      run('sequence [process where s == "A" and k == "x"] by k [process where s == "B"] by j', renamed),
+    ).toEqual([]);
+  });
+  it('a conjunct with an `or`, or reading another field, is not propagated (PR #133134)', () => {
+    const seq: Doc[] = [
+      { id: 1, s: 'A', k: ['x', 'y'], n: 'x' },
+      { id: 2, s: 'B', k: 'y', n: 'z' },
+    ];
+    expect(
+      run('sequence by k [process where s == "A" and (k == "x" or k == "q")] [process where s == "B"]', seq),
+    ).toEqual([[1, 2]]);
+    expect(
+      run('sequence by k [process where s == "A" and startsWith(n, k)] [process where s == "B"]', seq),
+    ).toEqual([[1, 2]]);
+  });
+  it('a missing-event stage gives none (PR #145813)', () => {
+    const seq: Doc[] = [
+      { id: 1, s: 'A', k: 'y', t: 1 },
+      { id: 2, s: 'B', k: 'y', t: 2 },
+    ];
+    expect(
+      run(
+        'sequence by k with maxspan=1h [process where s == "A"] ![process where s == "M" and k == "x"] [process where s == "B"]',
+        seq,
+      ),
+    ).toEqual([[1, -1, 2]]);
+  });
+});
+
 describe('missing events (eql execution/sequence/TumblingWindow.doCheckMissingEvents)', () => {
   // t is the @timestamp in ms; a result lists every stage, -1 for a missing-event placeholder
   const ev = (id: number, s: string, t: number): Doc => ({ id, s, t });
