@@ -41,9 +41,10 @@ interface Ordinal {
 interface Ord extends Ordinal {
   n: number;
 }
-const before = (a: Ord, b: Ord) =>
-  a.timestamp < b.timestamp ||
-  (a.timestamp === b.timestamp && (a.sequence < b.sequence || (a.sequence === b.sequence && a.n < b.n)));
+/** whether a partial's last event comes before the event at (timestamp, sequence, n) */
+const partialBefore = (p: Partial, timestamp: number, sequence: number, n: number) =>
+  p.lastTs < timestamp ||
+  (p.lastTs === timestamp && (p.lastSeq < sequence || (p.lastSeq === sequence && p.lastN < n)));
 /** before(a, the event at (timestamp, sequence, n)) without building its Ord */
 const beforeAt = (a: Ord, timestamp: number, sequence: number, n: number) =>
   a.timestamp < timestamp ||
@@ -55,7 +56,10 @@ interface Partial {
   stage: number;
   events: EqlEvent[];
   start: number;
-  last: Ord;
+  /** the Ord of its last event, as numbers (no object per partial) */
+  lastTs: number;
+  lastSeq: number;
+  lastN: number;
   alive: boolean;
 }
 interface MissingRecord {
@@ -345,7 +349,7 @@ export class SequenceMatcher implements BudgetMember {
     const n = ++this.st.events;
     const ts = e.timestamp;
     const sq = e.sequence;
-    // the event's Ord, built once something keeps it (most events advance nothing)
+    // the event's Ord, built once an until event keeps it
     let eo: Ord | undefined;
     const doc = e.doc;
     const tested = this.tested;
@@ -371,7 +375,6 @@ export class SequenceMatcher implements BudgetMember {
         }
         if (i === this.first) {
           const entry = this.entry(k, true) as KeyEntry;
-          eo ??= { timestamp: ts, sequence: sq, n };
           const events = new Array<EqlEvent>(this.stages.length);
           events[i] = e;
           this.place(
@@ -381,7 +384,9 @@ export class SequenceMatcher implements BudgetMember {
               stage: i,
               events,
               start: ts,
-              last: eo,
+              lastTs: ts,
+              lastSeq: sq,
+              lastN: n,
               alive: true,
             },
             true,
@@ -397,7 +402,7 @@ export class SequenceMatcher implements BudgetMember {
         if (!g) continue;
         // the group is ordered by last event: search from the newest end
         let j = g.length - 1;
-        while (j >= 0 && !beforeAt(g.at(j).last, ts, sq, n)) j--;
+        while (j >= 0 && !partialBefore(g.at(j), ts, sq, n)) j--;
         if (j < 0) continue;
         const seq = g.at(j);
         for (const dropped of g.dropFirst(j + 1)) if (dropped !== seq) this.kill(dropped);
@@ -410,7 +415,7 @@ export class SequenceMatcher implements BudgetMember {
         // until: the latest until event strictly before e must lie strictly before seq's last event
         // (UntilGroup.before(e) + Ordinal.between(last, e), inclusive at both ends)
         const u = entry.untilLast && beforeAt(entry.untilLast, ts, sq, n) ? entry.untilLast : entry.untilPrev;
-        if (u && !before(u, seq.last)) {
+        if (u && !beforeAt(u, seq.lastTs, seq.lastSeq, seq.lastN)) {
           this.kill(seq);
           this.st.rejectedUntil++;
           this.release(entry);
@@ -421,7 +426,9 @@ export class SequenceMatcher implements BudgetMember {
         (this.atStage[seq.stage] as number)--;
         seq.events[i] = e;
         seq.stage = i;
-        seq.last = eo ??= { timestamp: ts, sequence: sq, n };
+        seq.lastTs = ts;
+        seq.lastSeq = sq;
+        seq.lastN = n;
         this.place(seq, false, out);
         this.release(entry);
       }
