@@ -17,6 +17,10 @@ export interface AlertInput {
   rule: Rule;
   /** matched events, in stage order */
   events: readonly Doc[];
+  /** for a sequence with missing-event stages `![...]`: every stage in order, null for a missing
+   *  one; eqld.matched_events then lists {"missing": true} in its place, as the EQL search API's
+   *  hits.sequences[].events[] does */
+  stages?: readonly (Doc | null)[];
   joinKeys?: readonly unknown[];
   /** when the alert is raised (default: now) */
   now?: Date;
@@ -152,7 +156,7 @@ export function buildAlert(input: AlertInput): AlertRecord {
       },
     },
     eqld: {
-      matched_events: events,
+      matched_events: input.stages ? input.stages.map((d) => d ?? { missing: true }) : events,
       join_keys: input.joinKeys ?? [],
       rule_path: rule.path,
       ...(lineage && lineage.lineage.length > 0 ? { lineage: lineage.lineage } : {}),

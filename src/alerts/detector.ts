@@ -146,7 +146,7 @@ export class Detector {
     try {
       for (const m of call()) {
         st.stats.matches++;
-        const rec = this.admit(st, m.events, m.joinKeys);
+        const rec = this.admit(st, m.events, m.joinKeys, m.stages);
         if (rec) out.push(rec);
       }
     } catch (err) {
@@ -159,11 +159,13 @@ export class Detector {
     st: RuleState,
     events: readonly EqlEvent[],
     joinKeys: readonly unknown[],
+    stages?: readonly (EqlEvent | null)[],
   ): AlertRecord | undefined {
     const rule = st.loaded.rule;
     const rec = buildAlert({
       rule,
       events: events.map((x) => x.doc),
+      ...(stages ? { stages: stages.map((x) => x?.doc ?? null) } : {}),
       joinKeys,
       now: this.now(),
       ...(this.opts.ancestry ? { ancestry: this.opts.ancestry } : {}),

@@ -1,14 +1,17 @@
 // `eqld query 'EQL' [FILE.ndjson|-]`: wiring only. Runs an ad-hoc EQL query over NDJSON events
 // (JSON objects with @timestamp, event.category and optionally event.sequence as tiebreaker) and
-// prints the results as NDJSON in Elasticsearch's order: for an event query each matching event
-// unchanged; for a sequence or sample one {"join_keys": [...], "events": [...]} per result (like
-// hits.sequences), events in stage order. A bad query exits 2 with the positioned error.
+// prints the results as NDJSON in Elasticsearch's order (query-output.ts): for an event query each
+// matching event unchanged (as it streams, unless a pipe needs the whole result); for a sequence or
+// sample one {"join_keys": [...], "events": [...]} per result (like hits.sequences), events in
+// stage order, {"missing": true} for a missing-event stage. A bad query exits 2 with the
+// positioned error.
 import type { CommandModule } from 'yargs';
 import { DEFAULT_ORDER_WINDOW, OrderError, OrderedEvents } from '../alerts/ordered-events.js';
 import { compileQuery, createMatcher, EqlError, type Match } from '../eql/index.js';
 import type { EqlEvent } from '../rules/engine.js';
 import { InputError, openLines, stdinDash } from './event-input.js';
 import { createProgress, type Progress } from './progress.js';
+import { formatResults } from './query-output.js';
 import { numberFlag } from './usage-error.js';
 
 export interface QueryIo {
@@ -21,8 +24,6 @@ export interface QueryIo {
   sortWindow?: number;
 }
 
-const lastOrdinal = (m: Match) => m.events[m.events.length - 1] as Match['events'][number];
-
 export async function runQuery(query: string, io: QueryIo): Promise<number> {
   let cq: ReturnType<typeof compileQuery>;
   try {
@@ -34,12 +35,14 @@ export async function runQuery(query: string, io: QueryIo): Promise<number> {
     }
     throw err;
   }
-  const matcher = createMatcher(cq);
+  // pipes are applied to the results in Elasticsearch's order, after the run (formatResults)
+  const matcher = createMatcher({ ...cq, pipes: [] });
   const found: Match[] = [];
   let results = 0;
-  // an event query prints as it goes; sequences and samples are ordered at the end
+  // an event query without pipes prints as it goes; anything else is ordered at the end
+  const streaming = cq.kind === 'event' && cq.pipes.length === 0;
   const take = (ms: readonly Match[]) => {
-    if (cq.kind === 'event') for (const m of ms) io.out(JSON.stringify(m.events[0]?.doc));
+    if (streaming) for (const m of ms) io.out(JSON.stringify(m.events[0]?.doc));
     else found.push(...ms);
     results += ms.length;
   };
@@ -66,17 +69,7 @@ export async function runQuery(query: string, io: QueryIo): Promise<number> {
     for (const p of parsed.problems) io.err(`  ${p}`);
   }
   take(matcher.flush());
-  if (cq.kind !== 'event') {
-    // Elasticsearch orders sequences by the ordinal of their last event (Sequence.compareTo)
-    if (cq.kind === 'sequence')
-      found.sort((a, b) => {
-        const x = lastOrdinal(a);
-        const y = lastOrdinal(b);
-        return x.timestamp - y.timestamp || x.sequence - y.sequence;
-      });
-    for (const m of found)
-      io.out(JSON.stringify({ join_keys: m.joinKeys, events: m.events.map((e) => e.doc) }));
-  }
+  for (const line of formatResults(cq, found)) io.out(line);
   return 0;
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkEnvVarSpec,
-  type EnvVarSpec,
   EnvVarError,
+  type EnvVarSpec,
   envMatchConditions,
   mergeEnvVarSpecs,
   parseEnvVarSpec,

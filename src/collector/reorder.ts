@@ -38,15 +38,23 @@ export class ReorderBuffer {
     return this.heap[0]?.ktimeNs;
   }
 
-  push(e: RawEvent): void {
+  /**
+   * Holds an event for ordering; false when it came too late to be ordered and went through at
+   * once. `widen: false` for a source whose lateness is its own (the file program): its late
+   * events are not counted in `late` and do not widen the window of the others.
+   */
+  push(e: RawEvent, widen = true): boolean {
     if (e.ktimeNs < this.releasedUpTo) {
-      this.late++;
-      this.extraNs = Math.min(this.maxExtraNs, Math.max(this.extraNs, 2 * (this.releasedUpTo - e.ktimeNs)));
+      if (widen) {
+        this.late++;
+        this.extraNs = Math.min(this.maxExtraNs, Math.max(this.extraNs, 2 * (this.releasedUpTo - e.ktimeNs)));
+      }
       this.emit(e);
-      return;
+      return false;
     }
     this.heap.push(e);
     this.up(this.heap.length - 1);
+    return true;
   }
 
   /** Releases every event with ktimeNs <= nowNs - window. */

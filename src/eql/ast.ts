@@ -69,6 +69,12 @@ export interface NegNode {
   expr: Expr;
   at: number;
 }
+/** `x == null` / `null == x` after Elasticsearch's ReplaceNullChecks (`!=` becomes not(isnull)) */
+export interface IsNullNode {
+  kind: 'isnull';
+  expr: Expr;
+  at: number;
+}
 export interface CallNode {
   kind: 'call';
   /** as written */
@@ -88,6 +94,7 @@ export type Expr =
   | MatchNode
   | ArithNode
   | NegNode
+  | IsNullNode
   | CallNode;
 
 export interface EventQuery {

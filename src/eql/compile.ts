@@ -2,9 +2,10 @@
 // closures (compile-expr.ts), ready for createMatcher(). It names the event categories the query
 // reads so the rule layer offers it only those events ('any' when a stage is `any where`).
 import type { EventQuery, Expr, Pipe, Stage, Statement } from './ast.js';
-import { type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
+import { type CompileOptions, type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
 import { EqlError } from './errors.js';
 import { fieldGetter, type Value } from './field.js';
+import { keyConstraints, replaceField } from './join-constraints.js';
 import { parseQuery } from './parser.js';
 import { type Prefilter, queryPrefilter } from './prefilter.js';
 
@@ -15,7 +16,9 @@ export interface EventFilter {
 
 export interface JoinKey {
   get: Eval;
-  /** written as `?field`: a missing value joins as null instead of excluding the event */
+  /** a null value joins as null instead of excluding the event: `?field` keys (Elasticsearch adds
+   *  the not-null filter only for plain field keys, Optimizer.AddMandatoryJoinKeyFilter) and every
+   *  `until` key (the filter is not added to `until`) */
   optional: boolean;
   source: string;
 }
@@ -40,6 +43,8 @@ export interface CompiledQuery {
   pipes: Pipe[];
   /** necessary literal condition for the rule layer's (field, value) index (prefilter.ts); absent: none */
   prefilter?: Prefilter;
+  /** evaluations of computed conditions Elasticsearch would have failed (overflow, division by zero) */
+  evalErrors: () => number;
 }
 
 const categoryOf = fieldGetter('event.category');
@@ -51,22 +56,23 @@ export function inCategory(doc: Doc, category: string): boolean {
   return Array.isArray(c) ? c.includes(category) : c === category;
 }
 
-function compileFilter(q: EventQuery, ec: ExprCompiler): EventFilter {
-  const cond = ec.pred(q.condition);
+function compileFilter(q: EventQuery, ec: ExprCompiler, cond = ec.condition(q.condition)): EventFilter {
   const cat = q.category;
   return { category: cat, test: cat === 'any' ? cond : (d) => inCategory(d, cat) && cond(d) };
 }
 
-function keyOf(e: Expr, ec: ExprCompiler, text: string): JoinKey {
+function keyOf(e: Expr, ec: ExprCompiler, text: string, nullable = false): JoinKey {
+  const k = ec.key(e);
   return {
-    get: ec.value(e),
-    optional: e.kind === 'field' && e.optional,
+    get: k.get,
+    optional: nullable || k.constant || (e.kind === 'field' && e.optional),
     source: e.kind === 'field' ? e.name : text.slice(e.at, e.at + 40),
   };
 }
 
-export function compileStatement(st: Statement): CompiledQuery {
-  const ec = new ExprCompiler(st.source);
+export function compileStatement(st: Statement, opts: CompileOptions = {}): CompiledQuery {
+  const ec = new ExprCompiler(st.source, opts);
+  const evalErrors = () => ec.counters.errors;
   const q = st.query;
   if (q.kind === 'event') {
     const ev: CompiledQuery = {
@@ -77,22 +83,42 @@ export function compileStatement(st: Statement): CompiledQuery {
       filter: compileFilter(q, ec),
       stages: [],
       pipes: st.pipes,
+      evalErrors,
     };
     return withPrefilter(ev);
   }
   const top = q.by.map((k) => keyOf(k, ec, st.source));
-  const stage = (s: Stage): CompiledStage => ({
-    filter: compileFilter(s.query, ec),
-    keys: [...top, ...s.by.map((k) => keyOf(k, ec, st.source))],
+  const stage = (s: Stage, isUntil = false, filter?: EventFilter): CompiledStage => ({
+    filter: filter ?? compileFilter(s.query, ec),
+    keys: [
+      ...(isUntil ? q.by.map((k) => keyOf(k, ec, st.source, true)) : top),
+      ...s.by.map((k) => keyOf(k, ec, st.source, isUntil)),
+    ],
     missing: s.missing,
   });
+  // each stage's condition with the constraints the other stages put on their join keys
+  // (Optimizer.PropagateJoinKeyConstraints, join-constraints.ts); not for `until`
+  const rewritten = q.stages.map((s) => ec.rewrite(s.query.condition));
+  const keyExprs = q.stages.map((s) => [...q.by, ...s.by].map((k) => ec.rewrittenKey(k)));
+  const constraints = keyConstraints(
+    rewritten,
+    keyExprs.map((ks) => ks.map((k) => (k.kind === 'field' ? k.name : null))),
+    q.stages.map((s) => s.missing),
+  );
   const stages: CompiledStage[] = [];
-  for (const s of q.stages) {
-    const c = stage(s);
+  q.stages.forEach((s, t) => {
+    const also = constraints
+      .filter((c) => c.stage !== t)
+      .map((c) => {
+        const target = (keyExprs[t] as Expr[])[c.key] as Expr;
+        const e = replaceField(c.condition, c.field, target);
+        return target.kind === 'field' ? e : ec.foldConstant(e);
+      });
+    const c = stage(s, false, compileFilter(s.query, ec, ec.conditionOf(rewritten[t] as Expr, also)));
     for (let i = 0; i < s.runs; i++) stages.push(c);
-  }
+  });
   const widths = new Set(stages.map((s) => s.keys.length));
-  const until = q.kind === 'sequence' && q.until ? stage(q.until) : undefined;
+  const until = q.kind === 'sequence' && q.until ? stage(q.until, true) : undefined;
   if (until) widths.add(until.keys.length);
   if (widths.size > 1) {
     const bad = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])].find(
@@ -116,6 +142,7 @@ export function compileStatement(st: Statement): CompiledQuery {
     statement: st,
     stages,
     pipes: st.pipes,
+    evalErrors,
   };
   if (until) out.until = until;
   if (q.kind === 'sequence' && q.maxspanMs !== undefined) out.maxspanMs = q.maxspanMs;
@@ -128,7 +155,8 @@ function withPrefilter(cq: CompiledQuery): CompiledQuery {
   return cq;
 }
 
-/** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem. */
-export function compileQuery(text: string): CompiledQuery {
-  return compileStatement(parseQuery(text));
+/** Parses, validates and compiles a query; throws EqlError (line, column, caret) on any problem.
+ *  `fields`, when given, is the data's mapping: what optional fields resolve against. */
+export function compileQuery(text: string, opts: CompileOptions = {}): CompiledQuery {
+  return compileStatement(parseQuery(text), opts);
 }

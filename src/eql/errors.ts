@@ -11,7 +11,7 @@ export interface SourcePos {
   column: number;
 }
 
-export type EqlErrorKind = 'syntax' | 'unsupported' | 'unknown-function' | 'type' | 'limit';
+export type EqlErrorKind = 'syntax' | 'unsupported' | 'unknown-function' | 'unknown-field' | 'type' | 'limit';
 
 /** Computes line/column (1-based) of an offset in text. */
 export function positionOf(text: string, offset: number): SourcePos {

@@ -3,6 +3,7 @@
 export type * from './ast.js';
 export { DEFAULT_GLOBAL_PARTIALS, PartialBudget } from './budget.js';
 export { type CompiledQuery, compileQuery, compileStatement } from './compile.js';
+export type { CompileOptions } from './compile-expr.js';
 export { EqlError, type EqlErrorKind } from './errors.js';
 export { FUNCTION_NAMES } from './functions.js';
 export { createMatcher } from './matcher.js';
@@ -14,4 +15,5 @@ export {
   passesPrefilter,
   queryPrefilter,
 } from './prefilter.js';
+export { orderResults, runToEnd } from './run.js';
 export type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';

@@ -328,8 +328,6 @@ class Parser {
         this.fail(`a whole number from 1 to ${MAX_RUNS} after \`runs=\``, n);
       this.next();
       runs = n.num as number;
-      if (missing)
-        this.error('syntax', '`with runs` is not allowed on a missing-event stage `![...]`', start.offset);
     } else if (this.isKw('with') && this.isKw('maxspan', 1)) {
       this.error(
         'syntax',

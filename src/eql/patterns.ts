@@ -1,21 +1,37 @@
-// Precompiled string patterns for `:`, like, like~, regex and regex~.
-// Wildcards: `*` any run, `?` one character; `\*`, `\?` and `\\` are literal (any other backslash is
-// literal too, so "\\x" in a query matches a literal `\x`). Regular expressions use the Lucene
-// RegExp dialect Elasticsearch runs (always anchored, `.` matches newlines, `"..."` quotes literally,
-// `@` is any string, `#` the empty language); we translate to a JavaScript RegExp and reject
-// Lucene's `&` (intersection), `~` (complement) and `<n-m>` (numeric interval), which JS cannot
-// express. See docs/eql.md.
+// Precompiled string patterns for `:`, like, like~, regex and regex~, and for the wildcard queries
+// endsWith/stringContains become.
+// EQL wildcards (`:`, like, like~): `*` any run, `?` one character (code point), and no escape
+// character: Elasticsearch turns the pattern into a LIKE pattern whose escape character is U+0001,
+// one no query can use (x-pack/plugin/eql .../util/StringUtils.toLikePattern), so `\` is always a
+// literal backslash and `*`/`?` are always wildcards; a pattern containing U+0001 itself is
+// rejected, as Elasticsearch's LIKE parser rejects it.
+// endsWith/stringContains on a field run as a Lucene wildcard query built from the raw argument
+// (QueryTranslator.CaseInsensitiveScalarFunctions): there `*` and `?` are wildcards and `\` escapes
+// the next character (compileLuceneWildcard).
+// Regular expressions on a field use the Lucene RegExp dialect Elasticsearch runs (always
+// anchored, `.` matches newlines, `"..."` quotes literally, `@` is any string, `#` the empty
+// language); we translate to a JavaScript RegExp and reject Lucene's `&` (intersection), `~`
+// (complement) and `<n-m>` (numeric interval), which JS cannot express. In a script (a function's
+// result) the same operators run as java.util.regex (compileScriptLike, compileScriptRegex).
+// See docs/eql.md.
 
 export type StringTest = (s: string) => boolean;
 
 type Piece = { lit: string } | { star: true } | { one: true };
 
-function wildcardPieces(p: string): Piece[] {
+/** the character Elasticsearch uses as the LIKE escape (StringUtils.toLikePattern) */
+export const LIKE_ESCAPE = '\u0001';
+
+export class WildcardSyntaxError extends Error {
+  override readonly name = 'WildcardSyntaxError';
+}
+
+function wildcardPieces(p: string, escapes = false): Piece[] {
   const out: Piece[] = [];
   let lit = '';
   for (let i = 0; i < p.length; i++) {
     const c = p[i] as string;
-    if (c === '\\' && (p[i + 1] === '*' || p[i + 1] === '?' || p[i + 1] === '\\')) {
+    if (escapes && c === '\\' && i + 1 < p.length) {
       lit += p[i + 1];
       i++;
     } else if (c === '*' || c === '?') {
@@ -28,7 +44,7 @@ function wildcardPieces(p: string): Piece[] {
   return out;
 }
 
-/** The literal runs of a wildcard pattern, escapes resolved: every match contains each of them. */
+/** The literal runs of a wildcard pattern: every match contains each of them. */
 export function wildcardLiterals(pattern: string): string[] {
   return wildcardPieces(pattern)
     .filter((x): x is { lit: string } => 'lit' in x)
@@ -60,10 +76,20 @@ function globStars(pieces: Piece[]): StringTest {
 }
 
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+/** escaping for a RegExp with the `u` flag, where `\-` is not a valid escape outside a class */
+const reEscapeU = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function checkWildcard(pattern: string): void {
+  if (pattern.includes(LIKE_ESCAPE))
+    throw new WildcardSyntaxError(
+      'the pattern contains U+0001, which Elasticsearch reserves as the escape character of its LIKE patterns',
+    );
+}
 
 /** Compiles a wildcard pattern; for insensitive tests the caller lower-cases the input. */
-export function compileWildcard(pattern: string, insensitive: boolean): StringTest {
-  const pieces = wildcardPieces(insensitive ? pattern.toLowerCase() : pattern);
+export function compileWildcard(pattern: string, insensitive: boolean, escapes = false): StringTest {
+  if (!escapes) checkWildcard(pattern);
+  const pieces = wildcardPieces(insensitive ? pattern.toLowerCase() : pattern, escapes);
   const lits = pieces.filter((x): x is { lit: string } => 'lit' in x);
   const shape = pieces.map((x) => ('lit' in x ? 'L' : 'star' in x ? '*' : '?')).join('');
   const l0 = lits[0]?.lit ?? '';
@@ -86,10 +112,11 @@ export function compileWildcard(pattern: string, insensitive: boolean): StringTe
     }
     default: {
       if (!shape.includes('?')) return globStars(pieces);
+      // `?` is one character as Lucene counts them: a code point (hence the `u` flag)
       const src = pieces
-        .map((x) => ('lit' in x ? reEscape(x.lit) : 'star' in x ? '[\\s\\S]*' : '[\\s\\S]'))
+        .map((x) => ('lit' in x ? reEscapeU(x.lit) : 'star' in x ? '[\\s\\S]*' : '[\\s\\S]'))
         .join('');
-      const re = new RegExp(`^${src}$`);
+      const re = new RegExp(`^${src}$`, 'u');
       return (s) => re.test(s);
     }
   }
@@ -108,6 +135,7 @@ export function compileWildcardList(patterns: readonly string[], insensitive: bo
   const tails: string[] = [];
   const others: StringTest[] = [];
   for (const pattern of patterns) {
+    checkWildcard(pattern);
     const pieces = wildcardPieces(insensitive ? pattern.toLowerCase() : pattern);
     const shape = pieces.map((x) => ('lit' in x ? 'L' : 'star' in x ? '*' : '?')).join('');
     const lits = pieces.filter((x): x is { lit: string } => 'lit' in x).map((x) => x.lit);
@@ -225,6 +253,46 @@ export function compileRegex(pattern: string, insensitive: boolean): StringTest 
     re = new RegExp(`^(?:${luceneToJs(pattern)})$`, insensitive ? 'i' : '');
   } catch (err) {
     if (err instanceof RegexSyntaxError) throw err;
+    throw new RegexSyntaxError(`invalid regex: ${(err as Error).message}`, { cause: err });
+  }
+  return (s) => re.test(s);
+}
+
+/** A Lucene wildcard query (`*`, `?`, `\` escaping the next character), as endsWith and
+ *  stringContains on a field run (QueryTranslator: WildcardQuery of `*` + argument [+ `*`]). */
+export function compileLuceneWildcard(pattern: string, insensitive: boolean): StringTest {
+  return compileWildcard(pattern, insensitive, true);
+}
+
+/** java.util.regex `.`: any code point but a line terminator */
+const JAVA_DOT = '[^\\n\\r\\u0085\\u2028\\u2029]';
+const asciiLower = (s: string) => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
+/**
+ * `like`/`like~`/`:` with a wildcard in a script (left side not a plain field): Elasticsearch runs
+ * the LIKE pattern as a java.util.regex (ql StringUtils.likeToJavaPattern, RegexProcessor), where
+ * `.` stops at line terminators and CASE_INSENSITIVE folds ASCII letters only.
+ */
+export function compileScriptLike(pattern: string, insensitive: boolean): StringTest {
+  checkWildcard(pattern);
+  const pieces = wildcardPieces(insensitive ? asciiLower(pattern) : pattern);
+  const src = pieces
+    .map((x) => ('lit' in x ? reEscapeU(x.lit) : 'star' in x ? `${JAVA_DOT}*` : JAVA_DOT))
+    .join('');
+  const re = new RegExp(`^${src}$`, 'u');
+  return insensitive ? (s) => re.test(asciiLower(s)) : (s) => re.test(s);
+}
+
+/**
+ * `regex`/`regex~` in a script: the pattern runs as a java.util.regex (RLikePattern.asJavaRegex),
+ * not as a Lucene RegExp; several patterns are joined with `|`. JavaScript's RegExp is close
+ * enough for the syntax rules use; an invalid one is reported like a Lucene syntax error.
+ */
+export function compileScriptRegex(patterns: readonly string[], insensitive: boolean): StringTest {
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${patterns.join('|')})$`, insensitive ? 'i' : '');
+  } catch (err) {
     throw new RegexSyntaxError(`invalid regex: ${(err as Error).message}`, { cause: err });
   }
   return (s) => re.test(s);

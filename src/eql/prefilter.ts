@@ -3,17 +3,20 @@
 // possibly match. The condition is a disjunction of terms "field has a value in this set"; a query
 // can match an event (or use it in any stage, `until` or missing-event stage) only if the event
 // passes at least one term. It is derived from the AST with the engine's own semantics
-// (compile-expr.ts): `==`, `in`, `like` compare String(value) case-sensitively, `:`, `in~`, `like~`
-// compare lower-cased text, a multi-valued field passes when any value does; a wildcard pattern
-// contributes its literal head (`nc*`: starts with "nc"), else its literal tail (`*sh`: ends with
-// "sh"), else its longest literal run (`*curl*`: contains "curl"). Anything it cannot prove
-// necessary (`not`, `!=`, `not in`, `*`, regex, functions, null literals, `?field`, comparisons of
-// computed values) yields no term, and a query with a stage that yields none gets no prefilter at
-// all (offered every event of its categories, as before).
+// (compile-expr.ts, term-queries.ts): `==`, `in`, `like` match a value whose text (String(value))
+// is the literal as a keyword or as a number or boolean it parses to, `:`, `in~`, `like~` compare
+// lower-cased text, `in` ignores null literals, a multi-valued field passes when any value does; a
+// wildcard pattern (`*` and `?`, no escape character) contributes its literal head (`nc*`: starts
+// with "nc"), else its literal tail (`*sh`: ends with "sh"), else its longest literal run
+// (`*curl*`: contains "curl"). Anything it cannot prove necessary (`not`, `!=`, `not in`, `*`,
+// regex, functions, `== null`, `?field`, comparisons of computed values) yields no term, and a
+// query with a stage that yields none gets no prefilter at all (offered every event of its
+// categories, as before).
 import type { Expr, LiteralNode, Stage } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { fieldGetter, lowerFieldGetter, type Value } from './field.js';
 import { wildcardLiterals } from './patterns.js';
+import { keywordString, numericTerm } from './term-queries.js';
 
 export interface PrefilterTerm {
   /** the event category the term's stage reads ('any' for `any where`): only such events need it */
@@ -78,8 +81,16 @@ function cost(terms: Prefilter): number {
   return c;
 }
 
-const norm = (v: LiteralNode['value']): string | null =>
-  v === null ? null : typeof v === 'string' ? v : String(v);
+/** the texts of values a term query for the literal matches (String(x) of a keyword, a number or
+ *  a boolean value) */
+function termTexts(lit: LiteralNode): string[] {
+  const s = keywordString(lit);
+  if (s === null) return [];
+  const out = [s];
+  const n = numericTerm(lit);
+  if (n !== null && !Number.isNaN(n) && String(n) !== s) out.push(String(n));
+  return out;
+}
 
 function term(
   category: string,
@@ -115,18 +126,19 @@ function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
             ? [e.right, e.left]
             : [undefined, undefined];
       if (!f || !lit || f.optional) return undefined;
-      const s = norm(lit.value);
-      return s === null ? undefined : term(category, f.name, false, [s]);
+      const texts = termTexts(lit);
+      return texts.length === 0 ? undefined : term(category, f.name, false, texts);
     }
     case 'in': {
       if (e.negated || e.left.kind !== 'field' || e.left.optional) return undefined;
       const vals: string[] = [];
       for (const v of e.values) {
         if (v.kind !== 'literal') return undefined;
-        const s = norm(v.value);
-        // `field in (null, ...)` matches a missing field: no literal set is necessary
-        if (s === null) return undefined;
-        vals.push(s);
+        // null values are dropped from the terms query
+        if (e.insensitive) {
+          const s = keywordString(v);
+          if (s !== null) vals.push(s);
+        } else vals.push(...termTexts(v));
       }
       return vals.length === 0 ? undefined : term(category, e.left.name, e.insensitive, vals);
     }
@@ -140,26 +152,24 @@ function literalTerm(e: Expr, category: string): PrefilterTerm | undefined {
       const inner: string[] = [];
       for (const p of e.patterns) {
         if (typeof p.value !== 'string') return undefined;
-        // the engine lower-cases an insensitive pattern before reading its `*`, `?` and `\` syntax
         const s = insensitive ? p.value.toLowerCase() : p.value;
-        const first = s.search(/[*?\\]/);
+        const first = s.search(/[*?]/);
         if (first < 0) {
           vals.push(s);
           continue;
         }
-        // text before the first special character is a literal head every match starts with, text
-        // after the last one a literal tail every match ends with (an escape only adds literals)
+        // text before the first wildcard is a literal head every match starts with, text after the
+        // last one a literal tail every match ends with
         let last = first;
         for (let i = s.length - 1; i > first; i--)
-          if (s[i] === '*' || s[i] === '?' || s[i] === '\\') {
+          if (s[i] === '*' || s[i] === '?') {
             last = i;
             break;
           }
         if (first > 0) heads.push(s.slice(0, first));
         else if (last < s.length - 1) tails.push(s.slice(last + 1));
         else {
-          // neither: every match contains each literal run of the pattern (escapes resolved, as
-          // the engine parses the lower-cased pattern); the longest is kept
+          // neither: every match contains each literal run of the pattern; the longest is kept
           let longest = '';
           for (const lit of wildcardLiterals(s)) if (lit.length > longest.length) longest = lit;
           if (longest === '') return undefined;

@@ -1,5 +1,6 @@
 // Streaming sequence matcher with Elasticsearch EQL semantics (x-pack/plugin/eql .../sequence/
-// SequenceMatcher.java, OrdinalGroup.java, KeyToSequences.java; cited in docs/eql.md):
+// SequenceMatcher.java, OrdinalGroup.java, KeyToSequences.java, TumblingWindow.java; cited in
+// docs/eql.md):
 // - events are taken in (@timestamp, event.sequence) order; per join key and stage there is a list
 //   of partial sequences ordered by the ordinal of their last event;
 // - an event matching stage n takes, for its key, the LATEST partial at the previous positive stage
@@ -8,12 +9,18 @@
 //   sequence and advance another (it is offered to every stage it matches, highest first);
 // - maxspan is checked against the sequence's first event: rejected when the gap is > maxspan (an
 //   event exactly maxspan later still matches); a rejected partial is dropped;
-// - an `until` event for a key drops that key's partial sequences (they cannot advance past it);
-// - missing-event stages `![...]` reject a completed sequence when an event of that stage with the
-//   same key falls between its neighbouring positive events; before the first positive event the
-//   window is [last - maxspan, first), after the last it is (last, first + maxspan], so such a
-//   sequence is held until the watermark passes that bound;
-// - a completed sequence is emitted once with all its events.
+// - `until`: an advance to event e is rejected when the latest until event of the key strictly
+//   before e is at or after the partial's last event (UntilGroup.before + Ordinal.between, which
+//   includes both ends);
+// - missing-event stages `![...]` are checked once the positive stages complete, as
+//   TumblingWindow.checkMissingEvents does, on timestamps alone: an event of an in-between missing
+//   stage strictly between the neighbouring positive events' timestamps rejects the sequence;
+//   leading and trailing missing stages reject it only as doCheckMissingEvents decides (the latest
+//   leading event before the first positive one, the earliest trailing event after the last one,
+//   measured against maxspan); a sequence that needs to see its trailing window waits until the
+//   watermark passes it;
+// - a completed sequence is emitted once with all its events, and with a null placeholder for each
+//   missing-event stage (hits.sequences[].events[] with "missing": true).
 // State is bounded: maxspan expiry against the watermark, a per-key/per-stage cap and a per-matcher
 // cap, both evicting the oldest partial first.
 
@@ -29,10 +36,20 @@ interface Ordinal {
   sequence: number;
 }
 const NO_EVENTS = Object.freeze([]) as unknown as EqlEvent[];
-/** what a buried partial's `last` points at instead of its event */
-const BURIED: EqlEvent = Object.freeze({ doc: {}, timestamp: 0, sequence: 0 });
-const before = (a: Ordinal, b: Ordinal) =>
-  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
+/** an event's place: (@timestamp, event.sequence) and, for events equal in both, the order they
+ *  came in, as Elasticsearch breaks such ties with an implicit tiebreaker (the shard doc order,
+ *  Ordinal.implicitTiebreaker), so two events never share an ordinal */
+interface Ord extends Ordinal {
+  n: number;
+}
+/** whether a partial's last event comes before the event at (timestamp, sequence, n) */
+const partialBefore = (p: Partial, timestamp: number, sequence: number, n: number) =>
+  p.lastTs < timestamp ||
+  (p.lastTs === timestamp && (p.lastSeq < sequence || (p.lastSeq === sequence && p.lastN < n)));
+/** before(a, the event at (timestamp, sequence, n)) without building its Ord */
+const beforeAt = (a: Ord, timestamp: number, sequence: number, n: number) =>
+  a.timestamp < timestamp ||
+  (a.timestamp === timestamp && (a.sequence < sequence || (a.sequence === sequence && a.n < n)));
 
 interface Partial {
   kind: 'partial';
@@ -40,7 +57,10 @@ interface Partial {
   stage: number;
   events: EqlEvent[];
   start: number;
-  last: EqlEvent;
+  /** the Ord of its last event, as numbers (no object per partial) */
+  lastTs: number;
+  lastSeq: number;
+  lastN: number;
   alive: boolean;
 }
 interface MissingRecord {
@@ -51,22 +71,29 @@ interface MissingRecord {
   start: number;
   alive: boolean;
 }
+/** a complete sequence waiting for its trailing missing-event window to close */
 interface Candidate {
   entry: KeyEntry;
   events: EqlEvent[];
+  /** a trailing missing event at a timestamp above `after` and at most `deadline` rejects it */
+  after: number;
   deadline: number;
   alive: boolean;
+  /** creation order: candidates closed together are emitted in it, the oldest is evicted first */
+  id: number;
 }
 interface KeyEntry {
   values: Scalar[];
   /** per stage, created on first use */
   groups: (OrderedGroup<Partial> | undefined)[];
-  missing: (OrderedGroup<MissingRecord> | undefined)[];
-  candidates: Candidate[];
+  /** per missing stage, created on first use (absent without missing stages) */
+  missing?: (OrderedGroup<MissingRecord> | undefined)[];
+  /** complete sequences of this key waiting for a trailing window, created on first use */
+  candidates?: Candidate[];
   live: number;
   /** latest `until` event of this key, and the latest one before it with a smaller ordinal */
-  untilLast?: EqlEvent;
-  untilPrev?: EqlEvent;
+  untilLast?: Ord;
+  untilPrev?: Ord;
 }
 
 export const DEFAULT_LIMITS: Required<Omit<MatcherLimits, 'reorderWindowMs' | 'budget'>> = {
@@ -82,13 +109,21 @@ export class SequenceMatcher implements BudgetMember {
   private readonly first: number;
   private readonly last: number;
   private readonly hasMissing: boolean;
+  /** stage 0 is a missing-event stage (leading), the last one too (trailing) */
+  private readonly hasLeading: boolean;
+  private readonly hasTrailing: boolean;
   private readonly maxspan: number;
   private readonly keys: KeyIndex<KeyEntry>;
   /** partials and missing records in creation order (= start order): expiry and oldest-first eviction */
   private queue: (Partial | MissingRecord)[] = [];
   private head = 0;
   private live = 0;
+  /** complete sequences waiting for their trailing window: a min-heap on deadline, and the same
+   *  in creation order for evicting the oldest over the cap */
   private waiting: Candidate[] = [];
+  private waitingFifo: Candidate[] = [];
+  private waitingHead = 0;
+  private candidateIds = 0;
   private readonly maxPartials: number;
   private readonly maxPerKey: number;
   /** stages repeated by `runs` share a compiled filter: test it once per event */
@@ -114,6 +149,8 @@ export class SequenceMatcher implements BudgetMember {
       return -1;
     });
     this.hasMissing = this.stages.some((s) => s.missing);
+    this.hasLeading = this.stages[0]?.missing === true;
+    this.hasTrailing = this.stages[this.stages.length - 1]?.missing === true;
     this.maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
     this.maxPartials = limits.maxPartials ?? DEFAULT_LIMITS.maxPartials;
     this.maxPerKey = limits.maxPerKey ?? DEFAULT_LIMITS.maxPerKey;
@@ -136,8 +173,6 @@ export class SequenceMatcher implements BudgetMember {
       e = {
         values: k.values,
         groups: new Array(this.stages.length),
-        missing: new Array(this.stages.length),
-        candidates: [],
         live: 0,
       };
       this.keys.set(k.values, e);
@@ -146,7 +181,7 @@ export class SequenceMatcher implements BudgetMember {
   }
 
   private release(e: KeyEntry): void {
-    if (e.live === 0 && e.candidates.length === 0) this.keys.delete(e.values);
+    if (e.live === 0 && !e.candidates?.length) this.keys.delete(e.values);
   }
 
   private kill(x: Partial | MissingRecord): void {
@@ -200,7 +235,6 @@ export class SequenceMatcher implements BudgetMember {
   private bury(p: Partial): void {
     this.kill(p);
     p.events = NO_EVENTS;
-    p.last = BURIED;
   }
 
   private popOldest(): Partial | MissingRecord | undefined {
@@ -217,7 +251,7 @@ export class SequenceMatcher implements BudgetMember {
 
   /** removes a live item from its group and the counters */
   private remove(x: Partial | MissingRecord): void {
-    const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing[x.stage];
+    const list = x.kind === 'partial' ? x.entry.groups[x.stage] : x.entry.missing?.[x.stage];
     // expiry and eviction take the oldest, which is nearly always at the head
     if (list) (list as OrderedGroup<Partial | MissingRecord>).remove(x);
     this.kill(x);
@@ -244,7 +278,7 @@ export class SequenceMatcher implements BudgetMember {
       // taken by an in-order event. Drop them (a root process's connect storm kept maxPerKey of
       // them, each holding its document: promoted garbage).
       const q = g.at(g.length - 1);
-      if (before(q.last, p.last)) {
+      if (partialBefore(q, p.lastTs, p.lastSeq, p.lastN)) {
         const dropped = g.dropFirst(g.length - 1);
         for (const old of dropped) this.bury(old);
         this.st.superseded += dropped.length;
@@ -259,48 +293,91 @@ export class SequenceMatcher implements BudgetMember {
     if (fresh) this.track(p);
   }
 
+  /**
+   * A sequence whose positive stages are all matched (SequenceMatcher.tryComplete): emitted now,
+   * rejected, or held for its trailing window, as TumblingWindow.doCheckMissingEvents decides.
+   */
   private complete(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
     if (!this.hasMissing) {
       this.emit(entry, events, out);
       return;
     }
-    const firstEv = events[this.first] as EqlEvent;
-    const lastEv = events[this.last] as EqlEvent;
-    for (let m = 0; m < this.stages.length; m++) {
-      if (!this.stages[m]?.missing || m > this.last) continue;
-      const recs = entry.missing[m]?.toArray() ?? [];
+    const first = (events[this.first] as EqlEvent).timestamp;
+    const last = (events[this.last] as EqlEvent).timestamp;
+    let lastLeading: number | undefined;
+    for (let m = 0; m < this.last; m++) {
+      if (!this.stages[m]?.missing) continue;
+      const recs = entry.missing?.[m];
+      if (!recs || recs.length === 0) continue;
       const p = this.prevPositive[m] as number;
+      if (p < 0) {
+        // leading: the latest such event before the first positive one
+        for (let i = recs.length - 1; i >= 0; i--) {
+          const t = recs.at(i).at.timestamp;
+          if (t < first) {
+            if (lastLeading === undefined || t > lastLeading) lastLeading = t;
+            break;
+          }
+        }
+        continue;
+      }
+      // in between: any such event strictly between the neighbouring positive events' timestamps
       let q = m + 1;
       while (this.stages[q]?.missing) q++;
-      const lo = p >= 0 ? (events[p] as EqlEvent) : undefined;
-      const hi = events[q] as EqlEvent;
-      const hit = recs.some((r) =>
-        lo
-          ? before(lo, r.at) && before(r.at, hi)
-          : r.at.timestamp >= lastEv.timestamp - this.maxspan && before(r.at, hi),
-      );
-      if (hit) {
+      const lo = (events[p] as EqlEvent).timestamp;
+      const hi = (events[q] as EqlEvent).timestamp;
+      for (let i = 0; i < recs.length; i++) {
+        const t = recs.at(i).at.timestamp;
+        if (t > lo && t < hi) {
+          this.st.rejectedMissing++;
+          return;
+        }
+      }
+    }
+    if (!this.hasTrailing) {
+      // a leading event rejects unless more than maxspan before the last positive event
+      if (lastLeading !== undefined && !(last - lastLeading > this.maxspan)) {
         this.st.rejectedMissing++;
         return;
       }
-    }
-    if (this.last === this.stages.length - 1) {
       this.emit(entry, events, out);
       return;
     }
-    const c: Candidate = { entry, events, deadline: firstEv.timestamp + this.maxspan, alive: true };
+    // trailing stages: with leading ones too, no leading event means a match whatever follows;
+    // else a trailing event rejects when within maxspan of the latest leading one (or, without
+    // leading stages, of the first positive event)
+    if (this.hasLeading && lastLeading === undefined) {
+      this.emit(entry, events, out);
+      return;
+    }
+    const deadline = (this.hasLeading ? (lastLeading as number) : first) + this.maxspan;
+    const c: Candidate = { entry, events, after: last, deadline, alive: true, id: this.candidateIds++ };
+    entry.candidates ??= [];
     entry.candidates.push(c);
-    this.waiting.push(c);
-    this.st.awaitingMissing++;
+    this.waitFor(c);
   }
 
   private emit(entry: KeyEntry, events: EqlEvent[], out: Match[]): void {
     this.st.matches++;
-    out.push({ joinKeys: entry.values, events: events.filter((e): e is EqlEvent => e !== undefined) });
+    if (!this.hasMissing) {
+      out.push({ joinKeys: entry.values, events });
+      return;
+    }
+    const stages: (EqlEvent | null)[] = [];
+    for (let i = 0; i < this.stages.length; i++) stages.push(events[i] ?? null);
+    out.push({
+      joinKeys: entry.values,
+      events: events.filter((e): e is EqlEvent => e !== undefined),
+      stages,
+    });
   }
 
   push(e: EqlEvent, out: Match[]): void {
-    this.st.events++;
+    const n = ++this.st.events;
+    const ts = e.timestamp;
+    const sq = e.sequence;
+    // the event's Ord, built once an until event keeps it
+    let eo: Ord | undefined;
     const doc = e.doc;
     const tested = this.tested;
     for (let k = 0; k < tested.length; k++) tested[k] = 0;
@@ -328,7 +405,17 @@ export class SequenceMatcher implements BudgetMember {
           const events = new Array<EqlEvent>(this.stages.length);
           events[i] = e;
           this.place(
-            { kind: 'partial', entry, stage: i, events, start: e.timestamp, last: e, alive: true },
+            {
+              kind: 'partial',
+              entry,
+              stage: i,
+              events,
+              start: ts,
+              lastTs: ts,
+              lastSeq: sq,
+              lastN: n,
+              alive: true,
+            },
             true,
             out,
           );
@@ -342,7 +429,7 @@ export class SequenceMatcher implements BudgetMember {
         if (!g) continue;
         // the group is ordered by last event: search from the newest end
         let j = g.length - 1;
-        while (j >= 0 && !before(g.at(j).last, e)) j--;
+        while (j >= 0 && !partialBefore(g.at(j), ts, sq, n)) j--;
         if (j < 0) continue;
         const seq = g.at(j);
         for (const dropped of g.dropFirst(j + 1)) if (dropped !== seq) this.kill(dropped);
@@ -352,9 +439,10 @@ export class SequenceMatcher implements BudgetMember {
           this.release(entry);
           continue;
         }
-        // until: the nearest until event strictly before e must not lie strictly after seq's last
-        const u = entry.untilLast && before(entry.untilLast, e) ? entry.untilLast : entry.untilPrev;
-        if (u && before(seq.last, u)) {
+        // until: the latest until event strictly before e must lie strictly before seq's last event
+        // (UntilGroup.before(e) + Ordinal.between(last, e), inclusive at both ends)
+        const u = entry.untilLast && beforeAt(entry.untilLast, ts, sq, n) ? entry.untilLast : entry.untilPrev;
+        if (u && !beforeAt(u, seq.lastTs, seq.lastSeq, seq.lastN)) {
           this.kill(seq);
           this.st.rejectedUntil++;
           this.release(entry);
@@ -365,7 +453,9 @@ export class SequenceMatcher implements BudgetMember {
         (this.atStage[seq.stage] as number)--;
         seq.events[i] = e;
         seq.stage = i;
-        seq.last = e;
+        seq.lastTs = ts;
+        seq.lastSeq = sq;
+        seq.lastN = n;
         this.place(seq, false, out);
         this.release(entry);
       }
@@ -374,13 +464,13 @@ export class SequenceMatcher implements BudgetMember {
     const until = this.cq.until;
     // an until event only acts on keys that hold something
     if (until !== undefined && this.keys.size > 0 && until.filter.test(doc)) {
-      // recorded, not applied at once: an event with the very same ordinal may still advance a
-      // sequence (Elasticsearch rejects only an until strictly between two matches)
+      // recorded after the stages, not applied at once: it rejects later advances of partials it
+      // is at or after (the event itself may be a partial's last event)
       for (const k of keyTuples(until.keys, doc, cap)) {
         const entry = this.entry(k, false);
         if (!entry) continue;
-        if (entry.untilLast && before(entry.untilLast, e)) entry.untilPrev = entry.untilLast;
-        entry.untilLast = e;
+        if (entry.untilLast && beforeAt(entry.untilLast, ts, sq, n)) entry.untilPrev = entry.untilLast;
+        entry.untilLast = eo ??= { timestamp: ts, sequence: sq, n };
       }
     }
     this.expire(e.timestamp, out);
@@ -389,9 +479,9 @@ export class SequenceMatcher implements BudgetMember {
   private onMissingEvent(stage: number, k: KeyTuple, e: EqlEvent): void {
     // trailing window: kills waiting complete sequences of this key whose window holds e
     const existing = this.entry(k, false);
-    if (existing && stage > this.last) {
+    if (existing?.candidates && stage > this.last) {
       for (const c of existing.candidates) {
-        if (c.alive && before(c.events[this.last] as EqlEvent, e) && e.timestamp <= c.deadline) {
+        if (c.alive && e.timestamp > c.after && e.timestamp <= c.deadline) {
           c.alive = false;
           this.st.rejectedMissing++;
           this.st.awaitingMissing--;
@@ -402,6 +492,7 @@ export class SequenceMatcher implements BudgetMember {
     }
     if (stage > this.last) return;
     const entry = this.entry(k, true) as KeyEntry;
+    entry.missing ??= new Array(this.stages.length);
     let recs = entry.missing[stage];
     if (!recs) {
       recs = new OrderedGroup<MissingRecord>();
@@ -427,13 +518,15 @@ export class SequenceMatcher implements BudgetMember {
         this.st.expired++;
       }
     }
-    if (this.waiting.length > 0) {
-      const keep: Candidate[] = [];
-      for (const c of this.waiting) {
-        if (c.alive && c.deadline < watermark) this.closeCandidate(c, out);
-        else if (c.alive) keep.push(c);
+    const w = this.waiting;
+    if (w.length > 0 && (w[0] as Candidate).deadline < watermark) {
+      const closed: Candidate[] = [];
+      while (w.length > 0 && (w[0] as Candidate).deadline < watermark) {
+        const c = this.heapPop();
+        if (c.alive) closed.push(c);
       }
-      this.waiting = keep;
+      closed.sort((a, b) => a.id - b.id);
+      for (const c of closed) this.closeCandidate(c, out);
     }
     this.st.partials = this.live;
     this.st.keys = this.keys.size;
@@ -442,16 +535,71 @@ export class SequenceMatcher implements BudgetMember {
   private closeCandidate(c: Candidate, out: Match[]): void {
     c.alive = false;
     this.st.awaitingMissing--;
-    c.entry.candidates = c.entry.candidates.filter((x) => x !== c);
+    c.entry.candidates = c.entry.candidates?.filter((x) => x !== c);
     this.emit(c.entry, c.events, out);
     this.release(c.entry);
   }
 
   flush(out: Match[]): void {
-    for (const c of this.waiting) if (c.alive) this.closeCandidate(c, out);
+    const open = this.waiting.filter((c) => c.alive).sort((a, b) => a.id - b.id);
     this.waiting = [];
+    this.waitingFifo = [];
+    this.waitingHead = 0;
+    for (const c of open) this.closeCandidate(c, out);
     this.st.partials = this.live;
     this.st.keys = this.keys.size;
+  }
+
+  /** holds a complete sequence until its trailing window closes; over the cap, the oldest waiting
+   *  one is dropped (as the oldest partial is: a missed alert rather than one without its check) */
+  private waitFor(c: Candidate): void {
+    const w = this.waiting;
+    w.push(c);
+    for (let i = w.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if ((w[p] as Candidate).deadline <= c.deadline) break;
+      w[i] = w[p] as Candidate;
+      w[p] = c;
+      i = p;
+    }
+    this.waitingFifo.push(c);
+    this.st.awaitingMissing++;
+    // rejected ones stay in the heap until their deadline: rebuilt when they outnumber the rest
+    if (w.length > 2 * this.st.awaitingMissing + 1024)
+      this.waiting = w.filter((x) => x.alive).sort((x, y) => x.deadline - y.deadline);
+    while (this.st.awaitingMissing > this.maxPartials) {
+      const old = this.waitingFifo[this.waitingHead++] as Candidate;
+      if (!old.alive) continue;
+      old.alive = false;
+      old.entry.candidates = old.entry.candidates?.filter((x) => x !== old);
+      this.release(old.entry);
+      this.st.awaitingMissing--;
+      this.st.evictedOldest++;
+    }
+    if (this.waitingHead > 4096 && this.waitingHead * 2 > this.waitingFifo.length) {
+      this.waitingFifo = this.waitingFifo.slice(this.waitingHead).filter((x) => x.alive);
+      this.waitingHead = 0;
+    }
+  }
+
+  private heapPop(): Candidate {
+    const w = this.waiting;
+    const top = w[0] as Candidate;
+    const end = w.pop() as Candidate;
+    if (w.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= w.length) break;
+        const r = l + 1;
+        const m = r < w.length && (w[r] as Candidate).deadline < (w[l] as Candidate).deadline ? r : l;
+        if ((w[m] as Candidate).deadline >= end.deadline) break;
+        w[i] = w[m] as Candidate;
+        i = m;
+      }
+      w[i] = end;
+    }
+    return top;
   }
 
   stats(): MatcherStats {

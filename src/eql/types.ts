@@ -13,8 +13,11 @@ export interface EqlEvent {
 export interface Match {
   /** join key values of a sequence or sample ([] for event queries) */
   joinKeys: unknown[];
-  /** events in stage order (one for event queries) */
+  /** the events found, in stage order (one for event queries); missing-event stages have none */
   events: EqlEvent[];
+  /** sequences with missing-event stages `![...]`: every stage in order, null for a missing-event
+   *  stage (Elasticsearch's hits.sequences[].events[] entry with "missing": true) */
+  stages?: (EqlEvent | null)[];
 }
 
 export interface MatcherLimits {

@@ -138,6 +138,8 @@ describeKernel('eqld run --metrics-listen on the real kernel', () => {
           '--config',
           '/dev/null',
           '--no-syslog',
+          '--alerts-file',
+          join(dir, 'alerts-2.ndjson'),
           '--state-dir',
           join(dir, 'state-2'),
           '--metrics-listen',

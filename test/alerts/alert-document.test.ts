@@ -94,6 +94,33 @@ describe('alert document', () => {
     );
   });
 
+  it('lists a missing-event stage as {"missing": true} in stage order, with no event data (golden)', () => {
+    const events = nc.slice(0, 2) as Record<string, unknown>[];
+    const rule = {
+      ...sshRule,
+      query:
+        'sequence by process.entity_id with maxspan=1m [process where event.type == "start"] ' +
+        '![process where event.type == "end"] [network where true] ![process where event.type == "end"]',
+    };
+    const rec = buildAlert({
+      rule,
+      events,
+      stages: [events[0] ?? null, null, events[1] ?? null, null],
+      now: NOW,
+    });
+    const d = rec.document as Record<string, Json>;
+    expect(d.eqld.matched_events.map((e: Json) => e.missing ?? e.event.id)).toEqual([
+      'evt-0001',
+      true,
+      'evt-0002',
+      true,
+    ]);
+    // the summary, ancestors and id name the events found only
+    expect(d.kibana.alert.ancestors).toHaveLength(2);
+    expect(rec.id).toBe(buildAlert({ rule, events, now: NOW }).id);
+    golden('ssh-netcon-missing-stages', rec);
+  });
+
   it('names every matched event in the summary, folding the sshd child into "child of"', () => {
     const rec = buildAlert({ rule: sshRule, events: matched, now: NOW });
     expect(rec.summary).toBe(

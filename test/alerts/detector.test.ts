@@ -219,7 +219,14 @@ describe('Detector', () => {
     const [connect] = rootPair('M1', 0) as [EqlEvent];
     expect(d.push(connect)).toEqual([]);
     expect(d.advance(connect.timestamp + 5000)).toEqual([]);
-    expect(d.advance(connect.timestamp + 5001).map((r) => r.entityIds)).toEqual([['M1']]);
+    const raised = d.advance(connect.timestamp + 5001);
+    expect(raised.map((r) => r.entityIds)).toEqual([['M1']]);
+    // the missing stage is listed, marked missing, with no event data
+    expect(
+      ((raised[0] as AlertRecord).document as Json).eqld.matched_events.map(
+        (e: Json) => e.missing ?? e.event.id,
+      ),
+    ).toEqual(['M1-0-0', true]);
 
     const atEnd = make(undefined, [quiet]);
     atEnd.push(rootPair('M2', 0)[0] as EqlEvent);

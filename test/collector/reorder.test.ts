@@ -64,3 +64,22 @@ describe('ReorderBuffer adaptive window', () => {
     expect(r.windowNs).toBe(10 * ms);
   });
 });
+
+describe('ReorderBuffer with a source whose lateness is its own (the file program)', () => {
+  it('passes its late event through at once without widening the window or counting it late', () => {
+    const ms = 1e6;
+    const out: number[] = [];
+    const r = new ReorderBuffer(10 * ms, (e) => out.push(e.ktimeNs / ms), 1000 * ms);
+    r.push(ev(100 * ms));
+    r.release(200 * ms);
+    expect(r.push(ev(60 * ms), false)).toBe(false); // 40 ms late, from the file program
+    expect(out).toEqual([100, 60]);
+    expect(r.late).toBe(0);
+    expect(r.windowNs).toBe(10 * ms);
+    // an event in time is held and ordered as any other
+    expect(r.push(ev(205 * ms), false)).toBe(true);
+    r.push(ev(203 * ms));
+    r.release(300 * ms);
+    expect(out.slice(2)).toEqual([203, 205]);
+  });
+});

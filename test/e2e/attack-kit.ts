@@ -132,5 +132,35 @@ export function eventsForPids(eventsFile: string, pids: number[]): string[] {
   } catch {
     return ['(no events file)'];
   }
-  return text.split('\n').filter((l) => pids.some((p) => l.includes(`"pid":${p}`)));
+  return text
+    .split('\n')
+    .filter((l) => pids.some((p) => l.includes(`"pid":${p}`)))
+    .map(summarizeEvent);
 }
+
+/** one line per event for a diagnostic: time, action, process, parent and destination */
+function summarizeEvent(line: string): string {
+  try {
+    const e = JSON.parse(line) as Record<string, Record<string, unknown> | string>;
+    const ev = e.event as Record<string, unknown>;
+    const p = (e.process ?? {}) as Record<string, unknown>;
+    const parent = (p.parent ?? {}) as Record<string, unknown>;
+    const dst = (e.destination ?? {}) as Record<string, unknown>;
+    return [
+      e['@timestamp'],
+      ev?.action,
+      `pid=${p.pid}`,
+      p.executable,
+      `parent=${parent.pid}:${parent.executable}`,
+      dst.ip === undefined ? '' : `dst=${dst.ip}:${dst.port}`,
+      file(e),
+    ].join(' ');
+  } catch {
+    return line.slice(0, 300);
+  }
+}
+
+const file = (e: Record<string, unknown>) => {
+  const f = e.file as Record<string, unknown> | undefined;
+  return f ? `file=${f.path}` : '';
+};

@@ -72,7 +72,9 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
     } catch (err) {
       const diag = [
         `no "${rule}" alert for ${ip}:${port} in syslog within ${ALERT_TIMEOUT_MS} ms`,
-        `alerts file: ${readAlertsFile(alertsFile()).length} alerts`,
+        `alerts file: ${readAlertsFile(alertsFile()).length} alerts, of which naming ${ip}:${port}: ${
+          readAlertsFile(alertsFile()).filter((a) => namesDestination(JSON.stringify(a), ip, port)).length
+        }`,
         `eqld lost kernel events so far (last health line): ${JSON.stringify(
           eqld
             .logs()
@@ -81,7 +83,7 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
             .at(-1),
         )}`,
         'events for the trigger pids:',
-        ...eventsForPids(eventsFile(), pids).slice(0, 20),
+        ...eventsForPids(eventsFile(), pids).slice(0, 40),
         'eqld stderr tail:',
         eqld.stderr().slice(-3000),
       ].join('\n');
@@ -372,6 +374,9 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
           .filter((l) => l.health !== undefined)
           .at(-1) ?? {},
       );
+    // a first health line (the case can run alone, right after start)
+    for (let i = 0; i < 100 && !eqld.logs().some((l) => l.health !== undefined); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const before = processLoss(lastHealth());
     const stormDir = mkdtempSync(join(tmpdir(), 'eqld-e2e-storm-'));
     // create, rename and delete small files as fast as one core allows (two workers)

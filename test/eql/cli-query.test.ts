@@ -1,7 +1,19 @@
 // `eqld query`: results as NDJSON in Elasticsearch's order, sequences as {join_keys, events},
 // positioned errors with exit code 2.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runQuery } from '../../src/cli/query.js';
+
+/** compares with test/eql/golden/<name>; UPDATE_GOLDEN=1 rewrites it */
+function golden(name: string, text: string): void {
+  const path = `test/eql/golden/${name}`;
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(path)) {
+    if (process.env.UPDATE_GOLDEN !== '1')
+      throw new Error(`golden ${path} missing; run with UPDATE_GOLDEN=1`);
+    writeFileSync(path, text);
+  }
+  expect(text).toBe(readFileSync(path, 'utf8'));
+}
 
 const lines = [
   {
@@ -59,6 +71,17 @@ describe('eqld query', () => {
         'process where process.name ==\n' +
         '                             ^',
     );
+  });
+
+  it('prints a missing-event stage as {"missing": true}, in stage order (golden)', async () => {
+    const input = readFileSync('test/eql/golden/missing-events.input.ndjson', 'utf8');
+    const q =
+      'sequence by user.name with maxspan=10s [authentication where event.action == "logon"] ' +
+      '![authentication where event.action == "logoff"] [process where true] ' +
+      '![authentication where event.action == "logoff"]';
+    const r = await run(q, input);
+    expect(r.code).toBe(0);
+    golden('query-missing-events.ndjson', `${r.out.join('\n')}\n`);
   });
 
   it('skips malformed lines and says so', async () => {

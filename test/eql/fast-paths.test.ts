@@ -189,10 +189,11 @@ describe('precompiled pattern lists', () => {
     );
   });
 
-  it('covers each shape: literal, head, tail, contains, inner star, ?, escapes, match-all', () => {
+  it('covers each shape: literal, head, tail, contains, inner star, ?, backslash, match-all', () => {
+    // a backslash is a literal character (no escape character in EQL wildcards)
     const t = compileWildcardList(['exact', 'pre*', '*post', '*mid*', 'a*b*c', 'x?z', 'lit\\*', ''], false);
-    const yes = ['exact', 'prefix', 'apost', 'xmidx', 'aXbYc', 'xyz', 'lit*', ''];
-    const no = ['exac', 'xpre', 'postx', 'mi', 'acb', 'xz', 'litx', ' '];
+    const yes = ['exact', 'prefix', 'apost', 'xmidx', 'aXbYc', 'xyz', 'lit\\x', ''];
+    const no = ['exac', 'xpre', 'postx', 'mi', 'acb', 'xz', 'lit*', ' '];
     expect(yes.map(t)).toEqual(yes.map(() => true));
     expect(no.map(t)).toEqual(no.map(() => false));
     expect(compileWildcardList(['abc', '**'], false)('anything')).toBe(true);

@@ -1,21 +1,29 @@
 // Wildcard and Lucene-regex patterns: the fast wildcard matchers agree with a plain RegExp
-// reading of the same pattern on random inputs; the Lucene dialect translates as documented.
+// reading of the same pattern on random inputs (EQL wildcards have no escape character,
+// StringUtils.toLikePattern; Lucene wildcard queries escape with `\`); the Lucene dialect
+// translates as documented.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileRegex, compileWildcard } from '../../src/eql/patterns.js';
+import {
+  compileLuceneWildcard,
+  compileRegex,
+  compileScriptLike,
+  compileWildcard,
+  compileWildcardList,
+} from '../../src/eql/patterns.js';
 
-function referenceWildcard(p: string): RegExp {
+function referenceWildcard(p: string, escapes: boolean): RegExp {
   let src = '';
   for (let i = 0; i < p.length; i++) {
     const c = p[i] as string;
-    if (c === '\\' && (p[i + 1] === '*' || p[i + 1] === '?' || p[i + 1] === '\\')) {
-      src += `\\${p[i + 1]}`;
+    if (escapes && c === '\\' && i + 1 < p.length) {
+      src += (p[i + 1] as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       i++;
     } else if (c === '*') src += '.*';
     else if (c === '?') src += '.';
     else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`^${src}$`, 's');
+  return new RegExp(`^${src}$`, 'su');
 }
 
 describe('wildcard patterns', () => {
@@ -28,7 +36,9 @@ describe('wildcard patterns', () => {
         (p, s) => {
           const pat = p.join('');
           const str = s.join('');
-          expect(compileWildcard(pat, false)(str)).toBe(referenceWildcard(pat).test(str));
+          expect(compileWildcard(pat, false)(str)).toBe(referenceWildcard(pat, false).test(str));
+          expect(compileWildcardList([pat, 'zz'], false)(str)).toBe(referenceWildcard(pat, false).test(str));
+          expect(compileLuceneWildcard(pat, false)(str)).toBe(referenceWildcard(pat, true).test(str));
         },
       ),
       { numRuns: 3000 },
@@ -37,6 +47,22 @@ describe('wildcard patterns', () => {
 
   it('lower-cases the pattern for case-insensitive use (the caller lower-cases the input)', () => {
     expect(compileWildcard('*BASH*', true)('/usr/bin/bash -c')).toBe(true);
+  });
+
+  it('reads ? as one code point, as Lucene does, and \\ as a literal backslash', () => {
+    expect(compileWildcard('a?b', false)('a\u{1F600}b')).toBe(true);
+    expect(compileWildcard('C:\\*\\cmd.exe', false)('C:\\Windows\\cmd.exe')).toBe(true);
+    expect(compileWildcard('\\*', false)('*')).toBe(false);
+  });
+
+  it('rejects U+0001, the LIKE escape character Elasticsearch reserves', () => {
+    expect(() => compileWildcardList(['a\u0001*'], false)).toThrow(/U\+0001/);
+  });
+
+  it('runs in a script as java.util.regex: `.` stops at line ends, ~ folds ASCII only', () => {
+    expect(compileScriptLike('a*', false)('ab\ncd')).toBe(false);
+    expect(compileScriptLike('A*', true)('abc')).toBe(true);
+    expect(compileScriptLike('É*', true)('éa')).toBe(false);
   });
 });
 

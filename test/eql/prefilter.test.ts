@@ -72,9 +72,9 @@ describe('prefilter derivation', () => {
     });
     expect(derive('process where process.name like~ "*SH"')).toEqual({ 'process.name~': ['*sh'] });
     expect(derive('process where process.name like "*/Bin/*sh"')).toEqual({ 'process.name': ['*sh'] });
-    // an escape ends the head: only what precedes it is certain
-    expect(derive('process where process.name like "ab\\\\*c"')).toEqual({ 'process.name': ['ab*'] });
-    expect(derive('process where process.name like "\\\\*abc"')).toEqual({ 'process.name': ['*abc'] });
+    // a backslash is a literal character, not an escape (StringUtils.toLikePattern)
+    expect(derive('process where process.name like "ab\\\\*c"')).toEqual({ 'process.name': ['ab\\*'] });
+    expect(derive('process where process.name like "\\\\*abc"')).toEqual({ 'process.name': ['\\*'] });
   });
 
   it('takes the longest literal run of a pattern with neither head nor tail', () => {
@@ -85,9 +85,9 @@ describe('prefilter derivation', () => {
     expect(derive('process where process.command_line like "*a*Longer*b?"')).toEqual({
       'process.command_line': ['*Longer*'],
     });
-    // escapes are resolved as the engine reads them: `\*` is a literal star
-    expect(derive('process where process.command_line like "*x\\\\*y*"')).toEqual({
-      'process.command_line': ['*x*y*'],
+    // a backslash is a literal character and the `*` after it still a wildcard
+    expect(derive('process where process.command_line like "*x\\\\*yzw*"')).toEqual({
+      'process.command_line': ['*yzw*'],
     });
   });
 
@@ -103,7 +103,8 @@ describe('prefilter derivation', () => {
     expect(derive('process where process.name not in ("nc")')).toBeUndefined();
     expect(derive('process where not process.name : "nc"')).toBeUndefined();
     expect(derive('process where process.name == null')).toBeUndefined();
-    expect(derive('process where process.name in ("nc", null)')).toBeUndefined();
+    // the terms query drops the null: only "nc" can match
+    expect(derive('process where process.name in ("nc", null)')).toEqual({ 'process.name': ['nc'] });
     expect(derive('process where ?process.name == "nc"')).toBeUndefined();
   });
 

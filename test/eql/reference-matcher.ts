@@ -3,7 +3,9 @@
 // Elasticsearch's TumblingWindow runs one search per stage and feeds the hits to its matcher:
 // for each hit of stage n, in order, take the latest stage n-1 sequence of its key that ends before
 // it and drop it and all older ones (OrdinalGroup.trimBefore); reject on maxspan (> is too far) or
-// on an `until` event strictly between; missing-event stages are checked over the whole stream.
+// on an `until` event at or after the sequence's last event and before the hit (UntilGroup.before +
+// Ordinal.between); missing-event stages are then checked over the whole stream, query by query,
+// as TumblingWindow.prepareQueryForMissingEvents/doCheckMissingEvents do.
 // Only the compiled filters and key expressions of the query are shared with the engine.
 import type { CompiledQuery, CompiledStage } from '../../src/eql/compile.js';
 import type { EqlEvent } from '../../src/eql/index.js';
@@ -13,8 +15,14 @@ interface Seq {
   events: EqlEvent[];
 }
 
+/** position in the sorted stream: events equal in (@timestamp, event.sequence) keep their order,
+ *  as Elasticsearch's implicit tiebreaker orders them */
+const position = new WeakMap<EqlEvent, number>();
 const lt = (a: EqlEvent, b: EqlEvent) =>
-  a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.sequence < b.sequence);
+  a.timestamp < b.timestamp ||
+  (a.timestamp === b.timestamp &&
+    (a.sequence < b.sequence ||
+      (a.sequence === b.sequence && (position.get(a) as number) < (position.get(b) as number))));
 
 function keysOf(stage: CompiledStage, e: EqlEvent): string[] {
   let acc: string[] = [''];
@@ -33,6 +41,7 @@ export function referenceSequences(
   input: readonly EqlEvent[],
 ): { key: string; ids: unknown[] }[] {
   const evs = [...input].sort((a, b) => a.timestamp - b.timestamp || a.sequence - b.sequence);
+  for (const [i, e] of evs.entries()) position.set(e, i);
   const stages = cq.stages;
   const positive = stages.map((s, i) => (s.missing ? -1 : i)).filter((i) => i >= 0);
   const maxspan = cq.maxspanMs ?? Number.POSITIVE_INFINITY;
@@ -60,7 +69,7 @@ export function referenceSequences(
           if (e.timestamp - (from.events[0] as EqlEvent).timestamp > maxspan) continue;
           const last = from.events[from.events.length - 1] as EqlEvent;
           const blocked = untilHits.some(
-            (u) => cq.until && keysOf(cq.until, u).includes(key) && lt(last, u) && lt(u, e),
+            (u) => cq.until && keysOf(cq.until, u).includes(key) && !lt(u, last) && lt(u, e),
           );
           if (blocked) continue;
           seq = { key, events: [...from.events, e] };
@@ -75,23 +84,55 @@ export function referenceSequences(
     }
     prev = cur;
   });
-  // missing-event stages, over the whole stream
+  // missing-event stages, over the whole stream: one search per missing stage and sequence
+  const isMissing = (i: number) => stages[i]?.missing === true;
+  const lastStage = stages.length - 1;
   const ok = done.filter((seq) => {
     const at = new Map(positive.map((s, i) => [s, seq.events[i] as EqlEvent]));
-    const first = seq.events[0] as EqlEvent;
-    const last = seq.events[seq.events.length - 1] as EqlEvent;
-    return stages.every((stage, m) => {
-      if (!stage.missing) return true;
+    const first = (seq.events[0] as EqlEvent).timestamp;
+    const last = (seq.events[seq.events.length - 1] as EqlEvent).timestamp;
+    const hits = (m: number) =>
+      evs.filter(
+        (x) =>
+          (stages[m] as CompiledStage).filter.test(x.doc) &&
+          keysOf(stages[m] as CompiledStage, x).includes(seq.key),
+      );
+    let lastLeading: number | undefined;
+    let firstTrailing: number | undefined;
+    for (let m = 0; m < stages.length; m++) {
+      if (!isMissing(m)) continue;
       const lo = [...positive].reverse().find((p) => p < m);
       const hi = positive.find((p) => p > m);
-      return !evs.some((x) => {
-        if (!stage.filter.test(x.doc) || !keysOf(stage, x).includes(seq.key)) return false;
-        if (lo !== undefined && hi !== undefined)
-          return lt(at.get(lo) as EqlEvent, x) && lt(x, at.get(hi) as EqlEvent);
-        if (hi !== undefined) return x.timestamp >= last.timestamp - maxspan && lt(x, first);
-        return lt(last, x) && x.timestamp <= first.timestamp + maxspan;
-      });
-    });
+      if (lo === undefined) {
+        for (const x of hits(m))
+          if (x.timestamp < first && (lastLeading === undefined || x.timestamp > lastLeading))
+            lastLeading = x.timestamp;
+      } else if (hi === undefined) {
+        for (const x of hits(m))
+          if (x.timestamp > last && (firstTrailing === undefined || x.timestamp < firstTrailing))
+            firstTrailing = x.timestamp;
+      } else {
+        const a = (at.get(lo) as EqlEvent).timestamp;
+        const b = (at.get(hi) as EqlEvent).timestamp;
+        if (hits(m).some((x) => x.timestamp > a && x.timestamp < b)) return false;
+      }
+    }
+    const bigger = (from: number | undefined, to: number | undefined) =>
+      from === undefined || to === undefined || to - from > maxspan;
+    return (
+      (firstTrailing === undefined && lastLeading === undefined) ||
+      (lastLeading === undefined && isMissing(0)) ||
+      (firstTrailing === undefined && isMissing(lastStage)) ||
+      (isMissing(0) && isMissing(lastStage) && bigger(lastLeading, firstTrailing)) ||
+      (isMissing(0) && !isMissing(lastStage) && bigger(lastLeading, last)) ||
+      (!isMissing(0) && isMissing(lastStage) && bigger(first, firstTrailing))
+    );
   });
-  return ok.map((s) => ({ key: s.key, ids: s.events.map((e) => e.doc.id) }));
+  return ok.map((s) => ({ key: s.key, ids: stageIds(s) }));
+
+  /** ids in stage order, null for each missing-event stage */
+  function stageIds(s: Seq): unknown[] {
+    let k = 0;
+    return stages.map((st) => (st.missing ? null : (s.events[k++] as EqlEvent).doc.id));
+  }
 }

@@ -77,7 +77,9 @@ describe('sequence matching', () => {
     expect(m.push(mk(2, 'B', 5, 3)).map((x) => x.events.map((e) => e.doc.id))).toEqual([[1, 2]]);
     const m2 = createMatcher(compileQuery(q));
     m2.push(mk(1, 'A', 5, 2));
-    expect(m2.push(mk(2, 'B', 5, 2))).toEqual([]); // equal ordinal: not after
+    // equal in both: the one that came first is first, as Elasticsearch's implicit tiebreaker
+    // (the shard doc order, Ordinal.implicitTiebreaker) never leaves two events on one ordinal
+    expect(m2.push(mk(2, 'B', 5, 2)).map((x) => x.events.map((e) => e.doc.id))).toEqual([[1, 2]]);
   });
 
   it('one event may end one sequence and start another', () => {
@@ -275,6 +277,34 @@ describe('sequence matching', () => {
     expect(m2.stats().rejectedMissing).toBe(1);
   });
 
+  it('releases waiting sequences by deadline, in creation order, and keeps them under the cap', () => {
+    const q = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
+    const ev = (id: number, k: number, s: string, t: number): EqlEvent => ({
+      doc: { id, k, s, event: { category: 'process' } },
+      timestamp: t,
+      sequence: id,
+    });
+    const m = createMatcher(compileQuery(q));
+    // deadlines 1300, 1100, 1200: released as the watermark passes each
+    m.push(ev(1, 1, 'A', 300));
+    m.push(ev(2, 2, 'A', 100));
+    m.push(ev(3, 3, 'A', 200));
+    expect(byIds(m.advance(1150))).toEqual([[2]]);
+    expect(byIds(m.advance(1250))).toEqual([[3]]);
+    expect(m.stats().awaitingMissing).toBe(1);
+    // two released by one watermark come in the order they completed
+    const m1 = createMatcher(compileQuery(q));
+    m1.push(ev(1, 1, 'A', 300));
+    m1.push(ev(2, 2, 'A', 100));
+    expect(byIds(m1.advance(2000))).toEqual([[1], [2]]);
+    // over the cap, the oldest waiting sequence is dropped
+    const capped = createMatcher(compileQuery(q), { maxPartials: 2 });
+    for (let i = 1; i <= 3; i++) capped.push(ev(i, i, 'A', i));
+    expect(capped.stats()).toMatchObject({ awaitingMissing: 2, evictedOldest: 1 });
+    expect(byIds(capped.flush())).toEqual([[2], [3]]);
+    expect(capped.stats()).toMatchObject({ awaitingMissing: 0, keys: 0 });
+  });
+
   it('releases out-of-order arrivals in order within the reorder window', () => {
     const q = 'sequence [process where s == "A"] [process where s == "B"]';
     const late = events([
@@ -368,10 +398,12 @@ describe('bounded state', () => {
     for (let i = 0; i < 5000; i++) m.push(ev(i, 'same', 'A'));
     expect(m.stats()).toMatchObject({ partials: 2, superseded: 4998, evictedPerKey: 0 });
     expect(m.push(ev(6000, 'same', 'B')).map((x) => x.events[0]?.doc.id)).toEqual([4999]);
-    // an event with the newest partial's ordinal takes the one before it, as Elasticsearch would
+    // an event with the newest partial's @timestamp and event.sequence comes after it (the
+    // implicit tiebreaker, arrival order: Ordinal.implicitTiebreaker) and takes it
     const n = createMatcher(compileQuery(q));
     for (let i = 0; i < 100; i++) n.push(ev(i, 'same', 'A'));
-    expect(n.push({ ...ev(99, 'same', 'B'), sequence: 99 }).map((x) => x.events[0]?.doc.id)).toEqual([98]);
+    expect(n.push({ ...ev(99, 'same', 'B'), sequence: 99 }).map((x) => x.events[0]?.doc.id)).toEqual([99]);
+    expect(n.stats()).toMatchObject({ superseded: 98 });
   });
 });
 

@@ -101,7 +101,7 @@ describeKernel('fleet: NDJSON files shaped for logs-endpoint.events.*', () => {
     const bad = events.filter(
       (e) =>
         get(e, 'data_stream.type') !== 'logs' ||
-        !/^endpoint\.events\.(process|network)$/.test(String(get(e, 'data_stream.dataset'))) ||
+        !/^endpoint\.events\.(process|network|file)$/.test(String(get(e, 'data_stream.dataset'))) ||
         typeof get(e, 'data_stream.namespace') !== 'string',
     );
     expect(bad.slice(0, 3)).toEqual([]);

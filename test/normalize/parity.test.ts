@@ -165,7 +165,12 @@ describe('process groups and modules', () => {
       // pid 1 itself, and a child of init (the shell 100): the kernel's requests, as elastic/ebpf sees them
       moduleLoad({ pid: 1, startTicks: 1, name: 'auto' }),
     );
-    expect(h.docs().slice(1).map((d) => field(d, 'process.Ext.load_module'))).toEqual([
+    expect(
+      h
+        .docs()
+        .slice(1)
+        .map((d) => field(d, 'process.Ext.load_module')),
+    ).toEqual([
       { name: 'evil', taints: 12288, taint_flags: 'OE' },
       { name: 'clean', taints: 0 },
     ]);
