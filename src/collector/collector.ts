@@ -164,6 +164,11 @@ const SET_PIPE_SIZE =
 const DEFAULT_PIPE_BYTES = 1 << 20;
 /** one poll reads at most this much before it yields to the event loop (and polls again at once) */
 const MAX_BYTES_PER_POLL = 1024 * 1024;
+/** the file program's share of a poll: ~300 file events. Everything a poll reads is normalized,
+ *  matched and written in the same event-loop turn, and the alert sinks progress only between
+ *  turns (each of their steps is an I/O callback); with 1 MiB of file lines a turn took up to a
+ *  second on a busy host, and an alert raised during a file storm took 10 s to reach its sinks. */
+const FILE_MAX_BYTES_PER_POLL = 32 * 1024;
 /** the next poll comes before the pipe (64 KiB) is expected to hold this much at the rate just seen */
 const REFILL_BYTES = 16 * 1024;
 
@@ -518,19 +523,22 @@ export class Collector {
       this.stats_.polls++;
       let bytes = 0;
       let busiest = 0;
+      let full = false;
       // last runner (file program) first: see onChunk in runner()
       for (let i = this.runners.length - 1; i >= 0; i--) {
         const r = this.runners[i] as BpftraceRunner;
-        const n = r.read(MAX_BYTES_PER_POLL);
+        const max = r === this.file ? FILE_MAX_BYTES_PER_POLL : MAX_BYTES_PER_POLL;
+        const n = r.read(max);
         bytes += n;
         busiest = Math.max(busiest, n);
+        if (n >= max) full = true;
       }
       // every line written before startNs is read (unless a very busy pipe stopped a read early),
       // so events up to it, less the window, can be released in order
       this.reorder.release(startNs);
       if (bytes === 0 && this.reorder.size === 0 && this.goIdle()) return;
       const fillMs = busiest === 0 ? Number.POSITIVE_INFINITY : (REFILL_BYTES * sinceMs) / busiest;
-      this.schedulePoll(busiest >= MAX_BYTES_PER_POLL ? 0 : Math.min(this.pollIntervalMs, fillMs));
+      this.schedulePoll(full ? 0 : Math.min(this.pollIntervalMs, fillMs));
     };
     if (delayMs < 1) this.pollImmediate = setImmediate(run);
     else this.pollTimeout = setTimeout(run, Math.floor(delayMs));

@@ -82,6 +82,23 @@ describeKernel('eqld run end to end (real kernel, sshd, rsyslog)', () => {
             .filter((n) => n !== undefined)
             .at(-1),
         )}`,
+        `last health line, this rule and the collector's delays: ${JSON.stringify(
+          ((h) =>
+            h && {
+              rule: (h.detector as { rules?: { name: string }[] } | undefined)?.rules?.find(
+                (r) => r.name === rule,
+              ),
+              arrivalDelayMs: (h.collector as Record<string, unknown> | undefined)?.arrivalDelayMs,
+              effectiveWindowMs: (h.collector as Record<string, unknown> | undefined)?.effectiveWindowMs,
+              shed: (h.collector as Record<string, unknown> | undefined)?.shed,
+            })(
+            eqld
+              .logs()
+              .map((l) => l.health as Record<string, unknown> | undefined)
+              .filter((x) => x !== undefined)
+              .at(-1),
+          ),
+        )}`,
         'events for the trigger pids:',
         ...eventsForPids(eventsFile(), pids).slice(0, 40),
         'eqld stderr tail:',
