@@ -15,7 +15,8 @@ import { numberFlag } from './usage-error.js';
 
 export const collectCommand: CommandModule = {
   command: 'collect',
-  describe: 'Print raw kernel events (exec, fork, exit, connect, setsid, file, lost, gap) as NDJSON',
+  describe:
+    'Print raw kernel events (exec, fork, exit, connect, accept, disconnect, setsid, setuid, setgid, setpgid, chdir, module, file, lost, gap) as NDJSON',
   builder: (y) =>
     y
       .option('duration', {

@@ -2,7 +2,7 @@
 // event.action): the fields whose value is the same in every document of the kind (event.*,
 // data_stream.*, host.os.type, network.direction), and every other field it may set. It is data,
 // not code: `eqld rules check` (src/rules/coverage.ts) reads it to tell whether a rule can ever
-// match, and a real-kernel test (test/normalize/field-catalogue.kernel.test.ts) checks that every
+// match, and a real-kernel test (test/normalize/parity.kernel.test.ts) checks that every
 // field listed here shows up in real events, so the list cannot drift from the normalizer.
 // A new event kind is a new entry in EVENT_KINDS; a new field is a name in its kind's set.
 // A field listed may still be absent from one document (no user name for an id, a parent not

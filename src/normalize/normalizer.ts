@@ -395,7 +395,7 @@ export class Normalizer {
     const parentTicks = startTicksFromNs(r.parentStartNs, this.host.clkTck);
     const parent = this.resolver.resolve(r.ppid, parentTicks);
     let e = this.table.get(r.pid, ticks);
-    // the collector does not report the cwd: read it while the process still runs; without
+    // the kernel's cwd comes with the exec (protocol 3); otherwise read it while the process still runs; without
     // /proc (tests) the cwd at fork is the best knowledge; a dead process gets none, not a guess
     // (nor a failed read when the collector already saw it exit)
     const cwd =
