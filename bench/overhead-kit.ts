@@ -140,6 +140,8 @@ export function rssBytes(pid: number): number {
 
 export interface Measurement {
   load: LoadResult;
+  /** perExecUs of every window of the cell, in the order run (bestOf keeps the least) */
+  windows?: number[];
   /** agent CPU in the window, as measured */
   agentCpuS: number;
   /** agent CPU minus what the agent spent on the rest of the machine's activity (its idle rate) */
@@ -213,12 +215,14 @@ export async function agentIdlePct(agentPids: () => number[], seconds = 3): Prom
  *  other work only adds CPU, so the minimum is the closest to the cell's own cost). */
 export async function bestOf(run: () => Promise<Measurement>, label: string): Promise<Measurement> {
   let best: Measurement | undefined;
+  const windows: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const m = await run();
     process.stdout.write(`${label} #${i + 1}: ${JSON.stringify(m)}\n`);
+    windows.push(m.perExecUs);
     if (best === undefined || m.perExecUs < best.perExecUs) best = m;
   }
-  return best as Measurement;
+  return { ...(best as Measurement), windows };
 }
 
 /** Runs the exec load at `rate` and charges the CPU of `agentPids()` (sampled at both ends). */
