@@ -92,6 +92,18 @@ describeKernel('Elastic Defend parity on the real kernel', () => {
     );
   });
 
+  it('reports the working directory on every exec of an exec flood, from a directory 8 levels deep', async () => {
+    // before issue 12 it came from /proc and was on ~1 % of the execs of a flood
+    const deep = join(T, 'flood', 'a', 'b', 'c', 'd', 'e', 'f', 'g');
+    mkdirSync(deep, { recursive: true });
+    const d = await s.run(`cd ${deep} && for i in $(seq 2000); do /bin/true flood$i; done`);
+    const floods = byAction(d, 'exec').filter((x) =>
+      String((get(x, 'process.args') as string[])[1]).startsWith('flood'),
+    );
+    expect(floods.length).toBe(2000);
+    expect(floods.filter((x) => get(x, 'process.working_directory') !== deep)).toEqual([]);
+  }, 120_000);
+
   it('reports the controlling terminal and interactive on the process and its parent, and none without one', async () => {
     const d = await s.run('script -qc "/bin/true intty; :" /dev/null; /bin/true notty');
     const tty = execOf(d, 'intty')!;
