@@ -11,16 +11,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PACE_SHIM } from '../src/collector/pace-shim.js';
 import { renderHostProgram } from '../src/collector/program.js';
-import {
-  alertDocument,
-  connectThenSetsid,
-  get,
-  ROOT_RULE,
-  readAlertsFile,
-  ruleNameOf,
-} from '../test/e2e/attack-kit.js';
 import { type EqldProcess, startEqld } from '../test/support/eqld-process.js';
-import { createNetns, DEFAULT_UNROUTED_ADDRESS, type Netns } from '../test/support/netns.js';
+import { createNetns, type Netns } from '../test/support/netns.js';
+import { rootRuleSample } from './overhead-kit.js';
 
 function sh(cmd: string, args: string[]): string {
   try {
@@ -153,23 +146,9 @@ async function attacksDuring(
   const latencies: number[] = [];
   let missed = 0;
   for (let i = 0; running(); i++) {
-    const r = await connectThenSetsid(ns, DEFAULT_UNROUTED_ADDRESS, firstPort + i, { mode: 'same' });
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const hit = readAlertsFile(alertsFile)
-        .filter((a) => ruleNameOf(a) === ROOT_RULE)
-        .map(alertDocument)
-        .find((d) => get(d, 'process.pid') === r.connectPid);
-      if (hit) {
-        latencies.push(Date.now() - Date.parse(String(get(hit, 'kibana.alert.original_time'))));
-        break;
-      }
-      if (Date.now() > deadline) {
-        missed++;
-        break;
-      }
-      await sleep(2);
-    }
+    const s = await rootRuleSample(ns, alertsFile, firstPort + i);
+    if (s.latencyMs !== undefined) latencies.push(s.latencyMs);
+    else missed++;
     await sleep(250);
   }
   return { latencies: latencies.sort((a, b) => a - b), missed };

@@ -11,9 +11,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type EqldProcess, processTree, startEqld } from '../test/support/eqld-process.js';
+import { type EqldProcess, processTree } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
-import { type Rsyslog, startRsyslog } from '../test/support/rsyslog.js';
+import type { Rsyslog } from '../test/support/rsyslog.js';
 import {
   AUDIT_SYSCALLS,
   agentIdlePct,
@@ -29,6 +29,7 @@ import {
   REPEATS,
   runLoad,
   sh,
+  startBenchEqld,
   TICK_HZ,
   ticksOf,
   ticksSince,
@@ -158,27 +159,7 @@ async function main(dir: string): Promise<void> {
   let eqld: EqldProcess | undefined;
   let ns: Netns | undefined;
   try {
-    rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
-    mkdirSync(join(dir, 'state'));
-    writeFileSync(join(dir, 'eqld.toml'), '');
-    writeFileSync(
-      join(dir, 'tuning.json'),
-      JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
-    );
-    eqld = await startEqld([
-      '--config',
-      join(dir, 'eqld.toml'),
-      '--tuning',
-      join(dir, 'tuning.json'),
-      '--syslog-socket',
-      rsyslog.socketPath as string,
-      '--alerts-file',
-      join(dir, 'alerts.ndjson'),
-      '--state-dir',
-      join(dir, 'state'),
-      '--health-interval',
-      '1',
-    ]);
+    ({ eqld, rsyslog } = await startBenchEqld(dir));
     const e = eqld;
     // the file program compiles at nice 5 and may attach after "eqld running"
     for (let i = 0; i < 1800 && e.logs().filter((l) => l.msg === 'bpftrace attached').length < 2; i++)

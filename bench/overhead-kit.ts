@@ -13,8 +13,9 @@ import {
   readAlertsFile,
   ruleNameOf,
 } from '../test/e2e/attack-kit.js';
-import type { EqldProcess } from '../test/support/eqld-process.js';
+import { type EqldProcess, startEqld } from '../test/support/eqld-process.js';
 import { DEFAULT_UNROUTED_ADDRESS, type Netns } from '../test/support/netns.js';
+import { type Rsyslog, startRsyslog } from '../test/support/rsyslog.js';
 
 export const WINDOW_S = Number(process.env.EQLD_BENCH_WINDOW_S ?? 5);
 /** each cell is measured this many times and the least-disturbed window kept (see the report) */
@@ -269,6 +270,30 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
+/** One root-rule attack from `ns` to `port`: the latency from its last kernel event to its alert
+ *  in the alerts file, or undefined when the alert did not come within 5 s. */
+export async function rootRuleSample(
+  ns: Netns,
+  alertsFile: string,
+  port: number,
+): Promise<{ pid: number; latencyMs: number | undefined }> {
+  const r = await connectThenSetsid(ns, DEFAULT_UNROUTED_ADDRESS, port, { mode: 'same' });
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const hit = readAlertsFile(alertsFile)
+      .filter((a) => ruleNameOf(a) === ROOT_RULE)
+      .map(alertDocument)
+      .find((d) => get(d, 'process.pid') === r.connectPid);
+    if (hit)
+      return {
+        pid: r.connectPid,
+        latencyMs: Date.now() - Date.parse(String(get(hit, 'kibana.alert.original_time'))),
+      };
+    if (Date.now() > deadline) return { pid: r.connectPid, latencyMs: undefined };
+    await new Promise((res) => setTimeout(res, 2));
+  }
+}
+
 /** Root-rule attacks one after another; a sample whose alert does not come within 5 s is
  *  counted as missed (with the agent's counters kept for the report), not retried. */
 export async function latencySamples(
@@ -280,26 +305,45 @@ export async function latencySamples(
   const latencies: number[] = [];
   const missed: string[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await connectThenSetsid(ns, DEFAULT_UNROUTED_ADDRESS, 40_000 + i, { mode: 'same' });
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const hit = readAlertsFile(alertsFile)
-        .filter((a) => ruleNameOf(a) === ROOT_RULE)
-        .map(alertDocument)
-        .find((d) => get(d, 'process.pid') === r.connectPid);
-      if (hit) {
-        latencies.push(Date.now() - Date.parse(String(get(hit, 'kibana.alert.original_time'))));
-        break;
-      }
-      if (Date.now() > deadline) {
-        missed.push(`pid ${r.connectPid} (sample ${i}): ${JSON.stringify(diag())}`);
-        break;
-      }
-      await new Promise((res) => setTimeout(res, 2));
-    }
+    const s = await rootRuleSample(ns, alertsFile, 40_000 + i);
+    if (s.latencyMs !== undefined) latencies.push(s.latencyMs);
+    else missed.push(`pid ${s.pid} (sample ${i}): ${JSON.stringify(diag())}`);
     await new Promise((res) => setTimeout(res, 100));
   }
   return { latencies: latencies.sort((a, b) => a - b), missed };
+}
+
+/** `eqld run` as the overhead benches run it: bundled rules, alerts to a private rsyslogd and to
+ *  `<dir>/alerts.ndjson`, a health line every second, and the rate cap raised (the default, burst
+ *  20 and 60/min, would hold back the latency samples). */
+export async function startBenchEqld(dir: string): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
+  const rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
+  try {
+    mkdirSync(join(dir, 'state'));
+    writeFileSync(join(dir, 'eqld.toml'), '');
+    writeFileSync(
+      join(dir, 'tuning.json'),
+      JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
+    );
+    const eqld = await startEqld([
+      '--config',
+      join(dir, 'eqld.toml'),
+      '--tuning',
+      join(dir, 'tuning.json'),
+      '--syslog-socket',
+      rsyslog.socketPath as string,
+      '--alerts-file',
+      join(dir, 'alerts.ndjson'),
+      '--state-dir',
+      join(dir, 'state'),
+      '--health-interval',
+      '1',
+    ]);
+    return { eqld, rsyslog };
+  } catch (err) {
+    await rsyslog.stop();
+    throw err;
+  }
 }
 
 /** auditd is the side-by-side baseline: installed from Debian's archive when missing (its

@@ -12,9 +12,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { lostAfter } from '../test/e2e/loss-aware.js';
-import { type EqldProcess, eqldNodeFlags, processTree, startEqld } from '../test/support/eqld-process.js';
+import { type EqldProcess, eqldNodeFlags, processTree } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
-import { type Rsyslog, startRsyslog } from '../test/support/rsyslog.js';
+import type { Rsyslog } from '../test/support/rsyslog.js';
 import { connectStorms, stormOnly, writeStormDoc } from './connect-storm.js';
 import {
   AUDIT_SYSCALLS,
@@ -33,6 +33,7 @@ import {
   rssBytes,
   runLoad,
   sh,
+  startBenchEqld,
   WARMUP_S,
   WINDOW_S,
   withAuditd,
@@ -76,28 +77,7 @@ async function main(dir: string): Promise<void> {
   let latencies: number[] = [];
   let missedSamples: string[] = [];
   try {
-    rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
-    mkdirSync(join(dir, 'state'));
-    writeFileSync(join(dir, 'eqld.toml'), '');
-    // the default rate cap (burst 20, 60/min) would hold back the latency samples
-    writeFileSync(
-      join(dir, 'tuning.json'),
-      JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
-    );
-    eqld = await startEqld([
-      '--config',
-      join(dir, 'eqld.toml'),
-      '--tuning',
-      join(dir, 'tuning.json'),
-      '--syslog-socket',
-      rsyslog.socketPath as string,
-      '--alerts-file',
-      join(dir, 'alerts.ndjson'),
-      '--state-dir',
-      join(dir, 'state'),
-      '--health-interval',
-      '1',
-    ]);
+    ({ eqld, rsyslog } = await startBenchEqld(dir));
     const e = eqld;
     const rs = rsyslog;
     const agentPids = () => [...processTree(e.pid), rs.pid];
