@@ -84,4 +84,10 @@ export function evaluateEntryLeader(
     }
   }
   if (e.pid === e.sid) self('unknown');
+  // Deviation from Auditbeat (which leaves it without one): a direct child of init that is in no
+  // session of its own and inherits no entry leader (an init that never called setsid, such as a
+  // VM's or container's minimal init, keeps everything in session 0) is the "service directly
+  // started by the init process" of ECS's definition. Without it every process below it has no
+  // entry leader and each `sequence by process.entry_leader.entity_id` rule is blind there.
+  else if (e.ppid === 1) self('init');
 }

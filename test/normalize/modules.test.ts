@@ -288,6 +288,22 @@ describe('entry leaders', () => {
     expect(e.entryType).toBeUndefined();
   });
 
+
+  it('makes a child of init in no session of its own an init entry, so that its descendants have one', () => {
+    // an init that never called setsid (a VM's or container's minimal init) keeps everything in session 0
+    const init = entry(1, { ppid: 0, sid: 0, pgid: 0 });
+    const service = entry(40, { ppid: 1, sid: 0, pgid: 40 });
+    evaluateEntryLeader(service, init, find(new Map([[1, init]])));
+    expect(service.entryLeader).toBe(service);
+    expect(service.entryType).toBe('init');
+    const child = entry(41, { ppid: 40, sid: 0, pgid: 41 });
+    evaluateEntryLeader(child, service, find(new Map([[40, service]])));
+    expect(child.entryLeader).toBe(service);
+    // deeper in the same session-0 tree, not below init: no entry of its own
+    const orphanless = entry(42, { ppid: 41, sid: 0, pgid: 42 });
+    evaluateEntryLeader(orphanless, undefined, () => undefined);
+    expect(orphanless.entryLeader).toBeUndefined();
+  });
   it('gives init and kernel threads no entry leader, and sshd under sshd none of its own', () => {
     const init = entry(1, { ppid: 0 });
     evaluateEntryLeader(init, undefined, () => undefined);

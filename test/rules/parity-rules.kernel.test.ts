@@ -11,7 +11,7 @@ import { envVarsOfRules } from '../../src/rules/env-vars.js';
 import { loadRules } from '../../src/rules/load-rules.js';
 import { parseRuleFile } from '../../src/rules/parse-rule-file.js';
 import { describeKernel } from '../support/kernel.js';
-import { type LiveStream, startLiveStream } from '../support/live-stream.js';
+import { get, type LiveStream, startLiveStream } from '../support/live-stream.js';
 import { SHARED_DATA, sharedPath } from '../support/shared-data.js';
 import { alertsOf, PROGRAMS, SCENARIOS } from './parity-scenarios.js';
 
@@ -61,7 +61,24 @@ describeBoth('the 13 rules of issue 12 on real-kernel documents', () => {
           );
         }
       }
-      expect(await alertsOf(rulePath(sc.rule), fire), 'on its workload').toContain(ruleId);
+      // on a miss, say what eqld saw of the workload (a CI machine's process tree differs from a session's)
+      const seen = fire
+        .filter((d) => get(d, 'event.kind') === 'event')
+        .map((d) =>
+          JSON.stringify([
+            get(d, 'event.action'),
+            get(d, 'process.name'),
+            get(d, 'user.id'),
+            get(d, 'process.entry_leader.entity_id') === undefined
+              ? 'no entry leader'
+              : get(d, 'process.entry_leader.entry_meta.type'),
+            get(d, 'process.thread.capabilities.effective'),
+          ]),
+        );
+      expect(
+        await alertsOf(rulePath(sc.rule), fire),
+        `on its workload; eqld saw:\n${seen.join('\n')}`,
+      ).toContain(ruleId);
       expect(await alertsOf(rulePath(sc.rule), quiet), 'on the look-alike').toEqual([]);
     });
   }
