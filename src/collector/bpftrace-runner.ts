@@ -78,6 +78,7 @@ export class BpftraceRunner {
   private readonly wakeBuf = Buffer.allocUnsafe(READ_BYTES);
   /** the pipe's second read end (OutputFifo.takeWakeFd), read only while the collector is idle */
   private waker: Socket | undefined;
+  private parked_ = false;
   /** the unterminated end of the last read, completed by the next one */
   private partialLine = '';
   private onAttached: (probes: number) => void = () => undefined;
@@ -170,11 +171,18 @@ export class BpftraceRunner {
   resumeWake(): boolean {
     if (this.waker === undefined) return false;
     this.waker.resume();
+    this.parked_ = true;
     return true;
   }
 
   pauseWake(): void {
     this.waker?.pause();
+    this.parked_ = false;
+  }
+
+  /** whether the wake end watches the pipe: its next output comes through it, not a poll's read */
+  get parked(): boolean {
+    return this.parked_;
   }
 
   private spawnChild(): Promise<void> {
@@ -264,6 +272,7 @@ export class BpftraceRunner {
         // what bpftrace wrote before it went is still in the pipe: read it to the end
         this.waker?.destroy();
         this.waker = undefined;
+        this.parked_ = false;
         while (this.read(Number.POSITIVE_INFINITY) > 0);
         if (this.partialLine.length > 0) this.onLine(this.partialLine);
         this.partialLine = '';
@@ -319,12 +328,14 @@ export class BpftraceRunner {
       this.log.warn({ err: error }, "watching bpftrace's output pipe failed: polling it even when idle");
       if (this.waker !== waker) return;
       this.waker = undefined;
+      this.parked_ = false;
       this.o.onWake();
     });
     this.waker = waker;
   }
 
   private onWakeRead(n: number): false {
+    this.parked_ = false; // `false` below pauses the socket
     if (n > 0) this.onChunk(this.wakeBuf.toString('latin1', 0, n));
     this.o.onWake();
     return false;
