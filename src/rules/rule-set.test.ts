@@ -180,6 +180,26 @@ describe('RuleSet literal prefilter index', () => {
     expect(ids(ev('process', { process: { name: 'nc' } })).includes('net-nc')).toBe(false);
   });
 
+  it('routes a value that comes again (from the memo of its field) as it routed it the first time', () => {
+    const memoSet = new RuleSet(rules);
+    const docs = [
+      ev('process', { process: { name: 'nc' } }),
+      ev('process', { process: { name: 'NetCat' } }),
+      ev('process', { process: { name: ['bash', 'ncat'] } }),
+      ev('network', { process: { name: 'nc' } }),
+      ev('process', { process: { name: 'curl' } }),
+      ev('process', { process: { name: 'NC' } }),
+    ];
+    const first = docs.map((d) => ids(d, memoSet));
+    // fresh objects with the same values, in another order: every value now comes from the memo
+    for (let round = 0; round < 3; round++)
+      for (const i of [5, 3, 1, 0, 4, 2]) {
+        const d = structuredClone(docs[i] as Record<string, unknown>);
+        expect(ids(d, memoSet)).toEqual(first[i]);
+        expect(ids(d, new RuleSet(rules))).toEqual(first[i]);
+      }
+  });
+
   it('offers every event of the category to every rule when the prefilter is off', () => {
     const off = new RuleSet(rules, { prefilter: false });
     expect(ids(ev('process', { process: { name: 'bash' } }), off)).toEqual(['nc', 'ci', 'broad', 'seq']);

@@ -8,6 +8,7 @@
 import type { CompiledQuery } from './engine.js';
 import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
 import type { LoadedRule } from './load-rules.js';
+import { ValueMemo } from './value-memo.js';
 
 type PrefilterTerm = NonNullable<CompiledQuery['prefilter']>[number];
 
@@ -45,6 +46,8 @@ interface FieldIndex {
   merged: Map<string, number[]> | undefined;
   /** on a lower-cased index with a twin: looked up with it, skipped on its own */
   paired: boolean;
+  /** the rules a value resolves to (all of the above, and the twin's for its lower case) */
+  memo: ValueMemo<number[]>;
 }
 
 const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
@@ -79,6 +82,9 @@ interface Shape {
   /** the eligible rules without a prefilter, in load order */
   always: number[];
 }
+
+/** a value no rule is filed under */
+const NO_HITS: number[] = [];
 
 /** what most events get (no rule wants them); frozen, so a caller cannot fill it */
 const NO_RULES: readonly LoadedRule[] = Object.freeze([]);
@@ -144,6 +150,9 @@ export class RuleSet {
   /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
   private readonly taken: Uint32Array;
   private call = 0;
+  /** a value's rules being collected for its field's memo (see value()) */
+  private collecting = false;
+  private collected: number[] = [];
 
   constructor(rules: readonly LoadedRule[], opts: RuleSetOptions = {}) {
     this.all = rules;
@@ -179,6 +188,7 @@ export class RuleSet {
             twin: undefined,
             merged: undefined,
             paired: false,
+            memo: new ValueMemo(),
           };
           fieldIndex.set(key, fi);
           this.fields.push(fi);
@@ -255,6 +265,39 @@ export class RuleSet {
     return s;
   }
 
+  /**
+   * Takes the rules one value of the field (its text, as lookups compare it) is filed under, with
+   * the twin's for its lower case: from the field's memo, else looked up (and remembered).
+   */
+  private value(fi: FieldIndex, s: string): void {
+    const memo = fi.memo;
+    if (!memo.on) {
+      this.resolve(fi, s);
+      return;
+    }
+    const hit = memo.get(s);
+    if (hit !== undefined) {
+      if (hit.length > 0) this.add(hit);
+      return;
+    }
+    this.collecting = true;
+    this.collected = [];
+    try {
+      this.resolve(fi, s);
+    } finally {
+      this.collecting = false;
+    }
+    const rules = this.collected.length === 0 ? NO_HITS : [...new Set(this.collected)];
+    memo.set(s, rules);
+    if (rules.length > 0) this.add(rules);
+  }
+
+  private resolve(fi: FieldIndex, s: string): void {
+    // the lower-cased index reads the field as lowerFieldGetter does: String(value).toLowerCase()
+    if (fi.twin !== undefined) this.lookupPair(fi, fi.twin, s, s.toLowerCase());
+    else this.lookup(fi, s);
+  }
+
   /** the rules filed under one value of the field: exactly, by its head, by its tail */
   private lookup(fi: FieldIndex, s: string): void {
     const hit = fi.byValue.get(s);
@@ -295,9 +338,14 @@ export class RuleSet {
     if (fi.containsAny?.test(s)) for (const c of fi.contains) if (s.includes(c.affix)) this.add(c.rules);
   }
 
-  /** takes the eligible rules of a hit list not taken yet by this call */
+  /** takes the eligible rules of a hit list not taken yet by this call (or, while a value is
+   *  resolved for the memo, collects the list) */
   private add(hit: number[] | undefined): void {
     if (hit === undefined) return;
+    if (this.collecting) {
+      for (let k = 0; k < hit.length; k++) this.collected.push(hit[k] as number);
+      return;
+    }
     const { eligible, taken, call, out } = this;
     for (let k = 0; k < hit.length; k++) {
       const i = hit[k] as number;
@@ -381,26 +429,14 @@ export class RuleSet {
       if (fi.paired) continue;
       const v = fi.read(doc);
       if (v === null) continue;
-      const twin = fi.twin;
-      if (twin !== undefined) {
-        // the lower-cased values line up with the values, one for one
-        const low = twin.read(doc);
-        if (!Array.isArray(v)) {
-          this.lookupPair(fi, twin, typeof v === 'string' ? v : String(v), low as string);
-          continue;
-        }
-        for (let k = 0; k < v.length; k++) {
-          const x = v[k];
-          if (x !== null && x !== undefined)
-            this.lookupPair(fi, twin, typeof x === 'string' ? x : String(x), (low as string[])[k] as string);
-        }
-        continue;
-      }
       if (!Array.isArray(v)) {
-        this.lookup(fi, typeof v === 'string' ? v : String(v));
+        this.value(fi, typeof v === 'string' ? v : String(v));
         continue;
       }
-      for (const x of v) if (x !== null) this.lookup(fi, typeof x === 'string' ? x : String(x));
+      for (let k = 0; k < v.length; k++) {
+        const x = v[k];
+        if (x !== null && x !== undefined) this.value(fi, typeof x === 'string' ? x : String(x));
+      }
     }
     // the filed rules (few) in load order, merged with the rules without a prefilter
     const out = this.out;
