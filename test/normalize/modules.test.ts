@@ -288,7 +288,6 @@ describe('entry leaders', () => {
     expect(e.entryType).toBeUndefined();
   });
 
-
   it('makes a child of init in no session of its own an init entry, so that its descendants have one', () => {
     // an init that never called setsid (a VM's or container's minimal init) keeps everything in session 0
     const init = entry(1, { ppid: 0, sid: 0, pgid: 0 });
