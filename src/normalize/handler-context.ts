@@ -1,5 +1,5 @@
 // What the normalizer lends the modules that handle one family of raw events
-// (network-events.ts, change-events.ts): the table, the resolver, the counters, and the two ways
+// (network-events.ts, change-events.ts, file-events.ts, lifecycle-events.ts): the table, the resolver, the counters, and the two ways
 // to emit a document. The Normalizer builds one; nothing else does.
 import type { Credentials, ExitEvent } from '../collector/raw-event.js';
 import type { NetworkParts } from './document-factory.js';
@@ -18,6 +18,7 @@ export interface HandlerCounters {
   droppedThreadCredRepeats: number;
   droppedSetpgidNamespaced: number;
   droppedKernelModuleLoads: number;
+  droppedFailedSetsid: number;
 }
 
 export interface HandlerContext {
@@ -28,6 +29,10 @@ export interface HandlerContext {
   readonly udpConnects: boolean;
   /** whether e is kept out of the stream (eqld itself and its descendants) */
   isExcluded(e: ProcEntry): boolean;
+  /** whether the normalizer's exclusion predicate names this pid (by default eqld itself) */
+  excludesPid(pid: number): boolean;
+  /** a monotonic kernel time (ns) on the boot clock (CLOCK_BOOTTIME) */
+  boottimeNsFromMono(ns: number): number;
   /** a process document (endpoint.events.process) for e, unless e is excluded */
   emitProcess(
     ktimeNs: number,
@@ -49,5 +54,14 @@ export interface HandlerContext {
     parent: ProcEntry | undefined,
     creds: Credentials,
     net: NetworkParts,
+  ): void;
+  /** a file document (endpoint.events.file) for e; `file` holds the file.* fields */
+  emitFile(
+    ktimeNs: number,
+    kind: EventKind,
+    e: ProcEntry,
+    parent: ProcEntry | undefined,
+    creds: Credentials,
+    file: Record<string, unknown>,
   ): void;
 }

@@ -4,15 +4,7 @@
 // event.sequence. It does not reorder events: the collector emits them in kernel-timestamp
 // order (common API); see docs/ecs-mapping.md for what happens to a late parent.
 import type pino from 'pino';
-import type {
-  Credentials,
-  ExecEvent,
-  ExitEvent,
-  FileEvent,
-  ForkEvent,
-  RawEvent,
-  SetsidEvent,
-} from '../collector/raw-event.js';
+import type { Credentials, ExecEvent, ExitEvent, RawEvent } from '../collector/raw-event.js';
 import type { EqlEvent } from '../rules/engine.js';
 import { onChdir, onCredChange, onModule, onSetpgid } from './change-events.js';
 import { DocumentFactory, type NetworkParts } from './document-factory.js';
@@ -20,27 +12,23 @@ import {
   type AgentInfo,
   ALREADY_RUNNING,
   type Dataset,
-  END,
   type EventKind,
   EXEC,
-  FILE,
-  FORK,
   GID_CHANGE,
-  SESSION_ID_CHANGE,
   UID_CHANGE,
 } from './ecs-event.js';
-import { fileFields } from './ecs-file.js';
 import type { ProcessExtras } from './ecs-process.js';
 import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
+import { onFile } from './file-events.js';
 import type { HandlerContext } from './handler-context.js';
 import type { HostInfo } from './host-info.js';
+import { onExit, onFork, onSetsid } from './lifecycle-events.js';
 import { onAccept, onConnect, onDisconnect } from './network-events.js';
-import { imageFromExec, imageFromProc, type ProcImage } from './proc-image.js';
+import { imageFromExec, type ProcImage } from './proc-image.js';
 import { readAllProcs, readCwdSync } from './proc-reader.js';
 import { ProcessResolver } from './process-resolver.js';
 import {
-  entryWithImage,
   MAX_PREVIOUS,
   newEntry,
   type ProcEntry,
@@ -193,6 +181,8 @@ export class Normalizer {
       counters: this.st,
       udpConnects: opts.udpConnects ?? false,
       isExcluded: (e: ProcEntry) => this.isExcluded(e),
+      excludesPid: (pid: number) => this.exclude(pid),
+      boottimeNsFromMono: (ns: number) => this.clock.boottimeNsFromMono(ns),
       emitProcess: (...a: Parameters<HandlerContext['emitProcess']>) => this.emitProcess(...a),
       emitNetwork: (
         ktimeNs: number,
@@ -214,6 +204,28 @@ export class Normalizer {
           e,
           e.source === 'event',
           unresolvedParent,
+        );
+      },
+      emitFile: (
+        ktimeNs: number,
+        kind: EventKind,
+        e: ProcEntry,
+        parent: ProcEntry | undefined,
+        creds: Credentials,
+        file: Doc,
+      ) => {
+        this.docs.stamp(ktimeNs);
+        const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
+        this.emit(
+          'endpoint.events.file',
+          kind,
+          creds,
+          proc,
+          undefined,
+          e,
+          e.source === 'event',
+          !parent && e.ppid > 0,
+          file,
         );
       },
     };
@@ -267,19 +279,19 @@ export class Normalizer {
         this.onExec(raw);
         return;
       case 'fork':
-        this.onFork(raw);
+        onFork(this.ctx, raw);
         return;
       case 'exit':
-        this.onExit(raw);
+        onExit(this.ctx, raw);
         return;
       case 'setsid':
-        this.onSetsid(raw);
+        onSetsid(this.ctx, raw);
         return;
       case 'connect':
         onConnect(this.ctx, raw);
         return;
       case 'file':
-        this.onFile(raw);
+        onFile(this.ctx, raw);
         return;
       case 'accept':
         onAccept(this.ctx, raw);
@@ -472,116 +484,6 @@ export class Normalizer {
       if (before.gid !== now.gid || before.egid !== now.egid)
         this.emitProcess(r.ktimeNs, GID_CHANGE, e, parent, r.ppid, parentTicks, now, unresolved);
     }
-  }
-
-  private onFork(r: ForkEvent): void {
-    const pTicks =
-      r.parentStartNs === undefined ? undefined : startTicksFromNs(r.parentStartNs, this.host.clkTck);
-    const parent = this.resolver.resolve(r.parentPid, pTicks);
-    let ticks: number;
-    let approx = false;
-    if (r.childStartNs !== undefined) ticks = startTicksFromNs(r.childStartNs, this.host.clkTck);
-    else {
-      // no start_boottime: the fork's own time on the boot clock, within a tick of the truth
-      ticks = Math.floor(this.clock.boottimeNsFromMono(r.ktimeNs) / (1e9 / this.host.clkTck));
-      approx = true;
-    }
-    const existing = this.table.get(r.childPid, ticks);
-    if (existing) {
-      // read from /proc after the fork (events held during start-up): report the fork all the
-      // same, with the parent's image as a fork has, without touching the known entry
-      if (this.isExcluded(existing)) {
-        this.st.excluded++;
-        return;
-      }
-      const view = entryWithImage(existing, parent?.image ?? existing.image);
-      this.emitProcess(
-        r.ktimeNs,
-        FORK,
-        view,
-        parent,
-        r.parentPid,
-        existing.parentTicks,
-        existing.creds,
-        !parent,
-      );
-      return;
-    }
-    const img = parent?.image ?? imageFromProc(undefined, '', []);
-    const child = newEntry({
-      pid: r.childPid,
-      startTicks: ticks,
-      approxStart: approx,
-      ppid: r.parentPid,
-      pgid: parent?.pgid ?? 0,
-      sid: parent?.sid ?? 0,
-      ttyNr: parent?.ttyNr ?? 0,
-      image: img,
-      excluded: this.exclude(r.childPid) || (parent?.excluded ?? false) || this.exclude(r.parentPid),
-      source: 'fork',
-    });
-    const parentTicks = parent?.startTicks ?? pTicks;
-    if (parentTicks !== undefined) child.parentTicks = parentTicks;
-    if (parent?.cwd !== undefined) child.cwd = parent.cwd;
-    if (parent?.creds) child.creds = parent.creds;
-    if (parent?.caps) child.caps = parent.caps;
-    if (parent?.ns) child.ns = parent.ns;
-    if (parent?.cgroup !== undefined) child.cgroup = parent.cgroup;
-    if (parent?.entryLeader) child.entryLeader = parent.entryLeader;
-    this.table.insert(child);
-    if (parent) this.table.touch(parent);
-    this.emitProcess(r.ktimeNs, FORK, child, parent, r.parentPid, parentTicks, child.creds, !parent);
-  }
-
-  private onExit(r: ExitEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.table.get(r.pid, ticks) ?? this.resolver.placeholder(r.pid, ticks, '');
-    const parent = this.table.get(e.ppid, e.parentTicks);
-    this.table.markExited(e, r.ktimeNs, r.exitCode);
-    this.emitProcess(r.ktimeNs, END, e, parent, e.ppid, e.parentTicks, e.creds, e.source === 'event', r);
-  }
-
-  private onSetsid(r: SetsidEvent): void {
-    if (r.ret < 0) {
-      this.st.droppedFailedSetsid++;
-      return;
-    }
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolver.resolve(r.pid, ticks) ?? this.resolver.placeholder(r.pid, ticks, r.comm);
-    e.sid = r.pid;
-    e.pgid = r.pid;
-    e.ttyNr = 0; // setsid(2) detaches the controlling terminal
-    e.creds = this.resolver.credsOf(r);
-    const parent = this.resolver.resolve(e.ppid, e.parentTicks);
-    this.table.touch(e);
-    const c = e.creds;
-    this.emitProcess(r.ktimeNs, SESSION_ID_CHANGE, e, parent, e.ppid, e.parentTicks, c, e.source === 'event');
-  }
-
-  private onFile(r: FileEvent): void {
-    const ticks = startTicksFromNs(r.startNs, this.host.clkTck);
-    const e = this.resolver.actor(r.pid, ticks, r.comm);
-    if (this.isExcluded(e)) {
-      this.st.excluded++;
-      return;
-    }
-    const parent = this.resolver.resolve(e.ppid, e.parentTicks);
-    const creds = this.resolver.credsOf(r, e.creds);
-    e.creds = creds;
-    this.table.touch(e);
-    this.docs.stamp(r.ktimeNs);
-    const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
-    this.emit(
-      'endpoint.events.file',
-      FILE[r.action],
-      creds,
-      proc,
-      undefined,
-      e,
-      e.source === 'event',
-      !parent && e.ppid > 0,
-      fileFields(r.path, r.oldPath, r.bytesEscaped === true),
-    );
   }
 
   // ---- documents ----
