@@ -13,7 +13,7 @@ import { DEFAULT_PACE_SHIM } from '../src/collector/pace-shim.js';
 import { renderHostProgram } from '../src/collector/program.js';
 import { type EqldProcess, startEqld } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
-import { rootRuleSample } from './overhead-kit.js';
+import { AlertTail, rootRuleSample } from './overhead-kit.js';
 
 function sh(cmd: string, args: string[]): string {
   try {
@@ -145,8 +145,9 @@ async function attacksDuring(
 ): Promise<{ latencies: number[]; missed: number }> {
   const latencies: number[] = [];
   let missed = 0;
+  const tail = new AlertTail(alertsFile);
   for (let i = 0; running(); i++) {
-    const s = await rootRuleSample(ns, alertsFile, firstPort + i);
+    const s = await rootRuleSample(ns, tail, firstPort + i);
     if (s.latencyMs !== undefined) latencies.push(s.latencyMs);
     else missed++;
     await sleep(250);
