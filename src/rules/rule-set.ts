@@ -50,7 +50,7 @@ interface FieldIndex {
   merged: Map<string, number[]> | undefined;
   /** on a lower-cased index with a twin: looked up with it, skipped on its own */
   paired: boolean;
-  /** the rules a value resolves to (all of the above, and the twin's for its lower case) */
+  /** the clauses a value resolves to (all of the above, and the twin's for its lower case) */
   memo: ValueMemo<number[]>;
 }
 
@@ -266,7 +266,7 @@ export class RuleSet {
   }
 
   /**
-   * Takes the rules one value of the field (its text, as lookups compare it) is filed under, with
+   * Passes the clauses one value of the field (its text, as lookups compare it) is filed under, with
    * the twin's for its lower case: from the field's memo, else looked up (and remembered).
    */
   private value(fi: FieldIndex, s: string): void {
@@ -298,7 +298,7 @@ export class RuleSet {
     else this.lookup(fi, s);
   }
 
-  /** the rules filed under one value of the field: exactly, by its head, by its tail */
+  /** the clauses filed under one value of the field: exactly, by its head, by its tail */
   private lookup(fi: FieldIndex, s: string): void {
     const hit = fi.byValue.get(s);
     if (hit !== undefined) this.add(hit);
@@ -320,7 +320,7 @@ export class RuleSet {
     if (!twin.exactOnly) this.affixes(twin, lower);
   }
 
-  /** the rules filed under a head, tail or literal run of the value */
+  /** the clauses filed under a head, tail or literal run of the value */
   private affixes(fi: FieldIndex, s: string): void {
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
