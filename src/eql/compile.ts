@@ -7,7 +7,7 @@ import { EqlError } from './errors.js';
 import { fieldGetter, type Value } from './field.js';
 import { keyConstraints, replaceField } from './join-constraints.js';
 import { parseQuery } from './parser.js';
-import { type Prefilter, type PrefilterParts, prefilterOfParts, queryPrefilterParts } from './prefilter.js';
+import { type Prefilter, queryPrefilter } from './prefilter.js';
 
 export interface EventFilter {
   category: string;
@@ -43,8 +43,6 @@ export interface CompiledQuery {
   pipes: Pipe[];
   /** necessary literal condition for the rule layer's (field, value) index (prefilter.ts); absent: none */
   prefilter?: Prefilter;
-  /** the same per part and conjunct, all conjuncts of a part necessary (prefilter.ts); absent: none */
-  prefilterParts?: PrefilterParts;
   /** evaluations of computed conditions Elasticsearch would have failed (overflow, division by zero) */
   evalErrors: () => number;
 }
@@ -152,12 +150,8 @@ export function compileStatement(st: Statement, opts: CompileOptions = {}): Comp
 }
 
 function withPrefilter(cq: CompiledQuery): CompiledQuery {
-  const parts = queryPrefilterParts(cq);
-  const p = prefilterOfParts(parts);
-  if (parts && p) {
-    cq.prefilter = p;
-    cq.prefilterParts = parts;
-  }
+  const p = queryPrefilter(cq);
+  if (p) cq.prefilter = p;
   return cq;
 }
 

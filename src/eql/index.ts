@@ -9,14 +9,11 @@ export { FUNCTION_NAMES } from './functions.js';
 export { createMatcher } from './matcher.js';
 export { MAX_DEPTH, parseQuery } from './parser.js';
 export {
-  conditionClauses,
   conditionPrefilter,
   type Prefilter,
-  type PrefilterParts,
   type PrefilterTerm,
   passesPrefilter,
   queryPrefilter,
-  queryPrefilterParts,
 } from './prefilter.js';
 export { orderResults, runToEnd } from './run.js';
 export type { EqlEvent, Match, Matcher, MatcherLimits, MatcherStats } from './types.js';

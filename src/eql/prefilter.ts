@@ -12,10 +12,6 @@
 // regex, functions, `== null`, `?field`, comparisons of computed values) yields no term, and a
 // query with a stage that yields none gets no prefilter at all (offered every event of its
 // categories, as before).
-// Besides that disjunction (each part's narrowest condition), a query also gets its conjunctive
-// form (`PrefilterParts`): per part (event query, stage, `until`), one condition per top-level `and`
-// conjunct, all of them necessary for that part. The rule layer offers an event only when it
-// passes every condition of some part.
 import type { Expr, LiteralNode, Stage } from './ast.js';
 import type { CompiledQuery } from './compile.js';
 import { fieldGetter, lowerFieldGetter, type Value } from './field.js';
@@ -42,15 +38,6 @@ export interface PrefilterTerm {
 
 /** The query may match (or use) an event only if the event passes one of these terms. */
 export type Prefilter = readonly PrefilterTerm[];
-
-/**
- * Per part of a query (the event query's condition; each stage and the `until` clause of a
- * sequence or sample): the necessary condition of each top-level `and` conjunct that has one,
- * narrowest first. The part can use an event only if the event passes all of them; the query only
- * if some part can. Absent exactly when `Prefilter` is (then every part's first entry is its term
- * list in the query's prefilter).
- */
-export type PrefilterParts = readonly (readonly Prefilter[])[];
 
 /** Fields with few distinct values across events: a term on them barely narrows anything. */
 const BROAD_FIELDS = new Set([
@@ -236,57 +223,28 @@ export function conditionPrefilter(condition: Expr, category = 'any', depth = 0)
   return t ? [t] : undefined;
 }
 
-/**
- * The necessary conditions of each top-level conjunct of `condition` that has one, narrowest first
- * (so the first is what conditionPrefilter() keeps); empty when none has.
- */
-export function conditionClauses(condition: Expr, category = 'any'): Prefilter[] {
-  const parts = chain(condition, 'and');
-  const depth = parts.length > 1 ? 1 : 0;
-  const out: { p: Prefilter; cost: number }[] = [];
-  for (const c of parts) {
-    const p = conditionPrefilter(c, category, depth);
-    if (p) out.push({ p, cost: cost(p) });
-  }
-  // stable: of equal costs the first conjunct comes first, as conditionPrefilter keeps it
-  return out.sort((a, b) => a.cost - b.cost).map((x) => x.p);
-}
-
-/**
- * The query's conjunctive prefilter (see PrefilterParts): an event that fails some condition of
- * every part can neither match an event query nor take part in any stage, `until` or missing-event
- * stage of a sequence or sample. Undefined when some part of the query has no derivable condition,
- * and for sequences ending in a missing-event stage (their waiting results are released by the
- * time any event brings, so they see every event).
- */
-export function queryPrefilterParts(cq: Pick<CompiledQuery, 'statement'>): PrefilterParts | undefined {
-  const q = cq.statement.query;
-  const conditions: { condition: Expr; category: string }[] =
-    q.kind === 'event'
-      ? [q]
-      : [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])].map((s: Stage) => s.query);
-  if (q.kind === 'sequence' && q.stages[q.stages.length - 1]?.missing) return undefined;
-  const out: Prefilter[][] = [];
-  for (const c of conditions) {
-    const clauses = conditionClauses(c.condition, c.category);
-    if (clauses.length === 0) return undefined;
-    out.push(clauses);
-  }
-  return out;
+function stagePrefilter(s: Stage): Prefilter | undefined {
+  return conditionPrefilter(s.query.condition, s.query.category);
 }
 
 /**
  * The query's prefilter: an event passing none of its terms can neither match an event query nor
- * take part in any stage, `until` or missing-event stage of a sequence or sample (each part's
- * narrowest condition of queryPrefilterParts(), united). Undefined when that is.
+ * take part in any stage, `until` or missing-event stage of a sequence or sample. Undefined when
+ * some part of the query has no derivable condition, and for sequences ending in a missing-event
+ * stage (their waiting results are released by the time any event brings, so they see every event).
  */
 export function queryPrefilter(cq: Pick<CompiledQuery, 'statement'>): Prefilter | undefined {
-  return prefilterOfParts(queryPrefilterParts(cq));
-}
-
-/** the disjunction of each part's narrowest condition */
-export function prefilterOfParts(parts: PrefilterParts | undefined): Prefilter | undefined {
-  return parts?.flatMap((clauses) => clauses[0] as Prefilter);
+  const q = cq.statement.query;
+  if (q.kind === 'event') return conditionPrefilter(q.condition, q.category);
+  const parts = [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])];
+  if (q.kind === 'sequence' && q.stages[q.stages.length - 1]?.missing) return undefined;
+  const out: PrefilterTerm[] = [];
+  for (const s of parts) {
+    const p = stagePrefilter(s);
+    if (!p) return undefined;
+    out.push(...p);
+  }
+  return out;
 }
 
 const categoryOf = fieldGetter('event.category');

@@ -2,12 +2,9 @@
 // category (a process event never reaches a network-only rule), then by the query's literal
 // prefilter (src/eql/prefilter.ts: e.g. a rule needing process.name in ("nc", "ncat") is filed under
 // those two values and never offered a `bash` event), then filtered by the rule's index patterns
-// (see index-pattern.ts). The prefilter is conjunctive: every literal conjunct of every part (stage,
-// `until`) is filed, and an event goes to a rule only when it passes all of some part's conjuncts
-// (clause-index.ts counts them). Each is a necessary condition, so no event a rule could match (in
-// any stage, `until` or missing-event stage) is withheld from it; rules without one see every event
-// of their categories. Inactive rules are kept for reporting but never offered events.
-import { ClauseIndex } from './clause-index.js';
+// (see index-pattern.ts). The prefilter is a necessary condition, so no event a rule could match
+// (in any stage, `until` or missing-event stage) is withheld from it; rules without one see every
+// event of their categories. Inactive rules are kept for reporting but never offered events.
 import type { CompiledQuery } from './engine.js';
 import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
 import type { LoadedRule } from './load-rules.js';
@@ -23,8 +20,7 @@ export interface RuleSetOptions {
 /** wildcard heads (or tails) of one field, bucketed by their first (or last) character */
 type AffixIndex = Map<number, { affix: string; rules: number[] }[]>;
 
-/** the clauses (ClauseIndex ids) filed under one field (read case-sensitively or lower-cased) for
- *  one category; `rules` below are those clause ids */
+/** the rules filed under one field (read case-sensitively or lower-cased) for one category */
 interface FieldIndex {
   category: string;
   read: PrefilterTerm['read'];
@@ -50,7 +46,7 @@ interface FieldIndex {
   merged: Map<string, number[]> | undefined;
   /** on a lower-cased index with a twin: looked up with it, skipped on its own */
   paired: boolean;
-  /** the clauses a value resolves to (all of the above, and the twin's for its lower case) */
+  /** the rules a value resolves to (all of the above, and the twin's for its lower case) */
   memo: ValueMemo<number[]>;
 }
 
@@ -135,9 +131,8 @@ export class RuleSet {
   readonly all: readonly LoadedRule[];
   /** active rules offered every event of their categories (no prefilter) */
   private readonly unfiltered: number[] = [];
-  /** the clauses of active rules with a prefilter, by field and value */
+  /** active rules with a prefilter, by field and value */
   private readonly fields: FieldIndex[] = [];
-  private readonly clauseIndex: ClauseIndex;
   private readonly activeIdx: number[] = [];
   /** per (index name, categories): which rules may take the event (fixed for a RuleSet) */
   private readonly shapes = new Map<string, Map<string, Shape>>();
@@ -147,57 +142,62 @@ export class RuleSet {
   private shapeCount = 0;
   /** shapes of events without an index of their own, by their single category */
   private readonly byCategory = new Map<string, Shape | null>();
-  /** rules taken by the candidates() call in progress */
+  /** the shape and output of the candidates() call in progress */
+  private eligible: Uint8Array = new Uint8Array(0);
+  /** rules taken by the call in progress (the first `outLength` slots) */
   private readonly out: Int32Array;
-  /** a value's clauses being collected for its field's memo (see value()) */
+  private outLength = 0;
+  /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
+  private readonly taken: Uint32Array;
+  private call = 0;
+  /** a value's rules being collected for its field's memo (see value()) */
   private collecting = false;
   private collected: number[] = [];
 
   constructor(rules: readonly LoadedRule[], opts: RuleSetOptions = {}) {
     this.all = rules;
+    this.taken = new Uint32Array(rules.length);
     this.out = new Int32Array(rules.length);
-    this.clauseIndex = new ClauseIndex(rules.length);
     const fieldIndex = new Map<string, FieldIndex>();
     for (const [i, r] of rules.entries()) {
       if (r.inactiveNeeds.length > 0) continue;
       this.activeIdx.push(i);
-      const parts = opts.prefilter === false ? undefined : r.compiled.prefilterParts;
-      if (!parts || parts.length === 0) {
+      const pf = opts.prefilter === false ? undefined : r.compiled.prefilter;
+      if (!pf || pf.length === 0) {
         this.unfiltered.push(i);
         continue;
       }
-      for (const id of this.clauseIndex.addRule(i, parts))
-        for (const t of this.clauseIndex.clauses[id] as PrefilterTerm[]) {
-          const key = `${t.category}\n${t.insensitive ? 'i' : 's'}\n${t.field}`;
-          let fi = fieldIndex.get(key);
-          if (!fi) {
-            fi = {
-              category: t.category,
-              read: t.read,
-              byValue: new Map(),
-              byPrefix: new Map(),
-              bySuffix: new Map(),
-              prefixes: new Map(),
-              headsAny: undefined,
-              suffixes: new Map(),
-              anyValue: [],
-              exactOnly: true,
-              byContains: new Map(),
-              contains: [],
-              containsAny: undefined,
-              twin: undefined,
-              merged: undefined,
-              paired: false,
-              memo: new ValueMemo(),
-            };
-            fieldIndex.set(key, fi);
-            this.fields.push(fi);
-          }
-          file(fi.byValue, t.values, id);
-          file(fi.byPrefix, t.prefixes, id);
-          file(fi.bySuffix, t.suffixes, id);
-          file(fi.byContains, t.contains, id);
+      for (const t of pf) {
+        const key = `${t.category}\n${t.insensitive ? 'i' : 's'}\n${t.field}`;
+        let fi = fieldIndex.get(key);
+        if (!fi) {
+          fi = {
+            category: t.category,
+            read: t.read,
+            byValue: new Map(),
+            byPrefix: new Map(),
+            bySuffix: new Map(),
+            prefixes: new Map(),
+            headsAny: undefined,
+            suffixes: new Map(),
+            anyValue: [],
+            exactOnly: true,
+            byContains: new Map(),
+            contains: [],
+            containsAny: undefined,
+            twin: undefined,
+            merged: undefined,
+            paired: false,
+            memo: new ValueMemo(),
+          };
+          fieldIndex.set(key, fi);
+          this.fields.push(fi);
         }
+        file(fi.byValue, t.values, i);
+        file(fi.byPrefix, t.prefixes, i);
+        file(fi.bySuffix, t.suffixes, i);
+        file(fi.byContains, t.contains, i);
+      }
     }
     for (const fi of this.fields) {
       fi.prefixes = affixIndex(fi.byPrefix, false);
@@ -266,7 +266,7 @@ export class RuleSet {
   }
 
   /**
-   * Passes the clauses one value of the field (its text, as lookups compare it) is filed under, with
+   * Takes the rules one value of the field (its text, as lookups compare it) is filed under, with
    * the twin's for its lower case: from the field's memo, else looked up (and remembered).
    */
   private value(fi: FieldIndex, s: string): void {
@@ -298,7 +298,7 @@ export class RuleSet {
     else this.lookup(fi, s);
   }
 
-  /** the clauses filed under one value of the field: exactly, by its head, by its tail */
+  /** the rules filed under one value of the field: exactly, by its head, by its tail */
   private lookup(fi: FieldIndex, s: string): void {
     const hit = fi.byValue.get(s);
     if (hit !== undefined) this.add(hit);
@@ -320,7 +320,7 @@ export class RuleSet {
     if (!twin.exactOnly) this.affixes(twin, lower);
   }
 
-  /** the clauses filed under a head, tail or literal run of the value */
+  /** the rules filed under a head, tail or literal run of the value */
   private affixes(fi: FieldIndex, s: string): void {
     if (fi.anyValue.length > 0) this.add(fi.anyValue);
     if (s.length === 0) return;
@@ -338,15 +338,22 @@ export class RuleSet {
     if (fi.containsAny?.test(s)) for (const c of fi.contains) if (s.includes(c.affix)) this.add(c.rules);
   }
 
-  /** records the clauses of a hit list as passed by the event (or, while a value is resolved for
-   *  the memo, collects the list) */
+  /** takes the eligible rules of a hit list not taken yet by this call (or, while a value is
+   *  resolved for the memo, collects the list) */
   private add(hit: number[] | undefined): void {
     if (hit === undefined) return;
     if (this.collecting) {
       for (let k = 0; k < hit.length; k++) this.collected.push(hit[k] as number);
       return;
     }
-    this.clauseIndex.pass(hit);
+    const { eligible, taken, call, out } = this;
+    for (let k = 0; k < hit.length; k++) {
+      const i = hit[k] as number;
+      if (eligible[i] === 1 && taken[i] !== call) {
+        taken[i] = call;
+        out[this.outLength++] = i;
+      }
+    }
   }
 
   /**
@@ -412,7 +419,12 @@ export class RuleSet {
     }
     if (sh === null) return NO_RULES as LoadedRule[];
     const { eligible, always, fields } = sh;
-    this.clauseIndex.begin();
+    if (++this.call === 0xffffffff) {
+      this.taken.fill(0);
+      this.call = 1;
+    }
+    this.eligible = eligible;
+    this.outLength = 0;
     for (const fi of fields) {
       if (fi.paired) continue;
       const v = fi.read(doc);
@@ -428,7 +440,7 @@ export class RuleSet {
     }
     // the filed rules (few) in load order, merged with the rules without a prefilter
     const out = this.out;
-    const n = this.clauseIndex.finish(eligible, out);
+    const n = this.outLength;
     for (let k = 1; k < n; k++) {
       const x = out[k] as number;
       let j = k - 1;
