@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { lostAfter } from '../test/e2e/loss-aware.js';
-import { type EqldProcess, eqldNodeFlags, processTree } from '../test/support/eqld-process.js';
+import { type EqldProcess, eqldEnv, eqldNodeFlags, processTree } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
 import type { Rsyslog } from '../test/support/rsyslog.js';
 import { connectStorms, stormOnly, writeStormDoc } from './connect-storm.js';
@@ -217,7 +217,7 @@ async function main(dir: string): Promise<void> {
     `| lost kernel events in the kept eqld windows (100/s, 1,000/s) | ${withEqld[100]?.lost}, ${withEqld[1000]?.lost} |`,
     `| lost kernel events over all eqld exec windows (others' storms included) | ${lostDuringExec} |`,
     `| lost kernel events during the connect storm | ${lostDuringStorm} |`,
-    `| eqld RSS (node) over the measured windows, sampled each second: median / max | ${(median(rssSamples) / 2 ** 20).toFixed(1)} / ${(rssNode / 2 ** 20).toFixed(1)} MiB (${rssSamples.length} samples; node runs with its shebang's flags: ${eqldNodeFlags().join(' ') || 'none'}) |`,
+    `| eqld RSS (node) over the measured windows, sampled each second: median / max | ${(median(rssSamples) / 2 ** 20).toFixed(1)} / ${(rssNode / 2 ** 20).toFixed(1)} MiB (${rssSamples.length} samples; node runs as its shebang starts it: ${[...Object.entries(eqldEnv({})).map(([k, v]) => `${k}=${v}`), ...eqldNodeFlags()].join(' ') || 'no flags'}) |`,
     `| bpftrace RSS | ${(rssBpftrace / 2 ** 20).toFixed(1)} MiB |`,
     `| root-rule attacks whose alert did not arrive within 5 s (latency run) | ${missedSamples.length} of ${LATENCY_SAMPLES} |`,
     `| detection latency p50 / p99 (${latencies.length} root-rule alerts, one every ~0.1 s, idle load; last event → alerts file, new lines read every 1 ms; rate cap raised with --tuning) | ${p50} ms / ${p99} ms |`,

@@ -20,7 +20,7 @@ import { runRulesCheck } from '../../src/cli/rules.js';
 import { compileQuery } from '../../src/eql/index.js';
 import { loadRules } from '../../src/rules/load-rules.js';
 import { parseRuleFile } from '../../src/rules/parse-rule-file.js';
-import { EQLD_MAIN, eqldNodeFlags } from '../support/eqld-process.js';
+import { EQLD_MAIN, eqldEnv, eqldNodeFlags } from '../support/eqld-process.js';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const DIR = 'test/fixtures/kibana';
@@ -339,7 +339,7 @@ describe('`eqld replay` with a Kibana export', () => {
       execFileSync(
         process.execPath,
         [...eqldNodeFlags(), EQLD_MAIN, 'replay', fixture(name), '--rules', EXPORT],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: eqldEnv() },
       )
         .trim()
         .split('\n')

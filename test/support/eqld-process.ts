@@ -10,13 +10,31 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EQLD_MAIN = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
-/** The node flags in EQLD_MAIN's shebang (`#!/usr/bin/env -S node FLAGS`): what the installed
- *  `eqld` runs with, so tests and benchmarks spawn the agent the same way. */
-export function eqldNodeFlags(): string[] {
+/** EQLD_MAIN's shebang (`#!/usr/bin/env -S [NAME=VALUE...] node [FLAGS...]`): the environment
+ *  (glibc malloc tuning) and node flags the installed `eqld` runs with, so tests and benchmarks
+ *  spawn the agent the same way. */
+function eqldShebang(): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(EQLD_MAIN, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node(?<flags>( --[\w-]+(=\S+)?)*)\s*$/.exec(first);
+  const m =
+    /^#!\/usr\/bin\/env -S(?<env>( [A-Z_][A-Z0-9_]*=\S*)*) node(?<flags>( --[\w-]+(=\S+)?)*)\s*$/.exec(first);
   if (!m) throw new Error(`${EQLD_MAIN}: unexpected shebang ${JSON.stringify(first)}`);
-  return (m.groups?.flags ?? '').split(' ').filter((f) => f !== '');
+  const words = (s: string | undefined) => (s ?? '').split(' ').filter((w) => w !== '');
+  const env: Record<string, string> = {};
+  for (const kv of words(m.groups?.env)) {
+    const eq = kv.indexOf('=');
+    env[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { env, flags: words(m.groups?.flags) };
+}
+
+/** The node flags in EQLD_MAIN's shebang. */
+export function eqldNodeFlags(): string[] {
+  return eqldShebang().flags;
+}
+
+/** `base` (default: this process's environment) with the variables EQLD_MAIN's shebang sets. */
+export function eqldEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...base, ...eqldShebang().env };
 }
 
 export class EqldProcessError extends Error {
@@ -82,7 +100,7 @@ export async function startEqld(
   const child = spawn(process.execPath, [...eqldNodeFlags(), EQLD_MAIN, 'run', ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: opts.env ?? process.env,
+    env: eqldEnv(opts.env ?? process.env),
   });
   const pid = child.pid;
   if (pid === undefined) throw new EqldProcessError('eqld did not spawn', '');
