@@ -8,6 +8,7 @@
 // rules that cannot load at all; 3 a precondition is missing (root, bpftrace, tracefs, BTF) or
 // another eqld runs on the same state directory (a flock the kernel drops when its holder dies).
 import { mkdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { type Logger, pino } from 'pino';
@@ -23,6 +24,7 @@ import { type LoadedRule, loadRules } from '../rules/load-rules.js';
 import { checkHost, createStages, type Stages } from './create-stages.js';
 import { HealthMonitor } from './health.js';
 import { type RunningMetrics, startMetrics } from './metrics/index.js';
+import { applyPriorityBoost } from './priority.js';
 import { buildTelemetryAlert } from './telemetry-alert.js';
 
 export const EXIT = { ok: 0, internal: 1, config: 2, precondition: 3 } as const;
@@ -129,6 +131,14 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
     createMatcher: (cq) => engine.createMatcher(cq),
     ancestry: (entityId) => ancestryOf(entityId),
   });
+
+  // before the collector starts bpftrace, so that its process program inherits the priority
+  const priority = applyPriorityBoost(config.agent.priorityBoost, {
+    get: () => getPriority(),
+    set: (nice) => setPriority(nice),
+  });
+  if (priority.kind === 'failed') logger.warn({ priority }, 'could not raise the scheduling priority');
+  else if (priority.kind === 'raised') logger.info({ nice: priority.to }, 'scheduling priority raised');
 
   let stages: Stages;
   try {

@@ -4,6 +4,7 @@
 // while events flow, not at all while the host is quiet) and orders what both programs report
 // in one reorder window. Knows nothing about ECS or rules.
 import { existsSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type pino from 'pino';
 import { BpftraceRunner, CollectorError, type RunnerStats } from './bpftrace-runner.js';
 import { CgroupPaths } from './cgroup-path.js';
@@ -149,12 +150,22 @@ export interface CollectorStats {
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
+/** this process's nice value (0 if it cannot be read) */
+function currentNiceness(): number {
+  try {
+    return getPriority();
+  } catch {
+    return 0;
+  }
+}
+
 const PERL = '/usr/bin/perl';
 const NICE = '/usr/bin/nice';
 /** the file program's bpftrace runs at a lower priority: when CPU is short (its LLVM compile at
  *  start-up, a file storm), the process and network program reads its buffers first. Measured:
  *  without it, the file program's compile next to a busy host cost the process program
- *  thousands of lost records at start-up. */
+ *  thousands of lost records at start-up. An absolute nice value: when eqld itself runs boosted
+ *  (agent.priority_boost), the file program still runs below ordinary processes. */
 const FILE_NICENESS = 5;
 const FILE_ATTACH_TIMEOUT_MS = 180_000;
 /** F_SETPIPE_SZ (1031) on stdout, then exec the rest of argv; a refusal is reported, not fatal */
@@ -409,7 +420,10 @@ export class Collector {
       protocolVersion,
       decode,
       command: () =>
-        this.command(this.programFiles.write(name, program), name === 'file' ? FILE_NICENESS : 0),
+        this.command(
+          this.programFiles.write(name, program),
+          name === 'file' ? FILE_NICENESS - currentNiceness() : 0,
+        ),
       env: this.childEnv(),
       // the file program compiles at nice 5: on a busy host it can take far longer than the other
       attachTimeoutMs:

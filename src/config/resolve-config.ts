@@ -42,7 +42,7 @@ export interface EqldConfig {
     stdout: boolean;
     redact: string[];
   };
-  agent: { stateDir: string; spoolMaxBytes: number };
+  agent: { stateDir: string; spoolMaxBytes: number; priorityBoost: number };
   /** the Prometheus endpoint; off when `listen` is undefined */
   metrics: { listen?: ListenAddress };
   log: { level: LogLevel };
@@ -239,6 +239,7 @@ export function resolveConfig(layers: ConfigLayers = {}): EqldConfig {
     agent: {
       stateDir: get<string>('agent.state_dir'),
       spoolMaxBytes: get<number>('agent.spool_max_bytes'),
+      priorityBoost: get<number>('agent.priority_boost'),
     },
     metrics: { listen: metricsListen(get<string | undefined>('metrics.listen')) },
     log: { level: get<LogLevel>('log.level') },

@@ -311,6 +311,17 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     live: false,
   },
   {
+    key: 'agent.priority_boost',
+    flag: 'priority-boost',
+    type: 'number',
+    default: 4,
+    min: 0,
+    max: 20,
+    describe:
+      'run at nice -N (as auditd’s priority_boost, default 4), so a busy host delays detection less; bpftrace’s process program inherits it, the file program stays at nice 5; 0 leaves the priority alone',
+    live: false,
+  },
+  {
     key: 'metrics.listen',
     flag: 'metrics-listen',
     type: 'string',

@@ -165,6 +165,21 @@ describeKernel('eqld run on the real kernel', () => {
     expect(eqld.processTree()).toContain(bpftracePid);
   });
 
+  it('runs at nice -4 like auditd with its default priority_boost; the process program inherits it, the file program runs at nice 5', async () => {
+    expect(niceOf(eqld.pid)).toBe(-4);
+    expect(niceOf(bpftracePid)).toBe(-4);
+    // the file program: the other bpftrace (perl, setpriv and nice exec it in place)
+    const deadline = Date.now() + 30_000;
+    let file: number | undefined;
+    while (file === undefined && Date.now() < deadline) {
+      file = eqld.processTree().find((p) => p !== bpftracePid && readComm(p) === 'bpftrace');
+      if (file === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(file, 'the file program is running').toBeDefined();
+    expect(niceOf(file as number)).toBe(5);
+    expect(eqld.logs().find((l) => l.msg === 'scheduling priority raised')?.nice).toBe(-4);
+  });
+
   it('started although its lock files named a live unrelated process (stale after a crash)', () => {
     expect(alive(unrelated?.pid as number)).toBe(true);
     expect(readFileSync(join(dir, 'state', 'eqld.lock'), 'utf8').trim()).toBe(String(eqld.pid));
@@ -281,6 +296,12 @@ describeKernel('eqld run on the real kernel', () => {
 
 function rulesSection(): string {
   return `[rules]\npaths = [${JSON.stringify(join(dir, 'rules'))}]\n`;
+}
+
+/** field 19 of /proc/PID/stat (after the parenthesised comm) */
+function niceOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
 }
 
 function readComm(pid: number): string | undefined {

@@ -37,7 +37,14 @@ function expandSyscalls(entry: string, seen = new Set<string>()): string[] {
 describe('systemd/eqld.service', () => {
   it('narrows the capability bounding set to the measured set', () => {
     expect(D.get('CapabilityBoundingSet')?.split(/\s+/).sort()).toEqual(
-      ['CAP_BPF', 'CAP_PERFMON', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_SYS_RESOURCE'].sort(),
+      [
+        'CAP_BPF',
+        'CAP_PERFMON',
+        'CAP_SYS_ADMIN',
+        'CAP_SYS_NICE',
+        'CAP_SYS_PTRACE',
+        'CAP_SYS_RESOURCE',
+      ].sort(),
     );
   });
 
