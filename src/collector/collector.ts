@@ -3,9 +3,14 @@
 // raw events in kernel-timestamp order. It decides when to read their output pipes (on a timer
 // while events flow, not at all while the host is quiet) and orders what both programs report
 // in one reorder window. Knows nothing about ECS or rules.
-import { existsSync } from 'node:fs';
-import { getPriority } from 'node:os';
 import type pino from 'pino';
+import {
+  bpftraceCommand,
+  bpftraceEnv,
+  currentNiceness,
+  FILE_NICENESS,
+  resolvePace,
+} from './bpftrace-command.js';
 import { BpftraceRunner, CollectorError, type RunnerStats } from './bpftrace-runner.js';
 import { CgroupPaths } from './cgroup-path.js';
 import { LineDecoder } from './decoder.js';
@@ -150,29 +155,7 @@ export interface CollectorStats {
 
 const nowNs = (): number => Number(process.hrtime.bigint());
 
-/** this process's nice value (0 if it cannot be read) */
-function currentNiceness(): number {
-  try {
-    return getPriority();
-  } catch {
-    return 0;
-  }
-}
-
-const PERL = '/usr/bin/perl';
-const NICE = '/usr/bin/nice';
-/** the file program's bpftrace runs at a lower priority: when CPU is short (its LLVM compile at
- *  start-up, a file storm), the process and network program reads its buffers first. Measured:
- *  without it, the file program's compile next to a busy host cost the process program
- *  thousands of lost records at start-up. An absolute nice value: when eqld itself runs boosted
- *  (agent.priority_boost), the file program still runs below ordinary processes. */
-const FILE_NICENESS = 5;
 const FILE_ATTACH_TIMEOUT_MS = 180_000;
-/** F_SETPIPE_SZ (1031) on stdout, then exec the rest of argv; a refusal is reported, not fatal */
-const SET_PIPE_SIZE =
-  'my $n = 0 + shift; fcntl(STDOUT, 1031, $n) or print STDERR "eqld: cannot enlarge the output pipe to $n bytes: $!\\n"; exec { $ARGV[0] } @ARGV or die "eqld: cannot exec $ARGV[0]: $!\\n"';
-/** 1 MiB: /proc/sys/fs/pipe-max-size's default, ~10k short lines or ~0.2 s of an exec storm */
-const DEFAULT_PIPE_BYTES = 1 << 20;
 /** one poll reads at most this much before it yields to the event loop (and polls again at once) */
 const MAX_BYTES_PER_POLL = 1024 * 1024;
 /** the file program's share of a poll: ~300 file events. Everything a poll reads is normalized,
@@ -238,7 +221,9 @@ export class Collector {
     this.windowMs = opts.reorderWindowMs ?? 30;
     this.pollIntervalMs = opts.pollIntervalMs ?? 20;
     this.shedder = new LoadShedder(opts.shed);
-    this.paceMs = this.resolvePace(opts.bpftracePaceMs ?? 20, opts.paceShimPath ?? DEFAULT_PACE_SHIM);
+    const pace = resolvePace(opts.bpftracePaceMs ?? 20, opts.paceShimPath ?? DEFAULT_PACE_SHIM, this.log);
+    this.paceMs = pace.ms;
+    this.paceShim = pace.shim;
     if (this.paceMs >= this.windowMs) {
       this.log.warn(
         { bpftracePaceMs: this.paceMs, reorderWindowMs: this.windowMs },
@@ -420,11 +405,18 @@ export class Collector {
       protocolVersion,
       decode,
       command: () =>
-        this.command(
-          this.programFiles.write(name, program),
-          name === 'file' ? FILE_NICENESS - currentNiceness() : 0,
-        ),
-      env: this.childEnv(),
+        bpftraceCommand({
+          bpftracePath: this.bpftracePath,
+          programPath: this.programFiles.write(name, program),
+          niceness: name === 'file' ? FILE_NICENESS - currentNiceness() : 0,
+          pdeathsig: this.opts.pdeathsig,
+          pipeBytes: this.opts.pipeBytes,
+        }),
+      env: bpftraceEnv({
+        perfBufferPages: this.opts.perfBufferPages,
+        paceMs: this.paceMs,
+        paceShim: this.paceShim,
+      }),
       // the file program compiles at nice 5: on a busy host it can take far longer than the other
       attachTimeoutMs:
         name === 'file'
@@ -460,59 +452,6 @@ export class Collector {
       this.wake();
     };
     return r;
-  }
-
-  /** The pace in force: the one asked for if the shim exists, else 0 (said once in the log). */
-  private resolvePace(ms: number, shim: string): number {
-    if (!Number.isInteger(ms) || ms < 0 || ms > 1000) {
-      throw new CollectorError(`Expected bpftracePaceMs to be an integer from 0 to 1000, got ${ms}`);
-    }
-    if (ms === 0) return 0;
-    if (!existsSync(shim)) {
-      this.log.warn(
-        { shim },
-        'bpftrace runs unpaced (it wakes for every event: more CPU): the pacing shim was not built (no C compiler at build time?)',
-      );
-      return 0;
-    }
-    if (/[\s:]/.test(shim)) {
-      // LD_PRELOAD splits its list at spaces and colons
-      this.log.warn({ shim }, 'bpftrace runs unpaced: the pacing shim’s path has a space or colon');
-      return 0;
-    }
-    this.paceShim = shim;
-    return ms;
-  }
-
-  /** bpftrace's environment: string size, perf buffers, and the pacing shim when in force. */
-  private childEnv(): Record<string, string> {
-    const env: Record<string, string> = {
-      BPFTRACE_STRLEN: '200',
-      BPFTRACE_PERF_RB_PAGES: String(this.opts.perfBufferPages ?? 256),
-    };
-    if (this.paceMs > 0) {
-      const inherited = process.env.LD_PRELOAD;
-      env.LD_PRELOAD = inherited ? `${this.paceShim} ${inherited}` : this.paceShim;
-      env.EQLD_BPFTRACE_PACE_MS = String(this.paceMs);
-    }
-    return env;
-  }
-
-  /** the command that runs bpftrace on the program file `programPath`, at `niceness` */
-  private command(programPath: string, niceness: number): [string, string[]] {
-    let argv = [this.bpftracePath, programPath];
-    if (niceness > 0 && existsSync(NICE)) argv = [NICE, '-n', String(niceness), ...argv];
-    // setpriv execs bpftrace in place (same pid): PR_SET_PDEATHSIG survives exec, so the
-    // kernel SIGKILLs bpftrace when eqld's spawning thread dies, however eqld dies.
-    if (this.opts.pdeathsig ?? existsSync('/usr/bin/setpriv')) {
-      argv = ['setpriv', '--pdeathsig', 'KILL', '--', ...argv];
-    }
-    // node cannot fcntl(); perl (Essential on Debian) enlarges the pipe, then execs in place
-    const pipeBytes = this.opts.pipeBytes ?? DEFAULT_PIPE_BYTES;
-    if (pipeBytes > 0 && existsSync(PERL)) {
-      argv = [PERL, '-e', SET_PIPE_SIZE, '--', String(pipeBytes), ...argv];
-    }
-    return [argv[0]!, argv.slice(1)];
   }
 
   // bpftrace writes (and flushes) each line on its own. Reading a pipe per write would wake
