@@ -13,7 +13,7 @@ import { DEFAULT_PACE_SHIM } from '../src/collector/pace-shim.js';
 import { renderHostProgram } from '../src/collector/program.js';
 import { type EqldProcess, startEqld } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
-import { AlertTail, rootRuleSample } from './overhead-kit.js';
+import { AlertTail, benchEqldArgs, rootRuleSample } from './overhead-kit.js';
 
 function sh(cmd: string, args: string[]): string {
   try {
@@ -249,24 +249,7 @@ export function writeStormDoc(rows: Parameters<typeof stormReport>[0]): void {
 
 /** Only the connect storms, against an agent started for them (no rsyslog, no auditd). */
 export async function stormOnly(dir: string, runLoad: RunLoad, warmupS: number): Promise<void> {
-  mkdirSync(join(dir, 'state'));
-  writeFileSync(
-    join(dir, 'tuning.json'),
-    JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
-  );
-  const eqld = await startEqld([
-    '--config',
-    '/dev/null',
-    '--tuning',
-    join(dir, 'tuning.json'),
-    '--no-syslog',
-    '--alerts-file',
-    join(dir, 'alerts.ndjson'),
-    '--state-dir',
-    join(dir, 'state'),
-    '--health-interval',
-    '1',
-  ]);
+  const eqld = await startEqld(benchEqldArgs(dir, undefined));
   const ns = await createNetns('bench');
   try {
     await eqld.waitForLog((l) => l.msg === 'eqld running', 60_000);

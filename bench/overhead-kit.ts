@@ -361,32 +361,36 @@ export async function latencySamples(
   return { latencies: latencies.sort((a, b) => a - b), missed };
 }
 
-/** `eqld run` as the overhead benches run it: bundled rules, alerts to a private rsyslogd and to
- *  `<dir>/alerts.ndjson`, a health line every second, and the rate cap raised (the default, burst
- *  20 and 60/min, would hold back the latency samples). */
+/** The `eqld run` arguments every overhead bench uses: bundled rules, alerts to
+ *  `<dir>/alerts.ndjson` (and to the given syslog socket, or none), state in `<dir>/state`, a
+ *  health line every second, and the rate cap raised (the default, burst 20 and 60/min, would
+ *  hold back the latency samples). Creates the state directory and the tuning file. */
+export function benchEqldArgs(dir: string, syslogSocket: string | undefined): string[] {
+  mkdirSync(join(dir, 'state'));
+  writeFileSync(
+    join(dir, 'tuning.json'),
+    JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
+  );
+  return [
+    '--config',
+    '/dev/null',
+    '--tuning',
+    join(dir, 'tuning.json'),
+    ...(syslogSocket === undefined ? ['--no-syslog'] : ['--syslog-socket', syslogSocket]),
+    '--alerts-file',
+    join(dir, 'alerts.ndjson'),
+    '--state-dir',
+    join(dir, 'state'),
+    '--health-interval',
+    '1',
+  ];
+}
+
+/** `eqld run` as the overhead benches run it (benchEqldArgs), alerts also to a private rsyslogd. */
 export async function startBenchEqld(dir: string): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
   const rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
   try {
-    mkdirSync(join(dir, 'state'));
-    writeFileSync(join(dir, 'eqld.toml'), '');
-    writeFileSync(
-      join(dir, 'tuning.json'),
-      JSON.stringify({ defaults: { rateCap: { burst: 1000, perMinute: 100000 } } }),
-    );
-    const eqld = await startEqld([
-      '--config',
-      join(dir, 'eqld.toml'),
-      '--tuning',
-      join(dir, 'tuning.json'),
-      '--syslog-socket',
-      rsyslog.socketPath as string,
-      '--alerts-file',
-      join(dir, 'alerts.ndjson'),
-      '--state-dir',
-      join(dir, 'state'),
-      '--health-interval',
-      '1',
-    ]);
+    const eqld = await startEqld(benchEqldArgs(dir, rsyslog.socketPath as string));
     return { eqld, rsyslog };
   } catch (err) {
     await rsyslog.stop();
