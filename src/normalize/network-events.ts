@@ -1,37 +1,20 @@
 // Network raw events (connect, accept, disconnect) into network documents: which are reported
 // (TCP; UDP only when asked; re-polls of an attempt dropped), and the acting process's
 // credentials and capabilities refreshed from the event. The fields are network-parts.ts's.
-import type {
-  AcceptEvent,
-  Capabilities,
-  ConnectEvent,
-  Credentials,
-  DisconnectEvent,
-} from '../collector/raw-event.js';
+import type { AcceptEvent, ConnectEvent, DisconnectEvent } from '../collector/raw-event.js';
 import type { NetworkParts } from './document-factory.js';
 import { CONNECT, CONNECTION_ACCEPTED, DISCONNECT_RECEIVED, type EventKind } from './ecs-event.js';
-import { startTicksFromNs } from './entity-id.js';
 import { connectOutcome } from './errno.js';
-import type { HandlerContext } from './handler-context.js';
+import { type ActingRaw, actingProcess, type HandlerContext } from './handler-context.js';
 import { acceptParts, connectParts, disconnectParts } from './network-parts.js';
 
-type NetworkRaw = Credentials &
-  Partial<Capabilities> & { ktimeNs: number; pid: number; startNs: bigint; comm: string };
+type NetworkRaw = ActingRaw & { ktimeNs: number };
 
 /** One network document for the event's process, with the event's credentials and capabilities. */
 function report(ctx: HandlerContext, r: NetworkRaw, kind: EventKind, net: () => NetworkParts): void {
-  const ticks = startTicksFromNs(r.startNs, ctx.host.clkTck);
-  const e = ctx.resolver.actor(r.pid, ticks, r.comm);
-  if (ctx.isExcluded(e)) {
-    ctx.counters.excluded++;
-    return;
-  }
-  const parent = ctx.resolver.resolve(e.ppid, e.parentTicks);
-  const creds = ctx.resolver.credsOf(r, e.creds);
-  e.creds = creds;
-  e.caps = ctx.resolver.capsOf(r, e.caps);
-  ctx.table.touch(e);
-  ctx.emitNetwork(r.ktimeNs, kind, e, parent, creds, net());
+  const acting = actingProcess(ctx, r);
+  if (acting === undefined) return;
+  ctx.emitNetwork(r.ktimeNs, kind, acting.e, acting.parent, acting.creds, net());
 }
 
 export function onConnect(ctx: HandlerContext, r: ConnectEvent): void {
