@@ -197,6 +197,11 @@ export class SequenceMatcher implements BudgetMember {
     return this.live;
   }
 
+  /** entries in the expiry queue, dead ones not yet dropped included (for tests) */
+  get queuedCount(): number {
+    return this.queue.length - this.head;
+  }
+
   oldestStart(): number | undefined {
     return this.popOldest()?.start;
   }
@@ -223,6 +228,16 @@ export class SequenceMatcher implements BudgetMember {
     if (this.live > this.st.peakPartials) this.st.peakPartials = this.live;
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    // Dead entries behind a live one at the head wait there for up to maxspan: a stage-1 flood
+    // of one key kills its oldest partials at the per-key cap as fast as it adds new ones, and
+    // at 10,000 connects/s for a maxspan of 1 min the queue held ~600,000 dead entries (~60 MiB)
+    // behind one live partial. Dropping them once they outnumber the live ones 3 to 1 keeps the
+    // queue within 4x the live count (amortized O(1) per entry; the order is kept).
+    const queued = this.queue.length - this.head;
+    if (queued > 4096 && queued > 4 * this.live) {
+      this.queue = this.queue.slice(this.head).filter((x) => x.alive);
       this.head = 0;
     }
   }
