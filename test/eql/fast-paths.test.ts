@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileCidrs } from '../../src/eql/cidr.js';
-import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from '../../src/eql/field.js';
+import { closurePath, fieldGetter, lowerFieldGetter, type Scalar, type Value } from '../../src/eql/field.js';
 import { compileQuery, createMatcher, type EqlEvent } from '../../src/eql/index.js';
 import { KeyIndex } from '../../src/eql/join-keys.js';
 import {
@@ -146,6 +146,32 @@ describe('field getters', () => {
     expect(docs.map(probe)).toEqual(before);
     for (let i = 0; i < 3000; i++) probe(docs[i % 2] as Doc);
     expect(docs.map(probe)).toEqual(before);
+  });
+
+  it('read fields whose names hold quotes, backslashes, line breaks or code as plain keys', () => {
+    // the nested reader is built as source text with the keys as string literals (field.ts)
+    const hostile = ['"', "'", '\\', '`$' + '{x}`', '\n', '\u2028', '");throw 1;("', '__proto__x', '0'];
+    for (const k of hostile) {
+      const name = `a.${k}.b`;
+      const doc = { a: { [k]: { b: k } } };
+      expect(fieldGetter(name)(doc), JSON.stringify(name)).toBe(k);
+      expect(fieldGetter(name)({ a: {} })).toBeNull();
+      expect(fieldGetter(k)({ [k]: 1 })).toBe(1);
+    }
+  });
+
+  it('read the nested path alike without code generation (the closure readers)', () => {
+    fc.assert(
+      fc.property(docArb, (doc) => {
+        for (const f of FIELDS) {
+          const parts = f.split('.');
+          if (parts.length > 4) continue;
+          for (const guarded of [false, true])
+            expect(closurePath(parts, guarded)(doc)).toEqual(nested(doc, parts));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('give one getter per field name, so a field is read once per document', () => {
