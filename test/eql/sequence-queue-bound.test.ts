@@ -10,12 +10,21 @@ import type { Match } from '../../src/eql/types.js';
 const QUERY =
   'sequence by process.entity_id with maxspan=1h [network where event.action == "connection_attempted"] [process where event.action == "session_id_change"]';
 
-function connect(entity: string, i: number) {
+function event(category: string, action: string, entity: string, i: number) {
   return {
-    doc: { event: { category: 'network', action: 'connection_attempted' }, process: { entity_id: entity } },
+    doc: { event: { category, action }, process: { entity_id: entity } },
     timestamp: 1_700_000_000_000 + i,
     sequence: i,
   };
+}
+const connect = (entity: string, i: number) => event('network', 'connection_attempted', entity, i);
+const sessionChange = (entity: string, i: number) => event('process', 'session_id_change', entity, i);
+
+/** the join keys of the sequences one event completes */
+function completes(m: SequenceMatcher, e: ReturnType<typeof event>): unknown[] {
+  const out: Match[] = [];
+  m.push(e, out);
+  return out.map((x) => x.joinKeys);
 }
 
 describe('sequence matcher expiry queue', () => {
@@ -29,31 +38,7 @@ describe('sequence matcher expiry queue', () => {
     expect(st.partials).toBeLessThanOrEqual(1_001);
     expect(m.queuedCount).toBeLessThanOrEqual(Math.max(4096, 4 * st.partials) + 1);
     // the long-lived partial and the newest of the flood still complete their sequences
-    const done: Match[] = [];
-    m.push(
-      {
-        doc: {
-          event: { category: 'process', action: 'session_id_change' },
-          process: { entity_id: 'old-process' },
-        },
-        timestamp: 1_700_000_000_000 + 200_001,
-        sequence: 200_001,
-      },
-      done,
-    );
-    expect(done.map((x) => x.joinKeys)).toEqual([['old-process']]);
-    const stormDone: Match[] = [];
-    m.push(
-      {
-        doc: {
-          event: { category: 'process', action: 'session_id_change' },
-          process: { entity_id: 'storm-worker' },
-        },
-        timestamp: 1_700_000_000_000 + 200_002,
-        sequence: 200_002,
-      },
-      stormDone,
-    );
-    expect(stormDone.map((x) => x.joinKeys)).toEqual([['storm-worker']]);
+    expect(completes(m, sessionChange('old-process', 200_001))).toEqual([['old-process']]);
+    expect(completes(m, sessionChange('storm-worker', 200_002))).toEqual([['storm-worker']]);
   });
 });
