@@ -141,7 +141,7 @@ export async function createStages(
     maxProcesses: config.process.maxProcesses,
     // the normalizer also excludes every descendant of an excluded pid
     excludePids: config.process.excludeSelf
-      ? (pid: number) => pid === self || collector.bpftracePids.includes(pid)
+      ? (pid: number) => pid === self || collector.isBpftracePid(pid)
       : () => false,
   });
   const sinkCfg = sinksConfig(config);

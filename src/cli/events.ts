@@ -84,7 +84,7 @@ export const eventsCommand: CommandModule = {
       logger: logger.child({ stage: 'normalize' }),
       udpConnects: argv['udp-connects'] as boolean,
       maxProcesses: argv['max-processes'] as number,
-      excludePids: includeSelf ? () => false : (pid) => pid === self || collector.bpftracePids.includes(pid),
+      excludePids: includeSelf ? () => false : (pid) => pid === self || collector.isBpftracePid(pid),
     });
     let stopping = false;
     normalizer.onEvent((e) => {

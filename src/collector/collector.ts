@@ -248,9 +248,11 @@ export class Collector {
     return this.main?.pid;
   }
 
-  /** every bpftrace of this collector (their own activity is not reported) */
-  get bpftracePids(): number[] {
-    return this.runners.map((r) => r.pid).filter((p): p is number => p !== undefined);
+  /** whether `pid` is one of this collector's bpftrace processes (their own activity is not
+   *  reported). Asked for every event: no array is built. */
+  isBpftracePid(pid: number): boolean {
+    for (const r of this.runners) if (r.pid === pid) return true;
+    return false;
   }
 
   /** Checks preconditions, starts the bpftrace programs and resolves once their probes are attached. */

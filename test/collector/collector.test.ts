@@ -264,6 +264,18 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(warn.bpftracePid).toBe(c.bpftracePid);
   });
 
+  it('knows its own bpftrace pid (the normalizer leaves that process out) and no other', async () => {
+    const { c } = fakeCollector('stay', [], []);
+    expect(c.isBpftracePid(process.pid)).toBe(false);
+    await c.start();
+    const pid = c.bpftracePid as number;
+    expect(pid).toBeGreaterThan(0);
+    expect(c.isBpftracePid(pid)).toBe(true);
+    expect(c.isBpftracePid(pid + 1)).toBe(false);
+    expect(c.isBpftracePid(process.pid)).toBe(false);
+    await c.stop();
+  });
+
   it('counts malformed lines, logs a bounded sample and keeps going', async () => {
     const log: string[] = [];
     const bad = Array.from({ length: 30 }, (_, i) => `garbage line ${i}`);

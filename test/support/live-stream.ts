@@ -76,7 +76,7 @@ export async function startLiveStream(
   const normalizer = new Normalizer({
     host,
     logger,
-    excludePids: (pid) => collector.bpftracePids.includes(pid),
+    excludePids: (pid) => collector.isBpftracePid(pid),
   });
   normalizer.onEvent((e: EqlEvent) => docs.push(e.doc));
   let held: RawEvent[] | undefined = [];
