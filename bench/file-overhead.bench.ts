@@ -25,6 +25,7 @@ import {
   latencySamples,
   type Measurement,
   measure,
+  median,
   percentile,
   REPEATS,
   runLoad,
@@ -235,6 +236,9 @@ async function main(dir: string): Promise<void> {
     spread(m, (u) => (((u - (none[rate] as Measurement).perExecUs) * rate) / 1e6) * 100);
   const extraExecPct = (m: Measurement, rate: number) =>
     (((m.perExecUs - (none[rate] as Measurement).perExecUs) * rate) / 1e6) * 100;
+  // every window's extra (the kept one is the least): its median, and whether eqld's median is
+  // below auditd's least window, i.e. a difference larger than the spread of auditd's windows
+  const windowsOf = (m: Measurement, f: (perExecUs: number) => number) => (m.windows ?? [m.perExecUs]).map(f);
   const met = (ok: boolean) => (ok ? 'met' : '**missed**');
   const lat = stormFigures.latencies;
   const p50 = percentile(lat, 50);
@@ -300,10 +304,15 @@ async function main(dir: string): Promise<void> {
   ] as const) {
     const e = withEqld[key];
     const a = withAudit[key];
-    if (e && a)
+    if (e && a) {
+      const f = (u: number) => extra({ ...e, perExecUs: u });
+      const eMedian = median(windowsOf(e, f));
+      const aWindows = windowsOf(a, (u) => extra({ ...a, perExecUs: u }));
+      const outside = eMedian < Math.min(...aWindows);
       lines.push(
-        `- eqld's extra CPU at or below auditd's, ${label}: ${extra(e).toFixed(2)} vs ${extra(a).toFixed(2)} ${key === 'tar' ? 'ms' : '% of a core'} — ${met(extra(e) <= extra(a))}`,
+        `- eqld's extra CPU at or below auditd's, ${label}: ${extra(e).toFixed(2)} vs ${extra(a).toFixed(2)} ${key === 'tar' ? 'ms' : '% of a core'} (least windows; medians ${eMedian.toFixed(2)} vs ${median(aWindows).toFixed(2)}; eqld's median ${outside ? 'below' : 'not below'} auditd's least window) — ${met(extra(e) <= extra(a) && outside)}`,
       );
+    }
   }
   lines.push(
     `- zero process and network events lost during the file storm: ${stormFigures.processLost} — ${met(stormFigures.processLost === 0)}`,
@@ -316,8 +325,8 @@ async function main(dir: string): Promise<void> {
     "line; the file program prints its budget counter every 5 s, so a window's drops can show in a",
     'later health line). That bound is the design: a package upgrade costs eqld at most the budget,',
     "whatever its size, where auditd's cost grows with it. The exec rows compare equal work: eqld with",
-    'file events on against auditd with the file rules; at 100 execs/s the two are within the spread',
-    "of each other's windows. During the storm node shares the 2 vCPUs with two storm workers and",
+    "file events on against auditd with the file rules; a row is met only when eqld's median window",
+    "is below auditd's least one, not merely its least window below auditd's. During the storm node shares the 2 vCPUs with two storm workers and",
     "both bpftrace programs; the latency is the root rule's, from its last kernel event to the alerts",
     'file.',
     '',
