@@ -12,6 +12,7 @@
 import type { CallNode, CompareNode, Expr, InNode, LiteralNode, MatchNode } from './ast.js';
 import { adaptiveChain, type Doc, logicalParts, type Pred, shared } from './chains.js';
 import { compileCidrs } from './cidr.js';
+import { generateFilter } from './codegen.js';
 import { EqlError } from './errors.js';
 import { fieldGetter, lowerFieldGetter, type Scalar, type Value } from './field.js';
 import { FUNCTION_NAMES, FUNCTIONS } from './functions.js';
@@ -32,7 +33,11 @@ import { keywordString, rangeQuery, termQuery, termsQuery } from './term-queries
 export type { Doc, Pred };
 export type Eval = (d: Doc) => Value;
 
-export interface CompileOptions extends RewriteOptions {}
+export interface CompileOptions extends RewriteOptions {
+  /** generate each filter as one JavaScript function (codegen.ts; the default where the process
+   *  allows code generation); false keeps the closures */
+  codegen?: boolean;
+}
 
 const FIELD_VS_FIELD = 'Comparing a field to another field is not supported by Elasticsearch EQL';
 
@@ -61,6 +66,15 @@ function hasField(e: Expr): boolean {
 }
 
 const isLit = (e: Expr): e is LiteralNode => e.kind === 'literal';
+
+const categoryOf = fieldGetter('event.category');
+
+/** True when the document's event.category (keyword, possibly multi-valued) names `category`. */
+export function inCategory(doc: Doc, category: string): boolean {
+  if (category === 'any') return true;
+  const c: Value = categoryOf(doc);
+  return Array.isArray(c) ? c.includes(category) : c === category;
+}
 const str = (s: Scalar): string => (typeof s === 'string' ? s : String(s));
 
 export class ExprCompiler {
@@ -68,11 +82,14 @@ export class ExprCompiler {
   /** script evaluations that failed (Elasticsearch would fail the search) */
   readonly counters: ScriptCounters = { errors: 0 };
 
+  private readonly codegen: boolean;
+
   constructor(
     private readonly text: string,
     opts: CompileOptions = {},
   ) {
     this.rewriter = new Rewriter(text, opts);
+    this.codegen = opts.codegen !== false;
   }
 
   private err(
@@ -84,22 +101,32 @@ export class ExprCompiler {
     throw new EqlError(kind, reason, this.text, at, cause === undefined ? undefined : { cause });
   }
 
-  /** a stage or event query condition */
-  condition(e: Expr): Pred {
-    return this.pred(this.rewrite(e));
+  /** a rewritten condition (rewrite()) with more conjuncts (rewritten too) */
+  withConjuncts(rewritten: Expr, also: readonly Expr[] = []): Expr {
+    let e = rewritten;
+    for (const c of also) e = { kind: 'logical', op: 'and', left: e, right: c, at: e.at };
+    return e;
   }
 
-  /** a condition checked and rewritten as Elasticsearch's analyzer and optimizer leave it */
+  /** a checked and rewritten condition as Elasticsearch's analyzer and optimizer leave it */
   rewrite(e: Expr): Expr {
     this.validate(e);
     return this.rewriter.condition(e);
   }
 
-  /** a rewritten condition (rewrite()), with more conjuncts (rewritten too), as a predicate */
-  conditionOf(rewritten: Expr, also: readonly Expr[] = []): Pred {
-    let e = rewritten;
-    for (const c of also) e = { kind: 'logical', op: 'and', left: e, right: c, at: e.at };
-    return this.pred(e);
+  /**
+   * The test of an event filter: the document is of `category` ('any': every document) and the
+   * rewritten condition holds. Compiled as closures first (which reports every error the query
+   * has), then, unless disabled or disallowed, as one generated function (codegen.ts) that calls
+   * those closures only for what it does not write out.
+   */
+  filter(category: string, rewritten: Expr): Pred {
+    const cond = this.pred(rewritten);
+    if (this.codegen) {
+      const gen = generateFilter(category, rewritten, (x) => this.pred(x));
+      if (gen) return gen.test;
+    }
+    return category === 'any' ? cond : (d) => inCategory(d, category) && cond(d);
   }
 
   /** a join key as the rewrites leave it: the field, or null for an unmapped optional one */

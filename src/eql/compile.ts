@@ -2,9 +2,8 @@
 // closures (compile-expr.ts), ready for createMatcher(). It names the event categories the query
 // reads so the rule layer offers it only those events ('any' when a stage is `any where`).
 import type { EventQuery, Expr, Pipe, Stage, Statement } from './ast.js';
-import { type CompileOptions, type Doc, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
+import { type CompileOptions, type Eval, ExprCompiler, type Pred } from './compile-expr.js';
 import { EqlError } from './errors.js';
-import { fieldGetter, type Value } from './field.js';
 import { keyConstraints, replaceField } from './join-constraints.js';
 import { parseQuery } from './parser.js';
 import { type Prefilter, queryPrefilter } from './prefilter.js';
@@ -47,18 +46,10 @@ export interface CompiledQuery {
   evalErrors: () => number;
 }
 
-const categoryOf = fieldGetter('event.category');
+export { inCategory } from './compile-expr.js';
 
-/** True when the document's event.category (keyword, possibly multi-valued) names `category`. */
-export function inCategory(doc: Doc, category: string): boolean {
-  if (category === 'any') return true;
-  const c: Value = categoryOf(doc);
-  return Array.isArray(c) ? c.includes(category) : c === category;
-}
-
-function compileFilter(q: EventQuery, ec: ExprCompiler, cond = ec.condition(q.condition)): EventFilter {
-  const cat = q.category;
-  return { category: cat, test: cat === 'any' ? cond : (d) => inCategory(d, cat) && cond(d) };
+function compileFilter(q: EventQuery, ec: ExprCompiler, rewritten = ec.rewrite(q.condition)): EventFilter {
+  return { category: q.category, test: ec.filter(q.category, rewritten) };
 }
 
 function keyOf(e: Expr, ec: ExprCompiler, text: string, nullable = false): JoinKey {
@@ -114,7 +105,7 @@ export function compileStatement(st: Statement, opts: CompileOptions = {}): Comp
         const e = replaceField(c.condition, c.field, target);
         return target.kind === 'field' ? e : ec.foldConstant(e);
       });
-    const c = stage(s, false, compileFilter(s.query, ec, ec.conditionOf(rewritten[t] as Expr, also)));
+    const c = stage(s, false, compileFilter(s.query, ec, ec.withConjuncts(rewritten[t] as Expr, also)));
     for (let i = 0; i < s.runs; i++) stages.push(c);
   });
   const widths = new Set(stages.map((s) => s.keys.length));

@@ -101,7 +101,7 @@ function resolver(parts: readonly string[]): Resolver {
 // literals), dearer where they are present.
 
 /** whether this process may compile source text (new Function) */
-const canGenerate = (() => {
+export const canGenerateCode = (() => {
   try {
     return new Function('return true')() === true;
   } catch {
@@ -138,7 +138,7 @@ export function closurePath(parts: readonly string[], guarded: boolean): Resolve
  *  as they always have: the nested path also indexes into arrays, the general one does not) */
 function nestedPath(parts: readonly string[], guarded: boolean): Resolver | undefined {
   if (parts.length > 4) return undefined;
-  return canGenerate ? generatedPath(parts, guarded) : closurePath(parts, guarded);
+  return canGenerateCode ? generatedPath(parts, guarded) : closurePath(parts, guarded);
 }
 
 function read(r: Resolver, doc: Record<string, unknown>): Value {
@@ -206,27 +206,38 @@ function mayHoldFlattenedKey(doc: Record<string, unknown>, parts: readonly strin
 /** reads between choices of a getter's nested-path variant */
 const VARIANT_SAMPLE = 1024;
 
+/**
+ * One field's value for the document last read: what the getters below keep, and what generated
+ * conditions (codegen.ts) test inline (`m.doc === d ? m.value : m.read(d)`) before calling. Every
+ * memo has this one class, so those loads stay monomorphic however many fields there are.
+ */
+export class FieldMemo {
+  doc: object | undefined = undefined;
+  value: Value = null;
+  /** the field's value for doc (remembered); set once, by the getter that owns the memo */
+  read: (doc: Record<string, unknown>) => Value = () => null;
+}
+
 /** Reads one field, specialised for its name, memoized for the document last read. */
-function memoizedGetter(name: string): (doc: Record<string, unknown>) => Value {
+function memoizedGetter(name: string, memo: FieldMemo): (doc: Record<string, unknown>) => Value {
   const parts = name.split('.');
   const general = resolver(parts);
   const plain = nestedPath(parts, false);
   const guarded = nestedPath(parts, true) as Resolver;
-  let lastDoc: object | undefined;
-  let last: Value = null;
   if (!plain)
     return (doc) => {
-      if (doc === lastDoc) return last;
-      last = read(general, doc);
-      lastDoc = doc;
-      return last;
+      if (doc === memo.doc) return memo.value;
+      const v = read(general, doc);
+      memo.value = v;
+      memo.doc = doc;
+      return v;
     };
   // the variant for how often the field is absent, chosen again every VARIANT_SAMPLE reads
   let fast = plain;
   let reads = 0;
   let absent = 0;
   return (doc) => {
-    if (doc === lastDoc) return last;
+    if (doc === memo.doc) return memo.value;
     let v = fast(doc);
     if (v === undefined) absent++;
     if (++reads === VARIANT_SAMPLE) {
@@ -236,37 +247,44 @@ function memoizedGetter(name: string): (doc: Record<string, unknown>) => Value {
     }
     // the nested path failed: the value may still sit under a flattened key
     if (v === undefined && mayHoldFlattenedKey(doc, parts)) v = general(doc);
-    last =
+    const out: Value =
       v === undefined || v === null
         ? null
         : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
           ? v
           : normalize(v);
-    lastDoc = doc;
-    return last;
+    memo.value = out;
+    memo.doc = doc;
+    return out;
   };
 }
 
 /** most distinct field names given a shared getter (queries beyond share nothing) */
 const MAX_SHARED_FIELDS = 10_000;
-const getters = new Map<string, (doc: Record<string, unknown>) => Value>();
-const lowerGetters = new Map<string, (doc: Record<string, unknown>) => Value>();
+const memos = new Map<string, FieldMemo>();
+const lowerMemos = new Map<string, FieldMemo>();
 
 function share(
-  cache: Map<string, (doc: Record<string, unknown>) => Value>,
+  cache: Map<string, FieldMemo>,
   name: string,
-  make: () => (doc: Record<string, unknown>) => Value,
-): (doc: Record<string, unknown>) => Value {
+  make: (m: FieldMemo) => FieldMemo['read'],
+): FieldMemo {
   const hit = cache.get(name);
   if (hit) return hit;
-  const g = make();
-  if (cache.size < MAX_SHARED_FIELDS) cache.set(name, g);
-  return g;
+  const m = new FieldMemo();
+  m.read = make(m);
+  if (cache.size < MAX_SHARED_FIELDS) cache.set(name, m);
+  return m;
+}
+
+/** The memo of one field (shared by every reader of that name, up to MAX_SHARED_FIELDS names). */
+export function fieldMemo(name: string): FieldMemo {
+  return share(memos, name, (m) => memoizedGetter(name, m));
 }
 
 /** A getter for one field, specialised for its name and memoized for the document last read. */
 export function fieldGetter(name: string): (doc: Record<string, unknown>) => Value {
-  return share(getters, name, () => memoizedGetter(name));
+  return fieldMemo(name).read;
 }
 
 const lower = (x: Scalar): Scalar =>
@@ -284,19 +302,23 @@ function lowerAll(v: Scalar[]): Scalar[] {
   return v;
 }
 
-/** The field's values as lower-case strings (numbers and booleans as text), memoized per document:
- *  what the case-insensitive operators (`:`, in~, like~) compare. */
-export function lowerFieldGetter(name: string): (doc: Record<string, unknown>) => Value {
-  return share(lowerGetters, name, () => {
+/** The memo of a field's values as lower-case strings (numbers and booleans as text): what the
+ *  case-insensitive operators (`:`, in~, like~) compare. */
+export function lowerFieldMemo(name: string): FieldMemo {
+  return share(lowerMemos, name, (m) => {
     const get = fieldGetter(name);
-    let lastDoc: object | undefined;
-    let last: Value = null;
     return (doc) => {
-      if (doc === lastDoc) return last;
+      if (doc === m.doc) return m.value;
       const v = get(doc);
-      last = v === null ? null : Array.isArray(v) ? lowerAll(v) : lower(v);
-      lastDoc = doc;
-      return last;
+      const out = v === null ? null : Array.isArray(v) ? lowerAll(v) : lower(v);
+      m.value = out;
+      m.doc = doc;
+      return out;
     };
   });
+}
+
+/** lowerFieldMemo's getter: the field's values lower-cased, memoized per document. */
+export function lowerFieldGetter(name: string): (doc: Record<string, unknown>) => Value {
+  return lowerFieldMemo(name).read;
 }

@@ -30,7 +30,7 @@ export function numericTerm(lit: LiteralNode): number | null {
 }
 
 /** the literal as a boolean term */
-function booleanTerm(lit: LiteralNode): boolean | null {
+export function booleanTerm(lit: LiteralNode): boolean | null {
   const v = lit.value;
   if (typeof v === 'boolean') return v;
   if (v === 'true') return true;
