@@ -1,107 +1,30 @@
-// Evaluation helpers shared by compiled conditions: and/or chains that learn which condition
-// decides most often, and identical tests compiled once for all queries with their result
-// remembered for the document last seen. Neither changes a result: conditions have no side
-// effects and documents are not changed after they are pushed.
+// Evaluation helpers shared by compiled conditions: and/or chains, and identical tests compiled
+// once for all queries with their result remembered for the document last seen (which changes no
+// result: conditions have no side effects and documents are not changed after they are pushed).
 import type { Expr } from './ast.js';
 
 export type Doc = Record<string, unknown>;
 export type Pred = (d: Doc) => boolean;
 
-/** how many evaluations between re-orderings of an and/or chain */
-const REORDER_EVERY = 4096;
-
 /**
- * An and/or chain that learns its order: conditions are side-effect free, so the result does not
- * depend on their order, and the one that most often decides the outcome (false for `and`, true
- * for `or`) is moved to the front. Rules put always-true tests such as host.os.type == "linux"
- * first; this skips them for most events.
+ * An and/or chain in the order written, as a loop (a rule may `or` thousands of alternatives).
+ * This is the closure form, used where filters are not generated (codegen.ts); it once learned its
+ * order (the condition deciding most often first), which measured no faster on the corpus bench
+ * (docs/decisions.md), and the generated filters keep the written order too.
  */
-export function adaptiveChain(preds: Pred[], isAnd: boolean): Pred {
-  if (preds.length === 2) return adaptivePair(preds[0] as Pred, preds[1] as Pred, isAnd);
+export function chain(preds: Pred[], isAnd: boolean): Pred {
   const n = preds.length;
-  let order = preds.slice();
-  let decided = new Float64Array(n);
-  let calls = 0;
-  const reorder = () => {
-    const idx = order.map((_, i) => i).sort((a, b) => (decided[b] as number) - (decided[a] as number));
-    order = idx.map((i) => order[i] as Pred);
-    decided = new Float64Array(idx.map((i) => (decided[i] as number) / 2));
-  };
+  if (n === 2) {
+    const [a, b] = preds as [Pred, Pred];
+    return isAnd ? (d) => a(d) && b(d) : (d) => a(d) || b(d);
+  }
   if (isAnd)
     return (d) => {
-      if (++calls === REORDER_EVERY) {
-        calls = 0;
-        reorder();
-      }
-      for (let i = 0; i < n; i++)
-        if (!(order[i] as Pred)(d)) {
-          decided[i] = (decided[i] as number) + 1;
-          return false;
-        }
+      for (let i = 0; i < n; i++) if (!(preds[i] as Pred)(d)) return false;
       return true;
     };
   return (d) => {
-    if (++calls === REORDER_EVERY) {
-      calls = 0;
-      reorder();
-    }
-    for (let i = 0; i < n; i++)
-      if ((order[i] as Pred)(d)) {
-        decided[i] = (decided[i] as number) + 1;
-        return true;
-      }
-    return false;
-  };
-}
-
-/** adaptiveChain for two conditions (the commonest chain), without the arrays */
-function adaptivePair(first: Pred, second: Pred, isAnd: boolean): Pred {
-  let a = first;
-  let b = second;
-  let da = 0;
-  let db = 0;
-  let calls = 0;
-  const reorder = () => {
-    if (db > da) {
-      const p = a;
-      a = b;
-      b = p;
-      const n = da;
-      da = db;
-      db = n;
-    }
-    da /= 2;
-    db /= 2;
-  };
-  if (isAnd)
-    return (d) => {
-      if (++calls === REORDER_EVERY) {
-        calls = 0;
-        reorder();
-      }
-      if (!a(d)) {
-        da++;
-        return false;
-      }
-      if (!b(d)) {
-        db++;
-        return false;
-      }
-      return true;
-    };
-  return (d) => {
-    if (++calls === REORDER_EVERY) {
-      calls = 0;
-      reorder();
-    }
-    if (a(d)) {
-      da++;
-      return true;
-    }
-    if (b(d)) {
-      db++;
-      return true;
-    }
+    for (let i = 0; i < n; i++) if ((preds[i] as Pred)(d)) return true;
     return false;
   };
 }

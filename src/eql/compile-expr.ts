@@ -10,7 +10,7 @@
 // - or a script (script.ts) for anything else: three-valued logic inside, a null result is false.
 // Field-against-field comparisons are rejected, as Elasticsearch rejects them.
 import type { CallNode, CompareNode, Expr, InNode, LiteralNode, MatchNode } from './ast.js';
-import { adaptiveChain, type Doc, logicalParts, type Pred, shared } from './chains.js';
+import { chain, type Doc, logicalParts, type Pred, shared } from './chains.js';
 import { compileCidrs } from './cidr.js';
 import { generateFilter } from './codegen.js';
 import { EqlError } from './errors.js';
@@ -268,7 +268,7 @@ export class ExprCompiler {
       }
       case 'logical':
         // a flat chain, so a long list of alternatives neither overflows the stack nor nests closures
-        return adaptiveChain(
+        return chain(
           logicalParts(e).map((x) => this.pred(x)),
           e.op === 'and',
         );
