@@ -37,8 +37,9 @@ export interface RunnerOptions {
   onWake: () => void;
   /** `@name: N` counters of events the program dropped on purpose (reported as losses) */
   dropCounters?: readonly string[];
-  /** true: drop this line unparsed (load shedding; the callee counts it) */
-  shed?: (line: string) => boolean;
+  /** true: the callee took this line undecoded (shed and counted, or held to be decoded later
+   *  with decodeHeld) */
+  intercept?: (line: string) => boolean;
   /** called after each chunk read() hands on (the collector releases what is due) */
   onChunk?: () => void;
 }
@@ -357,7 +358,7 @@ export class BpftraceRunner {
 
   private onLine(line: string): void {
     this.st.lines++;
-    if (this.o.shed?.(line)) return;
+    if (this.o.intercept?.(line)) return;
     const d = this.o.decode(line);
     switch (d.kind) {
       case 'event':
@@ -427,6 +428,27 @@ export class BpftraceRunner {
       case 'counters':
       case 'blank':
         return;
+    }
+  }
+
+  /**
+   * Decodes a line the collector took undecoded (intercept) and held until the reorder window
+   * released it: its event, or undefined when it is malformed (counted and logged here, as any
+   * line read is) or decodes to no event.
+   */
+  decodeHeld(line: string): RawEvent | undefined {
+    const d = this.o.decode(line);
+    switch (d.kind) {
+      case 'event':
+        return d.event;
+      case 'malformed':
+        this.countMalformed(d.reason, line);
+        return undefined;
+      case 'notice':
+        this.onNotice(d.notice);
+        return undefined;
+      case 'pending':
+        return undefined;
     }
   }
 

@@ -16,6 +16,7 @@ import { CgroupPaths } from './cgroup-path.js';
 import { LineDecoder } from './decoder.js';
 import type { EnvVarSpec } from './env-match.js';
 import { FileLineDecoder } from './file-decoder.js';
+import { type HeldLine, isNetworkLine, ktimeOf } from './line-peek.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { checkPreconditions } from './preconditions.js';
 import {
@@ -163,6 +164,9 @@ const MAX_BYTES_PER_POLL = 1024 * 1024;
  *  turns (each of their steps is an I/O callback); with 1 MiB of file lines a turn took up to a
  *  second on a busy host, and an alert raised during a file storm took 10 s to reach its sinks. */
 const FILE_MAX_BYTES_PER_POLL = 32 * 1024;
+/** a held line's timestamp is at most this far past the poll's clock (lines written during the
+ *  poll); one further ahead is no kernel timestamp, and is decoded at once instead */
+const MAX_LINE_AHEAD_NS = 1e9;
 /** the next poll comes before the pipe (64 KiB) is expected to hold this much at the rate just seen */
 const REFILL_BYTES = 16 * 1024;
 
@@ -182,7 +186,8 @@ export class Collector {
   private readonly cgroups = new CgroupPaths();
   private readonly decoder: LineDecoder;
   private readonly fileDecoder: FileLineDecoder | undefined;
-  private readonly reorder: ReorderBuffer;
+  /** events, and network lines held undecoded until they are released (interceptLine) */
+  private readonly reorder: ReorderBuffer<RawEvent | HeldLine>;
   private readonly counts: Record<RawEventKind, number>;
   /** the process and network program, and the file program when on */
   private main: BpftraceRunner | undefined;
@@ -236,7 +241,7 @@ export class Collector {
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
     this.fileDecoder = opts.fileEvents ? new FileLineDecoder() : undefined;
     this.counts = Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
-    this.reorder = new ReorderBuffer(this.windowMs * 1e6, (e) => this.deliver(e));
+    this.reorder = new ReorderBuffer<RawEvent | HeldLine>(this.windowMs * 1e6, (e) => this.deliver(e));
   }
 
   onEvent(cb: (e: RawEvent) => void): void {
@@ -435,7 +440,7 @@ export class Collector {
           : (e) => this.onFileProgramEvent(e),
       ...(name === 'process'
         ? {
-            shed: (line: string) => this.shedder.active && this.shedder.shed(line, this.pollNowNs),
+            intercept: (line: string) => this.interceptLine(line),
             // a backlog is read in many chunks: release, chunk by chunk, what is a window older
             // than the newest event read (the window's own premise: no CPU lags another by
             // more), instead of holding up to 1 MiB of events until the poll ends (under a flood
@@ -545,7 +550,28 @@ export class Collector {
     this.idle = false;
   }
 
-  private onRunnerEvent(e: RawEvent): void {
+  /**
+   * A network line of the process program, before it is decoded: dropped while shedding
+   * (shedder.ts), else held undecoded until the reorder window releases it (deliver decodes it).
+   * Under a connect storm every event waits 30-50 ms in the window, longer than the young
+   * generation lasts between two collections at that rate: a decoded event (a dozen fields and
+   * strings) was copied and promoted by the GC, a held line is one small object and a slice of
+   * the chunk read. A line with no plausible timestamp is left to the runner, which decodes it
+   * at once (and counts it if it is malformed), as before.
+   */
+  private interceptLine(line: string): boolean {
+    if (!isNetworkLine(line)) return false;
+    if (this.shedder.active && this.shedder.shed(line, this.pollNowNs)) return true;
+    const ktimeNs = ktimeOf(line);
+    // (pollNowNs is stale when the line woke an idle collector: then the clock is read)
+    if (!(ktimeNs > 0)) return false;
+    if (ktimeNs > this.pollNowNs + MAX_LINE_AHEAD_NS && ktimeNs > nowNs() + MAX_LINE_AHEAD_NS) return false;
+    if (ktimeNs > this.newestNs) this.newestNs = ktimeNs;
+    this.onRunnerEvent({ kind: 'held-line', ktimeNs, line });
+    return true;
+  }
+
+  private onRunnerEvent(e: RawEvent | HeldLine): void {
     if ((++this.arrivalTick & 7) === 0) {
       const lagNs = nowNs() - e.ktimeNs;
       this.arrival.add(lagNs / 1e6);
@@ -589,7 +615,9 @@ export class Collector {
     return false;
   }
 
-  private deliver(e: RawEvent): void {
+  private deliver(held: RawEvent | HeldLine): void {
+    const e = held.kind === 'held-line' ? this.main?.decodeHeld(held.line) : held;
+    if (e === undefined) return;
     if (e.kind === 'exec' && this.heldExecs.get(e.pid) === e) this.heldExecs.delete(e.pid);
     if (this.excludeSelf && this.isSelf(e)) {
       this.stats_.excludedSelf++;

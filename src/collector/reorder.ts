@@ -6,10 +6,13 @@
 // again each second without late events. So when bpftrace falls behind and the CPUs'
 // buffers drain unevenly, order is kept at the cost of latency that is already high.
 // ktimeNs and `nowNs` are both CLOCK_MONOTONIC (bpftrace `nsecs`, process.hrtime on Linux).
-import type { RawEvent } from './raw-event.js';
+/** anything ordered by its kernel timestamp: raw events, and lines held undecoded */
+export interface Timed {
+  readonly ktimeNs: number;
+}
 
-export class ReorderBuffer {
-  private heap: RawEvent[] = [];
+export class ReorderBuffer<T extends Timed = Timed> {
+  private heap: T[] = [];
   private releasedUpTo = 0;
   late = 0;
   /** largest (release time - event time) seen, ns: how long events really waited */
@@ -20,7 +23,7 @@ export class ReorderBuffer {
 
   constructor(
     private readonly baseWindowNs: number,
-    private readonly emit: (e: RawEvent) => void,
+    private readonly emit: (e: T) => void,
     private readonly maxExtraNs = 1e9,
   ) {}
 
@@ -43,7 +46,7 @@ export class ReorderBuffer {
    * once. `widen: false` for a source whose lateness is its own (the file program): its late
    * events are not counted in `late` and do not widen the window of the others.
    */
-  push(e: RawEvent, widen = true): boolean {
+  push(e: T, widen = true): boolean {
     if (e.ktimeNs < this.releasedUpTo) {
       if (widen) {
         this.late++;
@@ -81,7 +84,7 @@ export class ReorderBuffer {
     }
   }
 
-  private pop(): RawEvent {
+  private pop(): T {
     const h = this.heap;
     const top = h[0]!;
     const last = h.pop()!;

@@ -11,6 +11,8 @@
 // timestamp field is read without parsing the line). The caller counts what it sheds as telemetry
 // loss (docs/operations.md, "Floods"). A pure decision on text: no I/O.
 
+import { isConnectLine, ktimeOf } from './line-peek.js';
+
 export interface ShedOptions {
   levelOneMs?: number;
   levelTwoMs?: number;
@@ -29,32 +31,12 @@ export interface ShedStats {
 
 const LOOPBACK = [' 127.', ' ::1 ', ':127.'];
 
-/** connect / tcpsyn line (bpf/FORMAT.md): the only kinds ever shed */
-function isConnectLine(line: string): boolean {
-  const c = line.charCodeAt(0);
-  return (c === 99 && line.startsWith('connect ')) || (c === 116 && line.startsWith('tcpsyn '));
-}
-
 /** A connect line's destination is loopback. Fields are decimal numbers, hex words and the
  *  destination and source addresses, so ` 127.` / ` ::1 ` / `:127.` can only be an address; a
  *  loopback source is only ever routed to a loopback destination. */
 function isLoopback(line: string): boolean {
   for (const l of LOOPBACK) if (line.includes(l)) return true;
   return false;
-}
-
-/** field 1 (the kernel timestamp, ns) of a line, or NaN */
-function ktimeOf(line: string): number {
-  const a = line.indexOf(' ') + 1;
-  const b = line.indexOf(' ', a);
-  if (a === 0 || b < 0 || b - a > 16) return Number.NaN;
-  let v = 0;
-  for (let i = a; i < b; i++) {
-    const d = line.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 export class LoadShedder {
