@@ -22,6 +22,18 @@ export class LineDecoder {
     this.assembler = new ExecAssembler(resolveCgroup, maxExecAgeNs);
   }
 
+  /** the text of the comm bytes decoded last (the parser hands the same array for the same field) */
+  private lastComm: Uint8Array | undefined;
+  private lastCommText = '';
+
+  private commText(bytes: Uint8Array): string {
+    if (bytes !== this.lastComm) {
+      this.lastCommText = decodeUtf8(untilNul(bytes)).text;
+      this.lastComm = bytes;
+    }
+    return this.lastCommText;
+  }
+
   decode(line: string): Decoded {
     // the working directory's walk: the file program's `fp`/`fn` lines (path-macros.ts)
     if (line.charCodeAt(0) === 102 && (line.startsWith('fp ') || line.startsWith('fn '))) {
@@ -51,7 +63,7 @@ export class LineDecoder {
         // the parsed event is this call's own object: completing it in place spares a copy,
         // and `comm` still lands last, where the spread put it
         const event = l.event as RawEvent & { comm: string };
-        event.comm = decodeUtf8(untilNul(l.comm)).text;
+        event.comm = this.commText(l.comm);
         return { kind: 'event', event };
       }
       case 'chdir': {

@@ -96,10 +96,20 @@ export function big(i: number): bigint {
   return n <= 15 ? BigInt(parseDecimal(a, b)) : BigInt(s.slice(a, b));
 }
 
-/** comm: task_struct.comm as two hex words (16 bytes, NUL-padded) */
+// the comm field read last and its bytes: a busy process names itself in line after line
+let lastCommField = '';
+let lastComm: Uint8Array = new Uint8Array(0);
+
+/** comm: task_struct.comm as two hex words (16 bytes, NUL-padded). Read-only: a comm field
+ *  equal to the one read before gives the same array again (decoders may key on it). */
 export function comm(i: number): Uint8Array {
-  const b = decodeHexWords(L, fieldStart[i]!, fieldEnd[i]!, 16);
+  const a = fieldStart[i]!;
+  const end = fieldEnd[i]!;
+  if (end - a === lastCommField.length && L.startsWith(lastCommField, a)) return lastComm;
+  const b = decodeHexWords(L, a, end, 16);
   if (b === undefined) throw new Bad(`field ${i} is not two hex words`);
+  lastCommField = L.slice(a, end);
+  lastComm = b;
   return b;
 }
 

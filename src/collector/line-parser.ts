@@ -25,15 +25,31 @@ import { CHUNK_BYTES } from './program.js';
 import type { Capabilities, ConnectEvent, Credentials, SocketType } from './raw-event.js';
 
 /** A 64-bit bitmask printed `%llx` (no leading zeros): 1 to 16 hex digits. */
+// the last capability masks read (text and value): a line carries two, and processes share a
+// handful of sets, so most masks are one of the last few read
+const MASK_MEMO = 4;
+const maskText: string[] = new Array<string>(MASK_MEMO).fill('');
+const maskValue: bigint[] = new Array<bigint>(MASK_MEMO).fill(0n);
+let maskNext = 0;
+
 function mask(i: number): bigint {
   const a = fieldStart[i]!;
   const b = fieldEnd[i]!;
   if (b === a || b - a > 16) throw new Bad(`field ${i} is not a hex mask`);
+  for (let k = 0; k < MASK_MEMO; k++) {
+    const t = maskText[k]!;
+    if (t.length === b - a && L.startsWith(t, a)) return maskValue[k]!;
+  }
   for (let k = a; k < b; k++) {
     const c = L.charCodeAt(k);
     if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) throw new Bad(`field ${i} is not a hex mask`);
   }
-  return BigInt(`0x${L.slice(a, b)}`);
+  const text = L.slice(a, b);
+  const value = BigInt(`0x${text}`);
+  maskText[maskNext] = text;
+  maskValue[maskNext] = value;
+  maskNext = (maskNext + 1) % MASK_MEMO;
+  return value;
 }
 
 // exec chunk bytes of parseLineTransient: decoded into this buffer, reused by the next call

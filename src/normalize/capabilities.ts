@@ -72,12 +72,14 @@ const MAX_DISTINCT = 1024;
 /** One frozen CapabilitySets per distinct pair of masks (processes share a handful of sets). */
 export class CapabilityInterner {
   private readonly sets = new Map<string, CapabilitySets>();
-  private lastKey = '';
   private last: CapabilitySets | undefined;
+  private lastEffective = -1n;
+  private lastPermitted = -1n;
 
   of(effective: bigint, permitted: bigint): CapabilitySets {
+    if (effective === this.lastEffective && permitted === this.lastPermitted && this.last !== undefined)
+      return this.last;
     const key = `${effective.toString(16)}:${permitted.toString(16)}`;
-    if (key === this.lastKey && this.last !== undefined) return this.last;
     let s = this.sets.get(key);
     if (s === undefined) {
       if (this.sets.size >= MAX_DISTINCT) this.sets.clear();
@@ -87,7 +89,8 @@ export class CapabilityInterner {
       });
       this.sets.set(key, s);
     }
-    this.lastKey = key;
+    this.lastEffective = effective;
+    this.lastPermitted = permitted;
     this.last = s;
     return s;
   }

@@ -47,15 +47,28 @@ function ttyBlock(ttyNr: number): Doc | undefined {
 }
 
 /** process.previous: the earlier images, `executable` and `args` (ECS: "Only executable and args
- *  are set"; endpoint-package's Linux process docs also list args_count) */
-function previousBlock(images: readonly ProcImage[]): Doc[] {
+ *  are set"; endpoint-package's Linux process docs also list args_count). Frozen, and the block
+ *  built last is given again for the same images (a busy process's events follow each other). */
+function previousBlock(images: readonly ProcImage[]): readonly Doc[] {
+  if (images !== lastPrevious.images) {
+    lastPrevious = { images, block: Object.freeze(buildPrevious(images)) };
+  }
+  return lastPrevious.block;
+}
+
+let lastPrevious: { images: readonly ProcImage[] | undefined; block: readonly Doc[] } = {
+  images: undefined,
+  block: [],
+};
+
+function buildPrevious(images: readonly ProcImage[]): Doc[] {
   return images.map((img) => {
     const args = argsOf(img);
     const d: Doc = {};
     if (img.executable !== '') d.executable = img.executable;
     d.args = args;
     d.args_count = img.extra?.argsCount ?? args.length;
-    return d;
+    return Object.freeze(d);
   });
 }
 

@@ -322,6 +322,36 @@ describe('protocol 3 lines', () => {
     ).toEqual({ kind: 'malformed', reason: 'field 16 is not a hex mask' });
   });
 
+  it("decodes each line's own comm and capability masks when lines repeat, alternate and mix them (the parser remembers the last ones read)", () => {
+    const comms = ['curl', 'storm', 'a', 'x'.repeat(15), 'stor', 'storm'];
+    const masks = ['0', '1ffffffffff', 'a1', '1ffffffffffe', '1', 'a10', '1ffffffffff'];
+    const d = new LineDecoder();
+    let seed = 7;
+    const next = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    for (let i = 0; i < 2000; i++) {
+      // runs of the same values and changes, as a busy process and its neighbours write them
+      const comm = comms[i % 7 < 4 ? 1 : next(comms.length)]!;
+      const eff = masks[next(masks.length)]!;
+      const perm = masks[i % 3 === 0 ? next(masks.length) : 1]!;
+      const line = `connect ${10 + i} 2 2 3 0 0 0 0 4 1 443 1.2.3.4 -115 41234 10.0.0.5 ${eff} ${perm} ${commWords(comm)}`;
+      const r = d.decode(line);
+      expect(r.kind).toBe('event');
+      expect((r as { event: RawEvent }).event).toMatchObject({
+        comm,
+        capEffective: BigInt(`0x${eff}`),
+        capPermitted: BigInt(`0x${perm}`),
+      });
+    }
+    // a bad mask right after a good one of the same length is still refused
+    d.decode(`connect 10 2 2 3 0 0 0 0 4 1 443 1.2.3.4 -115 41234 10.0.0.5 a1 0 ${commWords('curl')}`);
+    expect(
+      parseLine(`connect 10 2 2 3 0 0 0 0 4 1 443 1.2.3.4 -115 41234 10.0.0.5 a1 0g ${commWords('curl')}`),
+    ).toEqual({ kind: 'malformed', reason: 'field 17 is not a hex mask' });
+  });
+
   it('parses accept (both ends), disconnect (bytes), setuid/setgid, setpgid and module lines', () => {
     expect(
       parseLine(`accept 10 2 2 3 0 0 0 0 4 8080 127.0.0.1 51000 127.0.0.2 0 0 ${commWords('srv')}`),

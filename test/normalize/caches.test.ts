@@ -63,6 +63,48 @@ describe('documents through the caches', () => {
     expect([4, 5, 6].map(image)).toEqual([cat, cat, cat]);
   });
 
+  it('give each of two processes that ran other images before its own process.previous, as their events interleave', async () => {
+    const h = await seeded();
+    const a = { pid: 200, startTicks: 1000 };
+    const b = { pid: 300, startTicks: 2000 };
+    const execOf = (p: typeof a, filename: string, argv: string[]) =>
+      exec({ ...p, ...ALICE, ppid: 100, parentStartTicks: 50, filename, argv });
+    h.push(
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 200, childStartTicks: 1000 }),
+      fork({ parentPid: 100, parentStartTicks: 50, childPid: 300, childStartTicks: 2000 }),
+      execOf(a, '/bin/sh', ['sh', '-c', 'nc h 1']),
+      execOf(a, '/usr/bin/nc', ['nc', 'h', '1']),
+      execOf(b, '/bin/bash', ['bash', 'x y']),
+      execOf(b, '/usr/bin/curl', ['curl', 'h']),
+      ...[1, 2, 3].flatMap((port) => [
+        connect({ ...a, ...ALICE, daddr: '127.0.0.1', dport: port }),
+        connect({ ...b, ...ALICE, daddr: '127.0.0.1', dport: port }),
+      ]),
+      execOf(a, '/bin/cat', ['cat']),
+      connect({ ...a, ...ALICE, daddr: '127.0.0.1', dport: 4 }),
+      connect({ ...b, ...ALICE, daddr: '127.0.0.1', dport: 4 }),
+    );
+    const previous = (doc: Record<string, unknown>) => [
+      field(doc, 'process.pid'),
+      field(doc, 'process.previous'),
+    ];
+    // the image forked from the login shell comes first (the child ran it until its exec)
+    const shell = { executable: '/usr/bin/bash', args: ['-bash'], args_count: 1 };
+    const aBefore = [shell, { executable: '/bin/sh', args: ['sh', '-c', 'nc h 1'], args_count: 3 }];
+    const bBefore = [shell, { executable: '/bin/bash', args: ['bash', 'x y'], args_count: 2 }];
+    const connects = h.docs().filter((d) => field(d, 'event.category')?.toString() === 'network');
+    expect(connects.map(previous)).toEqual([
+      [200, aBefore],
+      [300, bBefore],
+      [200, aBefore],
+      [300, bBefore],
+      [200, aBefore],
+      [300, bBefore],
+      [200, [...aBefore, { executable: '/usr/bin/nc', args: ['nc', 'h', '1'], args_count: 3 }]],
+      [300, bBefore],
+    ]);
+  });
+
   it('give the children of a process that execs again, or changes credentials, its new parent and leader fields', async () => {
     const h = await seeded();
     const lead = { pid: 200, startTicks: 1000 };
