@@ -342,14 +342,22 @@ export class BpftraceRunner {
     return false;
   }
 
+  // Lines are slices of the chunk read; only a line split across two reads is joined (the chunk
+  // is not appended to the partial line first: that copied every byte read once more).
   private onChunk(chunk: string): void {
-    const text = this.partialLine + chunk;
     let start = 0;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', start)) {
-      this.onLine(text.slice(start, i));
+    let i = chunk.indexOf('\n');
+    if (this.partialLine !== '' && i >= 0) {
+      this.onLine(this.partialLine + chunk.slice(0, i));
+      this.partialLine = '';
+      start = i + 1;
+      i = chunk.indexOf('\n', start);
+    }
+    for (; i >= 0; i = chunk.indexOf('\n', start)) {
+      this.onLine(chunk.slice(start, i));
       start = i + 1;
     }
-    this.partialLine = text.slice(start);
+    this.partialLine = start === 0 ? this.partialLine + chunk : chunk.slice(start);
     if (this.partialLine.length > 1 << 20) {
       this.countMalformed('line longer than 1 MiB', this.partialLine.slice(0, 200));
       this.partialLine = '';

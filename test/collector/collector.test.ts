@@ -279,6 +279,34 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(c.stats()).toMatchObject({ malformed: 0, late: 0, byKind: { connect: 3, exit: 2 } });
   });
 
+  it('joins lines that reads cut anywhere, even a line that spans several reads', async () => {
+    const t = now();
+    const lines = [
+      ...Array.from({ length: 12 }, (_, i) => `exit ${t + i} ${10 + i} ${10 + i} 100 0`),
+      // longer than several pieces: spans reads
+      `connect ${t + 20} 7 7 100 0 0 0 0 4 1 9 127.0.0.1 -111 ${connectSource(40001, '127.0.0.1')} ${commWords('a-long-comm-nam')}`,
+      '',
+      `setsid ${t + 21} 11 11 100 0 0 0 0 11 ${commWords('sh')}`,
+    ];
+    // the pieces take ~0.5 s: no shedding of the (loopback) connect however late it is read
+    const { c, events } = fakeCollector(
+      'pieces',
+      lines,
+      [],
+      {},
+      { shed: { levelOneMs: 60_000, levelTwoMs: 60_000, resumeMs: 1 } },
+    );
+    await c.start();
+    await waitFor(() => (events.length === 14 ? true : undefined), 20_000);
+    expect(events.map((e) => e.ktimeNs)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => t + i),
+      t + 20,
+      t + 21,
+    ]);
+    expect(events[12]).toMatchObject({ kind: 'connect', sport: 40001, comm: 'a-long-comm-nam' });
+    expect(c.stats().malformed).toBe(0);
+  });
+
   it('counts a malformed network line when its window releases it, and one with no plausible timestamp at once', async () => {
     const t = now();
     const log: string[] = [];

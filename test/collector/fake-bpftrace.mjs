@@ -5,7 +5,8 @@
 // `late` (stay; an event now, and 60 ms later one about an earlier event), `pipe-size` (stay,
 // and say on stderr how large the stdout pipe is), `env` (stay, and say on stderr the
 // environment it got for pacing), `later` (stay; 400 ms after the ready line, one event stamped
-// then).
+// then), `pieces` (stay; the lines written in pieces of 1 to 150 bytes, 25 ms apart, so that
+// reads end inside lines).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -41,7 +42,8 @@ function runProcessProgram() {
   setTimeout(() => {
     process.stdout.write('ready 2\n');
     const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';
-    process.stdout.write(lines);
+    if (mode === 'pieces') writeInPieces(lines);
+    else process.stdout.write(lines);
     process.stderr.write('WARNING: something bpftrace says\n');
     if (mode === 'exit') setTimeout(() => process.exit(3), 50);
     if (mode === 'later') {
@@ -70,4 +72,19 @@ function runProcessProgram() {
     process.exit(0);
   });
   setInterval(() => undefined, 1000);
+}
+
+/** `pieces`: lines cut at arbitrary bytes, each piece written alone after a pause longer than
+ *  the collector's poll, so that its reads end and begin inside lines */
+function writeInPieces(text) {
+  let at = 0;
+  let n = 0;
+  const next = () => {
+    if (at >= text.length) return;
+    const size = 1 + ((n++ * 37) % 150);
+    process.stdout.write(Buffer.from(text.slice(at, at + size), 'latin1'));
+    at += size;
+    setTimeout(next, 25);
+  };
+  next();
 }
