@@ -221,7 +221,7 @@ async function attacksDuring(
 ): Promise<{ latencies: number[]; inOrder: number[]; missed: number }> {
   const latencies: number[] = [];
   let missed = 0;
-  const tail = new AlertTail(alertsFile);
+  const tail = new AlertTail(alertsFile, true);
   for (let i = 0; running(); i++) {
     const s = await rootRuleSample(ns, tail, firstPort + i);
     if (s.latencyMs !== undefined) latencies.push(s.latencyMs);
