@@ -83,6 +83,9 @@ describe('documents through the caches', () => {
       execOf(a, '/bin/cat', ['cat']),
       connect({ ...a, ...ALICE, daddr: '127.0.0.1', dport: 4 }),
       connect({ ...b, ...ALICE, daddr: '127.0.0.1', dport: 4 }),
+      // b again, its events back to back: one more image, no other process's event in between
+      execOf(b, '/bin/true', ['true']),
+      connect({ ...b, ...ALICE, daddr: '127.0.0.1', dport: 5 }),
     );
     const previous = (doc: Record<string, unknown>) => [
       field(doc, 'process.pid'),
@@ -102,6 +105,7 @@ describe('documents through the caches', () => {
       [300, bBefore],
       [200, [...aBefore, { executable: '/usr/bin/nc', args: ['nc', 'h', '1'], args_count: 3 }]],
       [300, bBefore],
+      [300, [...bBefore, { executable: '/usr/bin/curl', args: ['curl', 'h'], args_count: 2 }]],
     ]);
   });
 
