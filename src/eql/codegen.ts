@@ -19,7 +19,7 @@ import type { CompareNode, Expr, InNode, LiteralNode, MatchNode } from './ast.js
 import { logicalParts, type Pred } from './chains.js';
 import { canGenerateCode, type FieldMemo, fieldMemo, lowerFieldMemo } from './field.js';
 import { compileRegexList, compileWildcardList } from './patterns.js';
-import { booleanTerm, compareCodePoints, keywordString, numericTerm } from './term-queries.js';
+import { booleanTerm, compareCodePoints, keywordString, numericTerm, termSets } from './term-queries.js';
 
 /** the closure compile-expr.ts builds for a node (the generator calls it for what it leaves out) */
 export type ClosureOf = (e: Expr) => Pred;
@@ -214,18 +214,7 @@ class Generator {
           `(typeof ${x} === "string" ? ${this.stringIn(x, set)} : ${x} !== null && ${all}.has(String(${x})))`,
       )}`;
     }
-    const strings = new Set<string>();
-    const numbers = new Set<number>();
-    const booleans = new Set<boolean>();
-    for (const lit of lits) {
-      if (lit.value === null) continue;
-      const s = keywordString(lit);
-      if (s !== null) strings.add(s);
-      const n = numericTerm(lit);
-      if (n !== null) numbers.add(n);
-      const b = booleanTerm(lit);
-      if (b !== null) booleans.add(b);
-    }
+    const { strings, numbers, booleans } = termSets(lits);
     // Set#has compares numbers by SameValueZero (NaN equals NaN), which `===` does not
     const numbersInline = numbers.size <= INLINE_SET && ![...numbers].some(Number.isNaN);
     const numberIn = (x: string) =>

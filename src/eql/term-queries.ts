@@ -108,8 +108,13 @@ export function rangeQuery(get: Getter, op: CompareOp, lit: LiteralNode): Pred {
   };
 }
 
-/** the terms query `field in (lits)`; null literals are dropped, as the translator drops them */
-export function termsQuery(get: Getter, lits: readonly LiteralNode[]): Pred {
+/** The values a terms query `field in (lits)` matches, by type: each literal's keyword string,
+ *  number and boolean forms; null literals are dropped, as the translator drops them. */
+export function termSets(lits: readonly LiteralNode[]): {
+  strings: Set<string>;
+  numbers: Set<number>;
+  booleans: Set<boolean>;
+} {
   const strings = new Set<string>();
   const numbers = new Set<number>();
   const booleans = new Set<boolean>();
@@ -122,6 +127,12 @@ export function termsQuery(get: Getter, lits: readonly LiteralNode[]): Pred {
     const b = booleanTerm(lit);
     if (b !== null) booleans.add(b);
   }
+  return { strings, numbers, booleans };
+}
+
+/** the terms query `field in (lits)` (termSets) */
+export function termsQuery(get: Getter, lits: readonly LiteralNode[]): Pred {
+  const { strings, numbers, booleans } = termSets(lits);
   return (d) => {
     const v = get(d);
     if (typeof v === 'string') return strings.has(v);
