@@ -14,12 +14,11 @@ import type { Expr } from '../../src/eql/ast.js';
 import { logicalParts } from '../../src/eql/chains.js';
 import { type CompiledQuery, type CompileOptions, compileQuery, parseQuery } from '../../src/eql/index.js';
 import { BUNDLED_RULES_DIR } from '../../src/rules/bundled.js';
+import { type Doc, setPath } from '../support/doc-path.js';
 import { mulberry32 } from '../support/prng.js';
 import { SHARED_DATA, sharedPath } from '../support/shared-data.js';
 import { makeDocs } from '../support/synthetic-ecs.js';
 import { loadSuites, missingUpstreamFiles } from './conformance/upstream.js';
-
-type Doc = Record<string, unknown>;
 
 interface Source {
   origin: string;
@@ -158,17 +157,6 @@ function fieldSamples(e: Expr, out: Map<string, unknown[]>): void {
     }
   };
   walk(e);
-}
-
-function setPath(doc: Doc, name: string, v: unknown): void {
-  const parts = name.split('.');
-  let o = doc;
-  for (const p of parts.slice(0, -1)) {
-    const next = o[p];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[p] = {};
-    o = o[p] as Doc;
-  }
-  o[parts[parts.length - 1] as string] = v;
 }
 
 /** the ways a value is turned into a near miss */

@@ -22,6 +22,7 @@ import {
 } from '../../src/eql/index.js';
 import { type LoadedRule, loadRules } from '../../src/rules/load-rules.js';
 import { RuleSet } from '../../src/rules/rule-set.js';
+import { type Doc, setPath } from '../support/doc-path.js';
 import { describeShared, sharedPath } from '../support/shared-data.js';
 
 /** the prefilter of an event query's condition, as {field: sorted values} (insensitive marked ~) */
@@ -198,23 +199,6 @@ describe('prefilter derivation', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Differential properties over the corpus
-
-type Doc = Record<string, unknown>;
-
-function setPath(doc: Doc, name: string, value: unknown, asArray: boolean): void {
-  const parts = name.split('.');
-  let o = doc;
-  for (const p of parts.slice(0, -1)) {
-    const next = o[p];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) o[p] = {};
-    o = o[p] as Doc;
-  }
-  const last = parts[parts.length - 1] as string;
-  const prev = o[last];
-  // several values: the field passes when any one does
-  if (asArray && prev !== undefined) o[last] = [...(Array.isArray(prev) ? prev : [prev]), value];
-  else o[last] = value;
-}
 
 function flatten(doc: Doc, prefix = '', out: Doc = {}): Doc {
   for (const [k, v] of Object.entries(doc)) {
