@@ -501,13 +501,62 @@ describe('WallClock', () => {
 
   it('re-samples periodically without calling it a jump, and shifts boot time by time suspended', () => {
     const { s, src } = source({ mono: 0n, real: 1_000_000 });
-    const c = new WallClock({ source: src, resampleMs: 10_000 });
+    // this fake's wall clock gains 1 ms at every read: a threshold above that drift
+    const c = new WallClock({ source: src, resampleMs: 10_000, jumpThresholdMs: 20 });
     s.mono = 11_000_000_000n;
     s.real += 11_000;
     s.suspended = 60_000;
     c.check();
     expect(c.stats()).toMatchObject({ jumps: 0, samples: 2 });
     expect(c.boottimeToEpochMs(0)).toBeCloseTo(c.toEpochMs(0) - 60_000, 3);
+  });
+
+  it('throws away a sample whose tick-over it was preempted across, and takes the next tick-over', () => {
+    // scripted reads: the first tick-over is seen 30 ms (of monotonic time) after the previous
+    // wall-clock read (the sampler lost its CPU there); the second is seen 1 µs after it
+    const mono = [0n, 1_000n, 31_000_000n, 31_001_000n, 31_002_000n, 32_000_000n, 32_000_500n, 32_001_000n];
+    const real = [1_000_000, 1_000_000, 1_000_001, 1_000_001, 1_000_001, 1_000_002];
+    let m = 0;
+    let r = 0;
+    const src: ClockSource = {
+      monoNs: () => mono[Math.min(m++, mono.length - 1)] as bigint,
+      realMs: () => real[Math.min(r++, real.length - 1)] as number,
+      suspendedMs: () => 0,
+    };
+    const c = new WallClock({ source: src });
+    // the tight try: wall clock 1_000_002 at monotonic 32.0005 ms, not 1_000_001 at 31 ms
+    expect(c.toEpochMs(32_000_500)).toBeCloseTo(1_000_002, 6);
+    expect(c.stats()).toMatchObject({ samples: 1, coarseSamples: 0 });
+  });
+
+  it('follows a wall clock stepped a few ms at a time, and ignores a check preempted between its reads', () => {
+    const { s, src } = source({ mono: 5_000_000_000n, real: 1_000_000 });
+    const c = new WallClock({ source: src });
+    const before = c.toEpochMs(5_200_000_000);
+    // 200 ms later the wall clock has been stepped 4 ms ahead of the monotonic clock
+    s.mono += 200_000_000n;
+    s.real += 200 + 4;
+    c.check();
+    expect(c.stats().jumps).toBe(1);
+    expect(c.toEpochMs(5_200_000_000) - before).toBeGreaterThan(3);
+    // a check whose two wall-clock reads are 20 ms apart (preempted between them) is no jump
+    let preempted = false;
+    const p = { mono: 9_000_000_000n, real: 2_000_000 };
+    const d = new WallClock({
+      source: {
+        monoNs: () => p.mono,
+        realMs: () => {
+          p.real += preempted ? 20 : 1;
+          return p.real;
+        },
+        suspendedMs: () => 0,
+      },
+    });
+    p.mono += 200_000_000n;
+    p.real += 200;
+    preempted = true;
+    d.check();
+    expect(d.stats().jumps).toBe(0);
   });
 
   it('formats microseconds and rolls the cached date part over at a second boundary', () => {
