@@ -228,6 +228,7 @@ async function attacksDuring(
     else missed++;
     await sleep(250);
   }
+  tail.close();
   return { inOrder: [...latencies], latencies: latencies.sort((a, b) => a - b), missed };
 }
 

@@ -220,7 +220,7 @@ async function main(dir: string): Promise<void> {
     `| eqld RSS (node) over the measured windows, sampled each second: median / max | ${(median(rssSamples) / 2 ** 20).toFixed(1)} / ${(rssNode / 2 ** 20).toFixed(1)} MiB (${rssSamples.length} samples; node runs as its shebang starts it: ${[...Object.entries(eqldEnv({})).map(([k, v]) => `${k}=${v}`), ...eqldNodeFlags()].join(' ') || 'no flags'}) |`,
     `| bpftrace RSS | ${(rssBpftrace / 2 ** 20).toFixed(1)} MiB |`,
     `| root-rule attacks whose alert did not arrive within 5 s (latency run) | ${missedSamples.length} of ${LATENCY_SAMPLES} |`,
-    `| detection latency p50 / p99 (${latencies.length} root-rule alerts, one every ~0.1 s, idle load; last event → alerts file, new lines read every 1 ms; rate cap raised with --tuning) | ${p50} ms / ${p99} ms |`,
+    `| detection latency p50 / p99 (${latencies.length} root-rule alerts, one every ~0.1 s, idle load; last event → alerts file, read when the file changes (inotify); rate cap raised with --tuning) | ${p50} ms / ${p99} ms |`,
     `| audit log written by auditd in the run | ${(auditLogBytes / 2 ** 20).toFixed(1)} MiB |`,
     '',
     'Targets:',
