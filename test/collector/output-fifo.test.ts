@@ -1,6 +1,6 @@
 // The pipe bpftrace's stdout goes through: eqld's end never blocks and never throws on an
 // empty pipe, and reads everything written before the writer went away.
-import { mkdtempSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, readdirSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,34 @@ describe('OutputFifo', () => {
     const n = fifo.read(buf);
     expect(buf.toString('latin1', 0, n)).toBe('exec 1 2\nexit 3 4\n');
     expect(fifo.read(buf)).toBe(0);
+  });
+
+  it('leaves Error.stackTraceLimit as it found it, after empty reads and after reads with data', () => {
+    fifo = OutputFifo.create();
+    const before = Error.stackTraceLimit;
+    const buf = Buffer.alloc(64);
+    expect(fifo.read(buf)).toBe(0);
+    expect(Error.stackTraceLimit).toBe(before);
+    writeSync(fifo.writerFd, 'exec 1 2\n');
+    expect(fifo.read(buf)).toBe(9);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error('x').stack).toContain('output-fifo.test');
+  });
+
+  it('reports a read that fails for another reason than an empty pipe, with the cause', () => {
+    fifo = OutputFifo.create();
+    // the read end closed behind its back: EBADF
+    closeSync((fifo as unknown as { readFd: number }).readFd);
+    let thrown: unknown;
+    try {
+      fifo.read(Buffer.alloc(64));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(OutputFifoError);
+    expect(((thrown as Error).cause as NodeJS.ErrnoException).code).toBe('EBADF');
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
+    (fifo as unknown as { readFd: number | undefined }).readFd = undefined;
   });
 
   it('keeps what a writer wrote before it closed, then reads 0 at the end', () => {
