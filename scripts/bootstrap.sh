@@ -10,8 +10,9 @@ want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 # bpftrace: the collector; make and g++: the unix-dgram addon (alerts to /dev/log) is built by
 # node-gyp at npm ci; the rest are used by the test suite (real daemons, namespaces; rsyslog-gnutls
 # for the TLS syslog tests; prometheus for promtool and a real scrape of the metrics endpoint;
-# tmux for `eqld alerts show` in a real terminal)
-for p in bpftrace rsyslog rsyslog-gnutls openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++ prometheus tmux; do
+# tmux for `eqld alerts show` in a real terminal; debootstrap, systemd-container, podman and runc
+# for the deployment tests, which boot the unit under a real systemd and run the image)
+for p in bpftrace rsyslog rsyslog-gnutls openssh-server openssh-client util-linux iproute2 systemd netcat-openbsd procps openssl make g++ prometheus tmux debootstrap systemd-container podman runc; do
   want_pkg "$p"
 done
 command -v python3 >/dev/null 2>&1 || need+=(python3) # node-gyp
