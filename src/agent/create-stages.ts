@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { SinkSet, SinksConfig } from '../alerts/sinks/index.js';
 import { createSinks } from '../alerts/sinks/index.js';
 import { EnvVarError, type EnvVarSpec, mergeEnvVarSpecs, parseEnvVarSpec } from '../collector/env-match.js';
-import { Collector, checkPreconditions } from '../collector/index.js';
+import { Collector, checkPreconditions, pidNamespaceNotice } from '../collector/index.js';
 import { ConfigError } from '../config/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
 import { hostFields, Normalizer, readHostInfo } from '../normalize/index.js';
@@ -123,6 +123,12 @@ export async function createStages(
     // compiled into the kernel program: nothing else of an environment is read
     envVars,
   });
+  if (!collector.pidNamespace.initial) {
+    logger.warn(
+      { pidNamespace: collector.pidNamespace.inode },
+      `eqld runs in ${pidNamespaceNotice(collector.pidNamespace)}`,
+    );
+  }
   if (envVars.length > 0) {
     logger.info(
       {
@@ -133,16 +139,13 @@ export async function createStages(
       'environment variables captured at exec',
     );
   }
-  const self = process.pid;
   const normalizer = new Normalizer({
     host,
     logger: logger.child({ stage: 'normalize' }),
     udpConnects: config.process.udpConnects,
     maxProcesses: config.process.maxProcesses,
     // the normalizer also excludes every descendant of an excluded pid
-    excludePids: config.process.excludeSelf
-      ? (pid: number) => pid === self || collector.isBpftracePid(pid)
-      : () => false,
+    excludePids: config.process.excludeSelf ? (pid: number) => collector.isSelfPid(pid) : () => false,
   });
   const sinkCfg = sinksConfig(config);
   const sinks = await createSinks(sinkCfg, logger.child({ stage: 'sinks' }));

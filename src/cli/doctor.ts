@@ -5,7 +5,8 @@ import { checkPreconditions } from '../collector/index.js';
 
 export const doctorCommand: CommandModule = {
   command: 'doctor',
-  describe: 'Check that this host can run eqld (root, kernel, BTF, bpftrace, tracefs, tracepoints)',
+  describe:
+    'Check that this host can run eqld (root, kernel, BTF, bpftrace and a program it loads, tracefs, tracepoints, pid namespace)',
   builder: (y) =>
     y
       .option('bpftrace', { type: 'string', default: 'bpftrace', describe: 'bpftrace binary' })
@@ -18,8 +19,11 @@ export const doctorCommand: CommandModule = {
     const results = await checkPreconditions({
       bpftracePath: String(argv.bpftrace),
       mountTracefs: Boolean(argv['mount-tracefs']),
+      loadProgram: true,
     });
-    for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}: ${r.detail}\n`);
+    for (const r of results) {
+      process.stdout.write(`${r.ok ? (r.warn ? 'warn' : 'ok  ') : 'FAIL'} ${r.name}: ${r.detail}\n`);
+    }
     const failed = results.filter((r) => !r.ok).length;
     process.stdout.write(
       failed === 0 ? 'eqld can run here\n' : `eqld cannot run here: ${failed} check(s) failed\n`,

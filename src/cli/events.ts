@@ -78,13 +78,12 @@ export const eventsCommand: CommandModule = {
         ? { fileEvents: { eventsPerSecond: argv['file-events-per-second'] as number } }
         : {}),
     });
-    const self = process.pid;
     const normalizer = new Normalizer({
       host,
       logger: logger.child({ stage: 'normalize' }),
       udpConnects: argv['udp-connects'] as boolean,
       maxProcesses: argv['max-processes'] as number,
-      excludePids: includeSelf ? () => false : (pid) => pid === self || collector.isBpftracePid(pid),
+      excludePids: includeSelf ? () => false : (pid) => collector.isSelfPid(pid),
     });
     let stopping = false;
     normalizer.onEvent((e) => {

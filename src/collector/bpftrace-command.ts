@@ -104,3 +104,10 @@ export function resolvePace(ms: number, shim: string, log: pino.Logger): { ms: n
   }
   return { ms, shim };
 }
+
+/** bpftrace 0.17 chatter on stderr that is not an error (RLIMIT_MEMLOCK: BPF memory is charged
+ *  to the cgroup since Linux 5.11, and a container's hard limit may forbid raising it) */
+export const BENIGN_BPFTRACE_STDERR: readonly RegExp[] = [
+  /couldn't set RLIMIT_MEMLOCK/,
+  /^DEBUG: Struct offset mismatch/,
+];

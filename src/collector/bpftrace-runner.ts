@@ -8,6 +8,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { execa, type ResultPromise } from 'execa';
 import type pino from 'pino';
+import { BENIGN_BPFTRACE_STDERR } from './bpftrace-command.js';
 import type { Decoded } from './decoder.js';
 import type { NoticeLine } from './line.js';
 import { OutputFifo } from './output-fifo.js';
@@ -42,6 +43,8 @@ export interface RunnerOptions {
   intercept?: (line: string) => boolean;
   /** called after each chunk read() hands on (the collector releases what is due) */
   onChunk?: () => void;
+  /** the `ready` line's pid: the process that pinged, eqld, as the kernel numbers it */
+  onAgentKernelPid?: (pid: number) => void;
 }
 
 export interface RunnerStats {
@@ -67,8 +70,6 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 const MALFORMED_SAMPLES = 20;
 /** bytes per read(2) of the pipe (its default capacity is 64 KiB) */
 const READ_BYTES = 64 * 1024;
-// bpftrace 0.17 chatter on stderr that is not an error
-const BENIGN_STDERR = [/couldn't set RLIMIT_MEMLOCK/, /^DEBUG: Struct offset mismatch/];
 
 export class BpftraceRunner {
   readonly name: ProgramName;
@@ -84,6 +85,7 @@ export class BpftraceRunner {
   private partialLine = '';
   private onAttached: (probes: number) => void = () => undefined;
   private pid_: number | undefined;
+  private kernelPid_: number | undefined;
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private restartDelay: number;
@@ -107,6 +109,12 @@ export class BpftraceRunner {
 
   get pid(): number | undefined {
     return this.pid_;
+  }
+
+  /** bpftrace's pid as the kernel numbers it (its `hello` line), once known; differs from pid
+   *  when eqld runs in a pid namespace of its own */
+  get kernelPid(): number | undefined {
+    return this.kernelPid_;
   }
 
   get attachedAtNs(): number {
@@ -209,6 +217,7 @@ export class BpftraceRunner {
     }
     this.child = child;
     this.pid_ = child.pid;
+    this.kernelPid_ = undefined;
     this.output = output;
     this.watchOutput(output);
     this.partialLine = '';
@@ -263,7 +272,7 @@ export class BpftraceRunner {
         for (const l of lines) {
           if (l.trim() === '') continue;
           stderrTail = `${stderrTail}\n${l}`.slice(-2000);
-          if (BENIGN_STDERR.some((re) => re.test(l))) this.log.debug({ stderr: l }, 'bpftrace');
+          if (BENIGN_BPFTRACE_STDERR.some((re) => re.test(l))) this.log.debug({ stderr: l }, 'bpftrace');
           else this.log.warn({ stderr: l, program: this.name, bpftracePid: this.pid_ }, 'bpftrace stderr');
         }
       });
@@ -423,6 +432,7 @@ export class BpftraceRunner {
         return;
       }
       case 'hello':
+        if (n.pid !== undefined) this.kernelPid_ = n.pid;
         if (n.version !== this.o.protocolVersion) {
           this.log.error(
             { program: this.name, version: n.version },
@@ -431,6 +441,7 @@ export class BpftraceRunner {
         }
         return;
       case 'ready':
+        if (n.pid !== undefined) this.o.onAgentKernelPid?.(n.pid);
         this.onAttached(0);
         return;
       case 'counters':

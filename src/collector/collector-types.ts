@@ -2,6 +2,7 @@
 // and the metrics read them). Types only.
 import type pino from 'pino';
 import type { EnvVarSpec } from './env-match.js';
+import type { AgentPidNamespace } from './pid-namespace.js';
 import type { RawEventKind } from './raw-event.js';
 import type { ShedOptions, ShedStats } from './shedder.js';
 
@@ -15,6 +16,9 @@ export interface CollectorOptions {
   reorderWindowMs?: number;
   /** drop events of eqld's own process and of bpftrace (default true) */
   excludeSelf?: boolean;
+  /** eqld's pid namespace (default: read from /proc/self/ns/pid). Outside the initial one its
+   *  own and bpftrace's kernel pids are known only from the programs' `ready`/`hello` lines */
+  pidNamespace?: AgentPidNamespace;
   /** restart backoff: first delay and cap (default 500 ms, 30 s) */
   restartDelayMs?: number;
   maxRestartDelayMs?: number;

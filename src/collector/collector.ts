@@ -18,6 +18,7 @@ import { LineDecoder } from './decoder.js';
 import { FileLineDecoder } from './file-decoder.js';
 import { type HeldLine, isNetworkLine, ktimeOf } from './line-peek.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
+import { type AgentPidNamespace, agentPidNamespace } from './pid-namespace.js';
 import { checkPreconditions } from './preconditions.js';
 import {
   DEFAULT_FILE_EVENTS_PER_SECOND,
@@ -67,6 +68,10 @@ export class Collector {
   private readonly paceMs: number;
   private paceShim = '';
   private readonly excludeSelf: boolean;
+  private readonly pidNs: AgentPidNamespace;
+  /** eqld's pid as the kernel numbers it: process.pid in the initial pid namespace, else
+   *  unknown until a program's `ready` line reports it */
+  private agentKernelPid: number | undefined;
   private readonly fileOpts: FileEventOptions | undefined;
   private readonly fileEventsPerSecond: number;
   private readonly listeners: ((e: RawEvent) => void)[] = [];
@@ -123,6 +128,8 @@ export class Collector {
       );
     }
     this.excludeSelf = opts.excludeSelf ?? true;
+    this.pidNs = opts.pidNamespace ?? agentPidNamespace();
+    this.agentKernelPid = this.pidNs.initial ? process.pid : undefined;
     this.fileOpts = opts.fileEvents;
     this.fileEventsPerSecond = opts.fileEvents?.eventsPerSecond ?? DEFAULT_FILE_EVENTS_PER_SECOND;
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
@@ -140,11 +147,24 @@ export class Collector {
     return this.main?.pid;
   }
 
-  /** whether `pid` is one of this collector's bpftrace processes (their own activity is not
-   *  reported). Asked for every event: no array is built. */
+  /** whether `pid` (as the kernel numbers it) is one of this collector's bpftrace processes
+   *  (their own activity is not reported). Asked for every event: no array is built. */
   isBpftracePid(pid: number): boolean {
-    for (const r of this.runners) if (r.pid === pid) return true;
+    for (const r of this.runners) {
+      if (r.kernelPid === pid || (this.pidNs.initial && r.pid === pid)) return true;
+    }
     return false;
+  }
+
+  /** whether `pid` (as the kernel numbers it) is eqld itself or one of its bpftrace processes */
+  isSelfPid(pid: number): boolean {
+    return pid === this.agentKernelPid || this.isBpftracePid(pid);
+  }
+
+  /** eqld's pid namespace: outside the initial one, /proc does not number processes as the
+   *  kernel does (pid-namespace.ts) */
+  get pidNamespace(): AgentPidNamespace {
+    return this.pidNs;
   }
 
   /** Checks preconditions, starts the bpftrace programs and resolves once their probes are attached. */
@@ -176,7 +196,8 @@ export class Collector {
       const fileDecoder = this.fileDecoder;
       this.file = this.runner(
         'file',
-        this.fileOpts.program ?? renderHostFileProgram(this.fileEventsPerSecond),
+        this.fileOpts.program ??
+          renderHostFileProgram(this.fileEventsPerSecond, this.pidNs.initial ? process.pid : 0),
         FILE_PROTOCOL_VERSION,
         (l) => fileDecoder.decode(l),
       );
@@ -325,6 +346,12 @@ export class Collector {
               this.onRunnerEvent(e);
             }
           : (e) => this.onFileProgramEvent(e),
+      onAgentKernelPid: (pid) => {
+        if (pid !== this.agentKernelPid) {
+          this.log.info({ kernelPid: pid, pid: process.pid }, "eqld's pid as the kernel numbers it");
+          this.agentKernelPid = pid;
+        }
+      },
       ...(name === 'process'
         ? {
             intercept: (line: string) => this.interceptLine(line),
@@ -485,21 +512,15 @@ export class Collector {
   }
 
   private isSelf(e: RawEvent): boolean {
-    const self = process.pid;
     switch (e.kind) {
       case 'fork':
-        return this.isBpftrace(e.childPid);
+        return this.isBpftracePid(e.childPid);
       case 'lost':
       case 'gap':
         return false;
       default:
-        return e.pid === self || this.isBpftrace(e.pid);
+        return this.isSelfPid(e.pid);
     }
-  }
-
-  private isBpftrace(pid: number): boolean {
-    for (const r of this.runners) if (r.pid === pid) return true;
-    return false;
   }
 
   private deliver(held: RawEvent | HeldLine): void {

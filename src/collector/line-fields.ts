@@ -113,6 +113,11 @@ export function comm(i: number): Uint8Array {
   return b;
 }
 
+/** the number of fields of the line being parsed (for line types with an optional last field) */
+export function fieldsInLine(): number {
+  return nFields;
+}
+
 export function arity(n: number, kind: string): void {
   if (nFields !== n) throw new Bad(`${kind} line has ${fieldCount()} fields, expected ${n}`);
 }

@@ -13,6 +13,7 @@ import {
   endLine,
   fieldEnd,
   fieldStart,
+  fieldsInLine,
   int,
   is,
   L,
@@ -431,12 +432,17 @@ function parseFields(): Line {
       break;
     case 104: // h
       if (is('hello')) {
-        arity(4, 'hello');
-        return { kind: 'hello', version: uint(1), ktimeNs: uint(2), argvBytes: uint(3) };
+        // the trailing pid (bpftrace's, as the kernel numbers it) is absent from older programs
+        const withPid = fieldsInLine() === 5;
+        if (!withPid) arity(4, 'hello');
+        const hello = { kind: 'hello' as const, version: uint(1), ktimeNs: uint(2), argvBytes: uint(3) };
+        return withPid ? { ...hello, pid: uint(4) } : hello;
       }
       break;
     case 114: // r
       if (is('ready')) {
+        // the trailing pid: the pinging process (eqld), as the kernel numbers it
+        if (fieldsInLine() === 3) return { kind: 'ready', ktimeNs: uint(1), pid: uint(2) };
         arity(2, 'ready');
         return { kind: 'ready', ktimeNs: uint(1) };
       }

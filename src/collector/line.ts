@@ -95,12 +95,14 @@ export interface ChdirLine {
 }
 
 export type NoticeLine =
-  | { kind: 'hello'; version: number; ktimeNs: number; argvBytes: number }
+  /** pid: bpftrace's own, as the kernel numbers it (absent from programs before it was added) */
+  | { kind: 'hello'; version: number; ktimeNs: number; argvBytes: number; pid?: number }
   | { kind: 'attaching'; probes: number }
   | { kind: 'lost'; count: number }
   | { kind: 'counter'; name: string; value: number }
   | { kind: 'counters'; ktimeNs: number }
-  | { kind: 'ready'; ktimeNs: number }
+  /** pid: the process that pinged (eqld), as the kernel numbers it */
+  | { kind: 'ready'; ktimeNs: number; pid?: number }
   | { kind: 'blank' };
 
 export interface MalformedLine {

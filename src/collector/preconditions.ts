@@ -4,14 +4,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { execa } from 'execa';
+import { BENIGN_BPFTRACE_STDERR } from './bpftrace-command.js';
 import { readStructMemberOffset, VMLINUX_BTF } from './btf.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
+import { agentPidNamespace, pidNamespaceNotice } from './pid-namespace.js';
 import { DEFAULT_TRACEFS, readTracepointFields } from './program.js';
 
 export interface Precondition {
   name: string;
   ok: boolean;
   detail: string;
+  /** eqld runs, but with less than it could (said at start and by `eqld doctor`) */
+  warn?: boolean;
 }
 
 export interface PreconditionOptions {
@@ -20,6 +24,9 @@ export interface PreconditionOptions {
   tracefs?: string;
   /** check what the file program needs too (default true) */
   fileEvents?: boolean;
+  /** load a one-probe program that reads the kernel's BTF (`eqld doctor`: ~0.5 s), which fails
+   *  where the bpf() syscall is refused even though every file is in place */
+  loadProgram?: boolean;
 }
 
 /** start_boottime (5.5), probe_read_user (5.5) and sys_exit_clone3 (5.3) set the floor. */
@@ -269,10 +276,58 @@ function checkCgroup2(): Precondition {
   };
 }
 
+// what bpftrace prints when it could not read the kernel's BTF and found no kernel headers either
+const NO_BTF_ACCESS = /'linux\/types\.h' file not found|BTF_GET_NEXT_ID|Operation not permitted/;
+
+/** Loads a program whose probe reads a BTF type: the bpf() syscall, BTF and program loading. */
+async function checkLoad(path: string): Promise<Precondition> {
+  const program = 'BEGIN { printf("%d\\n", sizeof(struct task_struct)); exit(); }';
+  const r = await execa(path, ['-e', program], { timeout: 30_000, reject: false });
+  const size = Number.parseInt(/^(\d+)$/m.exec(r.stdout)?.[1] ?? '', 10);
+  if (r.exitCode === 0 && size > 0) {
+    return {
+      name: 'bpf-load',
+      ok: true,
+      detail: `a program reading the kernel's BTF loaded (task_struct: ${size} bytes)`,
+    };
+  }
+  const said = `${r.stderr}\n${r.stdout}`
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !BENIGN_BPFTRACE_STDERR.some((re) => re.test(l)))
+    .slice(0, 2)
+    .join(' / ');
+  return {
+    name: 'bpf-load',
+    ok: false,
+    detail: NO_BTF_ACCESS.test(said)
+      ? `bpftrace could not use the kernel's BTF: the bpf() syscall was refused (a seccomp filter: systemd-nspawn needs --system-call-filter='bpf perf_event_open', a container --privileged; or no CAP_SYS_ADMIN). bpftrace said: ${said}`
+      : `bpftrace could not load a one-probe program: ${said || `exit code ${r.exitCode}`}`,
+  };
+}
+
+/** Informational: outside the initial pid namespace, /proc's pids are not the kernel's. */
+function checkPidNamespace(): Precondition {
+  const ns = agentPidNamespace();
+  return {
+    name: 'pid-namespace',
+    ok: true,
+    ...(ns.initial ? {} : { warn: true }),
+    detail: pidNamespaceNotice(ns),
+  };
+}
+
 export async function checkPreconditions(opts: PreconditionOptions = {}): Promise<Precondition[]> {
   const tracefs = opts.tracefs ?? DEFAULT_TRACEFS;
   const root = checkRoot();
-  const results = [root, checkKernel(), checkBtf(), await checkBpftrace(opts.bpftracePath ?? 'bpftrace')];
+  const bpftrace = await checkBpftrace(opts.bpftracePath ?? 'bpftrace');
+  const results = [root, checkKernel(), checkBtf(), bpftrace];
+  if (opts.loadProgram) {
+    results.push(
+      root.ok && bpftrace.ok
+        ? await checkLoad(opts.bpftracePath ?? 'bpftrace')
+        : { name: 'bpf-load', ok: false, detail: 'cannot check: needs root and a runnable bpftrace' },
+    );
+  }
   const tfs = await checkTracefs(tracefs, (opts.mountTracefs ?? true) && root.ok);
   results.push(tfs);
   if (tfs.ok) results.push(checkTracepoints(tracefs));
@@ -284,6 +339,6 @@ export async function checkPreconditions(opts: PreconditionOptions = {}): Promis
         : { name: 'file-events', ok: false, detail: 'cannot check: tracefs is not mounted' },
     );
   }
-  results.push(checkSetpriv(), checkPaceShim(), checkCgroup2());
+  results.push(checkSetpriv(), checkPaceShim(), checkCgroup2(), checkPidNamespace());
   return results;
 }

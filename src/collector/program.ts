@@ -257,7 +257,9 @@ export interface FileRenderOptions {
   /** byte offset of `mnt` in struct mount (readStructMemberOffset in btf.ts) */
   mountMntOffset: number;
   commOffset: number;
-  /** eqld's own pid: its file activity is not reported */
+  /** eqld's own pid as the kernel numbers it: its file activity is not reported in the kernel;
+   *  0 when it is not known at rendering (eqld in a pid namespace of its own: its file events are
+   *  then dropped in user space, by the pid the `ready` line reports) */
   selfPid: number;
   /** file events printed per second at most */
   eventsPerSecond: number;
@@ -278,7 +280,7 @@ export function renderFileProgram(opts: FileRenderOptions): string {
   return expandPathMacros(template, mnt)
     .replaceAll('@PROTOCOL_VERSION@', String(FILE_PROTOCOL_VERSION))
     .replaceAll('@COMM_OFF@', String(positiveInteger('the task_struct comm offset', opts.commOffset, 65536)))
-    .replaceAll('@SELF_PID@', String(positiveInteger('the agent pid', opts.selfPid)))
+    .replaceAll('@SELF_PID@', String(opts.selfPid === 0 ? 0 : positiveInteger('the agent pid', opts.selfPid)))
     .replaceAll(
       '@BUDGET@',
       String(positiveInteger('file events per second', opts.eventsPerSecond, MAX_FILE_EVENTS_PER_SECOND)),
@@ -286,12 +288,12 @@ export function renderFileProgram(opts: FileRenderOptions): string {
     .replaceAll('@READY_PID@', String(READY_PID));
 }
 
-/** renderFileProgram with this host's offsets (BTF) and this process's pid. */
-export function renderHostFileProgram(eventsPerSecond: number): string {
+/** renderFileProgram with this host's offsets (BTF) and eqld's kernel pid (0: unknown). */
+export function renderHostFileProgram(eventsPerSecond: number, selfPid = process.pid): string {
   return renderFileProgram({
     mountMntOffset: readStructMemberOffset('mount', 'mnt'),
     commOffset: readStructMemberOffset('task_struct', 'comm'),
-    selfPid: process.pid,
+    selfPid,
     eventsPerSecond,
   });
 }

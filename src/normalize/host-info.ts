@@ -1,7 +1,9 @@
 // Host facts every ECS event carries (host.*, the inputs of entity ids): machine id, boot id,
 // hostname, os-release and kernel. Read once at start-up; this module does no enrichment itself.
+
 import { readFile, readlink } from 'node:fs/promises';
 import { arch, hostname, networkInterfaces, release, version } from 'node:os';
+import { agentPidNamespace, INIT_PID_NS_INODE, namespaceInode } from '../collector/pid-namespace.js';
 
 export interface HostOs {
   type: 'linux';
@@ -29,6 +31,11 @@ export interface HostInfo {
    *  other namespaces than its parent's and these is in a container */
   pidNs?: number;
   mntNs?: number;
+  /** set when eqld runs in a pid namespace other than the kernel's initial one (the inode of
+   *  its own): /proc then numbers processes differently from the kernel, so no process facts are
+   *  read from it (collector/pid-namespace.ts); pidNs is then the initial namespace and mntNs
+   *  unknown (pid 1 of this /proc is the container's init, not the host's) */
+  foreignPidNamespace?: number;
   /** ECS host.ip: the addresses of the host's interfaces at start-up, loopback left out */
   ip?: string[];
 }
@@ -108,14 +115,18 @@ export async function readHostInfo(opts: ReadHostInfoOptions = {}): Promise<Host
     os,
     clkTck: 100,
   };
-  const ns = async (kind: string) => {
-    const m = /:\[(\d+)\]$/.exec(await readlink(`${root}/proc/1/ns/${kind}`).catch(() => ''));
-    return m ? Number(m[1]) : undefined;
-  };
-  const pidNs = await ns('pid');
-  const mntNs = await ns('mnt');
-  if (pidNs !== undefined) info.pidNs = pidNs;
-  if (mntNs !== undefined) info.mntNs = mntNs;
+  const ns = async (kind: string) =>
+    namespaceInode(await readlink(`${root}/proc/1/ns/${kind}`).catch(() => ''));
+  const own = agentPidNamespace(`${root}/proc`);
+  if (own.initial) {
+    const pidNs = await ns('pid');
+    const mntNs = await ns('mnt');
+    if (pidNs !== undefined) info.pidNs = pidNs;
+    if (mntNs !== undefined) info.mntNs = mntNs;
+  } else {
+    info.pidNs = INIT_PID_NS_INODE;
+    if (own.inode !== undefined) info.foreignPidNamespace = own.inode;
+  }
   const ip = hostAddresses();
   if (ip.length > 0) info.ip = ip;
   return info;

@@ -116,6 +116,8 @@ export class Normalizer {
   /** what the handlers of network-events.ts and change-events.ts use */
   private readonly ctx: HandlerContext;
   private readonly alreadyRunning: boolean;
+  /** whether /proc numbers processes as the kernel does (false in a pid namespace of eqld's own) */
+  private readonly procUsable: boolean;
   private seeded = false;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   private lastKtimeNs = 0;
@@ -148,7 +150,10 @@ export class Normalizer {
     this.log = opts.logger;
     const self = process.pid;
     this.exclude = opts.excludePids ?? ((pid) => pid === self);
-    this.procFallback = opts.procFallback ?? true;
+    // in a pid namespace of eqld's own, /proc's pids are not the kernel's: nothing is read from
+    // it by an event's pid, and there is no seeding (host-info.ts foreignPidNamespace)
+    this.procUsable = opts.host.foreignPidNamespace === undefined;
+    this.procFallback = opts.procFallback ?? this.procUsable;
     this.procRoot = opts.procRoot ?? '/proc';
     this.alreadyRunning = opts.alreadyRunning ?? true;
     this.users = opts.users ?? new UserDb();
@@ -170,7 +175,7 @@ export class Normalizer {
       table: this.table,
       host: this.host,
       exclude: this.exclude,
-      procFallback: opts.procFallback ?? true,
+      procFallback: this.procFallback,
       procRoot: this.procRoot,
       counters: this.st,
     });
@@ -240,6 +245,11 @@ export class Normalizer {
    * are. The first seeding reports each process it finds as already_running.
    */
   async seedFromProc(): Promise<void> {
+    if (!this.procUsable) {
+      // /proc shows another pid namespace's processes: their pids are not the kernel's
+      this.seeded = true;
+      return;
+    }
     // live entries known before the scan: any of them missing from /proc afterwards has exited
     // unseen (its exit was lost or fell in a gap)
     const before = [...this.table.entries()].filter((e) => e.exitedAtNs === undefined);

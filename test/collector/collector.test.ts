@@ -354,6 +354,55 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     await c.stop();
   });
 
+  it("in a pid namespace of its own, leaves out its own and bpftrace's events by the kernel pids the hello and ready lines report, not by the pids /proc shows it", async () => {
+    // kernel pids 900001 (bpftrace) and 900002 (eqld): what the kernel calls them; process.pid
+    // and the spawned child's pid are this namespace's numbers, which name other processes there
+    const t = now();
+    const lines = [
+      `exit ${t + 1} 900002 900002 100 0`,
+      `exit ${t + 2} 900001 900001 100 0`,
+      `exit ${t + 3} ${process.pid} ${process.pid} 100 0`,
+      `exit ${t + 4} 12345 12345 100 0`,
+    ];
+    const log: string[] = [];
+    try {
+      const { c, events } = fakeCollector(
+        'stay',
+        lines,
+        log,
+        { FAKE_KERNEL_PIDS: '900001:900002' },
+        {
+          excludeSelf: true,
+          pidNamespace: { inode: 4026532243, initial: false },
+        },
+      );
+      // before the programs said, no pid is taken for eqld's own
+      expect(c.isSelfPid(process.pid)).toBe(false);
+      await c.start();
+      await waitFor(() => (events.length >= 2 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(events.map((e) => (e.kind === 'exit' ? e.pid : -1))).toEqual([process.pid, 12345]);
+      expect(c.stats().excludedSelf).toBe(2);
+      expect(c.isSelfPid(900002)).toBe(true);
+      expect(c.isBpftracePid(900001)).toBe(true);
+      expect(c.isBpftracePid(c.bpftracePid as number)).toBe(false);
+      expect(c.isSelfPid(process.pid)).toBe(false);
+      expect(log.some((l) => l.includes("eqld's pid as the kernel numbers it") && l.includes('900002'))).toBe(
+        true,
+      );
+    } finally {
+      delete process.env.FAKE_KERNEL_PIDS;
+    }
+  });
+
+  it("in the host's pid namespace, is itself by process.pid from the start", async () => {
+    const { c } = fakeCollector('stay', [], [], {}, { pidNamespace: { inode: 4026531836, initial: true } });
+    expect(c.isSelfPid(process.pid)).toBe(true);
+    await c.start();
+    expect(c.isSelfPid(c.bpftracePid as number)).toBe(true);
+    await c.stop();
+  });
+
   it('counts malformed lines, logs a bounded sample and keeps going', async () => {
     const log: string[] = [];
     const bad = Array.from({ length: 30 }, (_, i) => `garbage line ${i}`);

@@ -38,9 +38,11 @@ function runProcessProgram() {
     process.exit(1);
   }
   process.stderr.write("ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace.\n");
-  process.stdout.write('Attaching 3 probes...\nhello 3 1 1024\n');
+  // FAKE_KERNEL_PIDS=BPFTRACE:AGENT: the pids a bpftrace in the kernel's numbering would print
+  const [bpfPid, agentPid] = (process.env.FAKE_KERNEL_PIDS ?? '').split(':');
+  process.stdout.write(`Attaching 3 probes...\nhello 3 1 1024${bpfPid ? ` ${bpfPid}` : ''}\n`);
   setTimeout(() => {
-    process.stdout.write('ready 2\n');
+    process.stdout.write(`ready 2${agentPid ? ` ${agentPid}` : ''}\n`);
     const lines = process.env.FAKE_LINES ? readFileSync(process.env.FAKE_LINES, 'latin1') : '';
     if (mode === 'pieces') writeInPieces(lines);
     else process.stdout.write(lines);

@@ -190,6 +190,22 @@ describe('field decoders', () => {
     expect(decodeWaitStatus(0x86)).toEqual({ exitCode: 0, signal: 6 });
   });
 
+  it('reads the kernel pids of the hello line (bpftrace) and the ready line (the pinger), and still the lines without them', () => {
+    expect(parseLine('hello 3 77 1024 4242')).toEqual({
+      kind: 'hello',
+      version: 3,
+      ktimeNs: 77,
+      argvBytes: 1024,
+      pid: 4242,
+    });
+    expect(parseLine('hello 3 77 1024')).toEqual({ kind: 'hello', version: 3, ktimeNs: 77, argvBytes: 1024 });
+    expect(parseLine('ready 88 6215')).toEqual({ kind: 'ready', ktimeNs: 88, pid: 6215 });
+    expect(parseLine('ready 88')).toEqual({ kind: 'ready', ktimeNs: 88 });
+    for (const bad of ['hello 3 77', 'hello 3 77 1024 42 43', 'ready', 'ready 88 6215 1', 'ready 88 x']) {
+      expect(parseLine(bad).kind).toBe('malformed');
+    }
+  });
+
   it('parses connect lines with IPv6 addresses, socket type and negative return', () => {
     const l = parseLine(
       `connect 10 2 2 3 1000 1000 0 0 6 2 53 fe80::1 -101 ${connectSource()} ${commWords('dig')}`,

@@ -65,7 +65,7 @@ describe('bpf program rendering', () => {
 
   it('says in its hello line the protocol version the parser speaks', () => {
     const p = renderProgram({ argvBytes: 8, filenameLocOffset: 8, offsets: OFFSETS });
-    expect(p).toContain(`printf("hello ${PROTOCOL_VERSION} %llu %d\\n", nsecs, 8);`);
+    expect(p).toContain(`printf("hello ${PROTOCOL_VERSION} %llu %d %d\\n", nsecs, 8, pid);`);
   });
 
   it('refuses a comm offset that is not a positive integer', () => {

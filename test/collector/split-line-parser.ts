@@ -351,11 +351,23 @@ function parseFields(f: string[]): Line {
         },
         comm: comm(f, 10),
       };
-    case 'hello':
-      arity(f, 4, kind);
-      return { kind: 'hello', version: uint(f, 1), ktimeNs: uint(f, 2), argvBytes: uint(f, 3) };
-    case 'counters':
+    case 'hello': {
+      // an optional trailing pid: bpftrace's, as the kernel numbers it
+      if (f.length !== 5) arity(f, 4, kind);
+      const hello = {
+        kind: 'hello' as const,
+        version: uint(f, 1),
+        ktimeNs: uint(f, 2),
+        argvBytes: uint(f, 3),
+      };
+      return f.length === 5 ? { ...hello, pid: uint(f, 4) } : hello;
+    }
     case 'ready':
+      // an optional trailing pid: the pinger's (eqld), as the kernel numbers it
+      if (f.length === 3) return { kind, ktimeNs: uint(f, 1), pid: uint(f, 2) };
+      arity(f, 2, kind);
+      return { kind, ktimeNs: uint(f, 1) };
+    case 'counters':
       arity(f, 2, kind);
       return { kind, ktimeNs: uint(f, 1) };
     default:

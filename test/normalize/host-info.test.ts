@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,32 @@ describe('readHostInfo', () => {
   it('rejects a machine id that is not 32 hex digits, naming the value', async () => {
     await expect(readHostInfo({ root: fakeRoot('not-an-id') })).rejects.toThrow(HostInfoError);
     await expect(readHostInfo({ root: fakeRoot('not-an-id') })).rejects.toThrow(/got `not-an-id`/);
+  });
+
+  it("in a pid namespace of eqld's own, takes the kernel's initial namespace as the host's and marks /proc as foreign", async () => {
+    const root = fakeRoot('0123456789abcdef0123456789abcdef');
+    mkdirSync(join(root, 'proc/self/ns'), { recursive: true });
+    mkdirSync(join(root, 'proc/1/ns'), { recursive: true });
+    symlinkSync('pid:[4026532243]', join(root, 'proc/self/ns/pid'));
+    // pid 1 of this /proc is the container's init: its namespaces are not the host's
+    symlinkSync('pid:[4026532243]', join(root, 'proc/1/ns/pid'));
+    symlinkSync('mnt:[4026532240]', join(root, 'proc/1/ns/mnt'));
+    const h = await readHostInfo({ root });
+    expect(h.pidNs).toBe(4026531836);
+    expect(h.mntNs).toBeUndefined();
+    expect(h.foreignPidNamespace).toBe(4026532243);
+  });
+
+  it("in the initial pid namespace, takes pid 1's namespaces as the host's", async () => {
+    const root = fakeRoot('0123456789abcdef0123456789abcdef');
+    mkdirSync(join(root, 'proc/self/ns'), { recursive: true });
+    mkdirSync(join(root, 'proc/1/ns'), { recursive: true });
+    symlinkSync('pid:[4026531836]', join(root, 'proc/self/ns/pid'));
+    symlinkSync('pid:[4026531836]', join(root, 'proc/1/ns/pid'));
+    symlinkSync('mnt:[4026531841]', join(root, 'proc/1/ns/mnt'));
+    const h = await readHostInfo({ root });
+    expect(h).toMatchObject({ pidNs: 4026531836, mntNs: 4026531841 });
+    expect(h.foreignPidNamespace).toBeUndefined();
   });
 
   it('reads this machine (ids equal the files)', async () => {

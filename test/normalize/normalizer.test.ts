@@ -412,6 +412,47 @@ describe('excludePids', () => {
   });
 });
 
+describe('eqld in a pid namespace of its own (/proc numbers processes unlike the kernel)', () => {
+  it("reads no process facts from /proc: no seeding, no already_running, no fallback by an event's pid", async () => {
+    // this /proc is the container's: its pid 500 is not the kernel's pid 500
+    const proc = fakeProcRoot([
+      { pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/usr/lib/systemd/systemd' },
+      { pid: 500, comm: 'bash', ppid: 1, startTicks: 40, exe: '/usr/bin/bash' },
+    ]);
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({
+      host: { ...HOST, pidNs: 4026531836, foreignPidNamespace: 4026532243 },
+      procRoot: proc.root,
+      procFallback: undefined,
+      alreadyRunning: true,
+    });
+    await h.n.seedFromProc();
+    expect(h.docs()).toHaveLength(0);
+    expect(h.n.stats().table.live).toBe(0);
+    // kernel pid 500 (another process than the container's bash) execs: its parent, kernel pid 1,
+    // is not taken from this /proc either
+    h.push(exec({ pid: 500, startTicks: 40, ppid: 1, parentStartTicks: 1, filename: '/usr/bin/perl' }));
+    const [d] = h.docs();
+    expect(field(d as Record<string, unknown>, 'process.executable')).toBe('/usr/bin/perl');
+    expect(field(d as Record<string, unknown>, 'process.parent.executable')).toBeUndefined();
+    expect(h.n.stats().procFallbackHits).toBe(0);
+  });
+
+  it('reads /proc in the initial namespace (the same fixture seeds the table)', async () => {
+    const proc = fakeProcRoot([
+      { pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/usr/lib/systemd/systemd' },
+      { pid: 500, comm: 'bash', ppid: 1, startTicks: 40, exe: '/usr/bin/bash' },
+    ]);
+    cleanups.push(proc.cleanup);
+    const h = makeNormalizer({ procRoot: proc.root, procFallback: undefined, alreadyRunning: true });
+    await h.n.seedFromProc();
+    expect(h.docs().map((d) => field(d as Record<string, unknown>, 'event.action'))).toEqual([
+      'already_running',
+      'already_running',
+    ]);
+  });
+});
+
 describe('lost and gap', () => {
   it('counts lost records and gaps in stats (no document) and re-seeds the table after a gap', async () => {
     const procs = [{ pid: 1, comm: 'systemd', ppid: 0, startTicks: 1, exe: '/sbin/init' }];
