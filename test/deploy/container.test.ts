@@ -27,6 +27,7 @@ import {
   mainPid,
   podman,
   podmanOk,
+  pruneImages,
   remove,
   runDetached,
   state,
@@ -37,6 +38,7 @@ import { createTopology, type Listener, startListener, type Topology } from '../
 import { RSYSLOGD, type Rsyslog, startRsyslog } from '../support/rsyslog.js';
 
 const IMAGE = 'localhost/eqld-test:latest';
+const BUILD_STAGE_IMAGE = 'localhost/eqld-test-build:latest';
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 const ALERT_TIMEOUT_MS = 20_000;
 
@@ -230,9 +232,8 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
         .replace(/[^\w.-]+/g, '-');
       const base = await importBase(rootfs.base, key);
       const ca = hostNpmCaFile();
-      await build({
+      const common = {
         context: REPO_ROOT,
-        tag: IMAGE,
         buildArgs: {
           BASE: base,
           ...(ca ? { NODE_EXTRA_CA_CERTS: '/run/eqld-build-ca.pem' } : {}),
@@ -240,7 +241,12 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
         volumes: ca ? [`${ca}:/run/eqld-build-ca.pem:ro`] : [],
         logFile: join(DEPLOY_CACHE, 'podman', 'build.log'),
         timeoutMs: BUILD_TIMEOUT_MS,
-      });
+      };
+      // the build stage gets a tag of its own, so pruning the earlier builds' layers keeps its
+      // cache (apt-get, npm ci); the second build reuses it
+      await build({ ...common, tag: BUILD_STAGE_IMAGE, target: 'build' });
+      await build({ ...common, tag: IMAGE });
+      await pruneImages();
       topo = await createTopology();
       rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
     }, BUILD_TIMEOUT_MS + 120_000);

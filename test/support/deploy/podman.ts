@@ -141,6 +141,8 @@ export function hostNpmCaFile(): string | undefined {
 export interface BuildOptions {
   context: string;
   tag: string;
+  /** build only up to this stage (--target) */
+  target?: string;
   buildArgs?: Record<string, string>;
   /** build-time bind mounts (podman build -v), HOST:CONTAINER[:ro] */
   volumes?: string[];
@@ -153,6 +155,7 @@ export interface BuildOptions {
 export async function build(opts: BuildOptions): Promise<void> {
   prepare();
   const args = ['build', '--network=host', '-t', opts.tag];
+  if (opts.target) args.push('--target', opts.target);
   for (const [k, v] of Object.entries(opts.buildArgs ?? {})) args.push('--build-arg', `${k}=${v}`);
   for (const v of opts.volumes ?? []) args.push('-v', v);
   args.push(opts.context);
@@ -172,6 +175,12 @@ export async function build(opts: BuildOptions): Promise<void> {
     const log = readFileSync(opts.logFile, 'utf8');
     throw new Error(`podman build failed (${code}); ${opts.logFile} ends with:\n${log.slice(-4000)}`);
   }
+}
+
+/** Removes untagged images that nothing tagged builds on: the layers of earlier builds. Layers
+ *  an earlier build made and a tagged image still uses (its build cache) stay. */
+export async function pruneImages(): Promise<void> {
+  await podmanOk(['image', 'prune', '-f']);
 }
 
 /** podman run -d --name NAME ...args; the container is removed at exit if the test does not. */
