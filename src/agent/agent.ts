@@ -25,6 +25,7 @@ import { checkHost, createStages, type Stages } from './create-stages.js';
 import { HealthMonitor } from './health.js';
 import { type RunningMetrics, startMetrics } from './metrics/index.js';
 import { applyPriorityBoost } from './priority.js';
+import { RunRecorder, readRunRecord, unwatchedSince } from './run-record.js';
 import { buildTelemetryAlert } from './telemetry-alert.js';
 
 export const EXIT = { ok: 0, internal: 1, config: 2, precondition: 3 } as const;
@@ -123,6 +124,11 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
   let config = initial;
   const logger = pino({ level: config.log.level, base: { pid: process.pid } }, pino.destination(2));
   const engine: EqlEngine = eqlEngine;
+  // read before this run writes its own: did the last eqld on this state directory stop cleanly?
+  const previousRun = readRunRecord(config.agent.stateDir);
+  if (previousRun.unreadable) {
+    logger.warn({ reason: previousRun.unreadable }, 'the previous run record is unreadable: replacing it');
+  }
   const rules = loadRuleSet(config, engine, logger);
   if (rules.length === 0) logger.warn({ paths: rulePaths(config) }, 'no rules loaded: nothing will alert');
   // alerts carry the ancestry of their processes, read from the normalizer's table when raised
@@ -192,6 +198,15 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
     },
     'eqld running',
   );
+  const runRecord = new RunRecorder(config.agent.stateDir, stages.bootId, (err) =>
+    logger.error({ err: err.message }, 'could not write the run record'),
+  );
+  const unwatched = unwatchedSince(previousRun.record, Date.now(), stages.bootId);
+  runRecord.start();
+  if (unwatched) {
+    logger.warn(unwatched, 'the previous run did not stop cleanly: reporting the span no eqld watched');
+    pipeline.emit(buildTelemetryAlert({ kind: 'gap', ...unwatched }, stages.hostFields));
+  }
 
   const health = new HealthMonitor(config.health.lostEventsThreshold);
   const sampleHealth = () => {
@@ -273,6 +288,7 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
         })
         .then(async () => {
           await metrics?.close();
+          runRecord.stopped();
           logger.info('stopped');
           resolve(EXIT.ok);
         })

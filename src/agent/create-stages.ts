@@ -21,6 +21,8 @@ export interface Stages extends StageSet {
   sinks: SinkSet;
   events?: EventFile;
   hostFields: Record<string, unknown>;
+  /** this boot's id (/proc/sys/kernel/random/boot_id) */
+  bootId: string;
   sinkNames: string[];
   /** kernel monotonic ns (bpftrace nsecs) → ms since epoch, for gap reports */
   toWallMs(monotonicNs: number): number;
@@ -159,6 +161,7 @@ export async function createStages(
     sinks,
     ...(events ? { events } : {}),
     hostFields: hostFields(host) as Record<string, unknown>,
+    bootId: host.bootId,
     sinkNames: sinkNames(sinkCfg),
     toWallMs: (ns) => Date.now() - (Number(process.hrtime.bigint()) - ns) / 1e6,
   };
