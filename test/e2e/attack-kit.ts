@@ -34,7 +34,7 @@ export function writeHiddenBinary(dir: string): string {
 // mode "same": a forked child connects, then calls setsid (it is not a group leader, so setsid
 // succeeds). mode "split": one forked child connects, a second forked child calls setsid.
 // Prints `connect=<pid> setsid=<pid> ret=<setsid result>`.
-const PERL_CONNECT_SETSID = `
+export const PERL_CONNECT_SETSID = `
 use strict; use Socket; use POSIX qw(setsid _exit);
 my ($host, $port, $mode) = @ARGV;
 $| = 1;
