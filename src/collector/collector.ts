@@ -346,11 +346,16 @@ export class Collector {
               this.onRunnerEvent(e);
             }
           : (e) => this.onFileProgramEvent(e),
+      // in the initial pid namespace getpid() is the kernel's pid already; the ready line is
+      // needed only outside it
       onAgentKernelPid: (pid) => {
-        if (pid !== this.agentKernelPid) {
-          this.log.info({ kernelPid: pid, pid: process.pid }, "eqld's pid as the kernel numbers it");
-          this.agentKernelPid = pid;
+        if (pid === this.agentKernelPid) return;
+        if (this.pidNs.initial) {
+          this.log.warn({ reported: pid, pid: process.pid }, 'a ready line named another pinger than eqld');
+          return;
         }
+        this.log.info({ kernelPid: pid, pid: process.pid }, "eqld's pid as the kernel numbers it");
+        this.agentKernelPid = pid;
       },
       ...(name === 'process'
         ? {

@@ -4,6 +4,7 @@
 // renderHostProgram) and the environment variables to capture (env-match.ts), and expands the
 // conditional sections, the per-chunk probe blocks and the hex-word reads. renderProgram is pure
 // apart from reading the template; renderHostProgram also reads tracefs and the kernel's BTF.
+import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readStructMemberOffset } from './btf.js';
@@ -23,8 +24,13 @@ export const PROTOCOL_VERSION = 3;
 export const ENV_SCAN = 256;
 /** environment variables captured per exec at most */
 export const ENV_MAX = 8;
-/** kill(READY_PID, 0) is the readiness ping (see bpf/eqld.bt.in); above any pid_max, so ESRCH */
-export const READY_PID = 2_147_480_000;
+/**
+ * kill(READY_PID, 0) is the readiness ping (see bpf/eqld.bt.in); above any pid_max (at most
+ * 2^22), so ESRCH. Drawn at random per eqld process from [2e9, 2.1e9): every bpftrace program on
+ * the host sees every process's kill(2), so with one fixed value a program would also answer
+ * another eqld's ping, reporting that eqld's pid as its own (`ready` carries the pinger's pid).
+ */
+export const READY_PID = 2_000_000_000 + randomInt(100_000_000);
 
 export const TEMPLATE_PATH = fileURLToPath(new URL('../../bpf/eqld.bt.in', import.meta.url));
 export const DEFAULT_TRACEFS = '/sys/kernel/tracing';

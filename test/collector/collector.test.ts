@@ -395,12 +395,29 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     }
   });
 
-  it("in the host's pid namespace, is itself by process.pid from the start", async () => {
-    const { c } = fakeCollector('stay', [], [], {}, { pidNamespace: { inode: 4026531836, initial: true } });
-    expect(c.isSelfPid(process.pid)).toBe(true);
-    await c.start();
-    expect(c.isSelfPid(c.bpftracePid as number)).toBe(true);
-    await c.stop();
+  it("in the host's pid namespace, is itself by process.pid, whatever pid a ready line names", async () => {
+    const log: string[] = [];
+    try {
+      // a ready line naming another pinger (another eqld's ping, were the values to collide)
+      const { c } = fakeCollector(
+        'stay',
+        [],
+        log,
+        { FAKE_KERNEL_PIDS: ':900003' },
+        {
+          pidNamespace: { inode: 4026531836, initial: true },
+        },
+      );
+      expect(c.isSelfPid(process.pid)).toBe(true);
+      await c.start();
+      expect(c.isSelfPid(c.bpftracePid as number)).toBe(true);
+      expect(c.isSelfPid(process.pid)).toBe(true);
+      expect(c.isSelfPid(900003)).toBe(false);
+      expect(log.some((l) => l.includes('a ready line named another pinger than eqld'))).toBe(true);
+      await c.stop();
+    } finally {
+      delete process.env.FAKE_KERNEL_PIDS;
+    }
   });
 
   it('counts malformed lines, logs a bounded sample and keeps going', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   hexWordArgs,
@@ -61,6 +62,25 @@ describe('bpf program rendering', () => {
     expect(() => renderProgram({ argvBytes: 1.5, filenameLocOffset: 8, offsets: OFFSETS })).toThrow(
       /argv bytes/,
     );
+  });
+
+  it("answers only its own eqld's readiness ping: a value above any pid_max, drawn per process", async () => {
+    const { READY_PID } = await import('../../src/collector/program.js');
+    expect(READY_PID).toBeGreaterThanOrEqual(2_000_000_000);
+    expect(READY_PID).toBeLessThan(2_100_000_000);
+    const p = renderProgram({ argvBytes: 1024, filenameLocOffset: 8, offsets: OFFSETS });
+    expect(p).toContain(`/args->pid == ${READY_PID} && args->sig == 0/`);
+    const other = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import('./dist/collector/program.js').then((m) => console.log(m.READY_PID))",
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(Number(other.stdout.trim())).toBeGreaterThanOrEqual(2_000_000_000);
+    expect(Number(other.stdout.trim())).not.toBe(READY_PID);
   });
 
   it('says in its hello line the protocol version the parser speaks', () => {
