@@ -226,7 +226,7 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'eqld-container-'));
-      const rootfs = ensureRootfs();
+      const rootfs = await ensureRootfs();
       const key = readFileSync(`${rootfs.base}.ok`, 'utf8')
         .trim()
         .replace(/[^\w.-]+/g, '-');

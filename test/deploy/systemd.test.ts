@@ -83,10 +83,10 @@ describeDeploy(['systemd-nspawn', 'nsenter'])(
       });
     const alerts = (): Doc[] => {
       try {
-        return readFileSync(machine.path('var/log/eqld/alerts.ndjson'), 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Doc);
+        // a last line without its newline is being written: not read yet
+        const lines = readFileSync(machine.path('var/log/eqld/alerts.ndjson'), 'utf8').split('\n');
+        lines.pop();
+        return lines.filter(Boolean).map((l) => JSON.parse(l) as Doc);
       } catch {
         return [];
       }
@@ -112,7 +112,7 @@ describeDeploy(['systemd-nspawn', 'nsenter'])(
       );
 
     beforeAll(async () => {
-      const trees = ensureRootfs();
+      const trees = await ensureRootfs();
       dir = mkdtempSync(join(tmpdir(), 'eqld-nspawn-'));
       topo = await createTopology();
       listener = await startListener(topo.attacker, topo.publicAddress);

@@ -90,10 +90,10 @@ export function readAlertsFile(path: string): AlertDoc[] {
   } catch {
     return [];
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as AlertDoc);
+  // a last line without its newline is an alert being written right now: not read yet
+  const lines = text.split('\n');
+  lines.pop();
+  return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AlertDoc);
 }
 
 export function get(doc: unknown, path: string): unknown {

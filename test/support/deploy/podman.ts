@@ -6,11 +6,11 @@
 // ulimits fail under runc here. Containers it starts are removed by name when the test process
 // exits, even after a failed or timed-out test. It does not pull: no registry is reachable, so
 // base images come from a root filesystem tree (importBase).
-import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DEPLOY_CACHE } from './rootfs.js';
+import { DEPLOY_CACHE, runToEnd } from './rootfs.js';
 
 const execFileP = promisify(execFile);
 
@@ -110,7 +110,7 @@ export async function importBase(tree: string, key: string): Promise<string> {
   if ((await podman(['image', 'exists', name])).code === 0) return name;
   prepare();
   // under the deploy cache's lock: two test files importing at once would store it twice
-  execFileSync(
+  await runToEnd(
     'flock',
     [
       join(DEPLOY_CACHE, '.lock'),
@@ -124,7 +124,8 @@ export async function importBase(tree: string, key: string): Promise<string> {
       name,
       ...GLOBAL,
     ],
-    { env: env(), stdio: ['ignore', 'inherit', 'inherit'], timeout: 10 * 60_000 },
+    10 * 60_000,
+    env(),
   );
   return name;
 }

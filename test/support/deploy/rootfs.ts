@@ -2,7 +2,7 @@
 // build-rootfs.sh under a lock, shared by every test file of a run and kept between local runs in
 // .cache/deploy (EQLD_TEST_DEPLOY_CACHE elsewhere). Each test boots or imports a copy-on-write
 // overlay of them, never the cached tree itself.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,14 +46,39 @@ export interface Rootfs {
   systemd: string;
 }
 
+/**
+ * Runs a command to its end without blocking this process (a test worker blocked for minutes
+ * misses vitest's RPC deadline): output to ours, rejects on a non-zero exit or after timeoutMs.
+ */
+export function runToEnd(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: env ?? process.env });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} ... exited with ${code ?? signal}`));
+    });
+  });
+}
+
 /** Builds the trees when missing or stale (one builder at a time; the others wait for it). */
-export function ensureRootfs(): Rootfs {
+export async function ensureRootfs(): Promise<Rootfs> {
   mkdirSync(DEPLOY_CACHE, { recursive: true });
   const npmVersion = execFileSync('npm', ['--version'], { encoding: 'utf8' }).trim();
-  execFileSync(
+  await runToEnd(
     'flock',
     [join(DEPLOY_CACHE, '.lock'), 'bash', BUILDER, DEPLOY_CACHE, process.versions.node, npmVersion],
-    { stdio: ['ignore', 'inherit', 'inherit'], timeout: 15 * 60_000 },
+    15 * 60_000,
   );
   return { base: join(DEPLOY_CACHE, 'base'), systemd: join(DEPLOY_CACHE, 'systemd') };
 }
