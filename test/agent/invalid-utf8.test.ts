@@ -95,7 +95,11 @@ describeKernel('bytes that are not UTF-8, from argv to syslog and back', () => {
 
     const alertsFile = join(dir, 'alerts.ndjson');
     const until = Date.now() + 20_000;
-    while (!(existsSync(alertsFile) && readFileSync(alertsFile, 'utf8').includes('eqld-utf8-'))) {
+    const complete = () => {
+      const text = existsSync(alertsFile) ? readFileSync(alertsFile, 'utf8') : '';
+      return text.includes('eqld-utf8-') && text.endsWith('\n');
+    };
+    while (!complete()) {
       if (Date.now() > until) throw new Error(`no alert; eqld said:\n${eqld.stderr().slice(-3000)}`);
       await new Promise((res) => setTimeout(res, 100));
     }

@@ -266,6 +266,7 @@ describeKernel('eqld run on the real kernel', () => {
         existsSync(alerts)
           ? readFileSync(alerts, 'utf8')
               .split('\n')
+              .slice(0, -1) // complete lines only: the last one may be being written
               .find((l) => l.includes('eqld-telemetry-loss'))
           : undefined,
       30_000,
