@@ -1,5 +1,8 @@
 // `eqld doctor` and `eqld collect` through the real CLI entry point.
 import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -25,13 +28,45 @@ describe('eqld doctor', () => {
     expect(r.stdout).toMatch(/^FAIL bpftrace: bpftrace is not runnable at \/nonexistent\/bpftrace/m);
     expect(r.stdout).toMatch(/eqld cannot run here/);
   }, 120_000);
+
+  it.runIf(process.geteuid?.() === 0)(
+    'fails bpf-load, naming a refused bpf() syscall, where bpftrace runs but cannot read the BTF',
+    async () => {
+      // a stand-in bpftrace: the version is fine, a program fails as bpftrace 0.17 does when a
+      // seccomp filter refuses bpf() (seen under systemd-nspawn's default filter)
+      const dir = mkdtempSync(join(tmpdir(), 'eqld-doctor-'));
+      const fake = join(dir, 'bpftrace');
+      writeFileSync(
+        fake,
+        `#!/bin/sh
+[ "$1" = --version ] && { echo "bpftrace v0.17.0"; exit 0; }
+echo "ERROR: Unknown error -1: couldn't set RLIMIT_MEMLOCK for bpftrace." >&2
+echo "/bpftrace/include/clang_workarounds.h:14:10: fatal error: 'linux/types.h' file not found" >&2
+exit 1
+`,
+      );
+      chmodSync(fake, 0o755);
+      try {
+        const r = await eqld(['doctor', '--bpftrace', fake]);
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(/^ok {3}bpftrace: /m);
+        expect(r.stdout).toMatch(
+          /^FAIL bpf-load: bpftrace could not use the kernel's BTF: the bpf\(\) syscall was refused .*linux\/types\.h/m,
+        );
+        expect(r.stdout).not.toMatch(/RLIMIT_MEMLOCK/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });
 
 describeKernel('eqld doctor and collect on the real kernel', () => {
   it('doctor reports every precondition ok and exits 0', async () => {
     const r = await eqld(['doctor']);
     expect(r.code).toBe(0);
-    for (const name of ['root', 'kernel', 'btf', 'bpftrace', 'tracefs', 'tracepoints']) {
+    for (const name of ['root', 'kernel', 'btf', 'bpftrace', 'bpf-load', 'tracefs', 'tracepoints']) {
       expect(r.stdout).toMatch(new RegExp(`^ok {3}${name}: `, 'm'));
     }
   }, 120_000);
