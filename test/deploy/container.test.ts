@@ -33,6 +33,7 @@ import {
   state,
 } from '../support/deploy/podman.js';
 import { DEPLOY_CACHE, describeDeploy, ensureRootfs, REPO_ROOT } from '../support/deploy/rootfs.js';
+import { waitFor } from '../support/deploy/wait-for.js';
 import { processTree } from '../support/eqld-process.js';
 import { createTopology, type Listener, startListener, type Topology } from '../support/netns.js';
 import { RSYSLOGD, type Rsyslog, startRsyslog } from '../support/rsyslog.js';
@@ -136,16 +137,6 @@ function stillAlive(ids: readonly string[]): string[] {
   return ids.filter((id) => identity(Number(id.split(':')[0])) === id);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
   'the Dockerfile under podman (real kernel, host syslog)',
   () => {
@@ -172,8 +163,7 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
       });
       containers.push(name);
       await runDetached(name, plan.args);
-      await until(
-        `"eqld running" in the logs of ${name}`,
+      await waitFor(
         async () => {
           const text = await logs(name);
           if (text.includes('"msg":"eqld running"')) return true;
@@ -182,17 +172,20 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
           return undefined;
         },
         60_000,
+        `"eqld running" in the logs of ${name}`,
+        100,
       );
       const main = await mainPid(name);
       expect(comm(main)).toBe('node');
       // both bpftrace programs (process/network and file events) are attached once eqld runs
-      const bpftrace = await until(
-        `two bpftrace processes under ${name}'s eqld (pid ${main})`,
+      const bpftrace = await waitFor(
         async () => {
           const b = bpftraceOf(main);
           return b.length >= 2 ? b : undefined;
         },
         10_000,
+        `two bpftrace processes under ${name}'s eqld (pid ${main})`,
+        100,
       );
       return { main, bpftrace, logDir };
     }
@@ -213,13 +206,14 @@ describeDeploy(['podman', 'runc', 'tar', RSYSLOGD])(
       const port = await attackerPort();
       const r = await connectThenSetsid(topo.victim, topo.publicAddress, port, { mode: 'same' });
       expect(r.setsidRet).toBe(r.setsidPid);
-      const line = await until(
-        `a "${ROOT_RULE}" alert for pid ${r.connectPid} -> ${topo.publicAddress}:${port} at the test syslog`,
+      const line = await waitFor(
         async () =>
           (await linesForPid(r.connectPid)).find(
             (l) => l.includes(ROOT_RULE) && namesDestination(l, topo.publicAddress, port),
           ),
         ALERT_TIMEOUT_MS,
+        `a "${ROOT_RULE}" alert for pid ${r.connectPid} -> ${topo.publicAddress}:${port} at the test syslog`,
+        100,
       );
       return { pid: r.connectPid, port, line };
     }

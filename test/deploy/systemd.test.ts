@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PERL_CONNECT_SETSID, ROOT_RULE } from '../e2e/attack-kit.js';
-import { NspawnMachine, waitFor } from '../support/deploy/nspawn.js';
+import { NspawnMachine } from '../support/deploy/nspawn.js';
 import { describeDeploy, ensureRootfs, REPO_ROOT } from '../support/deploy/rootfs.js';
+import { waitFor } from '../support/deploy/wait-for.js';
 import { createTopology, type Listener, startListener, type Topology } from '../support/netns.js';
 
 const CAPS: Record<string, number> = {
