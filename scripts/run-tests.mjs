@@ -23,13 +23,16 @@ let skipped = 0;
 if (existsSync(out)) {
   const report = JSON.parse(readFileSync(out, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  failed = (report.numFailedTests ?? 0) + ((report.numFailedTestSuites ?? 0) ? 0 : 0);
+  failed = report.numFailedTests ?? 0;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  // a file that failed with no failed test of its own: it did not load, or a beforeAll/afterAll
+  // hook threw (its tests are then reported skipped); each counts as one failure
   const brokenFiles = (report.testResults ?? []).filter(
-    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+    (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
   );
   failed += brokenFiles.length;
-  for (const f of brokenFiles) process.stdout.write(`file failed to run: ${f.name}: ${f.message ?? ''}\n`);
+  for (const f of brokenFiles)
+    process.stdout.write(`file failed outside its tests: ${f.name}: ${(f.message ?? '').split('\n')[0]}\n`);
 } else {
   failed = 1;
   process.stdout.write('vitest wrote no result file\n');

@@ -5,6 +5,7 @@
 // with machined (this host's PID 1 is not systemd): --register=no --keep-unit.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { overlayOf } from './rootfs.js';
@@ -58,7 +59,11 @@ export class NspawnMachine {
       ...Object.entries(o.bindReadOnly ?? {}).map(([host, inside]) => `--bind-ro=${host}:${inside}`),
     ];
     const child = spawn('systemd-nspawn', args, { stdio: ['ignore', out, out] });
+    let lastState = 'no answer yet';
     try {
+      // nspawn's child is the machine's PID 1 only once it has exec'd systemd: before that it is
+      // still systemd-nspawn setting up namespaces, and nsenter into it would run in a half-built
+      // machine (or the host's namespaces)
       const leader = await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`systemd-nspawn exited with ${child.exitCode}`);
@@ -66,27 +71,66 @@ export class NspawnMachine {
             stdout: '',
           }));
           const pid = Number(stdout.trim().split('\n')[0]);
-          return pid > 0 ? pid : undefined;
+          if (!(pid > 0)) return undefined;
+          const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+          const ownPidNs = await readlink('/proc/self/ns/pid');
+          const itsPidNs = await readlink(`/proc/${pid}/ns/pid`).catch(() => ownPidNs);
+          return comm.trim() === 'systemd' && itsPidNs !== ownPidNs ? pid : undefined;
         },
-        30_000,
+        60_000,
         'the machine to start',
       );
       const m = new NspawnMachine(child, leader, overlay.root, overlay.dispose);
       await waitFor(
         async () => {
-          const r = await m.exec(['systemctl', 'is-system-running']);
+          if (child.exitCode !== null) throw new Error(`systemd-nspawn exited with ${child.exitCode}`);
+          // a short timeout per question: a systemctl that hangs on a bus not yet up is asked again
+          const r = await m.exec(['systemctl', 'is-system-running'], 10_000).catch((err: Error) => ({
+            code: -1,
+            stdout: '',
+            stderr: err.message,
+          }));
+          lastState = `${r.stdout.trim() || '(nothing)'}, exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}`;
           const state = r.stdout.trim();
           return state === 'running' || state === 'degraded' ? state : undefined;
         },
-        60_000,
+        180_000,
         'systemd to finish booting',
       );
       return m;
     } catch (err) {
+      const why = await NspawnMachine.bootDiagnostics(child, o.consoleLog, lastState);
       child.kill('SIGKILL');
       overlay.dispose();
-      throw err;
+      throw new Error(`${(err as Error).message}\n${why}`);
     }
+  }
+
+  /** What the machine was doing when its boot failed: the last answer of is-system-running, the
+   *  jobs still queued, and the console's tail. */
+  private static async bootDiagnostics(child: ChildProcess, consoleLog: string, lastState: string) {
+    const lines = [`last is-system-running: ${lastState}`];
+    const { stdout: kids } = await execFileP('pgrep', ['-P', String(child.pid)]).catch(() => ({
+      stdout: '',
+    }));
+    const pid = Number(kids.trim().split('\n')[0]);
+    if (pid > 0) {
+      lines.push(
+        `nspawn's child: pid ${pid}, comm ${(await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '?')).trim()}`,
+      );
+      const jobs = await execFileP(
+        'nsenter',
+        [`--target=${pid}`, '--all', '--root', '--wd', '--', 'systemctl', 'list-jobs', '--no-pager'],
+        { timeout: 10_000, env: MACHINE_ENV, encoding: 'utf8' },
+      ).then(
+        (r) => r.stdout,
+        (e: Error & { stdout?: string }) => e.stdout || e.message,
+      );
+      lines.push(`queued jobs:\n${jobs.trim()}`);
+    }
+    const consoleText = await readFile(consoleLog, 'utf8').catch(() => '');
+    lines.push(`console (last 40 lines):\n${consoleText.split('\n').slice(-40).join('\n')}`);
+    return lines.join('\n');
   }
 
   /** Runs argv in all of the machine's namespaces; never throws for a non-zero exit. */
