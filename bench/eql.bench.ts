@@ -109,6 +109,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'eqld-bench-eql-'));
 const docsFile = join(tmp, 'docs.json');
 writeFileSync(docsFile, JSON.stringify(makeDocs(POOL)));
 const load0 = loadavg()[0] as number;
+/** the machine's CPU time so far, all and stolen by the hypervisor (/proc/stat, in ticks): on a VM
+ *  a busy host takes time from this guest, which then counts as the bench's own CPU time */
+const cpuTicks = () => {
+  const f = sh('head', ['-1', '/proc/stat']).split(/\s+/).slice(1, 9).map(Number);
+  return { all: f.reduce((x, y) => x + (Number.isFinite(y) ? y : 0), 0), steal: f[7] ?? 0 };
+};
+const ticks0 = cpuTicks();
 
 interface Result {
   engine: Engine;
@@ -150,6 +157,8 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 
+const ticks1 = cpuTicks();
+const stealPct = ((ticks1.steal - ticks0.steal) / Math.max(1, ticks1.all - ticks0.all)) * 100;
 const median = (xs: number[]) => {
   const s = [...xs].sort((x, y) => x - y);
   const m = Math.floor(s.length / 2);
@@ -166,6 +175,15 @@ const ours = results[0] as Result;
 const ra = median(ours.a.map(perCore));
 const rb = median(ours.b.map(perCore));
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
+// a throughput target is met when every round meets it, not only the median (a figure met only
+// inside the rounds' spread is not met)
+const throughputVerdict = (runs: Run[], target: number) => {
+  const r = runs.map(perCore);
+  if (Math.min(...r) >= target) return `met in every round (lowest ${fmt(Math.min(...r))})`;
+  return median(r) >= target
+    ? `**missed**: the median meets it, the lowest round (${fmt(Math.min(...r))}) does not`
+    : '**missed**';
+};
 const who = (r: Result) => (results.length > 1 ? `${r.engine.label} (${r.engine.commit}): ` : '');
 const rows = results.flatMap((r) => {
   const wall = (runs: Run[]) => median(runs.map((x) => x.seconds)).toFixed(2);
@@ -200,7 +218,7 @@ const md = [
   `- command: \`${process.env.EQLD_BENCH_ROUNDS ? `EQLD_BENCH_ROUNDS=${ROUNDS} ` : ''}${compareRoot ? `EQLD_BENCH_COMPARE=${compareRoot} ` : ''}npm run bench -- eql\`: each figure from a fresh \`node\` process on the built engine (dist/, built first)${compareRoot ? `; the compared checkout at ${compareRoot} (${(results[1] as Result).engine.commit}) built with \`npm run build\`` : ''}`,
   `- stream: synthetic Defend-shaped events (45% exec, 15% fork, 15% end, 5% session_id_change, 20-25% network connection_attempted) cycling ${POOL.toLocaleString('en')} distinct seeded documents (so they stay in cache, like freshly built events) with increasing @timestamp; ${N.toLocaleString('en')} events for (a), ${NB.toLocaleString('en')} for (b) (${NB0.toLocaleString('en')} without the prefilter); each event offered only to the rules the rule layer's RuleSet picks (category, literal prefilter of src/eql/prefilter.ts, index patterns); single thread, so events per CPU-second is per core`,
   `- rounds: ${ROUNDS}${results.length > 1 ? ', each engine once per round, the order alternating' : ''}; a figure is the median of the rounds, the lowest and highest in brackets (prefilter off: one round)`,
-  `- load average when the run started: ${load0.toFixed(1)} on ${cpus().length} CPUs (other work was running; figures on an idle machine are higher)`,
+  `- load average when the run started: ${load0.toFixed(1)} on ${cpus().length} CPUs; CPU time stolen by the hypervisor during the run: ${stealPct.toFixed(1)} % of the machine's (a VM's figures move with its host's load: the same engine has measured ~3x apart on different days, so compare side by side)`,
   '',
   '| workload | rules | events/s per core (CPU time) | wall s (median) | matches |',
   '| --- | --- | --- | --- | --- |',
@@ -222,8 +240,8 @@ const md = [
   ),
   '',
   'Targets (issue #4), for this checkout:',
-  `- (a) at least 1,000,000 events/s per core: ${verdict(ra >= 1e6)} (median ${fmt(ra)}${versus('a')})`,
-  `- (b) at least 100,000 events/s per core: ${verdict(rb >= 1e5)} (median ${fmt(rb)}${versus('b')})`,
+  `- (a) at least 1,000,000 events/s per core: ${throughputVerdict(ours.a, 1e6)} (median ${fmt(ra)}${versus('a')})`,
+  `- (b) at least 100,000 events/s per core: ${throughputVerdict(ours.b, 1e5)} (median ${fmt(rb)}${versus('b')})`,
   `- memory bounded by the configured cap under a flood: ${verdict(ours.floods.every((f) => f.peak <= f.cap))} (peak never above the cap; heap grows with the cap, not with the flood)`,
   '',
 ];
