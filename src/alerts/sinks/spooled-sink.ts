@@ -6,6 +6,13 @@
 // after a detected failure, with the same alert id: at-least-once, duplicates recognizable.
 // A record counts as delivered (spool cursor moves) once it leaves that window or the transport
 // closed cleanly. Spool full: the new record is refused, counted and logged at error level.
+// The express path: a record written to a sink that is up and has nothing else to send (no
+// record queued, unread in the spool or being appended, no send running) is sent at once, while
+// the spool appends it, instead of after the append's fdatasync and a read back from the spool
+// (under a connect storm on 2 vCPUs those thread-pool round trips made the tail of detection
+// latency). It is still spooled: if the send fails, the loop sends it from the spool like any
+// other; if it succeeds, the spool's reader skips it and it enters the resend window as sent.
+// write() still resolves once the spool has it, never waiting for the destination.
 import type pino from 'pino';
 import type { AlertRecord, AlertSink } from '../alert-record.js';
 import type { SegmentSpool, SpoolEntry } from '../spool/segment-spool.js';
@@ -74,6 +81,9 @@ export class SpooledSink implements AlertSink {
   private lastDropLog = 0;
   private dropsSinceLog = 0;
   private drainWaiters: (() => void)[] = [];
+  /** an express send with its append, until both are done; the loop waits for it */
+  private express: Promise<void> | undefined;
+  private kickAfterExpress = false;
 
   constructor(
     readonly transport: Transport,
@@ -105,6 +115,7 @@ export class SpooledSink implements AlertSink {
    *  start); only once the spool itself is closed is a record refused. */
   async write(alert: AlertRecord): Promise<void> {
     if (this.spoolClosed) throw new Error(`sink ${this.name} is closed`);
+    if (this.expressOpen()) return this.writeExpress(alert);
     try {
       await this.spool.append(projection(this.transport, alert));
       this.counters.spooled++;
@@ -114,6 +125,67 @@ export class SpooledSink implements AlertSink {
       return;
     }
     this.kick();
+  }
+
+  /** nothing else to send, so a record sent now is sent in order */
+  private expressOpen(): boolean {
+    return (
+      this.counters.up &&
+      !this.closing &&
+      this.express === undefined &&
+      this.pumping === undefined &&
+      this.queue.length === 0 &&
+      !this.spool.hasUnread() &&
+      !this.spool.appending
+    );
+  }
+
+  private async writeExpress(alert: AlertRecord): Promise<void> {
+    const record = projection(this.transport, alert);
+    const appended = this.spool.append(record).then(
+      (entry) => {
+        this.counters.spooled++;
+        return entry;
+      },
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    const sent = this.transport.send(record).then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+    this.express = this.finishExpress(alert, record, appended, sent);
+    await appended;
+  }
+
+  private async finishExpress(
+    alert: AlertRecord,
+    record: AlertRecord,
+    appended: Promise<SpoolEntry<AlertRecord> | Error>,
+    sent: Promise<Error | undefined>,
+  ): Promise<void> {
+    const [entry, sendError] = await Promise.all([appended, sent]);
+    this.express = undefined;
+    if (sendError === undefined) {
+      this.counters.sent++;
+      this.backoff.reset();
+      // delivered (also when the spool refused it: nothing to replay then); the spool's reader
+      // must not hand it out again, and it waits out the resend window like any record sent
+      if (!(entry instanceof Error) && this.spool.skip(entry)) {
+        this.inflight.push({ entry, record, sentAt: Date.now() });
+        this.settle();
+      }
+    } else {
+      if (entry instanceof Error) {
+        this.counters.dropped++;
+        this.reportDrop(alert, entry);
+      }
+      this.failed(sendError); // the loop sends it from the spool
+    }
+    if (this.kickAfterExpress || this.pending()) {
+      this.kickAfterExpress = false;
+      this.kick();
+    }
+    if (!this.pending()) for (const w of this.drainWaiters.splice(0)) w();
   }
 
   private reportDrop(alert: AlertRecord, err: unknown): void {
@@ -136,6 +208,10 @@ export class SpooledSink implements AlertSink {
   }
 
   private kick(): void {
+    if (this.express !== undefined) {
+      this.kickAfterExpress = true;
+      return;
+    }
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
       if (this.pending() && !this.closing) this.kick();
@@ -257,7 +333,7 @@ export class SpooledSink implements AlertSink {
 
   /** Resolves when everything queued has been handed over, or after timeoutMs (the rest stays spooled). */
   async flush(timeoutMs = 5000): Promise<void> {
-    if (!this.pending()) return;
+    if (!this.pending() && this.express === undefined) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, timeoutMs);
       t.unref();
@@ -276,8 +352,9 @@ export class SpooledSink implements AlertSink {
     this.closing = true;
     this.closeDeadline = Math.min(this.closeDeadline, Date.now());
     this.wake?.();
-    const drained = !this.pending();
+    const drained = !this.pending() && this.express === undefined;
     await this.transport.close(); // fails a send still hanging on a dead peer
+    await this.express;
     await this.pumping;
     await this.transport.close();
     if (this.settleTimer) clearTimeout(this.settleTimer);

@@ -84,6 +84,8 @@ export class SegmentSpool<T> {
   private writing: Promise<void> | undefined;
   private closed = false;
   private lockHeld: FileLock | undefined;
+  /** the segment the last roll closed, and its final size (for skip() across a roll) */
+  private rolledFrom: Position | undefined;
 
   constructor(opts: SpoolOptions) {
     this.dir = opts.dir;
@@ -278,11 +280,36 @@ export class SegmentSpool<T> {
   }
 
   private async rollSegment(): Promise<void> {
+    this.rolledFrom = { segment: this.active, offset: this.activeSize };
     await this.fh?.close();
     this.active++;
     this.activeSize = 0;
     this.fh = await open(join(this.dir, segName(this.active)), 'a', 0o600);
     this.segments.push(this.active);
+  }
+
+  /** An append is queued or being written: a record appended now would not be the next one
+   *  committed after what is committed so far. */
+  get appending(): boolean {
+    return this.writing !== undefined || this.queue.length > 0;
+  }
+
+  /** Moves the read position past `entry` when it is the next record to read (the caller
+   *  delivered it without reading it back), so readNext() does not hand it out; false when it is
+   *  not next, and the reader will get it as usual. */
+  skip(entry: SpoolEntry<T>): boolean {
+    const start = entry.end - entry.bytes;
+    const at = this.readPos;
+    const next =
+      (at.segment === entry.segment && at.offset === start) ||
+      (start === 0 &&
+        this.rolledFrom !== undefined &&
+        this.rolledFrom.segment === at.segment &&
+        this.rolledFrom.offset === at.offset &&
+        entry.segment === at.segment + 1);
+    if (!next) return false;
+    this.readPos = { segment: entry.segment, offset: entry.end };
+    return true;
   }
 
   /** Marks a record delivered; entries must be acked in the order they were appended. */
