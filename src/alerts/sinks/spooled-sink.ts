@@ -50,6 +50,9 @@ interface Queued {
   sentAt: number;
 }
 
+/** a rejection as a value, so the express path can await a send and an append together */
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
 /** What a syslog transport needs of a record: everything but the (large) ECS document. */
 function projection(t: Transport, alert: AlertRecord): AlertRecord {
   return t.syslog ? { ...alert, document: {} } : alert;
@@ -142,17 +145,11 @@ export class SpooledSink implements AlertSink {
 
   private async writeExpress(alert: AlertRecord): Promise<void> {
     const record = projection(this.transport, alert);
-    const appended = this.spool.append(record).then(
-      (entry) => {
-        this.counters.spooled++;
-        return entry;
-      },
-      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-    );
-    const sent = this.transport.send(record).then(
-      () => undefined,
-      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
-    );
+    const appended = this.spool.append(record).then((entry) => {
+      this.counters.spooled++;
+      return entry;
+    }, asError);
+    const sent = this.transport.send(record).then(() => undefined, asError);
     this.express = this.finishExpress(alert, record, appended, sent);
     await appended;
   }
