@@ -31,7 +31,7 @@ export interface CollectorOptions {
   pdeathsig?: boolean;
   /** perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES; default 256 = 1 MiB, bpftrace's own is 64) */
   perfBufferPages?: number;
-  /** how often bpftrace's output is read while it is quiet (default 20 ms); a busy pipe is read
+  /** how often bpftrace's output is read while it is quiet (default 40 ms); a busy pipe is read
    *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
    *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
   pollIntervalMs?: number;

@@ -106,7 +106,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     min: 1,
     max: 1000,
     describe:
-      'how often bpftrace’s output is read on a quiet host (sooner when it fills); longer costs less CPU, adds latency (default: the collector’s)',
+      'how often bpftrace’s output is read on a quiet host (sooner when it fills); longer costs less CPU, adds latency under steady load (default: the collector’s, 40)',
     live: false,
   },
   {
