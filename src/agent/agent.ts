@@ -14,6 +14,7 @@ import { getHeapStatistics } from 'node:v8';
 import { type Logger, pino } from 'pino';
 import { Detector } from '../alerts/detector.js';
 import { type FileLock, LockHeldError, lockFile } from '../alerts/spool/file-lock.js';
+import { Periodic } from '../collector/periodic.js';
 import { ConfigError, loadConfig, restartOnlyChanges } from '../config/index.js';
 import type { EqldConfig } from '../config/resolve-config.js';
 import { Pipeline } from '../pipeline.js';
@@ -229,8 +230,14 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
     for (const loss of s.losses) pipeline.emit(buildTelemetryAlert(loss, stages.hostFields));
   };
   sampleHealth();
-  const tick = setInterval(() => pipeline.tick(), TICK_MS);
-  let healthTimer = setInterval(sampleHealth, config.health.intervalS * 1000);
+  // both run at the end of a collector poll while events flow, on timers of their own only on a
+  // quiet host: every wake-up of node costs CPU (collector/periodic.ts)
+  const tick = new Periodic(() => pipeline.tick(), TICK_MS);
+  const healthTimer = new Periodic(sampleHealth, config.health.intervalS * 1000);
+  tick.start();
+  healthTimer.start();
+  stages.collector.addPollListener(tick);
+  stages.collector.addPollListener(healthTimer);
 
   const reload = () => {
     let next: EqldConfig;
@@ -255,10 +262,8 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
     detector.reload(reloaded, next.tuning);
     logger.level = next.log.level;
     health.setThreshold(next.health.lostEventsThreshold);
-    if (next.health.intervalS !== config.health.intervalS) {
-      clearInterval(healthTimer);
-      healthTimer = setInterval(sampleHealth, next.health.intervalS * 1000);
-    }
+    if (next.health.intervalS !== config.health.intervalS)
+      healthTimer.setPeriod(next.health.intervalS * 1000);
     config = { ...next, ...pickRestartOnly(config) };
     logger.info('reloaded');
   };
@@ -273,8 +278,8 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
       }
       stopping = true;
       logger.info({ signal }, 'stopping: draining alerts');
-      clearInterval(tick);
-      clearInterval(healthTimer);
+      tick.stop();
+      healthTimer.stop();
       const timeout = setTimeout(() => {
         logger.error({ timeoutMs: STOP_TIMEOUT_MS }, 'stop timed out; unsent alerts stay in the spool');
         resolve(EXIT.internal);

@@ -18,6 +18,7 @@ import { LineDecoder } from './decoder.js';
 import { FileLineDecoder } from './file-decoder.js';
 import { type HeldLine, isNetworkLine, ktimeOf } from './line-peek.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
+import { Periodic, type PollListener } from './periodic.js';
 import { type AgentPidNamespace, agentPidNamespace } from './pid-namespace.js';
 import { checkPreconditions } from './preconditions.js';
 import {
@@ -103,7 +104,13 @@ export class Collector {
   private idle = false;
   private lastPollNs = 0;
   private started = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** once a second, the sweep of events whose pieces never arrived (at a poll while polling) */
+  private readonly sweep = new Periodic(() => {
+    const now = nowNs();
+    this.decoder.assembler.expire(now);
+    this.fileDecoder?.assembler.expire(now);
+  }, 1000);
+  private readonly pollListeners: PollListener[] = [this.sweep];
   private stats_ = { events: 0, excludedSelf: 0, polls: 0, idleWakes: 0 };
   private readonly arrival = new Reservoir(4096);
   private arrivalTick = 0;
@@ -150,6 +157,15 @@ export class Collector {
 
   onEvent(cb: (e: RawEvent) => void): void {
     this.listeners.push(cb);
+  }
+
+  /**
+   * Told of every poll (at its end, after its events went to the listeners) and of when polling
+   * stops: periodic work of other stages (a Periodic) runs at the polls instead of waking node on
+   * a timer of its own while events flow.
+   */
+  addPollListener(l: PollListener): void {
+    this.pollListeners.push(l);
   }
 
   /** the process and network program's bpftrace */
@@ -214,12 +230,7 @@ export class Collector {
       this.runners.push(this.file);
     }
     this.started = true;
-    // a once-a-second sweep of events whose pieces never arrived
-    this.timer = setInterval(() => {
-      const now = nowNs();
-      this.decoder.assembler.expire(now);
-      this.fileDecoder?.assembler.expire(now);
-    }, 1000);
+    this.sweep.start();
     this.lastPollNs = nowNs();
     this.schedulePoll(this.pollIntervalMs);
     // both compile at once (LLVM takes seconds; the machine's cores are used together). The
@@ -250,9 +261,9 @@ export class Collector {
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
     this.programFiles.remove();
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.sweep.stop();
     this.stopPolling();
+    for (const l of this.pollListeners) l.onPollsStopped();
     this.reorder.flush();
     this.started = false;
   }
@@ -432,7 +443,11 @@ export class Collector {
       // every line written before startNs is read (unless a very busy pipe stopped a read early),
       // so events up to it, less the window, can be released in order
       this.reorder.release(startNs);
-      if (bytes === 0 && this.reorder.size === 0 && this.goIdle()) return;
+      for (const l of this.pollListeners) l.onPoll();
+      if (bytes === 0 && this.reorder.size === 0 && this.goIdle()) {
+        for (const l of this.pollListeners) l.onPollsStopped();
+        return;
+      }
       const fillMs = busiest === 0 ? Number.POSITIVE_INFINITY : (REFILL_BYTES * sinceMs) / busiest;
       this.schedulePoll(full ? 0 : Math.min(this.pollIntervalMs, fillMs));
     };

@@ -1,0 +1,103 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Periodic } from './periodic.js';
+
+describe('Periodic: a job that rides the polls', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const make = (periodMs: number) => {
+    const runs: number[] = [];
+    const p = new Periodic(() => runs.push(Date.now()), periodMs, { now: () => Date.now() });
+    return { p, runs };
+  };
+
+  it('runs at the first poll at or after it is due, with no timer of its own while polls come', () => {
+    const { p, runs } = make(200);
+    const t0 = Date.now();
+    p.start();
+    expect(vi.getTimerCount()).toBe(1); // its own, until the first poll
+    for (let t = 40; t <= 2000; t += 40) {
+      vi.advanceTimersByTime(40);
+      p.onPoll();
+      expect(vi.getTimerCount()).toBe(0);
+    }
+    expect(runs.map((r) => r - t0)).toEqual([200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000]);
+    p.stop();
+  });
+
+  it('runs from its own timer, when due, once polling stopped (a quiet host)', () => {
+    const { p, runs } = make(200);
+    const t0 = Date.now();
+    p.start();
+    vi.advanceTimersByTime(120);
+    p.onPoll();
+    vi.advanceTimersByTime(40);
+    p.onPoll();
+    p.onPollsStopped(); // at 160: due at 200
+    vi.advanceTimersByTime(640);
+    expect(runs.map((r) => r - t0)).toEqual([200, 400, 600, 800]);
+    // polls again: the timer goes, the poll runs it when due
+    vi.advanceTimersByTime(100);
+    p.onPoll();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(100);
+    p.onPoll();
+    expect(runs.map((r) => r - t0)).toEqual([200, 400, 600, 800, 1000]);
+    p.stop();
+  });
+
+  it('does nothing before start or after stop', () => {
+    const { p, runs } = make(200);
+    vi.advanceTimersByTime(250);
+    p.onPoll();
+    p.onPollsStopped();
+    vi.advanceTimersByTime(1000);
+    expect(runs).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+    p.start();
+    vi.advanceTimersByTime(150);
+    p.onPoll();
+    expect(runs).toHaveLength(0);
+    vi.advanceTimersByTime(50);
+    p.onPoll();
+    expect(runs).toHaveLength(1);
+    p.stop();
+    p.onPollsStopped();
+    vi.advanceTimersByTime(5000);
+    p.onPoll();
+    expect(runs).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('counts a new period from the change', () => {
+    const { p, runs } = make(1000);
+    const t0 = Date.now();
+    p.start();
+    vi.advanceTimersByTime(500);
+    p.setPeriod(200);
+    vi.advanceTimersByTime(700);
+    expect(runs.map((r) => r - t0)).toEqual([700, 900, 1100]);
+    p.stop();
+  });
+
+  it('runs again from its own timer after a job that threw', () => {
+    let n = 0;
+    const p = new Periodic(
+      () => {
+        n++;
+        throw new Error('job failed');
+      },
+      100,
+      { now: () => Date.now() },
+    );
+    p.start();
+    expect(() => vi.advanceTimersByTime(100)).toThrow('job failed');
+    expect(() => vi.advanceTimersByTime(100)).toThrow('job failed');
+    expect(n).toBe(2);
+    p.stop();
+  });
+});
