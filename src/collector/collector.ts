@@ -20,6 +20,7 @@ import { type HeldLine, isNetworkLine, ktimeOf } from './line-peek.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { Periodic, type PollListener } from './periodic.js';
 import { type AgentPidNamespace, agentPidNamespace } from './pid-namespace.js';
+import { nextPoll } from './poll-schedule.js';
 import { checkPreconditions } from './preconditions.js';
 import {
   DEFAULT_FILE_EVENTS_PER_SECOND,
@@ -66,8 +67,6 @@ const FILE_MAX_BYTES_PER_POLL = 32 * 1024;
 /** a held line's timestamp is at most this far past the poll's clock (lines written during the
  *  poll); one further ahead is no kernel timestamp, and is decoded at once instead */
 const MAX_LINE_AHEAD_NS = 1e9;
-/** the next poll comes before the pipe (64 KiB) is expected to hold this much at the rate just seen */
-const REFILL_BYTES = 16 * 1024;
 
 export class Collector {
   private readonly log: pino.Logger;
@@ -103,6 +102,8 @@ export class Collector {
   private pollImmediate: NodeJS.Immediate | undefined;
   private idle = false;
   private lastPollNs = 0;
+  /** bytes per ms the busiest pipe filled at, as recently seen (decays by half per poll) */
+  private fillRate = 0;
   private started = false;
   /** once a second, the sweep of events whose pieces never arrived (at a poll while polling) */
   private readonly sweep = new Periodic(() => {
@@ -404,7 +405,7 @@ export class Collector {
   // bpftrace writes (and flushes) each line on its own. Reading a pipe per write would wake
   // the event loop for every line, which on a quiet host costs more than the lines themselves;
   // instead the pipes are read on a timer: every pollIntervalMs on a quiet host, sooner when the
-  // rate just seen would put REFILL_BYTES in a pipe before then (so bpftrace does not block on
+  // rate recently seen would put REFILL_BYTES in a pipe before then (poll-schedule.ts) (so bpftrace does not block on
   // a full pipe), back to back when the last poll stopped with data left. Both programs' pipes
   // are read in the same poll, so that events are ordered across them before release.
   // A poll that finds the pipes empty while no event waits for its window has nothing to do
@@ -445,11 +446,13 @@ export class Collector {
       this.reorder.release(startNs);
       for (const l of this.pollListeners) l.onPoll();
       if (bytes === 0 && this.reorder.size === 0 && this.goIdle()) {
+        this.fillRate = 0;
         for (const l of this.pollListeners) l.onPollsStopped();
         return;
       }
-      const fillMs = busiest === 0 ? Number.POSITIVE_INFINITY : (REFILL_BYTES * sinceMs) / busiest;
-      this.schedulePoll(full ? 0 : Math.min(this.pollIntervalMs, fillMs));
+      const next = nextPoll(this.fillRate, busiest, sinceMs, this.pollIntervalMs);
+      this.fillRate = next.fillRate;
+      this.schedulePoll(full ? 0 : next.delayMs);
     };
     if (delayMs < 1) this.pollImmediate = setImmediate(run);
     else this.pollTimeout = setTimeout(run, Math.floor(delayMs));
