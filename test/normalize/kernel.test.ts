@@ -14,6 +14,7 @@ import { type HostInfo, readHostInfo } from '../../src/normalize/host-info.js';
 import { Normalizer } from '../../src/normalize/normalizer.js';
 import type { EqlEvent } from '../../src/rules/engine.js';
 import { describeKernel } from '../support/kernel.js';
+import { retryOnLoss } from '../support/retry-on-loss.js';
 import { field } from './harness.js';
 
 type Doc = Record<string, unknown>;
@@ -42,32 +43,9 @@ function procTicks(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
 }
 
-/**
- * Runs a workload and its checks; when they fail and the kernel dropped records meanwhile
- * (bpftrace's perf buffers overflowed, e.g. when other work starves it), the missing input may be
- * the cause, so the attempt is repeated (printed), at most 3 times. A failure without reported
- * loss, or loss in every attempt, fails the test.
- */
-async function retryOnLoss(what: string, body: (attempt: number) => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const lostBefore = normalizerRef.current?.stats().lostRecords ?? 0;
-    try {
-      await body(attempt);
-      return;
-    } catch (err) {
-      const lost = (normalizerRef.current?.stats().lostRecords ?? 0) - lostBefore;
-      if (lost === 0) throw err;
-      if (attempt === 3) {
-        throw new Error(`${what}: kernel records lost in each of 3 attempts (${lost} in the last)`, {
-          cause: err,
-        });
-      }
-      process.stderr.write(`RETRY ${attempt}: ${lost} kernel records lost during ${what}\n`);
-    }
-  }
-}
-
 const normalizerRef: { current?: Normalizer } = {};
+/** records bpftrace reported lost (its perf buffers overflowed, e.g. when other work starves it) */
+const lostRecords = () => normalizerRef.current?.stats().lostRecords ?? 0;
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
@@ -213,7 +191,7 @@ describeKernel('normalizer on the real kernel', () => {
   it(
     'makes the shell of an ssh session an sshd entry leader and its children inherit it',
     () =>
-      retryOnLoss('the ssh session', async (attempt) => {
+      retryOnLoss('the ssh session', lostRecords, async (attempt) => {
         // a private sshd and client inside a network namespace of their own (loopback only)
         const dir = mkdtempSync(join(tmpdir(), 'eqld-ssh-'));
         try {
@@ -281,7 +259,7 @@ describeKernel('normalizer on the real kernel', () => {
   it(
     'keeps every parent link through an exec storm',
     () =>
-      retryOnLoss('the storm', async () => {
+      retryOnLoss('the storm', lostRecords, async () => {
         const n = 300;
         const sh = spawn(
           '/bin/sh',

@@ -1,6 +1,9 @@
 // A live Collector feeding a Normalizer, as `eqld run` wires them, for real-kernel tests that look
 // at the ECS documents of workloads they start: run a shell script, wait until its process has
-// ended, and take the documents of that process and its descendants.
+// ended, and take the documents of that process and its descendants. The collector sees the whole
+// host, and CI runs another test file beside this one that may flood it: every document of a
+// workload is kept, of the rest only the first OTHER_DOCS_KEPT (they still feed the field
+// catalogue's checks), so a storm next door cannot run the test out of memory.
 import { spawn } from 'node:child_process';
 import pino from 'pino';
 import type { EnvVarSpec } from '../../src/collector/env-match.js';
@@ -8,6 +11,7 @@ import { Collector, type RawEvent } from '../../src/collector/index.js';
 import { readHostInfo } from '../../src/normalize/host-info.js';
 import { Normalizer } from '../../src/normalize/normalizer.js';
 import type { EqlEvent } from '../../src/rules/engine.js';
+import { type RetryOnLossOptions, retryOnLoss } from './retry-on-loss.js';
 
 export type Doc = Record<string, unknown>;
 
@@ -21,13 +25,28 @@ export function get(doc: Doc, path: string): unknown {
   return v;
 }
 
+/** documents of processes outside the workloads kept at most (the host's, a storm's next door) */
+export const OTHER_DOCS_KEPT = 20_000;
+
 export interface LiveStream {
+  /** every document of the workloads run, and the first OTHER_DOCS_KEPT of other processes */
   docs: Doc[];
+  /** documents of other processes not kept (over OTHER_DOCS_KEPT) */
+  othersNotKept(): number;
   collector: Collector;
   normalizer: Normalizer;
   /** runs `bash -c script` (env added to this process's), waits for its end document and returns
    *  the documents of it and its descendants */
   run(script: string, env?: Record<string, string>): Promise<Doc[]>;
+  /** kernel records lost or dropped so far: both programs' perf-buffer losses and the file
+   *  program's budget drops (printed every 5 s) */
+  lost(): number;
+  /** test/support/retry-on-loss.ts on this stream's loss count */
+  retryOnLoss(
+    what: string,
+    body: (attempt: number) => Promise<void>,
+    opts?: RetryOnLossOptions,
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +85,21 @@ export async function startLiveStream(
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const host = await readHostInfo();
   const docs: Doc[] = [];
+  /** the workloads' processes: each run's shell, and every process whose parent is one */
+  const workload = new Set<number>();
+  let othersNotKept = 0;
+  let othersKept = 0;
+  const keep = (doc: Doc) => {
+    const pid = get(doc, 'process.pid') as number;
+    const ppid = get(doc, 'process.parent.pid') as number | undefined;
+    if (workload.has(pid) || (ppid !== undefined && workload.has(ppid))) {
+      workload.add(pid);
+      docs.push(doc);
+    } else if (othersKept < OTHER_DOCS_KEPT) {
+      othersKept++;
+      docs.push(doc);
+    } else othersNotKept++;
+  };
   // the test's own children are the workload: only bpftrace is kept out
   const collector = new Collector({
     logger,
@@ -78,7 +112,7 @@ export async function startLiveStream(
     logger,
     excludePids: (pid) => collector.isBpftracePid(pid),
   });
-  normalizer.onEvent((e: EqlEvent) => docs.push(e.doc));
+  normalizer.onEvent((e: EqlEvent) => keep(e.doc));
   let held: RawEvent[] | undefined = [];
   collector.onEvent((r) => (held ? held.push(r) : normalizer.push(r)));
   await collector.start();
@@ -93,6 +127,8 @@ export async function startLiveStream(
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     const pid = child.pid as number;
+    // before any of its documents: they come through the collector's polls, after this task
+    workload.add(pid);
     await new Promise<void>((r) => child.once('exit', () => r()));
     await waitFor(
       () => docs.find((d) => get(d, 'event.action') === 'end' && get(d, 'process.pid') === pid),
@@ -104,11 +140,19 @@ export async function startLiveStream(
     return treeDocs(docs, pid);
   };
 
+  const lost = () => {
+    const c = collector.stats();
+    return c.lost + (c.file ? c.file.lost + c.file.dropped : 0);
+  };
+
   return {
     docs,
+    othersNotKept: () => othersNotKept,
     collector,
     normalizer,
     run,
+    lost,
+    retryOnLoss: (what, body, opts) => retryOnLoss(what, lost, body, opts),
     stop: async () => {
       await collector.stop();
     },
