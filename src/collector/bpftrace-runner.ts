@@ -57,6 +57,9 @@ export interface RunnerStats {
   gaps: number;
   /** `@name: N` counters the program prints with its `counters` line */
   counters: Record<string, number>;
+  /** the kernel time (CLOCK_MONOTONIC ns) of the last `counters` line read, 0 before the first:
+   *  the program's counts and perf-buffer losses up to then have been read */
+  countersKtimeNs: number;
 }
 
 export class CollectorError extends Error {
@@ -96,7 +99,7 @@ export class BpftraceRunner {
   private malformedLogged = 0;
   private lostLoggedAt = 0;
   private lostLogged = 0;
-  private readonly st = { lines: 0, malformed: 0, lost: 0, restarts: 0, gaps: 0 };
+  private readonly st = { lines: 0, malformed: 0, lost: 0, restarts: 0, gaps: 0, countersKtimeNs: 0 };
   private readonly counters: Record<string, number> = {};
   /** called by the owner when a restarted bpftrace is attached (the collector polls it again) */
   onRestarted: () => void = () => undefined;
@@ -445,6 +448,8 @@ export class BpftraceRunner {
         this.onAttached(0);
         return;
       case 'counters':
+        this.st.countersKtimeNs = n.ktimeNs;
+        return;
       case 'blank':
         return;
     }

@@ -78,6 +78,9 @@ export interface FileCollectorStats {
   dropped: number;
   restarts: number;
   gaps: number;
+  /** kernel time (CLOCK_MONOTONIC ns) of the program's last `counters` line read (every 5 s), 0
+   *  before the first: its drop counts and perf-buffer losses up to then are in */
+  countersKtimeNs: number;
   /** events dropped because a piece of them was lost, or inconsistent */
   incomplete: number;
   orphanPieces: number;
@@ -101,6 +104,9 @@ export interface CollectorStats {
   lost: number;
   restarts: number;
   gaps: number;
+  /** kernel time (CLOCK_MONOTONIC ns) of the program's last `counters` line read (every 5 s), 0
+   *  before the first: its drop counts and perf-buffer losses up to then are in */
+  countersKtimeNs: number;
   /** connects of families other than AF_INET/AF_INET6, counted in the kernel, not emitted */
   connectOtherFamilies: number;
   incompleteExecs: number;

@@ -280,6 +280,7 @@ export class Collector {
       restarts: 0,
       gaps: 0,
       counters: {},
+      countersKtimeNs: 0,
     };
     const out: CollectorStats = {
       running: m.running,
@@ -291,6 +292,7 @@ export class Collector {
       lost: m.lost,
       restarts: m.restarts,
       gaps: m.gaps,
+      countersKtimeNs: m.countersKtimeNs,
       connectOtherFamilies: m.counters.connect_other ?? 0,
       incompleteExecs: a.incomplete,
       orphanChunks: a.orphanChunks,
@@ -318,6 +320,7 @@ export class Collector {
         dropped: f.counters.file_dropped ?? 0,
         restarts: f.restarts,
         gaps: f.gaps,
+        countersKtimeNs: f.countersKtimeNs,
         incomplete: fa.incomplete + fa.inconsistent,
         orphanPieces: fa.orphanPieces,
         cutPaths: fa.cutPaths,

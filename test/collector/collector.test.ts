@@ -342,6 +342,14 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(warn.bpftracePid).toBe(c.bpftracePid);
   });
 
+  it('keeps the kernel time of the last counters line read (every count before it is in)', async () => {
+    const { c } = fakeCollector('stay', ['counters 5000000000', 'Lost 2 events', 'counters 10000000000'], []);
+    expect(c.stats().countersKtimeNs).toBe(0);
+    await c.start();
+    await waitFor(() => (c.stats().countersKtimeNs === 10_000_000_000 ? true : undefined));
+    expect(c.stats().lost).toBe(2);
+  });
+
   it('knows its own bpftrace pid (the normalizer leaves that process out) and no other', async () => {
     const { c } = fakeCollector('stay', [], []);
     expect(c.isBpftracePid(process.pid)).toBe(false);

@@ -75,7 +75,7 @@ describeKernel('Elastic Defend parity on the real kernel', () => {
   /** a test of workloads run on the stream: run again when kernel records were lost meanwhile
    *  (test/support/retry-on-loss.ts), so its time covers waiting for the loss to stop */
   const live = (name: string, body: () => Promise<void>, timeoutMs = 60_000) =>
-    it(name, () => s.retryOnLoss(name, body), timeoutMs + 120_000);
+    it(name, () => s.retryOnLoss(name, body), timeoutMs + 240_000);
 
   afterAll(async () => {
     early?.kill('SIGKILL');

@@ -38,7 +38,7 @@ describeBoth('the 13 rules of issue 12 on real-kernel documents', () => {
       { compile: eqlEngine.compileQuery },
     ).rules;
     s = await startLiveStream(mergeEnvVarSpecs(envVarsOfRules(rules)));
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await s?.stop();
@@ -91,7 +91,7 @@ describeBoth('the 13 rules of issue 12 on real-kernel documents', () => {
           },
           { passNeedsNoLoss: true },
         ),
-      180_000,
+      300_000,
     );
   }
 });

@@ -11,7 +11,7 @@ import { Collector, type RawEvent } from '../../src/collector/index.js';
 import { readHostInfo } from '../../src/normalize/host-info.js';
 import { Normalizer } from '../../src/normalize/normalizer.js';
 import type { EqlEvent } from '../../src/rules/engine.js';
-import { type RetryOnLossOptions, retryOnLoss } from './retry-on-loss.js';
+import { collectorLossProbe, type RetryOnLossOptions, retryOnLoss } from './retry-on-loss.js';
 
 export type Doc = Record<string, unknown>;
 
@@ -140,10 +140,7 @@ export async function startLiveStream(
     return treeDocs(docs, pid);
   };
 
-  const lost = () => {
-    const c = collector.stats();
-    return c.lost + (c.file ? c.file.lost + c.file.dropped : 0);
-  };
+  const probe = collectorLossProbe(collector);
 
   return {
     docs,
@@ -151,8 +148,8 @@ export async function startLiveStream(
     collector,
     normalizer,
     run,
-    lost,
-    retryOnLoss: (what, body, opts) => retryOnLoss(what, lost, body, opts),
+    lost: probe.lost,
+    retryOnLoss: (what, body, opts) => retryOnLoss(what, probe, body, opts),
     stop: async () => {
       await collector.stop();
     },

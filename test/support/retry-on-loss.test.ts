@@ -1,96 +1,105 @@
 import { describe, expect, it } from 'vitest';
-import { retryOnLoss } from './retry-on-loss.js';
+import { type LossProbe, retryOnLoss } from './retry-on-loss.js';
 
-const fast = { quietMs: 30, maxWaitMs: 500 };
+const fast = { pollMs: 5, maxWaitMs: 2_000 };
+const nowNs = () => Number(process.hrtime.bigint());
+
+/** a probe whose programs print their counts `lagMs` after the kernel time they cover */
+function fakeProbe(lagMs = 0): LossProbe & { lose(n: number): void } {
+  let lost = 0;
+  return {
+    lost: () => lost,
+    caughtUp: (ns) => nowNs() - lagMs * 1e6 >= ns,
+    lose(n: number) {
+      if (lagMs === 0) lost += n;
+      else setTimeout(() => (lost += n), lagMs / 2);
+    },
+  };
+}
 
 describe('retryOnLoss (the real-kernel tests under a storm next door)', () => {
-  it('throws a failure at once when no record was lost', async () => {
+  it('throws a failure when no record was lost', async () => {
     let runs = 0;
     const body = async () => {
       runs++;
       throw new Error('wrong field');
     };
-    await expect(retryOnLoss('t', () => 0, body, fast)).rejects.toThrow('wrong field');
+    await expect(retryOnLoss('t', fakeProbe(), body, fast)).rejects.toThrow('wrong field');
     expect(runs).toBe(1);
   });
 
   it('runs a failed case again when records were lost during it, and passes when a later attempt does', async () => {
-    let lost = 0;
+    const probe = fakeProbe();
     let runs = 0;
-    await retryOnLoss(
-      't',
-      () => lost,
-      async () => {
-        runs++;
-        if (runs === 1) {
-          lost += 5;
-          throw new Error('event missing');
-        }
-      },
-      fast,
-    );
+    const body = async () => {
+      runs++;
+      if (runs === 1) {
+        probe.lose(5);
+        throw new Error('event missing');
+      }
+    };
+    await retryOnLoss('t', probe, body, fast);
     expect(runs).toBe(2);
   });
 
-  it('counts a loss reported after the failure, once the count has settled', async () => {
-    let lost = 0;
+  it('reads the count only once the programs were read past the failure: a loss counted late is seen', async () => {
+    const probe = fakeProbe(60); // the drop is printed 30 ms after the failure, caught up 60 ms after
     let runs = 0;
-    await retryOnLoss(
-      't',
-      () => lost,
-      async () => {
-        runs++;
-        if (runs === 1) {
-          setTimeout(() => (lost += 1), 10); // the counters line comes a moment later
-          throw new Error('event missing');
-        }
-      },
-      fast,
-    );
+    const body = async () => {
+      runs++;
+      if (runs === 1) {
+        probe.lose(1);
+        throw new Error('event missing');
+      }
+    };
+    await retryOnLoss('t', probe, body, fast);
     expect(runs).toBe(2);
   });
 
   it('gives up after three attempts that all lost records, with the last failure as the cause', async () => {
-    let lost = 0;
+    const probe = fakeProbe();
     let runs = 0;
-    const err = await retryOnLoss(
-      'the storm',
-      () => lost,
-      async () => {
-        runs++;
-        lost++;
-        throw new Error('event missing');
-      },
-      fast,
-    ).catch((e: unknown) => e as Error);
+    const body = async () => {
+      runs++;
+      probe.lose(1);
+      throw new Error('event missing');
+    };
+    const err = (await retryOnLoss('the storm', probe, body, fast).catch((e: unknown) => e)) as Error;
     expect(runs).toBe(3);
     expect(err.message).toMatch(/the storm: kernel records lost in each of 3 attempts/);
     expect((err.cause as Error).message).toBe('event missing');
   });
 
   it('runs a passing look-alike again when records were lost during it (its pass proves nothing)', async () => {
-    let lost = 0;
+    const probe = fakeProbe();
     let runs = 0;
-    await retryOnLoss(
-      't',
-      () => lost,
-      async () => {
-        runs++;
-        if (runs === 1) lost += 2;
-      },
-      { ...fast, passNeedsNoLoss: true },
-    );
+    const body = async () => {
+      runs++;
+      if (runs === 1) probe.lose(2);
+    };
+    await retryOnLoss('t', probe, body, { ...fast, passNeedsNoLoss: true });
     expect(runs).toBe(2);
   });
 
-  it('passes at once when nothing was lost, without waiting', async () => {
-    const t0 = Date.now();
-    await retryOnLoss(
-      't',
-      () => 0,
-      async () => {},
-      { quietMs: 5_000, passNeedsNoLoss: true },
-    );
-    expect(Date.now() - t0).toBeLessThan(1_000);
+  it('waits for the storm to end before running again: a whole counting interval with no loss', async () => {
+    const probe = fakeProbe();
+    let storming = true;
+    const storm = setInterval(() => storming && probe.lose(1), 2);
+    setTimeout(() => (storming = false), 150);
+    let secondRunAt = 0;
+    let runs = 0;
+    const start = Date.now();
+    const body = async () => {
+      runs++;
+      if (runs === 1) throw new Error('event missing');
+      secondRunAt = Date.now() - start;
+    };
+    try {
+      await retryOnLoss('t', probe, body, fast);
+    } finally {
+      clearInterval(storm);
+    }
+    expect(runs).toBe(2);
+    expect(secondRunAt).toBeGreaterThanOrEqual(150);
   });
 });
