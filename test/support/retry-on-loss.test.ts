@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type LossProbe, retryOnLoss } from './retry-on-loss.js';
 
-const fast = { pollMs: 5, maxWaitMs: 2_000 };
+const told: string[] = [];
+const fast = { pollMs: 5, maxWaitMs: 2_000, log: (line: string) => told.push(line) };
 const nowNs = () => Number(process.hrtime.bigint());
 
 /** a probe whose programs print their counts `lagMs` after the kernel time they cover */
@@ -24,8 +25,10 @@ describe('retryOnLoss (the real-kernel tests under a storm next door)', () => {
       runs++;
       throw new Error('wrong field');
     };
+    told.length = 0;
     await expect(retryOnLoss('t', fakeProbe(), body, fast)).rejects.toThrow('wrong field');
     expect(runs).toBe(1);
+    expect(told).toEqual(['NO LOSS during t (0 records lost so far in all): its failure stands']);
   });
 
   it('runs a failed case again when records were lost during it, and passes when a later attempt does', async () => {
@@ -64,8 +67,13 @@ describe('retryOnLoss (the real-kernel tests under a storm next door)', () => {
       probe.lose(1);
       throw new Error('event missing');
     };
+    told.length = 0;
     const err = (await retryOnLoss('the storm', probe, body, fast).catch((e: unknown) => e)) as Error;
     expect(runs).toBe(3);
+    expect(told).toEqual([
+      'RETRY 1: 1 kernel records lost during the storm (it failed); running it again',
+      'RETRY 2: 1 kernel records lost during the storm (it failed); running it again',
+    ]);
     expect(err.message).toMatch(/the storm: kernel records lost in each of 3 attempts/);
     expect((err.cause as Error).message).toBe('event missing');
   });

@@ -46,6 +46,8 @@ export interface RetryOnLossOptions {
   attempts?: number;
   /** ms between looks at the probe */
   pollMs?: number;
+  /** where the retries are told (stderr) */
+  log?: (line: string) => void;
 }
 
 /** Waits until the programs have been read past kernel time `ns` (at most `maxWaitMs`). */
@@ -80,6 +82,7 @@ export async function retryOnLoss(
   const attempts = opts.attempts ?? 3;
   const maxWaitMs = opts.maxWaitMs ?? 40_000;
   const pollMs = opts.pollMs ?? 250;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   for (let attempt = 1; ; attempt++) {
     const before = probe.lost();
     let failure: unknown;
@@ -93,9 +96,7 @@ export async function retryOnLoss(
     const lost = probe.lost() - before;
     if (lost === 0) {
       if (failure === undefined) return;
-      process.stderr.write(
-        `NO LOSS during ${what} (${probe.lost()} records lost so far in all): its failure stands\n`,
-      );
+      log(`NO LOSS during ${what} (${probe.lost()} records lost so far in all): its failure stands`);
       throw failure;
     }
     if (attempt >= attempts) {
@@ -103,8 +104,8 @@ export async function retryOnLoss(
         cause: failure,
       });
     }
-    process.stderr.write(
-      `RETRY ${attempt}: ${lost} kernel records lost during ${what} (it ${failure === undefined ? 'passed, vacuously' : 'failed'}); running it again\n`,
+    log(
+      `RETRY ${attempt}: ${lost} kernel records lost during ${what} (it ${failure === undefined ? 'passed, vacuously' : 'failed'}); running it again`,
     );
     await untilNoLoss(probe, maxWaitMs, pollMs);
   }
