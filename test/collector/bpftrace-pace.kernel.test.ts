@@ -1,0 +1,104 @@
+// The pacing shim (src/collector/native/bpftrace-pace.c) under a real bpftrace: the perf buffers
+// no longer wake bpftrace per event (a watermark), so the shim itself must find a lone event on
+// an idle host and hand it to bpftrace within a pace; and bpftrace 0.17 leaves its loop only when
+// epoll_wait fails with EINTR, so a SIGINT at any moment, the pace's sleep included, must still
+// end it.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PACE_SHIM } from '../../src/collector/pace-shim.js';
+import { describeKernel } from '../support/kernel.js';
+
+const COMM = 'eqldpacetest';
+const PROGRAM = `tracepoint:syscalls:sys_enter_getppid /comm == "${COMM}"/ { printf("x %d\\n", pid); }`;
+
+interface Traced {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+async function startBpftrace(): Promise<Traced> {
+  const child = spawn('bpftrace', ['-e', PROGRAM], {
+    env: { ...process.env, LD_PRELOAD: DEFAULT_PACE_SHIM, EQLD_BPFTRACE_PACE_MS: '20' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout!.on('data', (b: Buffer) => {
+    const parts = (rest + b.toString()).split('\n');
+    rest = parts.pop()!;
+    lines.push(...parts);
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await waitUntil(() => lines.some((l) => l.startsWith('Attaching')), 30_000, 'bpftrace attached');
+  return { child, lines, exited };
+}
+
+async function waitUntil(ok: () => boolean, ms: number, what: string): Promise<number> {
+  const t0 = Date.now();
+  while (!ok()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now() - t0;
+}
+
+const built = existsSync(DEFAULT_PACE_SHIM);
+if (!built)
+  process.stderr.write(`SKIPPED (${DEFAULT_PACE_SHIM} not built): the pacing shim under bpftrace\n`);
+const describeBuilt = built ? describeKernel : describe.skip;
+
+describeBuilt('the pacing shim under bpftrace', () => {
+  let dir: string;
+  let helper: string;
+  /** runs the helper: `n` getppid calls from a process named COMM */
+  const events = (n: number) => {
+    const r = spawnSync(helper, ['-c', `import os\nfor _ in range(${n}): os.getppid()`]);
+    expect(r.status).toBe(0);
+  };
+  const started: ChildProcess[] = [];
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'eqld-pace-'));
+    helper = join(dir, COMM);
+    copyFileSync('/usr/bin/python3', helper);
+    chmodSync(helper, 0o755);
+  });
+
+  afterAll(() => {
+    for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands a lone event on an idle host to bpftrace within a few paces, and every event of a burst', async () => {
+    const t = await startBpftrace();
+    started.push(t.child);
+    const count = () => t.lines.filter((l) => l.startsWith('x ')).length;
+    for (const n of [1, 1, 500]) {
+      await new Promise((r) => setTimeout(r, 300)); // idle: nothing in the buffers
+      const before = count();
+      events(n);
+      // below the watermark the kernel wakes nobody: only the shim's look at the buffers finds it
+      await waitUntil(() => count() === before + n, 2_000, `${n} event(s) read`);
+    }
+    t.child.kill('SIGINT');
+    expect(await t.exited).toBe(0);
+  }, 60_000);
+
+  it('ends bpftrace on SIGINT whenever it comes, in the pace sleep after a read included', async () => {
+    for (const delayMs of [3, 9, 15, 60]) {
+      const t = await startBpftrace();
+      started.push(t.child);
+      events(5);
+      await waitUntil(() => t.lines.filter((l) => l.startsWith('x ')).length === 5, 2_000, 'the events');
+      events(5); // read after the pace: SIGINT lands in the sleep or the wait after it
+      await new Promise((r) => setTimeout(r, delayMs));
+      t.child.kill('SIGINT');
+      const code = await Promise.race([t.exited, new Promise((r) => setTimeout(() => r('hung'), 5_000))]);
+      expect(code, `SIGINT ${delayMs} ms after the events`).toBe(0);
+    }
+  }, 120_000);
+});
