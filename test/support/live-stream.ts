@@ -26,13 +26,11 @@ export function get(doc: Doc, path: string): unknown {
 }
 
 /** documents of processes outside the workloads kept at most (the host's, a storm's next door) */
-export const OTHER_DOCS_KEPT = 20_000;
+const OTHER_DOCS_KEPT = 20_000;
 
 export interface LiveStream {
   /** every document of the workloads run, and the first OTHER_DOCS_KEPT of other processes */
   docs: Doc[];
-  /** documents of other processes not kept (over OTHER_DOCS_KEPT) */
-  othersNotKept(): number;
   collector: Collector;
   normalizer: Normalizer;
   /** runs `bash -c script` (env added to this process's), waits for its end document and returns
@@ -87,7 +85,6 @@ export async function startLiveStream(
   const docs: Doc[] = [];
   /** the workloads' processes: each run's shell, and every process whose parent is one */
   const workload = new Set<number>();
-  let othersNotKept = 0;
   let othersKept = 0;
   const keep = (doc: Doc) => {
     const pid = get(doc, 'process.pid') as number;
@@ -98,7 +95,7 @@ export async function startLiveStream(
     } else if (othersKept < OTHER_DOCS_KEPT) {
       othersKept++;
       docs.push(doc);
-    } else othersNotKept++;
+    }
   };
   // the test's own children are the workload: only bpftrace is kept out
   const collector = new Collector({
@@ -144,7 +141,6 @@ export async function startLiveStream(
 
   return {
     docs,
-    othersNotKept: () => othersNotKept,
     collector,
     normalizer,
     run,

@@ -31,22 +31,8 @@ describe('retryOnLoss (the real-kernel tests under a storm next door)', () => {
     expect(told).toEqual(['NO LOSS during t (0 records lost so far in all): its failure stands']);
   });
 
-  it('runs a failed case again when records were lost during it, and passes when a later attempt does', async () => {
-    const probe = fakeProbe();
-    let runs = 0;
-    const body = async () => {
-      runs++;
-      if (runs === 1) {
-        probe.lose(5);
-        throw new Error('event missing');
-      }
-    };
-    await retryOnLoss('t', probe, body, fast);
-    expect(runs).toBe(2);
-  });
-
-  it('reads the count only once the programs were read past the failure: a loss counted late is seen', async () => {
-    const probe = fakeProbe(60); // the drop is printed 30 ms after the failure, caught up 60 ms after
+  /** runs a case that fails once, losing records in that attempt through `probe`; its attempts */
+  async function failingOnceWithLoss(probe: ReturnType<typeof fakeProbe>): Promise<number> {
     let runs = 0;
     const body = async () => {
       runs++;
@@ -56,7 +42,16 @@ describe('retryOnLoss (the real-kernel tests under a storm next door)', () => {
       }
     };
     await retryOnLoss('t', probe, body, fast);
-    expect(runs).toBe(2);
+    return runs;
+  }
+
+  it('runs a failed case again when records were lost during it, and passes when a later attempt does', async () => {
+    expect(await failingOnceWithLoss(fakeProbe())).toBe(2);
+  });
+
+  it('reads the count only once the programs were read past the failure: a loss counted late is seen', async () => {
+    // the drop is printed 30 ms after the failure, the programs caught up 60 ms after it
+    expect(await failingOnceWithLoss(fakeProbe(60))).toBe(2);
   });
 
   it('gives up after three attempts that all lost records, with the last failure as the cause', async () => {

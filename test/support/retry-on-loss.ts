@@ -20,7 +20,7 @@ export interface LossProbe {
 }
 
 /** a collector's losses: both programs' perf-buffer losses and the file program's budget drops */
-export const collectorLost = (c: Pick<Collector, 'stats'>): number => {
+const collectorLost = (c: Pick<Collector, 'stats'>): number => {
   const s = c.stats();
   return s.lost + (s.file ? s.file.lost + s.file.dropped : 0);
 };
