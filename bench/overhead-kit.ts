@@ -155,6 +155,12 @@ export interface Measurement {
   load: LoadResult;
   /** perExecUs of every window of the cell, in the order run (bestOf keeps the least) */
   windows?: number[];
+  /** the agent's own net CPU per exec done, µs, of every window of the cell (bestOf) */
+  agentWindows?: number[];
+  /** run time of the agent's BPF programs in the window, ns (eqld cells, bpf_stats on) */
+  bpfNs?: number;
+  /** bpfNs per exec done, µs, of every window of the cell (bestOf) */
+  bpfWindows?: number[];
   /** agent CPU in the window, as measured */
   agentCpuS: number;
   /** agent CPU minus what the agent spent on the rest of the machine's activity (its idle rate) */
@@ -229,13 +235,23 @@ export async function agentIdlePct(agentPids: () => number[], seconds = 3): Prom
 export async function bestOf(run: () => Promise<Measurement>, label: string): Promise<Measurement> {
   let best: Measurement | undefined;
   const windows: number[] = [];
+  const agentWindows: number[] = [];
+  const bpfWindows: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const m = await run();
     process.stdout.write(`${label} #${i + 1}: ${JSON.stringify(m)}\n`);
     windows.push(m.perExecUs);
+    const execs = Math.max(m.load.count, 1);
+    agentWindows.push((m.agentNetS * 1e6) / execs);
+    if (m.bpfNs !== undefined) bpfWindows.push(m.bpfNs / 1e3 / execs);
     if (best === undefined || m.perExecUs < best.perExecUs) best = m;
   }
-  return { ...(best as Measurement), windows };
+  return {
+    ...(best as Measurement),
+    windows,
+    agentWindows,
+    ...(bpfWindows.length > 0 ? { bpfWindows } : {}),
+  };
 }
 
 /** Runs the exec load at `rate` and charges the CPU of `agentPids()` (sampled at both ends). */
@@ -245,19 +261,23 @@ export async function measure(
   agentPids: () => number[],
   idlePct = 0,
   lostProbe?: () => Promise<number>,
+  bpfProbe?: () => number,
 ): Promise<Measurement> {
   const lost0 = lostProbe ? await lostProbe() : undefined;
+  const bpf0 = bpfProbe?.();
   const before = ticksOf(agentPids());
   const m0 = machineBusyTicks();
   const load = await runLoad(bin, ['exec', String(rate), String(WINDOW_S)]);
   const byComm: Record<string, number> = {};
   const agentCpuS = ticksSince(before, agentPids(), byComm) / TICK_HZ;
+  const bpfNs = bpfProbe && bpf0 !== undefined ? bpfProbe() - bpf0 : undefined;
   const machineS = (machineBusyTicks() - m0) / TICK_HZ;
   const agentNetS = Math.max(0, agentCpuS - (idlePct / 100) * load.seconds);
   const totalS = load.cpuUs / 1e6 + agentNetS;
   const lost = lostProbe && lost0 !== undefined ? (await lostProbe()) - lost0 : undefined;
   return {
     ...(lost === undefined ? {} : { lost }),
+    ...(bpfNs === undefined ? {} : { bpfNs }),
     byComm,
     load,
     agentCpuS,
