@@ -25,7 +25,7 @@
 //   first job, kept). (Not pausing after a buffer passed its watermark was tried: bpftrace then
 //   read alongside a 2M records/s burst and lost more, in many small pieces.)
 // - bpftrace writes every line on its own (stdout line-buffered by its -B default, and flushed
-//   per line: one write(2) per line, ~650 a second at 100 execs/s, a sixth of bpftrace's CPU in
+//   per line: one write(2) per line, ~650 a second at 100 execs/s, an eighth of bpftrace's CPU in
 //   perf on the test VM). The shim makes stdout fully buffered (setvbuf, OUT_BUFFER_BYTES), lets
 //   bpftrace's flushes pass without writing while it handles what one epoll_wait returned, and
 //   flushes stdout when bpftrace calls epoll_wait again: the lines of one read leave in one
