@@ -405,7 +405,8 @@ export class Collector {
     return r;
   }
 
-  // bpftrace writes (and flushes) each line on its own. Reading a pipe per write would wake
+  // bpftrace writes (and flushes) each line on its own, or, under the pacing shim, the lines of
+  // each of its reads together (every pace while events flow). Reading a pipe per write would wake
   // the event loop for every line, which on a quiet host costs more than the lines themselves;
   // instead the pipes are read on a timer: every pollIntervalMs on a quiet host, sooner when the
   // rate recently seen would put REFILL_BYTES in a pipe before then (poll-schedule.ts; so that

@@ -2,9 +2,9 @@
 // soon as both ends are open, so only the two processes hold it. eqld reads its end
 // without blocking (O_NONBLOCK, an open-file flag of the read end only: bpftrace's end
 // stays blocking, so a full pipe makes bpftrace wait rather than drop output). Reading by
-// polling from a timer, not per write, is what lets the collector take bpftrace's
-// one-write-per-line output in batches; node's own child stdio is a socket that wakes the
-// event loop for every line. A second read end (`takeWakeFd`) is for a quiet host: the
+// polling from a timer, not per write, is what lets the collector take bpftrace's output (a
+// write per line, or per read under the pacing shim) in batches; node's own child stdio is a
+// socket that wakes the event loop for every write. A second read end (`takeWakeFd`) is for a quiet host: the
 // collector watches it, paused while it polls, so that no timer has to run when nothing comes.
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, unlinkSync } from 'node:fs';
