@@ -168,10 +168,12 @@ async function main(dir: string): Promise<void> {
   const extraGross = (m: Measurement, rate: number) =>
     (((grossPerExecUs(m) - grossPerExecUs(base[rate] as Measurement)) * rate) / 1e6) * 100;
   // every window's extra per exec × rate against the kept no-agent window: the spread of a cell
-  const spreadOf = (m: Measurement, rate: number) => {
-    const xs = (m.windows ?? [m.perExecUs]).map(
+  const extraOfWindows = (m: Measurement, rate: number) =>
+    (m.windows ?? [m.perExecUs]).map(
       (u) => (((u - (base[rate] as Measurement).perExecUs) * rate) / 1e6) * 100,
     );
+  const spreadOf = (m: Measurement, rate: number) => {
+    const xs = extraOfWindows(m, rate);
     return `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)} %`;
   };
   const p50 = percentile(latencies, 50);
@@ -255,15 +257,11 @@ async function main(dir: string): Promise<void> {
     if (e && a) {
       // the rule of the file-overhead bench: eqld's median window below auditd's least one, so that
       // the difference is larger than the spread of auditd's windows, not a lucky window
-      const perWindow = (m: Measurement) =>
-        (m.windows ?? [m.perExecUs]).map(
-          (u) => (((u - (base[rate] as Measurement).perExecUs) * rate) / 1e6) * 100,
-        );
-      const eMedian = median(perWindow(e));
-      const aLeast = Math.min(...perWindow(a));
+      const eMedian = median(extraOfWindows(e, rate));
+      const aLeast = Math.min(...extraOfWindows(a, rate));
       const outside = eMedian < aLeast;
       lines.push(
-        `- extra CPU at ${rate}/s at or below auditd's (per exec × rate): ${fmtPct(extraNominal(e, rate))} vs ${fmtPct(extraNominal(a, rate))} (least windows; medians ${fmtPct(eMedian)} vs ${fmtPct(median(perWindow(a)))}; eqld's median ${outside ? 'below' : 'not below'} auditd's least window) — ${met(extraNominal(e, rate) <= extraNominal(a, rate) && outside)}`,
+        `- extra CPU at ${rate}/s at or below auditd's (per exec × rate): ${fmtPct(extraNominal(e, rate))} vs ${fmtPct(extraNominal(a, rate))} (least windows; medians ${fmtPct(eMedian)} vs ${fmtPct(median(extraOfWindows(a, rate)))}; eqld's median ${outside ? 'below' : 'not below'} auditd's least window) — ${met(extraNominal(e, rate) <= extraNominal(a, rate) && outside)}`,
         `- the same, gross (each agent's idle CPU not subtracted): ${fmtPct(extraGross(e, rate))} vs ${fmtPct(extraGross(a, rate))} — ${met(extraGross(e, rate) <= extraGross(a, rate))}`,
       );
     }
