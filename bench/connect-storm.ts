@@ -6,7 +6,7 @@
 // route, one every ~250 ms). Traffic stays on loopback and in that namespace. Not a .bench.ts:
 // overhead.bench.ts runs it against its own agent.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_PACE_SHIM } from '../src/collector/pace-shim.js';
@@ -181,6 +181,7 @@ async function bareLost(
   } finally {
     bt.kill('SIGKILL');
     await new Promise((r) => (bt.exitCode !== null ? r(null) : bt.once('exit', r)));
+    rmSync(file, { force: true });
   }
 }
 

@@ -1,12 +1,12 @@
 // Collector supervision without a kernel: a stand-in bpftrace (fake-bpftrace.mjs) prints
 // canned lines, notices and exits, and the Collector must restart it, report gaps and
 // losses, count malformed lines and order events.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LineDecoder } from '../../src/collector/decoder.js';
 import { Collector, CollectorError, type CollectorOptions } from '../../src/collector/index.js';
 import type { ExecEvent, RawEvent } from '../../src/collector/raw-event.js';
@@ -14,6 +14,7 @@ import { chunkFields, commWords, connectSource, execContext } from '../support/h
 
 const FAKE = fileURLToPath(new URL('./fake-bpftrace.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'eqld-collector-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const now = (): number => Number(process.hrtime.bigint());
 
 function logger(lines: string[]): pino.Logger {

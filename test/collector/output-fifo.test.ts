@@ -1,6 +1,6 @@
 // The pipe bpftrace's stdout goes through: eqld's end never blocks and never throws on an
 // empty pipe, and reads everything written before the writer went away.
-import { closeSync, mkdtempSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,8 +65,12 @@ describe('OutputFifo', () => {
 
   it('leaves nothing behind in the directory it was created in', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eqld-fifo-test-'));
-    fifo = OutputFifo.create(dir);
-    expect(readdirSync(dir)).toEqual([]);
+    try {
+      fifo = OutputFifo.create(dir);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the directory when the pipe cannot be created', () => {
