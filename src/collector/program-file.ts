@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PREFIX = 'eqld-bpf-';
+/** a directory `write` made: the pid of its collector, then mkdtemp's suffix */
+const OWNED = new RegExp(`^${PREFIX}(\\d+)-`);
 
 export class ProgramFiles {
   private dir: string | undefined;
@@ -34,7 +36,7 @@ export class ProgramFiles {
 }
 
 /** Removes the program directories in `parent` of processes that no longer run. */
-export function removeOrphans(parent: string): void {
+function removeOrphans(parent: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -42,7 +44,7 @@ export function removeOrphans(parent: string): void {
     return;
   }
   for (const name of names) {
-    const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1]);
+    const pid = Number(OWNED.exec(name)?.[1]);
     if (!(pid > 0) || running(pid)) continue;
     rmSync(join(parent, name), { recursive: true, force: true });
   }
