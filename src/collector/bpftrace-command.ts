@@ -68,6 +68,8 @@ export interface EnvOptions {
   paceShim: string;
   /** LD_PRELOAD eqld itself was given (default: process.env's) */
   inheritedPreload?: string | undefined;
+  /** where the shim publishes its looks (look-bound.ts) */
+  lookFile?: string | undefined;
 }
 
 /** bpftrace's environment: string size, perf buffers, and the pacing shim when in force. */
@@ -80,6 +82,7 @@ export function bpftraceEnv(o: EnvOptions): Record<string, string> {
     const inherited = o.inheritedPreload ?? process.env.LD_PRELOAD;
     env.LD_PRELOAD = inherited ? `${o.paceShim} ${inherited}` : o.paceShim;
     env.EQLD_BPFTRACE_PACE_MS = String(o.paceMs);
+    if (o.lookFile !== undefined) env.EQLD_BPFTRACE_LOOK_FILE = o.lookFile;
   }
   return env;
 }

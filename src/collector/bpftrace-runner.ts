@@ -62,6 +62,19 @@ export interface RunnerStats {
   countersKtimeNs: number;
 }
 
+/** the stats of a program not started */
+export const NOT_STARTED: Readonly<RunnerStats> = Object.freeze({
+  running: false,
+  pid: undefined,
+  lines: 0,
+  malformed: 0,
+  lost: 0,
+  restarts: 0,
+  gaps: 0,
+  counters: Object.freeze({}),
+  countersKtimeNs: 0,
+});
+
 export class CollectorError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -122,6 +135,11 @@ export class BpftraceRunner {
 
   get attachedAtNs(): number {
     return this.lastAttachNs;
+  }
+
+  /** whether bpftrace runs (started, not exited) */
+  get running(): boolean {
+    return this.child !== undefined;
   }
 
   /** whether a pipe is open to read (bpftrace running, or its last output not yet read) */

@@ -11,8 +11,10 @@ export interface CollectorOptions {
   /** argv bytes captured per exec (default 1024); longer argv is cut and flagged */
   argvBytes?: number;
   bpftracePath?: string;
-  /** how long events are held to be put in kernel-timestamp order (default 30 ms: above the
-   *  bpftrace pace, which bounds how far apart two CPUs' buffers are read) */
+  /** without the pacing shim, how long events are held to be put in kernel-timestamp order
+   *  (default 30 ms); with it, events are released by the shim's looks (look-bound.ts) and this
+   *  bounds how long a late file program holds the others, and with the pace and 30 ms the
+   *  process program's */
   reorderWindowMs?: number;
   /** drop events of eqld's own process and of bpftrace (default true) */
   excludeSelf?: boolean;
@@ -31,16 +33,16 @@ export interface CollectorOptions {
   pdeathsig?: boolean;
   /** perf buffer pages per CPU (BPFTRACE_PERF_RB_PAGES; default 256 = 1 MiB, bpftrace's own is 64) */
   perfBufferPages?: number;
-  /** how often bpftrace's output is read while it is quiet (default 40 ms); a busy pipe is read
-   *  back to back. Events are released once read and `reorderWindowMs` old, so the time from
-   *  the kernel to a listener is at most about pollIntervalMs + reorderWindowMs. */
+  /** how often bpftrace's output is read while events flow (default 60 ms; with the shim, just
+   *  after its looks, LOOK_MIN_AGE_NS past each instant of its grid); a busy pipe is read sooner,
+   *  back to back when it stays full. */
   pollIntervalMs?: number;
   /** when to shed connect lines under a flood (default: loopback at 250 ms behind, all at 1 s) */
   shed?: ShedOptions;
-  /** bpftrace reads its perf buffers at most once per this many ms (default 20; 0: on every
-   *  event, as bpftrace 0.17 does by itself), through the LD_PRELOAD shim
-   *  native/bpftrace-pace.c; ignored when the shim was not built. Adds at most this much to the
-   *  time an event takes to arrive; must stay below reorderWindowMs. */
+  /** bpftrace reads its perf buffers at most once per this many ms, on a grid of this period
+   *  (default 60; 0: on every event, as bpftrace 0.17 does by itself), through the LD_PRELOAD
+   *  shim native/bpftrace-pace.c; ignored when the shim was not built. An event then reaches a
+   *  listener within about this plus LOOK_MIN_AGE_NS (15 ms). */
   bpftracePaceMs?: number;
   /** the pacing shim (default: dist/collector/native/bpftrace-pace.so of this package) */
   paceShimPath?: string;

@@ -1,8 +1,9 @@
 // Collector: runs the bpftrace programs (process and network events; file events, when on) as
 // supervised children (BpftraceRunner: spawn, attach, restart, gaps) and delivers their typed
-// raw events in kernel-timestamp order. It decides when to read their output pipes (on a timer
-// while events flow, not at all while the host is quiet) and orders what both programs report
-// in one reorder window. Knows nothing about ECS or rules.
+// raw events in kernel-timestamp order. It decides when to read their output pipes (just after
+// the pacing shim's looks while events flow, not at all while the host is quiet) and orders what
+// both programs report in one reorder buffer, released up to what their looks handed over
+// (look-bound.ts). Knows nothing about ECS or rules.
 import type pino from 'pino';
 import {
   bpftraceCommand,
@@ -11,12 +12,13 @@ import {
   FILE_NICENESS,
   resolvePace,
 } from './bpftrace-command.js';
-import { BpftraceRunner, CollectorError, type RunnerStats } from './bpftrace-runner.js';
+import { BpftraceRunner, CollectorError, NOT_STARTED, type RunnerStats } from './bpftrace-runner.js';
 import { CgroupPaths } from './cgroup-path.js';
 import type { CollectorOptions, CollectorStats, FileEventOptions } from './collector-types.js';
 import { LineDecoder } from './decoder.js';
 import { FileLineDecoder } from './file-decoder.js';
 import { type HeldLine, isNetworkLine, ktimeOf } from './line-peek.js';
+import { LOOK_MIN_AGE_NS, Looks, releaseLimitNs } from './look-bound.js';
 import { DEFAULT_PACE_SHIM } from './pace-shim.js';
 import { Periodic, type PollListener } from './periodic.js';
 import { type AgentPidNamespace, agentPidNamespace } from './pid-namespace.js';
@@ -48,15 +50,17 @@ const nowNs = (): number => Number(process.hrtime.bigint());
 
 /**
  * How often a pipe is read while events flow on a host that is not busy (a busy pipe is read
- * sooner, see schedulePoll). Each poll is a wake-up of node, and on the 2-vCPU test VM a wake-up
- * with its cold caches cost ~350 µs of CPU at 100 execs/s: 40 ms instead of 20 took node's main
- * thread from ~26 to ~17 ms of CPU per second there (at 1,000 execs/s 0-12 % less; interleaved
- * runs, docs/collector.md). The price is latency under steady load only: an event
- * waits the reorder window and then up to one interval (30-70 ms); after a quiet spell the first
- * line wakes the collector at once and its poll 40 ms later releases what came in the first 10 ms.
+ * sooner, see schedulePoll): with the shim, just after each of its looks (one per pace), which
+ * hand over everything before them (look-bound.ts), so an event waits at most a pace and
+ * LOOK_MIN_AGE_NS. Each poll and each look is a wake-up with cold caches (~350 µs of CPU for node
+ * on the 2-vCPU test VM at 100 execs/s, docs/collector.md).
  */
-const DEFAULT_POLL_INTERVAL_MS = 40;
+const DEFAULT_POLL_INTERVAL_MS = 60;
+/** the shim's pace: the grid its looks fall on (bpftrace-pace.c) */
+const DEFAULT_PACE_MS = 60;
 const FILE_ATTACH_TIMEOUT_MS = 180_000;
+/** with the shim, the process program's events wait for its look at most its pace and this */
+const LOOK_FALLBACK_MS = 30;
 /** one poll reads at most this much before it yields to the event loop (and polls again at once) */
 const MAX_BYTES_PER_POLL = 1024 * 1024;
 /** the file program's share of a poll: ~300 file events. Everything a poll reads is normalized,
@@ -97,6 +101,8 @@ export class Collector {
   private runners: BpftraceRunner[] = [];
   /** the rendered programs, written for bpftrace to read (program-file.ts) */
   private readonly programFiles = new ProgramFiles();
+  /** the programs' looks, with the pacing shim (look-bound.ts) */
+  private readonly looks: Looks<BpftraceRunner>;
   /** the next poll: after the interval, or at once while a pipe is busy */
   private pollTimeout: NodeJS.Timeout | undefined;
   private pollImmediate: NodeJS.Immediate | undefined;
@@ -136,15 +142,14 @@ export class Collector {
     this.windowMs = opts.reorderWindowMs ?? 30;
     this.pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.shedder = new LoadShedder(opts.shed);
-    const pace = resolvePace(opts.bpftracePaceMs ?? 20, opts.paceShimPath ?? DEFAULT_PACE_SHIM, this.log);
+    const pace = resolvePace(
+      opts.bpftracePaceMs ?? DEFAULT_PACE_MS,
+      opts.paceShimPath ?? DEFAULT_PACE_SHIM,
+      this.log,
+    );
     this.paceMs = pace.ms;
     this.paceShim = pace.shim;
-    if (this.paceMs >= this.windowMs) {
-      this.log.warn(
-        { bpftracePaceMs: this.paceMs, reorderWindowMs: this.windowMs },
-        'the bpftrace pace is not below the reorder window: events of different CPUs may be released out of order (counted as late)',
-      );
-    }
+    this.looks = new Looks(this.paceMs);
     this.excludeSelf = opts.excludeSelf ?? true;
     this.pidNs = opts.pidNamespace ?? agentPidNamespace();
     this.agentKernelPid = this.pidNs.initial ? process.pid : undefined;
@@ -153,7 +158,10 @@ export class Collector {
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
     this.fileDecoder = opts.fileEvents ? new FileLineDecoder() : undefined;
     this.counts = Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
-    this.reorder = new ReorderBuffer<RawEvent | HeldLine>(this.windowMs * 1e6, (e) => this.deliver(e));
+    // with looks, the window only bounds the wait for a program that stopped looking (look-bound.ts)
+    const fallbackMs =
+      this.paceMs > 0 ? Math.max(this.windowMs, this.paceMs + LOOK_FALLBACK_MS) : this.windowMs;
+    this.reorder = new ReorderBuffer<RawEvent | HeldLine>(fallbackMs * 1e6, (e) => this.deliver(e));
   }
 
   onEvent(cb: (e: RawEvent) => void): void {
@@ -261,6 +269,7 @@ export class Collector {
   /** Stops bpftrace (SIGTERM, then SIGKILL after 3 s) and releases held events. */
   async stop(): Promise<void> {
     await Promise.all(this.runners.map((r) => r.stop()));
+    this.looks.close();
     this.programFiles.remove();
     this.sweep.stop();
     this.stopPolling();
@@ -271,17 +280,7 @@ export class Collector {
 
   stats(): CollectorStats {
     const a = this.decoder.assembler.stats;
-    const m: RunnerStats = this.main?.stats() ?? {
-      running: false,
-      pid: undefined,
-      lines: 0,
-      malformed: 0,
-      lost: 0,
-      restarts: 0,
-      gaps: 0,
-      counters: {},
-      countersKtimeNs: 0,
-    };
+    const m: RunnerStats = this.main?.stats() ?? NOT_STARTED;
     const out: CollectorStats = {
       running: m.running,
       bpftracePid: m.pid,
@@ -338,6 +337,7 @@ export class Collector {
     protocolVersion: number,
     decode: (line: string) => ReturnType<LineDecoder['decode']>,
   ): BpftraceRunner {
+    const lookFile = this.paceMs > 0 ? this.programFiles.path(`${name}.look`) : undefined;
     const r = new BpftraceRunner({
       name,
       logger: this.log,
@@ -356,6 +356,7 @@ export class Collector {
         perfBufferPages: this.opts.perfBufferPages,
         paceMs: this.paceMs,
         paceShim: this.paceShim,
+        lookFile,
       }),
       // the file program compiles at nice 5: on a busy host it can take far longer than the other
       attachTimeoutMs:
@@ -390,13 +391,17 @@ export class Collector {
             // more), instead of holding up to 1 MiB of events until the poll ends (under a flood
             // they outlived a young-generation GC and were promoted: RSS grew ~1 KB per connect).
             // The file program's pipe is read first in each poll, so its events are in already.
-            onChunk: () => this.reorder.release(Math.min(this.pollNowNs, this.newestNs)),
+            onChunk: () => {
+              const upTo = Math.min(this.pollNowNs, this.newestNs);
+              this.reorder.release(upTo, upTo - this.windowMs * 1e6);
+            },
           }
         : {}),
       onLoss: (e) => this.deliver(e),
       onWake: () => this.onWake(),
       dropCounters: name === 'file' ? ['file_dropped'] : [],
     });
+    if (lookFile !== undefined) this.looks.add(r, lookFile);
     r.onRestarted = () => {
       this.reorder.maxHoldNs = 0;
       this.arrival.reset();
@@ -430,6 +435,10 @@ export class Collector {
       let bytes = 0;
       let busiest = 0;
       let full = false;
+      // the looks first, then the pipes: what each look handed over is then read (look-bound.ts)
+      const progress = this.looks.progress(this.runners, (r) =>
+        r === this.file ? this.windowMs * 1e6 : this.reorder.windowNs,
+      );
       // last runner (file program) first: see onChunk in runner()
       for (let i = this.runners.length - 1; i >= 0; i--) {
         const r = this.runners[i] as BpftraceRunner;
@@ -446,21 +455,29 @@ export class Collector {
         // process program is read at every poll, so that each poll reads all it wrote before.)
         if (n === 0 && r === this.file) r.resumeWake();
       }
-      // every line written before startNs is read (unless a very busy pipe stopped a read early),
-      // so events up to it, less the window, can be released in order
-      this.reorder.release(startNs);
+      // every line written before startNs is read (unless a very busy pipe stopped a read early,
+      // and then the window bounds the release, as it does without looks)
+      const pending = this.oldestPendingNs();
+      this.reorder.release(startNs, full ? undefined : releaseLimitNs(startNs, progress, pending));
       for (const l of this.pollListeners) l.onPoll();
-      if (bytes === 0 && this.reorder.size === 0 && this.goIdle()) {
+      const retry = this.looks.retry(progress, startNs);
+      if (bytes === 0 && this.reorder.size === 0 && !retry && this.goIdle()) {
         this.fillRate = 0;
         for (const l of this.pollListeners) l.onPollsStopped();
         return;
       }
       const next = nextPoll(this.fillRate, busiest, sinceMs, this.pollIntervalMs);
       this.fillRate = next.fillRate;
-      this.schedulePoll(full ? 0 : next.delayMs);
+      this.schedulePoll(full ? 0 : this.looks.nextDelayMs(next.delayMs, this.pollIntervalMs, retry, nowNs()));
     };
     if (delayMs < 1) this.pollImmediate = setImmediate(run);
     else this.pollTimeout = setTimeout(run, Math.floor(delayMs));
+  }
+
+  private oldestPendingNs(): number | undefined {
+    const a = this.decoder.assembler.oldestPendingNs();
+    const b = this.fileDecoder?.assembler.oldestPendingNs();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   /** Waits on every pipe's wake end instead of polling; false if a pipe cannot be watched. */
@@ -489,7 +506,8 @@ export class Collector {
     for (const r of this.runners) if (r !== this.file) r.pauseWake();
     this.lastPollNs = nowNs();
     if (this.started && this.pollTimeout === undefined && this.pollImmediate === undefined) {
-      this.schedulePoll(this.pollIntervalMs);
+      // with looks, the look that found these lines is published right after them
+      this.schedulePoll(this.looks.active ? LOOK_MIN_AGE_NS / 1e6 : this.pollIntervalMs);
     }
   }
 

@@ -47,7 +47,7 @@ export class ExecAssembler {
   private readonly pending = new Map<string, Pending>();
   private readonly orphans = new Map<
     string,
-    { arrivedNs: number; chunks: (ExecChunkLine | ExecEnvLine | WalkLine | LongNameLine)[] }
+    { arrivedNs: number; ktimeNs: number; chunks: (ExecChunkLine | ExecEnvLine | WalkLine | LongNameLine)[] }
   >();
   readonly stats: AssemblerStats = { incomplete: 0, orphanChunks: 0, badChunks: 0 };
   /** the exec that had the latest header: its chunks follow it (same CPU, same probe run) */
@@ -103,7 +103,7 @@ export class ExecAssembler {
         : this.pending.get(`${c.tid}:${c.ktimeNs}`);
     if (!p) {
       const key = `${c.tid}:${c.ktimeNs}`;
-      const entry = this.orphans.get(key) ?? { arrivedNs: this.now(), chunks: [] };
+      const entry = this.orphans.get(key) ?? { arrivedNs: this.now(), ktimeNs: c.ktimeNs, chunks: [] };
       entry.chunks.push(c.kind === 'fp' ? c : { ...c, bytes: c.bytes.slice() });
       this.orphans.set(key, entry);
       this.stats.orphanChunks++;
@@ -194,6 +194,19 @@ export class ExecAssembler {
 
   get pendingCount(): number {
     return this.pending.size;
+  }
+
+  /** The kernel timestamp of the oldest exec (or walk) under way: its other lines may come with a
+   *  later read, so events after it must wait for it (look-bound.ts). */
+  oldestPendingNs(): number | undefined {
+    let oldest: number | undefined;
+    for (const p of this.pending.values()) {
+      if (oldest === undefined || p.header.ktimeNs < oldest) oldest = p.header.ktimeNs;
+    }
+    for (const o of this.orphans.values()) {
+      if (oldest === undefined || o.ktimeNs < oldest) oldest = o.ktimeNs;
+    }
+    return oldest;
   }
 
   private completeIfDone(key: string, p: Pending): ExecEvent | undefined {

@@ -13,6 +13,7 @@ import type { FileEvent } from './raw-event.js';
 
 interface Pending {
   arrivedNs: number;
+  ktimeNs: number;
   pieces: number;
   walks: Map<number, WalkLine[]>;
   names: Map<number, Map<number, LongNameLine[]>>;
@@ -46,7 +47,14 @@ export class FileAssembler {
     const key = `${l.tid}:${l.ktimeNs}`;
     let p = this.pending.get(key);
     if (p === undefined) {
-      p = { arrivedNs: this.now(), pieces: 0, walks: new Map(), names: new Map(), strings: new Map() };
+      p = {
+        arrivedNs: this.now(),
+        ktimeNs: l.ktimeNs,
+        pieces: 0,
+        walks: new Map(),
+        names: new Map(),
+        strings: new Map(),
+      };
       this.pending.set(key, p);
     }
     p.pieces++;
@@ -81,6 +89,7 @@ export class FileAssembler {
     }
     const empty: Pending = {
       arrivedNs: 0,
+      ktimeNs: l.ktimeNs,
       pieces: 0,
       walks: new Map(),
       names: new Map(),
@@ -109,6 +118,13 @@ export class FileAssembler {
 
   get size(): number {
     return this.pending.size;
+  }
+
+  /** The kernel timestamp of the oldest event whose pieces came without its event line yet. */
+  oldestPendingNs(): number | undefined {
+    let oldest: number | undefined;
+    for (const p of this.pending.values()) if (oldest === undefined || p.ktimeNs < oldest) oldest = p.ktimeNs;
+    return oldest;
   }
 
   private build(l: FileEventLine, p: Pending): FileEvent {

@@ -28,3 +28,16 @@ export function nextPoll(
   const fillMs = fillRate > 0 ? REFILL_BYTES / fillRate : Number.POSITIVE_INFINITY;
   return { fillRate, delayMs: Math.min(intervalMs, fillMs) };
 }
+
+/**
+ * With the pacing shim's looks on a grid of `gridMs` (CLOCK_MONOTONIC, bpftrace-pace.c), a poll
+ * is best `offsetMs` after a look: the lines of that look are written and its time published by
+ * then, so the poll releases everything up to it. The delay to the first such instant at least
+ * `atLeastMs` from now.
+ */
+export function gridDelayMs(nowNs: number, gridMs: number, offsetMs: number, atLeastMs: number): number {
+  const grid = gridMs * 1e6;
+  const earliest = nowNs + atLeastMs * 1e6;
+  const at = Math.ceil((earliest - offsetMs * 1e6) / grid) * grid + offsetMs * 1e6;
+  return (at - nowNs) / 1e6;
+}

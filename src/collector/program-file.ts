@@ -19,13 +19,18 @@ export class ProgramFiles {
 
   /** Writes `text` as `<name>.bt`; returns its path. */
   write(name: string, text: string): string {
+    const path = this.path(`${name}.bt`);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  }
+
+  /** The path of a file named `file` in the directory (created on first use). */
+  path(file: string): string {
     if (this.dir === undefined) {
       removeOrphans(this.parent);
       this.dir = mkdtempSync(join(this.parent, `${PREFIX}${process.pid}-`));
     }
-    const path = join(this.dir, `${name}.bt`);
-    writeFileSync(path, text, { mode: 0o600 });
-    return path;
+    return join(this.dir, file);
   }
 
   /** Removes the directory and its files (bpftrace has read them when it attached). */

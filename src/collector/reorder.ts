@@ -1,6 +1,7 @@
 // Re-orders events by kernel timestamp. bpftrace drains one perf buffer per CPU, so events
 // from different CPUs arrive out of order; each event is held until the monotonic clock
-// is `windowNs` past its timestamp, then released in timestamp order. An event that
+// is `windowNs` past its timestamp (or, with the pacing shim, until every program's look has
+// passed it: look-bound.ts), then released in timestamp order. An event that
 // arrives after a later one was already released is passed through at once and counted
 // as late, and widens the window: by twice its lateness (capped at `maxExtraNs`), halving
 // again each second without late events. So when bpftrace falls behind and the CPUs'
@@ -60,13 +61,14 @@ export class ReorderBuffer<T extends Timed = Timed> {
     return true;
   }
 
-  /** Releases every event with ktimeNs <= nowNs - window. */
-  release(nowNs: number): void {
+  /** Releases every event with ktimeNs <= limitNs: by default, what the window has held long
+   *  enough; the collector passes what every program has certainly handed over (look-bound.ts). */
+  release(nowNs: number, limitNs = nowNs - this.windowNs): void {
     if (nowNs - this.lastDecayNs >= 1e9) {
       this.lastDecayNs = nowNs;
       this.extraNs = this.extraNs < 1e6 ? 0 : this.extraNs / 2;
     }
-    const limit = nowNs - this.windowNs;
+    const limit = limitNs;
     while (this.heap.length > 0 && this.heap[0]!.ktimeNs <= limit) {
       const e = this.pop();
       this.releasedUpTo = e.ktimeNs;

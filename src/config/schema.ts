@@ -95,7 +95,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     default: undefined,
     min: 0,
     max: 1000,
-    describe: 'how long events wait to be put in kernel-time order across CPUs (default: the collector’s)',
+    describe:
+      'without the pacing shim, how long events wait to be put in kernel-time order across CPUs; with it, the longest a late program holds the others (default: the collector’s, 30)',
     live: false,
   },
   {
@@ -106,7 +107,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     min: 1,
     max: 1000,
     describe:
-      'how often bpftrace’s output is read on a quiet host (sooner when it fills); longer costs less CPU, adds latency under steady load (default: the collector’s, 40)',
+      'how often bpftrace’s output is read while events flow (sooner when it fills), just after the pacing shim’s looks; longer costs less CPU, adds latency under steady load (default: the collector’s, 60)',
     live: false,
   },
   {
@@ -117,7 +118,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     min: 0,
     max: 1000,
     describe:
-      'bpftrace reads its kernel buffers at most this often, one wake-up for many events; 0 wakes it for each event (more CPU). Must stay below the reorder window (default: the collector’s, 20)',
+      'bpftrace reads its kernel buffers at most this often, on a grid of this period, one wake-up for many events; events reach the rules within about this plus 15 ms; 0 wakes it for each event (more CPU) (default: the collector’s, 60)',
     live: false,
   },
   {

@@ -4,10 +4,22 @@
 // epoll_wait fails with EINTR, so a SIGINT at any moment, the pace's sleep included, must still
 // end it. And the lines of one read leave bpftrace in one write, not one write per line.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOOK_MARGIN_NS, LookFile } from '../../src/collector/look-bound.js';
 import { DEFAULT_PACE_SHIM } from '../../src/collector/pace-shim.js';
 import { describeKernel } from '../support/kernel.js';
 
@@ -123,4 +135,88 @@ describeBuilt('the pacing shim under bpftrace', () => {
       expect(code, `SIGINT ${delayMs} ms after the events`).toBe(0);
     }
   }, 120_000);
+
+  it('publishes its looks on the pace’s grid, each after the lines it handed over: no line stamped before a look comes after it', async () => {
+    const pace = 20;
+    const fifo = join(dir, 'out');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const look = new LookFile(join(dir, 'p.look'));
+    const child = spawn(
+      'bpftrace',
+      ['-e', `tracepoint:syscalls:sys_enter_getppid /comm == "${COMM}"/ { printf("t %llu\\n", nsecs); }`],
+      {
+        env: {
+          ...process.env,
+          LD_PRELOAD: DEFAULT_PACE_SHIM,
+          EQLD_BPFTRACE_PACE_MS: String(pace),
+          EQLD_BPFTRACE_LOOK_FILE: look.path,
+        },
+        stdio: ['ignore', writer, 'ignore'],
+      },
+    );
+    started.push(child);
+    closeSync(writer);
+    const buf = Buffer.alloc(1 << 20);
+    let rest = '';
+    const drain = (): number[] => {
+      const stamps: number[] = [];
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(reader, buf, 0, buf.length, null);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
+          throw error;
+        }
+        if (n === 0) break;
+        const parts = (rest + buf.toString('latin1', 0, n)).split('\n');
+        rest = parts.pop()!;
+        for (const l of parts) if (l.startsWith('t ')) stamps.push(Number(l.slice(2)));
+      }
+      return stamps;
+    };
+    try {
+      await waitUntil(() => look.read() !== undefined, 30_000, 'a first look');
+      // events from another process, in bursts, while the collector's way of reading is replayed:
+      // the look file first, then the pipe until it is empty
+      const load = spawn(helper, [
+        '-c',
+        'import os, time\nfor i in range(300):\n    for _ in range(1 + i % 7): os.getppid()\n    time.sleep(0.004 + (i % 5) / 1000)',
+      ]);
+      started.push(load);
+      const loadDone = new Promise((r) => load.once('exit', r));
+      let done = false;
+      void loadDone.then(() => {
+        done = true;
+      });
+      let bound = 0;
+      let lines = 0;
+      const looks: number[] = [];
+      const violations: string[] = [];
+      while (!done) {
+        const l = look.read()!;
+        for (const t of drain()) {
+          lines++;
+          if (t < bound) violations.push(`line stamped ${t} after a look at ${bound + LOOK_MARGIN_NS}`);
+        }
+        if (looks.at(-1) !== l) looks.push(l);
+        bound = l - LOOK_MARGIN_NS;
+        await new Promise((r) => setTimeout(r, 1 + (looks.length % 9)));
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      lines += drain().length;
+      expect(violations).toEqual([]);
+      expect(lines).toBe([...Array(300).keys()].reduce((s, i) => s + 1 + (i % 7), 0));
+      // looks come every pace, on its grid (just after each instant: epoll's timeout is in ms)
+      expect(looks.length).toBeGreaterThan(20);
+      const offGrid = looks.filter((t) => (t / 1e6) % pace > 3);
+      expect(offGrid.length).toBeLessThan(looks.length / 5);
+    } finally {
+      child.kill('SIGINT');
+      closeSync(reader);
+      look.close();
+    }
+  }, 60_000);
 });

@@ -31,8 +31,19 @@
 //   flushes stdout when bpftrace calls epoll_wait again: the lines of one read leave in one
 //   write (a longer read writes whenever the buffer fills), before the shim sleeps. Output
 //   outside the poll loop (start-up, END) is flushed as bpftrace asks; its exit flushes the rest.
+// - Looks fall on a grid: while records flow lightly, the look after a read waits for the next
+//   multiple of the pace on CLOCK_MONOTONIC, not for a pace after the read, so the process and
+//   the file programs (and the collector's polls, poll-schedule.ts) meet at the same instants.
+//   When a look finds HEAVY_BYTES or more waiting (a storm), the next comes a pace after the read
+//   (at most HEAVY_PACE_NS), off the grid, as before.
+// - With EQLD_BPFTRACE_LOOK_FILE (a file of at least 16 bytes), the shim publishes there the time
+//   of every look that saw all buffers (CLOCK_MONOTONIC ns, taken before it read their heads),
+//   once the lines of that look's read have been written to stdout: the collector then knows
+//   that every record stamped a margin before that time is in the pipe (look-bound.ts), and
+//   releases events that old without a fixed reorder window. Two words: the time and a
+//   splitmix64 of it, so that a read of the file torn by a write is seen as such.
 // The kernel still records every event at once; only the reading is paced, which adds at most
-// the pace to the time an event takes to reach eqld (the collector's reorder window covers it).
+// the pace to the time an event takes to reach eqld.
 //
 // Without EQLD_BPFTRACE_PACE_MS (or with 0) every call goes straight through and nothing is
 // changed. An epoll set the shim did not see built from BPF output buffers (another program's)
@@ -41,6 +52,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +63,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_BUFFERS 1024
 /** after this long with no record in any buffer, the look at the buffers backs off ... */
@@ -59,6 +72,9 @@
 #define QUIET_LOOK_MS 50L
 /** stdout's buffer while paced: the lines of one read go out in writes of up to this size */
 #define OUT_BUFFER_BYTES (64 * 1024)
+/** a look that finds this much waiting takes the next look off the grid, HEAVY_PACE_NS on */
+#define HEAVY_BYTES (32 * 1024)
+#define HEAVY_PACE_NS 20000000L
 
 struct buffer {
   int fd;
@@ -87,6 +103,37 @@ static struct timespec last_records;
 /** between an epoll_wait that returned buffers and the next call: bpftrace is printing a read */
 static int in_read;
 static char out_buffer[OUT_BUFFER_BYTES];
+/** the look file's two words (time, check), or NULL */
+static __u64 *look_words;
+/** the look whose read bpftrace is printing: published once its lines are written */
+static __u64 pending_look;
+/** the last look found HEAVY_BYTES or more waiting, or a buffer passed its watermark */
+static int heavy;
+
+static __u64 look_check(__u64 t) {
+  // splitmix64's finalizer (the collector computes the same, look-bound.ts)
+  __u64 z = t + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static void publish_look(__u64 t) {
+  if (look_words == NULL || t == 0) return;
+  __atomic_store_n(&look_words[1], look_check(t), __ATOMIC_RELEASE);
+  __atomic_store_n(&look_words[0], t, __ATOMIC_RELEASE);
+}
+
+static __u64 mono_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec;
+}
+
+/** ns from now to the next multiple of `period` */
+static long until_grid_ns(long period) {
+  return period - (long)(mono_ns() % (__u64)period);
+}
 
 static void init(void) {
   if (pace_ns >= 0) return;
@@ -102,6 +149,15 @@ static void init(void) {
   const char *ms = getenv("EQLD_BPFTRACE_PACE_MS");
   long v = ms != NULL ? strtol(ms, NULL, 10) : 0;
   pace_ns = v > 0 && v <= 1000 ? v * 1000000L : 0;
+  const char *look = getenv("EQLD_BPFTRACE_LOOK_FILE");
+  if (pace_ns > 0 && look != NULL && look[0] != '\0' && real_mmap != NULL) {
+    int fd = open(look, O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+      void *p = real_mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (p != MAP_FAILED) look_words = (__u64 *)p;
+      close(fd);
+    }
+  }
 }
 
 /** bpftrace sets stdout's buffering at start-up (-B, line-buffered by default): while paced,
@@ -132,6 +188,8 @@ static void end_read(void) {
   if (!in_read) return;
   in_read = 0;
   if (real_fflush != NULL) real_fflush(stdout);
+  publish_look(pending_look);
+  pending_look = 0;
 }
 
 static struct buffer *buffer_of(int fd) {
@@ -225,19 +283,28 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event) {
   return r;
 }
 
-/** The polled buffers that hold records, as epoll would report them; their count. */
-static int ready_buffers(struct epoll_event *events, int maxevents) {
+/** The polled buffers that hold records, as epoll would report them; their count. `*all` is
+ *  whether every buffer was looked at (not when more hold records than `maxevents`). */
+static int ready_buffers(struct epoll_event *events, int maxevents, int *all) {
   int n = 0;
-  for (int i = 0; i < nbuffers && n < maxevents; i++) {
+  __u64 waiting = 0;
+  *all = 1;
+  for (int i = 0; i < nbuffers; i++) {
     struct buffer *b = &buffers[i];
     if (!b->polled || b->page == NULL) continue;
     __u64 head = __atomic_load_n(&b->page->data_head, __ATOMIC_ACQUIRE);
     if (head != b->page->data_tail) {
+      if (n == maxevents) {
+        *all = 0;
+        break;
+      }
+      waiting += head - b->page->data_tail;
       events[n].events = EPOLLIN;
       events[n].data = b->data;
       n++;
     }
   }
+  heavy = waiting >= HEAVY_BYTES;
   return n;
 }
 
@@ -283,7 +350,8 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, &old);
   if (last_had_events && timeout != 0) {
-    long wait = pace_ns - elapsed_ns(&last_return);
+    long wait = heavy ? (pace_ns < HEAVY_PACE_NS ? pace_ns : HEAVY_PACE_NS) - elapsed_ns(&last_return)
+                      : until_grid_ns(pace_ns);
     if (wait > 0) {
       struct timespec d = {wait / 1000000000L, wait % 1000000000L};
       if (ppoll(NULL, 0, &d, &old) < 0 && errno == EINTR) return interrupted(&old);
@@ -300,30 +368,39 @@ int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
   }
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  long pace_ms = pace_ns / 1000000L;
   for (;;) {
-    // the buffers wake nobody below their watermark: look at them every pace
-    int n = ready_buffers(events, maxevents);
+    // the buffers wake nobody below their watermark: look at them on the grid
+    __u64 look = mono_ns();
+    int all;
+    int n = ready_buffers(events, maxevents, &all);
     if (n > 0) {
       clock_gettime(CLOCK_MONOTONIC, &last_records);
+      pending_look = all ? look : 0;
       sigprocmask(SIG_SETMASK, &old, NULL);
       return returned(n);
     }
-    long wait_ms = pace_ms;
-    if (pace_ms < QUIET_LOOK_MS && elapsed_ns(&last_records) > QUIET_AFTER_NS) wait_ms = QUIET_LOOK_MS;
-    if (timeout >= 0) {
-      long left_ms = timeout - elapsed_ns(&start) / 1000000L;
-      if (left_ms <= 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return returned(0);
-      }
-      if (left_ms < wait_ms) wait_ms = left_ms;
+    publish_look(look);
+    // quiet for a second: look every QUIET_LOOK_MS, rounded up to the grid
+    long period = pace_ns;
+    if (pace_ns < QUIET_LOOK_MS * 1000000L && elapsed_ns(&last_records) > QUIET_AFTER_NS)
+      period = ((QUIET_LOOK_MS * 1000000L + pace_ns - 1) / pace_ns) * pace_ns;
+    // epoll_pwait's timeout is in ms: rounded up, so the look falls just after the grid instant
+    long wait_ms = (until_grid_ns(period) + 999999L) / 1000000L;
+    // the caller's timeout (bpftrace's 100 ms, after which it only loops) ends the call at a
+    // look, not between two: a wake-up of its own would be a look off the grid
+    if (timeout >= 0 && elapsed_ns(&start) / 1000000L >= timeout) {
+      sigprocmask(SIG_SETMASK, &old, NULL);
+      return returned(0);
     }
     int ready = real_epoll_pwait(epfd, events, maxevents, (int)wait_ms, &old);
     if (ready < 0 && errno == EINTR) return interrupted(&old);
     if (ready != 0) {
       int saved = errno;
-      if (ready > 0) clock_gettime(CLOCK_MONOTONIC, &last_records);
+      if (ready > 0) {
+        clock_gettime(CLOCK_MONOTONIC, &last_records);
+        heavy = 1;
+      }
+      pending_look = 0;
       sigprocmask(SIG_SETMASK, &old, NULL);
       returned(ready);
       errno = saved;
