@@ -154,7 +154,7 @@ async function bareLost(
   const file = join(tmpdir(), `eqld-storm-${process.pid}.bt`);
   writeFileSync(file, renderHostProgram(1024));
   const paced = existsSync(DEFAULT_PACE_SHIM)
-    ? { LD_PRELOAD: DEFAULT_PACE_SHIM, EQLD_BPFTRACE_PACE_MS: '20' }
+    ? { LD_PRELOAD: DEFAULT_PACE_SHIM, EQLD_BPFTRACE_PACE_MS: '60' } // eqld's default (a storm reads every 20 ms)
     : {};
   const bt = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'bpftrace', file], {
     env: { ...process.env, BPFTRACE_STRLEN: '200', BPFTRACE_PERF_RB_PAGES: '256', ...paced },

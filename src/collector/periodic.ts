@@ -1,6 +1,6 @@
 // A periodic job that rides the collector's polls. Every timer that fires on its own is a wake-up
 // of node, and on the test VM a wake-up costs ~0.2-0.35 ms of CPU (cold caches, docs/collector.md)
-// whatever the job does. While events flow the collector polls every 40 ms anyway, so the job runs
+// whatever the job does. While events flow the collector polls every pace (60 ms) anyway, so the job runs
 // at the end of the first poll at or after it is due (`onPoll`) and has no timer at all: a timer
 // that is re-armed or cleared still wakes node at the time it was first set for (node re-sorts
 // its timer lists only when they fire). When the collector stops polling (a quiet host, where it
