@@ -59,8 +59,6 @@ const DEFAULT_POLL_INTERVAL_MS = 60;
 /** the shim's pace: the grid its looks fall on (bpftrace-pace.c) */
 const DEFAULT_PACE_MS = 60;
 const FILE_ATTACH_TIMEOUT_MS = 180_000;
-/** with the shim, the process program's events wait for its look at most its pace and this */
-const LOOK_FALLBACK_MS = 30;
 /** one poll reads at most this much before it yields to the event loop (and polls again at once) */
 const MAX_BYTES_PER_POLL = 1024 * 1024;
 /** the file program's share of a poll: ~300 file events. Everything a poll reads is normalized,
@@ -158,10 +156,7 @@ export class Collector {
     this.decoder = new LineDecoder((id) => this.cgroups.resolve(id));
     this.fileDecoder = opts.fileEvents ? new FileLineDecoder() : undefined;
     this.counts = Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>;
-    // with looks, the window only bounds the wait for a program that stopped looking (look-bound.ts)
-    const fallbackMs =
-      this.paceMs > 0 ? Math.max(this.windowMs, this.paceMs + LOOK_FALLBACK_MS) : this.windowMs;
-    this.reorder = new ReorderBuffer<RawEvent | HeldLine>(fallbackMs * 1e6, (e) => this.deliver(e));
+    this.reorder = new ReorderBuffer<RawEvent | HeldLine>(this.windowMs * 1e6, (e) => this.deliver(e));
   }
 
   onEvent(cb: (e: RawEvent) => void): void {
@@ -436,8 +431,11 @@ export class Collector {
       let busiest = 0;
       let full = false;
       // the looks first, then the pipes: what each look handed over is then read (look-bound.ts)
-      const progress = this.looks.progress(this.runners, (r) =>
-        r === this.file ? this.windowMs * 1e6 : this.reorder.windowNs,
+      // how long a program that stopped looking holds the others (look-bound.ts): the file
+      // program the window, the process program the window and its pace (a look is up to a pace
+      // old between two), or the window alone while its shim reads off the grid for a storm
+      const progress = this.looks.progress(this.runners, (r, heavy) =>
+        r === this.file ? this.windowMs * 1e6 : this.reorder.windowNs + (heavy ? 0 : this.paceMs * 1e6),
       );
       // last runner (file program) first: see onChunk in runner()
       for (let i = this.runners.length - 1; i >= 0; i--) {

@@ -16,10 +16,11 @@ import { gridDelayMs } from './poll-schedule.js';
 import { ReorderBuffer } from './reorder.js';
 
 const MS = 1e6;
-const words = (t: bigint, check = lookCheck(t)): Buffer => {
-  const b = Buffer.alloc(16);
+const words = (t: bigint, check = lookCheck(t), heavy = 0n): Buffer => {
+  const b = Buffer.alloc(24);
   b.writeBigUInt64LE(t, 0);
   b.writeBigUInt64LE(check, 8);
+  b.writeBigUInt64LE(heavy, 16);
   return b;
 };
 
@@ -50,6 +51,11 @@ describe('the look file: a time and its check word', () => {
     expect(f.read()).toBe(5_000 * MS);
     writeFileSync(f.path, words(6_000n * 1_000_000n));
     expect(f.read()).toBe(6_000 * MS);
+    expect(f.heavy).toBe(false);
+    // the shim reading off the grid for a storm says so with its look
+    writeFileSync(f.path, words(7_000n * 1_000_000n, lookCheck(7_000n * 1_000_000n), 1n));
+    expect(f.read()).toBe(7_000 * MS);
+    expect(f.heavy).toBe(true);
     f.close();
   });
 });
@@ -121,6 +127,10 @@ describe('polling on the looks’ grid', () => {
       expect(looks.nextDelayMs(60, 60, false, now)).toBeCloseTo(60, 6);
       // a busy pipe is read when it needs to be, off the grid
       expect(looks.nextDelayMs(5, 60, false, now)).toBe(5);
+      // each running program's look, with the window its caller gives it (told whether its
+      // shim reads off the grid); a program not running is left out
+      const progress = looks.progress([{ running: true }, { running: false }], (_p, heavy) => (heavy ? 1 : 2));
+      expect(progress).toEqual([{ look: undefined, windowNs: 2 }]);
       looks.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -36,12 +36,13 @@
 //   the file programs (and the collector's polls, poll-schedule.ts) meet at the same instants.
 //   When a look finds HEAVY_BYTES or more waiting (a storm), the next comes a pace after the read
 //   (at most HEAVY_PACE_NS), off the grid, as before.
-// - With EQLD_BPFTRACE_LOOK_FILE (a file of at least 16 bytes), the shim publishes there the time
+// - With EQLD_BPFTRACE_LOOK_FILE (a file of at least 24 bytes), the shim publishes there the time
 //   of every look that saw all buffers (CLOCK_MONOTONIC ns, taken before it read their heads),
 //   once the lines of that look's read have been written to stdout: the collector then knows
 //   that every record stamped a margin before that time is in the pipe (look-bound.ts), and
-//   releases events that old without a fixed reorder window. Two words: the time and a
-//   splitmix64 of it, so that a read of the file torn by a write is seen as such.
+//   releases events that old without a fixed reorder window. Three words: the time, a
+//   splitmix64 of it, so that a read of the file torn by a write is seen as such, and whether
+//   the shim is off the grid for a storm (then the collector also releases by its window).
 // The kernel still records every event at once; only the reading is paced, which adds at most
 // the pace to the time an event takes to reach eqld.
 //
@@ -103,7 +104,7 @@ static struct timespec last_records;
 /** between an epoll_wait that returned buffers and the next call: bpftrace is printing a read */
 static int in_read;
 static char out_buffer[OUT_BUFFER_BYTES];
-/** the look file's two words (time, check), or NULL */
+/** the look file's words (time, check, heavy), or NULL */
 static __u64 *look_words;
 /** the look whose read bpftrace is printing: published once its lines are written */
 static __u64 pending_look;
@@ -120,6 +121,7 @@ static __u64 look_check(__u64 t) {
 
 static void publish_look(__u64 t) {
   if (look_words == NULL || t == 0) return;
+  __atomic_store_n(&look_words[2], (__u64)heavy, __ATOMIC_RELEASE);
   __atomic_store_n(&look_words[1], look_check(t), __ATOMIC_RELEASE);
   __atomic_store_n(&look_words[0], t, __ATOMIC_RELEASE);
 }
@@ -153,7 +155,7 @@ static void init(void) {
   if (pace_ns > 0 && look != NULL && look[0] != '\0' && real_mmap != NULL) {
     int fd = open(look, O_RDWR | O_CLOEXEC);
     if (fd >= 0) {
-      void *p = real_mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      void *p = real_mmap(NULL, 24, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
       if (p != MAP_FAILED) look_words = (__u64 *)p;
       close(fd);
     }
