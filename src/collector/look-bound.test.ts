@@ -129,7 +129,9 @@ describe('polling on the looks’ grid', () => {
       expect(looks.nextDelayMs(5, 60, false, now)).toBe(5);
       // each running program's look, with the window its caller gives it (told whether its
       // shim reads off the grid); a program not running is left out
-      const progress = looks.progress([{ running: true }, { running: false }], (_p, heavy) => (heavy ? 1 : 2));
+      const progress = looks.progress([{ running: true }, { running: false }], (_p, heavy) =>
+        heavy ? 1 : 2,
+      );
       expect(progress).toEqual([{ look: undefined, windowNs: 2 }]);
       looks.close();
     } finally {

@@ -117,7 +117,7 @@ export function lateLook(programs: readonly ProgramProgress[], nowNs: number, pa
   return programs.some((p) => p.look !== undefined && p.look < slot);
 }
 
-/** a program whose looks are followed: whether it runs, and how long its events wait at most */
+/** a program whose looks are followed (a BpftraceRunner): only a running one's count */
 export interface LookingProgram {
   readonly running: boolean;
 }
