@@ -430,8 +430,8 @@ export class Collector {
       let bytes = 0;
       let busiest = 0;
       let full = false;
-      // the looks first, then the pipes: what each look handed over is then read (look-bound.ts)
-      // how long a program that stopped looking holds the others (look-bound.ts): the file
+      // the looks first, then the pipes, so that what each look handed over is read
+      // (look-bound.ts). A program that stopped looking holds the others at most: the file
       // program the window, the process program the window and its pace (a look is up to a pace
       // old between two), or the window alone while its shim reads off the grid for a storm
       const progress = this.looks.progress(this.runners, (r, heavy) =>

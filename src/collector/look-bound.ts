@@ -141,10 +141,8 @@ export class Looks<P extends LookingProgram> {
   }
 
   /** Follows `program`'s looks in the file at `path` (its shim's EQLD_BPFTRACE_LOOK_FILE). */
-  add(program: P, path: string): LookFile {
-    const f = new LookFile(path);
-    this.files.set(program, f);
-    return f;
+  add(program: P, path: string): void {
+    this.files.set(program, new LookFile(path));
   }
 
   /**
