@@ -69,6 +69,8 @@ const FILE_MAX_BYTES_PER_POLL = 32 * 1024;
 /** a held line's timestamp is at most this far past the poll's clock (lines written during the
  *  poll); one further ahead is no kernel timestamp, and is decoded at once instead */
 const MAX_LINE_AHEAD_NS = 1e9;
+/** empty polls in a row before the collector waits on the pipes' wake ends (schedulePoll) */
+const IDLE_AFTER_EMPTY_POLLS = 3;
 
 export class Collector {
   private readonly log: pino.Logger;
@@ -105,6 +107,8 @@ export class Collector {
   private pollTimeout: NodeJS.Timeout | undefined;
   private pollImmediate: NodeJS.Immediate | undefined;
   private idle = false;
+  /** polls in a row that read nothing (goIdle waits for IDLE_AFTER_EMPTY_POLLS of them) */
+  private emptyPolls = 0;
   private lastPollNs = 0;
   /** bytes per ms the busiest pipe filled at, as recently seen (decays by half per poll) */
   private fillRate = 0;
@@ -413,10 +417,11 @@ export class Collector {
   // bpftrace does not block on a full pipe), back to back when the last poll stopped with data
   // left. Both programs' pipes are read in the same poll, so that events are ordered across them
   // before release.
-  // A poll that finds the pipes empty while no event waits for its window has nothing to do
-  // until bpftrace writes again, so the collector then stops polling and waits on the pipes'
-  // wake ends instead: an idle host costs no timer wake-ups (measured 50/s at ~150-270 µs of CPU
-  // each on the test VM), and the first line after a quiet spell is read at once.
+  // After IDLE_AFTER_EMPTY_POLLS polls in a row found the pipes empty, with no event held, the
+  // collector stops polling and waits on the pipes' wake ends: an idle host costs no timer
+  // wake-ups (~150-270 µs of CPU each on the test VM), and the first line after a quiet spell is
+  // read at once. Not after one empty poll: at 100 execs/s that idled and woke every look (twice
+  // the wake-ups, an EAGAIN read, the wake ends' start and stop), ~5 ms/s more CPU on node.
   private schedulePoll(delayMs: number): void {
     const run = (): void => {
       this.pollTimeout = undefined;
@@ -459,7 +464,8 @@ export class Collector {
       this.reorder.release(startNs, full ? undefined : releaseLimitNs(startNs, progress, pending));
       for (const l of this.pollListeners) l.onPoll();
       const retry = this.looks.retry(progress, startNs);
-      if (bytes === 0 && this.reorder.size === 0 && !retry && this.goIdle()) {
+      this.emptyPolls = bytes === 0 ? this.emptyPolls + 1 : 0;
+      if (this.emptyPolls >= IDLE_AFTER_EMPTY_POLLS && this.reorder.size === 0 && !retry && this.goIdle()) {
         this.fillRate = 0;
         for (const l of this.pollListeners) l.onPollsStopped();
         return;
@@ -500,6 +506,7 @@ export class Collector {
 
   private wake(): void {
     this.idle = false;
+    this.emptyPolls = 0; // the wake end read what came: the next poll finds the pipe empty
     // polling reads the process program's pipe; the file program's stays watched (see run)
     for (const r of this.runners) if (r !== this.file) r.pauseWake();
     this.lastPollNs = nowNs();

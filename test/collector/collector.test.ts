@@ -119,6 +119,23 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     expect(c.stats().idleWakes).toBe(wakes + 1);
   });
 
+  it('keeps polling while events trickle in, and waits on the wake ends only after three empty polls', async () => {
+    const log: string[] = [];
+    // a line every 100 ms, polls every 40 ms: two polls in three find nothing, never three in a row
+    const { c, events } = fakeCollector('steady', [], log, {}, { reorderWindowMs: 10, pollIntervalMs: 40 });
+    await c.start();
+    const wakes = c.stats().idleWakes;
+    await waitFor(() => events.find((e) => e.kind === 'exit' && e.pid === 319), 5_000);
+    // the first line woke the idle collector; going idle again between lines would wake it again
+    expect(c.stats().idleWakes - wakes).toBe(1);
+    expect(events.filter((e) => e.kind === 'exit' && e.pid >= 300).length).toBe(20);
+    // once the lines stop, three empty polls and then none
+    await new Promise((r) => setTimeout(r, 300));
+    const polls = c.stats().polls;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.stats().polls).toBe(polls);
+  });
+
   it('preloads the pacing shim into bpftrace with the pace, and only when pacing is on', async () => {
     const shim = join(dir, 'pace.so');
     writeFileSync(shim, '');

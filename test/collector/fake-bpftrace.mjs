@@ -6,7 +6,8 @@
 // and say on stderr how large the stdout pipe is), `env` (stay, and say on stderr the
 // environment it got for pacing), `later` (stay; 400 ms after the ready line, one event stamped
 // then), `pieces` (stay; the lines written in pieces of 1 to 150 bytes, 25 ms apart, so that
-// reads end inside lines).
+// reads end inside lines), `steady` (stay; from 300 ms after the ready line, an event stamped
+// then every 100 ms, 20 in all: a host with a steady trickle of events).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -50,6 +51,15 @@ function runProcessProgram() {
     if (mode === 'exit') setTimeout(() => process.exit(3), 50);
     if (mode === 'later') {
       setTimeout(() => process.stdout.write(`exit ${process.hrtime.bigint()} 88 88 100 0\n`), 400);
+    }
+    if (mode === 'steady') {
+      let n = 0;
+      setTimeout(() => {
+        const t = setInterval(() => {
+          process.stdout.write(`exit ${process.hrtime.bigint()} ${300 + n} ${300 + n} 100 0\n`);
+          if (++n === 20) clearInterval(t);
+        }, 100);
+      }, 300);
     }
     if (mode === 'env') {
       const { LD_PRELOAD, EQLD_BPFTRACE_PACE_MS } = process.env;
