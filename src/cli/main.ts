@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=65536 MALLOC_TOP_PAD_=0 node --max-semi-space-size=1 --heap-growing-percent=20 --single-threaded-gc
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=65536 MALLOC_TOP_PAD_=0 node --max-semi-space-size=1 --heap-growing-percent=20
 // eqld's command line: yargs wiring only. Each subcommand lives in its own file and calls
 // into the library; nothing here does work of its own.
 // The shebang caps V8's young generation at 1 MiB per semi-space (default 16): the agent's
