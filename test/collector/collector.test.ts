@@ -126,8 +126,10 @@ describe('Collector supervision (stand-in bpftrace)', () => {
     await c.start();
     const wakes = c.stats().idleWakes;
     await waitFor(() => events.find((e) => e.kind === 'exit' && e.pid === 319), 5_000);
-    // the first line woke the idle collector; going idle again between lines would wake it again
-    expect(c.stats().idleWakes - wakes).toBe(1);
+    // the first line woke the idle collector; going idle between lines woke it for nearly every
+    // line (20). A starved stand-in can leave a gap of three polls now and then: a few, not 20
+    expect(c.stats().idleWakes - wakes).toBeGreaterThanOrEqual(1);
+    expect(c.stats().idleWakes - wakes).toBeLessThanOrEqual(4);
     expect(events.filter((e) => e.kind === 'exit' && e.pid >= 300).length).toBe(20);
     // once the lines stop, three empty polls and then none
     await new Promise((r) => setTimeout(r, 300));
