@@ -19,6 +19,7 @@ import { unescapeBytes } from '../../src/collector/hex.js';
 import { unixReceiver } from '../sinks/receivers.js';
 import { type EqldProcess, startEqld } from '../support/eqld-process.js';
 import { describeKernel } from '../support/kernel.js';
+import { readCompleteNdjson } from '../support/ndjson.js';
 
 const RULE = `[metadata]
 creation_date = "2026/12/04"
@@ -108,11 +109,9 @@ describeKernel('bytes that are not UTF-8, from argv to syslog and back', () => {
       eqld?: unknown;
       process?: { args?: string[] };
     } & Record<string, unknown>;
-    const event = readFileSync(join(dir, 'events.ndjson'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { event: { action: string }; process: Record<string, unknown> })
-      .find((d) => d.event.action === 'exec' && String(d.process.name).startsWith('eqld-utf8-'));
+    const event = readCompleteNdjson<{ event: { action: string }; process: Record<string, unknown> }>(
+      join(dir, 'events.ndjson'),
+    ).find((d) => d.event.action === 'exec' && String(d.process.name).startsWith('eqld-utf8-'));
     if (!event) throw new Error('no exec event for the program');
 
     const escapedPath = `${dir}/eqld-utf8-\\xff\\xfe\\x80`;

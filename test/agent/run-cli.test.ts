@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EQLD_MAIN, type EqldProcess, startEqld } from '../support/eqld-process.js';
 import { describeKernel } from '../support/kernel.js';
+import { readCompleteNdjson } from '../support/ndjson.js';
 
 function runSync(args: string[], pre: string[] = []) {
   const r = spawnSync(
@@ -225,10 +226,7 @@ describeKernel('eqld run on the real kernel', () => {
       10_000,
       'the marker exec',
     );
-    const docs = readFileSync(events, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { process?: { pid?: number } });
+    const docs = readCompleteNdjson<{ process?: { pid?: number } }>(events);
     const own = new Set([eqld.pid, bpftracePid]);
     expect(docs.filter((d) => own.has(d.process?.pid ?? -1))).toEqual([]);
   });
@@ -261,23 +259,15 @@ describeKernel('eqld run on the real kernel', () => {
 
   it('raises a telemetry-loss alert when bpftrace is killed, and restarts it', async () => {
     process.kill(bpftracePid, 'SIGKILL');
-    type TelemetryAlert = { eqld: { telemetry: { kind: string } }; kibana: { alert: { severity: string } } };
+    type Alert = { eqld?: { telemetry?: { kind?: string } }; kibana?: { alert?: { severity?: string } } };
     // the gap's alert: a storm in a test file beside this one can make the kernel drop records,
     // which raises telemetry-loss alerts of kind "lost" too
     const doc = await until(
-      () =>
-        existsSync(alerts)
-          ? readFileSync(alerts, 'utf8')
-              .split('\n')
-              .slice(0, -1) // complete lines only: the last one may be being written
-              .filter((l) => l.includes('eqld-telemetry-loss'))
-              .map((l) => JSON.parse(l) as TelemetryAlert)
-              .find((d) => d.eqld.telemetry.kind === 'gap')
-          : undefined,
+      () => readCompleteNdjson<Alert>(alerts).find((d) => d.eqld?.telemetry?.kind === 'gap'),
       30_000,
       'the telemetry-loss alert of the gap',
     );
-    expect(doc.kibana.alert.severity).toBe('high');
+    expect(doc.kibana?.alert?.severity).toBe('high');
     const tree = await until(
       () => eqld.processTree().find((p) => p !== eqld.pid && p !== bpftracePid && readComm(p) === 'bpftrace'),
       30_000,

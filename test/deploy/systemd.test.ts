@@ -13,6 +13,7 @@ import { PERL_CONNECT_SETSID, ROOT_RULE } from '../e2e/attack-kit.js';
 import { NspawnMachine } from '../support/deploy/nspawn.js';
 import { describeDeploy, ensureRootfs, REPO_ROOT } from '../support/deploy/rootfs.js';
 import { waitFor } from '../support/deploy/wait-for.js';
+import { readCompleteNdjson } from '../support/ndjson.js';
 import { createTopology, type Listener, startListener, type Topology } from '../support/netns.js';
 
 const CAPS: Record<string, number> = {
@@ -82,16 +83,8 @@ describeDeploy(['systemd-nspawn', 'nsenter'])(
           return [];
         }
       });
-    const alerts = (): Doc[] => {
-      try {
-        // a last line without its newline is being written: not read yet
-        const lines = readFileSync(machine.path('var/log/eqld/alerts.ndjson'), 'utf8').split('\n');
-        lines.pop();
-        return lines.filter(Boolean).map((l) => JSON.parse(l) as Doc);
-      } catch {
-        return [];
-      }
-    };
+    // a last line without its newline is being written: not read yet
+    const alerts = (): Doc[] => readCompleteNdjson<Doc>(machine.path('var/log/eqld/alerts.ndjson'));
     const show = async (prop: string) =>
       (await machine.run(['systemctl', 'show', '-P', prop, 'eqld.service'])).trim();
     /** bpftrace processes inside the machine: pid (the machine's numbering) and parent */

@@ -4,6 +4,7 @@
 // then connects and calls setsid. Every connect targets an address held by (or unrouted in) the
 // test's own namespaces. Nothing here asserts; the tests do.
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readCompleteNdjson } from '../support/ndjson.js';
 import type { Netns } from '../support/netns.js';
 
 export const SSHD_RULE = 'Network Connection Initiated by Suspicious SSHD Child Process';
@@ -84,16 +85,8 @@ export async function connectThenSetsid(
 export type AlertDoc = Record<string, unknown>;
 
 export function readAlertsFile(path: string): AlertDoc[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
   // a last line without its newline is an alert being written right now: not read yet
-  const lines = text.split('\n');
-  lines.pop();
-  return lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AlertDoc);
+  return readCompleteNdjson<AlertDoc>(path);
 }
 
 export function get(doc: unknown, path: string): unknown {
