@@ -47,6 +47,9 @@ const SETTLE_MS = 2000;
 const STORM_S = 15;
 const STORM_LATENCY_SAMPLES = 30;
 const STORM = new URL('../test/progs/file-storm.py', import.meta.url).pathname;
+/** EQLD_BENCH_ONLY=storm: eqld and the file storm only, figures printed, docs left as they are
+ *  (for side-by-side runs of two builds; one storm's 30 latency samples make a noisy p99) */
+const STORM_ONLY = process.env.EQLD_BENCH_ONLY === 'storm';
 
 /** a tarball of TAR_FILES small files in 100 directories, like a package's tree */
 function makeTarball(dir: string): string {
@@ -137,12 +140,14 @@ async function main(dir: string): Promise<void> {
 
   // 1. no agent
   const none: Record<string, Measurement> = {};
-  none.tar = await bestOf(
-    tarOf(() => []),
-    'no agent, tar',
-  );
-  for (const rate of RATES)
-    none[rate] = await bestOf(() => measure(bin, rate, () => []), `no agent @${rate}/s`);
+  if (!STORM_ONLY) {
+    none.tar = await bestOf(
+      tarOf(() => []),
+      'no agent, tar',
+    );
+    for (const rate of RATES)
+      none[rate] = await bestOf(() => measure(bin, rate, () => []), `no agent @${rate}/s`);
+  }
 
   // 2. eqld run with file events on
   const withEqld: Record<string, Measurement> = {};
@@ -172,15 +177,17 @@ async function main(dir: string): Promise<void> {
     await runLoad(bin, ['exec', '1000', String(WARMUP_S)]);
     idle.eqld = await agentIdlePct(agentPids);
     log(`eqld idle: ${idle.eqld.toFixed(1)} % of a core`);
-    const h0 = healthOf(e);
-    withEqld.tar = await bestOf(tarOf(agentPids, idle.eqld), 'eqld, tar');
-    await new Promise((r) => setTimeout(r, 1500));
-    const h1 = healthOf(e);
-    tarEvents.delivered = (fileEvents(h1) - fileEvents(h0)) / REPEATS;
-    tarEvents.dropped = ((h1.collector?.file?.dropped ?? 0) - (h0.collector?.file?.dropped ?? 0)) / REPEATS;
-    tarEvents.lost = ((h1.collector?.file?.lost ?? 0) - (h0.collector?.file?.lost ?? 0)) / REPEATS;
-    for (const rate of RATES)
-      withEqld[rate] = await bestOf(() => measure(bin, rate, agentPids, idle.eqld), `eqld @${rate}/s`);
+    if (!STORM_ONLY) {
+      const h0 = healthOf(e);
+      withEqld.tar = await bestOf(tarOf(agentPids, idle.eqld), 'eqld, tar');
+      await new Promise((r) => setTimeout(r, 1500));
+      const h1 = healthOf(e);
+      tarEvents.delivered = (fileEvents(h1) - fileEvents(h0)) / REPEATS;
+      tarEvents.dropped = ((h1.collector?.file?.dropped ?? 0) - (h0.collector?.file?.dropped ?? 0)) / REPEATS;
+      tarEvents.lost = ((h1.collector?.file?.lost ?? 0) - (h0.collector?.file?.lost ?? 0)) / REPEATS;
+      for (const rate of RATES)
+        withEqld[rate] = await bestOf(() => measure(bin, rate, agentPids, idle.eqld), `eqld @${rate}/s`);
+    }
 
     // the file storm, with root-rule attacks during it
     ns = await createNetns('fbench');
@@ -206,6 +213,14 @@ async function main(dir: string): Promise<void> {
     await eqld?.stop();
     await rsyslog?.stop();
     await ns?.destroy();
+  }
+
+  if (STORM_ONLY) {
+    const l = stormFigures.latencies;
+    log(
+      `storm only: ${stormFigures.ops} ops, file events ${stormFigures.fileDelivered} delivered / ${stormFigures.fileLost} lost, process/network lost ${stormFigures.processLost}, latency p50/p99 ${percentile(l, 50)}/${percentile(l, 99)} ms, missed ${stormFigures.missed.length} of ${STORM_LATENCY_SAMPLES}`,
+    );
+    return;
   }
 
   // 3. auditd with the equivalent rules
@@ -254,7 +269,7 @@ async function main(dir: string): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')} (a shared machine: other sessions' work adds noise)`,
     `- date: ${new Date().toISOString()}`,
-    `- command: \`npm run bench -- file-overhead\` (as root; \`EQLD_BENCH_REPEATS\` windows per cell, default 5, the least-disturbed kept; \`EQLD_BENCH_TAR_FILES\`, default 20,000)`,
+    `- command: \`npm run bench -- file-overhead\` (as root; \`EQLD_BENCH_REPEATS\` windows per cell, default 5, the least-disturbed kept; \`EQLD_BENCH_TAR_FILES\`, default 20,000; \`EQLD_BENCH_ONLY=storm\` runs eqld and the file storm only and prints its figures without writing this file)`,
     `- tar: \`sh -c 'mkdir D && tar xf tree.tar -C D && rm -rf D'\` ${TAR_ROUNDS} times per window on tmpfs, ${TAR_FILES} files of ~20 bytes in 100 directories (${TAR_FILES} creations and as many deletions per round; on this VM's ext4 the same extraction slowed from 0.9 s to 11-14 s of system time after a few rounds with no agent at all), CPU as rusage of the shell and its children; each agent's CPU read ${SETTLE_MS / 1000} s after the workload ends (it is still on the events), its idle rate over that time subtracted. exec rows as in docs/benchmarks/overhead.md.`,
     `- eqld: \`eqld run\` with the bundled rules, file events on with the default budget of 5,000 file events per second (what is over it is dropped in the kernel and counted); node + both bpftrace programs + the rsyslogd receiving alerts. auditd: \`-a always,exit -F arch=b64 ${AUDIT_SYSCALLS.map((x) => `-S ${x}`).join(' ')}\` and \`-a always,exit -F arch=b64 ${FILE_AUDIT_RULE.syscalls.map((x) => `-S ${x}`).join(' ')} -F success=1\`, ENRICHED log to a temp file; auditd + kauditd.`,
     `- idle agent CPU subtracted: eqld ${fmtPct(idle.eqld)}, auditd ${fmtPct(idle.auditd)} of a core`,
