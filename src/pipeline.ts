@@ -18,15 +18,24 @@ export interface CollectorStage {
   readonly bpftracePid: number | undefined;
 }
 
+/** what an event's kind fixes before its document is built: its event.* and data_stream.* values
+ *  (kindDocument() in src/normalize/ecs-event.ts) */
+export type KindDocument = Readonly<Record<string, unknown>>;
+
 export interface NormalizerStage {
   seedFromProc(): Promise<void>;
   push(raw: RawEvent): void;
   onEvent(cb: (e: EqlEvent) => void): void;
+  /** which kinds of event to build; the others reach onNotBuilt() instead of onEvent() */
+  setDemand(wants: (kind: KindDocument) => boolean): void;
+  onNotBuilt(cb: (kind: KindDocument, timestampMs: number) => void): void;
   tick(nowMs?: number): void;
   stats(): object;
 }
 
 export interface DetectorStage {
+  /** whether some rule may take events of this kind */
+  wants(kind: KindDocument): boolean;
   push(e: EqlEvent): AlertRecord[];
   advance(watermarkMs: number): AlertRecord[];
   flush(): AlertRecord[];
@@ -69,9 +78,13 @@ export interface PipelineOptions {
 
 export interface PipelineStats {
   rawEvents: Record<RawEventKind, number>;
+  /** ECS events the normalizer made, built or not (below) */
   ecsEvents: number;
-  /** ECS events by event.category (its first value) and event.action: whatever kinds the
-   *  normalizer emits, none listed here */
+  /** of ecsEvents: those of a kind nothing could use (no loaded rule takes it, no events file),
+   *  whose document was therefore never built */
+  ecsEventsNotBuilt: number;
+  /** ECS events, built or not, by event.category (its first value) and event.action: whatever
+   *  kinds the normalizer emits, none listed here */
   ecsEventsByKind: Record<string, Record<string, number>>;
   lostKernelEvents: number;
   /** of lostKernelEvents: file events (their program's overruns and its per-second budget) */
@@ -113,6 +126,7 @@ export class Pipeline {
     this.counters = {
       rawEvents: Object.fromEntries(RAW_EVENT_KINDS.map((k) => [k, 0])) as Record<RawEventKind, number>,
       ecsEvents: 0,
+      ecsEventsNotBuilt: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,
       lostFileEvents: 0,
@@ -126,6 +140,9 @@ export class Pipeline {
     };
     stages.collector.onEvent((raw) => this.onRaw(raw));
     stages.normalizer.onEvent((e) => this.onEcs(e));
+    // an events file takes every event; without one, a kind no rule can take is not built
+    if (!stages.events) stages.normalizer.setDemand((kind) => stages.detector.wants(kind));
+    stages.normalizer.onNotBuilt((kind, ms) => this.onNotBuilt(kind, ms));
   }
 
   /** Starts the collector first (so nothing is missed), then seeds the process table from /proc,
@@ -186,6 +203,14 @@ export class Pipeline {
       return;
     }
     for (const a of alerts) this.emit(a);
+  }
+
+  /** an event nothing could use: counted like a built one, and its time moves event time on */
+  private onNotBuilt(kind: KindDocument, timestampMs: number): void {
+    this.counters.ecsEvents++;
+    this.counters.ecsEventsNotBuilt++;
+    this.countKind(kind.event);
+    if (timestampMs > this.counters.lastEventMs) this.counters.lastEventMs = timestampMs;
   }
 
   private countKind(event: unknown): void {

@@ -126,6 +126,12 @@ export class Detector {
     this.ruleSet = new RuleSet(this.byPosition.map((s) => s.loaded));
   }
 
+  /** Whether some active rule may take events of this kind (RuleSet.wants()): the pipeline builds
+   *  no document for the others. Follows reload(). */
+  wants(kind: Readonly<Record<string, unknown>>): boolean {
+    return this.ruleSet.wants(kind);
+  }
+
   push(e: EqlEvent): AlertRecord[] {
     this.events++;
     const out: AlertRecord[] = [];

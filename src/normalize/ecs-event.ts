@@ -168,6 +168,47 @@ export function eventFields(
       };
 }
 
+/** The fields whose values an event's kind and dataset alone fix, in every document of the kind:
+ *  what is known of an event before its document is built. */
+export const KIND_FIELDS: ReadonlySet<string> = new Set([
+  'event.action',
+  'event.category',
+  'event.type',
+  'event.outcome',
+  'event.kind',
+  'event.module',
+  'event.dataset',
+  'data_stream.type',
+  'data_stream.dataset',
+  'data_stream.namespace',
+]);
+
+/** What a document of this kind and dataset holds before anything about the event is known: its
+ *  KIND_FIELDS, as eventFields() and the document factory write them (an absent one, such as a
+ *  process event's event.outcome, is absent from the documents too). One frozen object per kind
+ *  and dataset, so the rules' answer for it can be remembered by identity (RuleSet.wants()). */
+export type KindDocument = Readonly<Record<string, unknown>>;
+
+const kindDocuments = new Map<EventKind, Map<Dataset, KindDocument>>();
+
+export function kindDocument(k: EventKind, dataset: Dataset): KindDocument {
+  let byDataset = kindDocuments.get(k);
+  if (byDataset === undefined) {
+    byDataset = new Map();
+    kindDocuments.set(k, byDataset);
+  }
+  let d = byDataset.get(dataset);
+  if (d === undefined) {
+    const { id: _id, sequence: _sequence, created: _created, ...event } = eventFields('', '', 0, k, dataset);
+    d = Object.freeze({
+      event: Object.freeze(event),
+      data_stream: Object.freeze({ type: 'logs', dataset, namespace: 'default' }),
+    });
+    byDataset.set(dataset, d);
+  }
+  return d;
+}
+
 /** { id, name? } for a uid or gid; the name only when the database has one */
 export function idName(users: UserDb, id: number, kind: 'user' | 'group'): Doc {
   const name = kind === 'user' ? users.userName(id) : users.groupName(id);

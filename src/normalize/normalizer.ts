@@ -20,6 +20,7 @@ import {
 import type { ProcessExtras } from './ecs-process.js';
 import { decodeEntityId, entityIdEncoder, startTicksFromNs } from './entity-id.js';
 import { evaluateEntryLeader } from './entry-leader.js';
+import { EventDemand, type KindDemand, type NotBuiltListener } from './event-demand.js';
 import { onFile } from './file-events.js';
 import type { HandlerContext } from './handler-context.js';
 import type { HostInfo } from './host-info.js';
@@ -65,8 +66,11 @@ export interface NormalizerOptions {
 
 export interface NormalizerStats {
   received: number;
+  /** documents built and handed to the listeners, in all and by event.action */
   emitted: number;
   byAction: Record<string, number>;
+  /** events no consumer could use, so not built (event-demand.ts) */
+  notBuilt: number;
   excluded: number;
   droppedUdp: number;
   droppedOtherSocket: number;
@@ -120,6 +124,8 @@ export class Normalizer {
   private readonly procUsable: boolean;
   private seeded = false;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
+  /** which kinds of event get a document (event-demand.ts) */
+  private readonly demand = new EventDemand();
   private lastKtimeNs = 0;
   private reseeding = false;
   private lastLostReseedNs = 0;
@@ -197,6 +203,7 @@ export class Normalizer {
         creds: Credentials,
         net: NetworkParts,
       ) => {
+        if (!this.demand.build('endpoint.events.network', kind, () => this.clock.toEpochMs(ktimeNs))) return;
         this.docs.stamp(ktimeNs);
         const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
         const unresolvedParent = !parent && e.ppid > 0;
@@ -219,6 +226,7 @@ export class Normalizer {
         creds: Credentials,
         file: Doc,
       ) => {
+        if (!this.demand.build('endpoint.events.file', kind, () => this.clock.toEpochMs(ktimeNs))) return;
         this.docs.stamp(ktimeNs);
         const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
         this.emit(
@@ -238,6 +246,16 @@ export class Normalizer {
 
   onEvent(cb: (e: EqlEvent) => void): void {
     this.listeners.push(cb);
+  }
+
+  /** Which kinds of event to build documents for (default: all); see event-demand.ts. */
+  setDemand(wants: KindDemand): void {
+    this.demand.set(wants);
+  }
+
+  /** Called, instead of the onEvent listeners, with the kind and time of each event not built. */
+  onNotBuilt(cb: NotBuiltListener): void {
+    this.demand.onNotBuilt(cb);
   }
 
   /**
@@ -381,6 +399,7 @@ export class Normalizer {
     return {
       ...this.st,
       byAction: { ...this.st.byAction },
+      notBuilt: this.demand.notBuilt,
       table: this.table.stats(),
       clock: this.clock.stats(),
       users: this.users.stats(),
@@ -523,6 +542,7 @@ export class Normalizer {
       this.st.excluded++;
       return;
     }
+    if (!this.demand.build('endpoint.events.process', kind, () => this.clock.toEpochMs(ktimeNs))) return;
     const ts = this.docs.stamp(ktimeNs);
     const env = e.env;
     const proc = this.docs.process(

@@ -339,3 +339,41 @@ export function ruleCoverage(st: Statement, kinds: readonly EventKindFields[] = 
           ],
   };
 }
+
+/** a step's evaluator per statement, kept while the statement is (its compiled sub-expressions) */
+const evaluators = new WeakMap<Statement, StepEvaluator>();
+
+/**
+ * Whether some step of the query (its stages, `until` and missing-event stages) may take an event
+ * of a kind of which only `constants` are known (dotted field -> value: what an event's kind fixes
+ * before its document is built, kindDocument() in src/normalize/ecs-event.ts). `isKindField` names
+ * every field the kind fixes: one of them absent from `constants` is absent from the documents;
+ * every other field may hold anything. A step of another category never takes it; a sequence
+ * ending in a missing-event stage takes every kind of its categories (any event's time may
+ * release its waiting results). The three values and the engine's own comparisons are those of
+ * ruleCoverage(), so `!=`, `not` and conjunctions of kind tests count.
+ */
+export function queryMayTakeKind(
+  st: Statement,
+  constants: Readonly<Record<string, unknown>>,
+  isKindField: (field: string) => boolean,
+): boolean {
+  let ev = evaluators.get(st);
+  if (ev === undefined) {
+    ev = new StepEvaluator(st.source);
+    evaluators.set(st, ev);
+  }
+  const raw = constants['event.category'];
+  const categories = Array.isArray(raw) ? raw : [raw];
+  const assumption: Assumption = { constants, filled: (f) => !isKindField(f) };
+  const q = st.query;
+  const steps: EventQuery[] =
+    q.kind === 'event'
+      ? [q]
+      : [...q.stages, ...(q.kind === 'sequence' && q.until ? [q.until] : [])].map((s: Stage) => s.query);
+  const trailingMissing = q.kind === 'sequence' && q.stages[q.stages.length - 1]?.missing === true;
+  return steps.some((step) => {
+    if (step.category !== 'any' && !categories.includes(step.category)) return false;
+    return trailingMissing || ev.eval(step.condition, assumption) !== 'false';
+  });
+}

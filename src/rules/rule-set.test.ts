@@ -213,6 +213,116 @@ describe('RuleSet literal prefilter index', () => {
   });
 });
 
+describe('RuleSet.wants: the kinds of event some rule may take', () => {
+  // what an event's kind fixes, as kindDocument() (src/normalize/ecs-event.ts) makes it
+  const kind = (category: string, action: string, type: string, outcome?: string) =>
+    Object.freeze({
+      event: Object.freeze({
+        kind: 'event',
+        module: 'endpoint',
+        dataset: `endpoint.events.${category}`,
+        action,
+        category: Object.freeze([category]),
+        type: Object.freeze([type]),
+        ...(outcome ? { outcome } : {}),
+      }),
+      data_stream: Object.freeze({
+        type: 'logs',
+        dataset: `endpoint.events.${category}`,
+        namespace: 'default',
+      }),
+    });
+  const EXEC = kind('process', 'exec', 'start');
+  const FORK = kind('process', 'fork', 'start');
+  const END = kind('process', 'end', 'end');
+  const SESSION = kind('process', 'session_id_change', 'change');
+  const CONNECT = kind('network', 'connection_attempted', 'start', 'success');
+  const ACCEPT = kind('network', 'connection_accepted', 'start');
+  const CREATION = kind('file', 'creation', 'creation', 'unknown');
+  const DELETION = kind('file', 'deletion', 'deletion', 'unknown');
+  // the two bundled rules' steps, as they name their kinds
+  const bundled = [
+    eqlRule(
+      'ssh-netcon',
+      'sequence by host.id with maxspan=1s [process where event.type == "start" and event.action == "exec" and process.parent.executable == "/usr/sbin/sshd"] by process.entity_id [network where event.type == "start" and event.action == "connection_attempted" and process.name like~ ".*"] by process.parent.entity_id',
+    ),
+    eqlRule(
+      'root-netcon',
+      'sequence by process.entity_id with maxspan=1m [network where event.type == "start" and event.action == "connection_attempted" and user.id == "0"] [process where event.action == "session_id_change" and user.id == "0"]',
+    ),
+  ];
+  const wanted = (s: RuleSet) =>
+    Object.entries({ EXEC, FORK, END, SESSION, CONNECT, ACCEPT, CREATION, DELETION })
+      .filter(([, k]) => s.wants(k))
+      .map(([name]) => name);
+
+  it('wants only the kinds the bundled rules name: no fork, end, accept or file event', () => {
+    expect(wanted(new RuleSet(bundled))).toEqual(['EXEC', 'SESSION', 'CONNECT']);
+  });
+
+  it('wants every kind of its categories for a rule that says nothing of the kind', () => {
+    const broad = eqlRule('broad', 'process where process.name == "nc"');
+    expect(wanted(new RuleSet([...bundled, broad]))).toEqual(['EXEC', 'FORK', 'END', 'SESSION', 'CONNECT']);
+    // event.type alone: every kind of that type, as Defend's fork has event.type start too
+    const starts = eqlRule('starts', 'process where event.type == "start" and process.name == "nc"');
+    expect(wanted(new RuleSet([starts]))).toEqual(['EXEC', 'FORK']);
+    // negations and conjunctions of kind tests count, with the engine's own comparisons
+    const notDel = eqlRule('not-deletion', 'file where event.type != "deletion" and file.name == "x"');
+    expect(wanted(new RuleSet([notDel]))).toEqual(['CREATION']);
+    const notExec = eqlRule('not-exec', 'process where not event.action in ("exec", "fork") and process.pid > 1');
+    expect(wanted(new RuleSet([notExec]))).toEqual(['END', 'SESSION']);
+    // a field other than the kind's is unknown, even under a negation
+    const other = eqlRule('other', 'process where event.action == "fork" or not process.name == "x"');
+    expect(wanted(new RuleSet([other]))).toEqual(['EXEC', 'FORK', 'END', 'SESSION']);
+  });
+
+  it('counts every stage, until clause and missing-event stage of a sequence', () => {
+    const untilEnd = eqlRule(
+      'until-end',
+      'sequence by process.entity_id [process where event.action == "exec"] [network where event.action == "connection_attempted"] until [process where event.action == "end"]',
+    );
+    expect(wanted(new RuleSet([untilEnd]))).toEqual(['EXEC', 'END', 'CONNECT']);
+    const missing = eqlRule(
+      'missing',
+      'sequence by process.entity_id with maxspan=1m [process where event.action == "exec"] ![process where event.action == "fork"]',
+    );
+    // a trailing missing-event stage sees every event: no kind filter at all
+    expect(wanted(new RuleSet([missing]))).toEqual(['EXEC', 'FORK', 'END', 'SESSION']);
+  });
+
+  it('takes case-insensitive kind tests and outcomes as the engine compares them', () => {
+    const ci = eqlRule(
+      'ci',
+      'network where event.action : "CONNECTION_ATTEMPTED" and event.outcome == "success"',
+    );
+    expect(wanted(new RuleSet([ci]))).toEqual(['CONNECT']);
+    const failed = eqlRule(
+      'failed',
+      'network where event.action == "connection_attempted" and event.outcome == "failure"',
+    );
+    expect(wanted(new RuleSet([failed]))).toEqual([]);
+  });
+
+  it('follows index patterns, and never counts inactive rules', () => {
+    const procIndex = eqlRule('proc-index', 'network where process.name == "nc"', [
+      'logs-endpoint.events.process*',
+    ]);
+    expect(wanted(new RuleSet([procIndex]))).toEqual([]);
+    const inactive = {
+      ...eqlRule('inactive', 'file where file.name == "x"'),
+      inactiveNeeds: ['file events'],
+    };
+    expect(wanted(new RuleSet([inactive]))).toEqual([]);
+    expect(wanted(new RuleSet([]))).toEqual([]);
+  });
+
+  it('gives the same answer for a fresh document of the kind as for the remembered one', () => {
+    const s = new RuleSet(bundled);
+    for (const k of [EXEC, FORK, CONNECT, CREATION])
+      expect(s.wants(JSON.parse(JSON.stringify(k)))).toBe(s.wants(k));
+  });
+});
+
 describe('RuleSet against a plain reading of its routing rules', () => {
   const ids = (doc: Record<string, unknown>, s: RuleSet) => s.candidates(doc).map((r) => r.rule.ruleId);
   // category, then index patterns, then (with the prefilter) one term of the rule's categories

@@ -5,7 +5,10 @@
 // (see index-pattern.ts). The prefilter is a necessary condition, so no event a rule could match
 // (in any stage, `until` or missing-event stage) is withheld from it; rules without one see every
 // event of their categories. Inactive rules are kept for reporting but never offered events.
+import { KIND_FIELDS } from '../normalize/ecs-event.js';
+import { queryMayTakeKind } from './coverage.js';
 import type { CompiledQuery } from './engine.js';
+import { getField } from './field.js';
 import { eventIndexName, ruleSeesIndex } from './index-pattern.js';
 import type { LoadedRule } from './load-rules.js';
 import { ValueMemo } from './value-memo.js';
@@ -161,6 +164,8 @@ export class RuleSet {
   /** a value's rules being collected for its field's memo (see value()) */
   private collecting = false;
   private collected: number[] = [];
+  /** wants()'s answers, by kind document (the normalizer shares one per kind) */
+  private readonly wanted = new Map<Readonly<Record<string, unknown>>, boolean>();
 
   constructor(rules: readonly LoadedRule[], opts: RuleSetOptions = {}) {
     this.all = rules;
@@ -424,6 +429,36 @@ export class RuleSet {
       else if (Array.isArray(c)) nested = true;
     }
     return this.shape(index, cats, nested);
+  }
+
+  /**
+   * Whether some active rule may take an event of this kind: `kind` holds only the fields an
+   * event's kind fixes (KIND_FIELDS), as kindDocument() in src/normalize/ecs-event.ts makes it.
+   * A rule may when its categories and index patterns take the event and some step of its query
+   * is not false on what the kind fixes, every other field unknown (coverage.ts,
+   * queryMayTakeKind()). False lets the normalizer skip building such events. Remembered per
+   * document object.
+   */
+  wants(kind: Readonly<Record<string, unknown>>): boolean {
+    let w = this.wanted.get(kind);
+    if (w === undefined) {
+      const sh = this.generalShape(kind, eventCategory(kind));
+      const constants: Record<string, unknown> = {};
+      for (const f of KIND_FIELDS) {
+        const v = getField(kind, f);
+        if (v !== null && v !== undefined) constants[f] = v;
+      }
+      const isKindField = (f: string) => KIND_FIELDS.has(f);
+      w =
+        sh !== null &&
+        this.activeIdx.some(
+          (i) =>
+            sh.eligible[i] === 1 &&
+            queryMayTakeKind((this.all[i] as LoadedRule).compiled.statement, constants, isKindField),
+        );
+      if (this.wanted.size < 1000) this.wanted.set(kind, w);
+    }
+    return w;
   }
 
   /** The rules that should see this ECS event, in load order, each once. */

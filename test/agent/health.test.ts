@@ -15,6 +15,7 @@ function stats(p: Partial<PipelineStats>): StageStats {
     pipeline: {
       rawEvents: raw(0, 0),
       ecsEvents: 0,
+      ecsEventsNotBuilt: 0,
       ecsEventsByKind: {},
       lostKernelEvents: 0,
       lostFileEvents: 0,

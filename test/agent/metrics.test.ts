@@ -23,6 +23,7 @@ function snapshot(): MetricsSnapshot {
         ...{ exec: 7, fork: 9, exit: 9, connect: 2, setsid: 1, file: 3, lost: 1 },
       },
       ecsEvents: 30,
+      ecsEventsNotBuilt: 18,
       ecsEventsByKind: {
         process: { exec: 7, fork: 9, end: 9, session_id_change: 1 },
         network: { connection_attempted: 2 },
@@ -166,6 +167,7 @@ describe('eqld metrics exposition', () => {
       'eqld_process_table_evictions_total{state="exited"} 5',
       'eqld_process_table_evictions_total{state="live"} 1',
       'eqld_events_unresolved_total 4',
+      'eqld_events_not_built_total 18',
       'eqld_build_info{version="0.1.0"} 1',
     ]) {
       expect(text).toContain(line);

@@ -5,6 +5,8 @@ import type { RawEvent } from '../../src/collector/raw-event.js';
 import {
   type CollectorStage,
   type DetectorStage,
+  type EventOutput,
+  type KindDocument,
   type NormalizerStage,
   Pipeline,
   type SinkStage,
@@ -50,10 +52,17 @@ const exec = (pid: number, ktimeNs = pid): RawEvent => ({
   egid: 0,
 });
 
-/** turns each raw exec into an event with timestamp = pid, records the order of calls */
+const EXEC_KIND: KindDocument = Object.freeze({
+  event: Object.freeze({ category: ['process'], action: 'exec' }),
+});
+
+/** turns each raw exec into an event with timestamp = pid (unless its kind is not wanted),
+ *  records the order of calls */
 class FakeNormalizer implements NormalizerStage {
   log: string[] = [];
   cb: (e: EqlEvent) => void = () => {};
+  wants: (kind: KindDocument) => boolean = () => true;
+  notBuilt: (kind: KindDocument, ms: number) => void = () => {};
   constructor(private readonly collector: FakeCollector) {}
   async seedFromProc() {
     this.log.push('seed-start');
@@ -63,10 +72,18 @@ class FakeNormalizer implements NormalizerStage {
   }
   push(raw: RawEvent) {
     this.log.push(`push ${raw.kind} ${'pid' in raw ? raw.pid : ''}`);
-    if (raw.kind === 'exec') this.cb({ doc: { pid: raw.pid }, timestamp: raw.pid, sequence: raw.pid });
+    if (raw.kind !== 'exec') return;
+    if (this.wants(EXEC_KIND)) this.cb({ doc: { pid: raw.pid }, timestamp: raw.pid, sequence: raw.pid });
+    else this.notBuilt(EXEC_KIND, raw.pid);
   }
   onEvent(cb: (e: EqlEvent) => void) {
     this.cb = cb;
+  }
+  setDemand(wants: (kind: KindDocument) => boolean) {
+    this.wants = wants;
+  }
+  onNotBuilt(cb: (kind: KindDocument, ms: number) => void) {
+    this.notBuilt = cb;
   }
   tick() {}
   stats() {
@@ -95,6 +112,11 @@ const alert = (id: string, ruleId = 'r1'): AlertRecord => ({
 class FakeDetector implements DetectorStage {
   advanced: number[] = [];
   flushed = false;
+  /** whether a rule takes execs */
+  takesExecs = true;
+  wants(kind: KindDocument) {
+    return this.takesExecs && (kind.event as { action?: string }).action === 'exec';
+  }
   push(e: EqlEvent) {
     return [alert(`a${e.timestamp}`)];
   }
@@ -228,6 +250,49 @@ describe('Pipeline', () => {
       file: { creation: 2 },
       network: { connection_attempted: 1 },
     });
+  });
+
+  it('has no event built whose kind no rule takes, yet counts it and lets its time move event time on', async () => {
+    const { p, collector, normalizer, detector, sink } = build(new SlowSink(), () => 0);
+    detector.takesExecs = false;
+    await p.start(); // exec 7 arrives during the seed
+    collector.cb(exec(50));
+    p.tick();
+    await p.drained();
+    expect(normalizer.log).toEqual(['seed-start', 'seed-end', 'push exec 7', 'push exec 50']);
+    expect(sink.received).toEqual([]);
+    expect(p.stats()).toMatchObject({
+      ecsEvents: 2,
+      ecsEventsNotBuilt: 2,
+      ecsEventsByKind: { process: { exec: 2 } },
+      lastEventMs: 50,
+    });
+    expect(detector.advanced).toEqual([50]);
+    // the rules change (a reload): the next exec is built and offered again
+    detector.takesExecs = true;
+    collector.cb(exec(51));
+    await p.drained();
+    expect(sink.received).toEqual(['a51']);
+    expect(p.stats()).toMatchObject({ ecsEvents: 3, ecsEventsNotBuilt: 2 });
+  });
+
+  it('has every event built when an events file takes them, whatever the rules take', async () => {
+    const collector = new FakeCollector();
+    const normalizer = new FakeNormalizer(collector);
+    const detector = new FakeDetector();
+    detector.takesExecs = false;
+    const written: unknown[] = [];
+    const events: EventOutput = {
+      write: (doc) => written.push(doc),
+      reopen: async () => {},
+      close: async () => {},
+      stats: () => ({}),
+    };
+    const p = new Pipeline({ collector, normalizer, detector, sinks: new SlowSink(), events }, { logger });
+    await p.start();
+    collector.cb(exec(8));
+    expect(written).toEqual([{ pid: 7 }, { pid: 8 }]);
+    expect(p.stats()).toMatchObject({ ecsEvents: 2, ecsEventsNotBuilt: 0 });
   });
 
   it('tells its alert listeners of every record it raises, with the time it was raised', async () => {

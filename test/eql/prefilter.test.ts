@@ -20,6 +20,8 @@ import {
   parseQuery,
   passesPrefilter,
 } from '../../src/eql/index.js';
+import { KIND_FIELDS } from '../../src/normalize/ecs-event.js';
+import { getField } from '../../src/rules/field.js';
 import { type LoadedRule, loadRules } from '../../src/rules/load-rules.js';
 import { RuleSet } from '../../src/rules/rule-set.js';
 import { type Doc, setPath } from '../support/doc-path.js';
@@ -356,6 +358,31 @@ describeShared('prefilter over the corpus rules eqld can feed', () => {
     expect(used).toBeGreaterThan(1000);
     expect(usingRules.size).toBeGreaterThan(fed.length / 2);
     expect(offeredWith * 3).toBeLessThan(offeredWithout);
+  });
+
+  it('wants the kind of every event any part of some query accepts', () => {
+    // an event's kind: the values of the fields its kind fixes, what the normalizer asks about
+    // before it builds a document (RuleSet.wants())
+    const kindOf = (doc: Doc): Doc => {
+      const k: Doc = {};
+      for (const f of KIND_FIELDS) {
+        const v = getField(doc, f);
+        if (v !== null && v !== undefined) setPath(k, f, v, false);
+      }
+      return k;
+    };
+    let used = 0;
+    fc.assert(
+      fc.property(seedsArb, (seeds) => {
+        const doc = eventFor(fed, picker(seeds));
+        const user = fed.find((r) => queryUses(r.compiled, doc));
+        if (user === undefined) return;
+        used++;
+        expect(withIndex.wants(kindOf(doc)), `${user.rule.name} accepts ${JSON.stringify(doc)}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    expect(used).toBeGreaterThan(1000);
   });
 
   it('a Detector with the index raises exactly the alerts of one without, push by push', () => {

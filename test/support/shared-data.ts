@@ -1,29 +1,9 @@
-// Where the shared reference data lives (Elastic's detection-rules corpus, Elastic Defend sample
-// events): $EQLD_SHARED_DATA, else ../shared/data beside the checkout, else /work/shared/data.
-// Suites that need it use describeShared, which skips with the reason printed when it is absent.
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Suites that need the shared reference data (shared-data-path.ts says where it lives) use
+// describeShared, which skips with the reason printed when it is absent.
 import { describe } from 'vitest';
+import { SHARED_DATA } from './shared-data-path.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-function locate(): string | undefined {
-  const candidates = [
-    process.env.EQLD_SHARED_DATA,
-    join(REPO, '..', 'shared', 'data'),
-    '/work/shared/data',
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  return candidates.find((p) => existsSync(join(p, 'elastic-detection-rules')));
-}
-
-export const SHARED_DATA: string | undefined = locate();
-
-/** the path of a file or directory under the shared data (throws when it is absent) */
-export function sharedPath(...parts: string[]): string {
-  if (!SHARED_DATA) throw new Error('shared data not found (set EQLD_SHARED_DATA)');
-  return join(SHARED_DATA, ...parts);
-}
+export { SHARED_DATA, sharedPath } from './shared-data-path.js';
 
 export const describeShared: typeof describe = ((name: string, fn: () => void, ...rest: unknown[]) => {
   if (SHARED_DATA) return (describe as (...a: unknown[]) => void)(name, fn, ...rest);

@@ -123,13 +123,20 @@ export const SCRAPED_METRICS: readonly ScrapedMetric[] = [
   // normalized events and the process table
   {
     name: 'eqld_events_total',
-    help: 'ECS events given to the rules, by event.category and event.action',
+    help: 'ECS events made from kernel events, by event.category and event.action (built and given to the rules, or of a kind no loaded rule takes and not built)',
     type: 'counter',
     labels: ['category', 'action'],
     read: (s) =>
       Object.entries(s.pipeline.ecsEventsByKind).flatMap(([category, byAction]) =>
         Object.entries(byAction).map(([action, n]) => [{ category, action }, n] as Sample),
       ),
+  },
+  {
+    name: 'eqld_events_not_built_total',
+    help: 'ECS events of a kind no loaded rule takes (and no events file): counted in eqld_events_total, their documents never built',
+    type: 'counter',
+    labels: [],
+    read: (s) => one(s.pipeline.ecsEventsNotBuilt),
   },
   {
     name: 'eqld_events_unresolved_total',
