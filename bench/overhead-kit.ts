@@ -458,7 +458,11 @@ export async function latencySamples(
  *  `<dir>/alerts.ndjson` (and to the given syslog socket, or none), state in `<dir>/state`, a
  *  health line every second, and the rate cap raised (the default, burst 20 and 60/min, would
  *  hold back the latency samples). Creates the state directory and the tuning file. */
-export function benchEqldArgs(dir: string, syslogSocket: string | undefined): string[] {
+export function benchEqldArgs(
+  dir: string,
+  syslogSocket: string | undefined,
+  extraRules: readonly string[] = [],
+): string[] {
   mkdirSync(join(dir, 'state'));
   writeFileSync(
     join(dir, 'tuning.json'),
@@ -476,14 +480,19 @@ export function benchEqldArgs(dir: string, syslogSocket: string | undefined): st
     join(dir, 'state'),
     '--health-interval',
     '1',
+    ...extraRules.flatMap((r) => ['--rules', r]),
   ];
 }
 
-/** `eqld run` as the overhead benches run it (benchEqldArgs), alerts also to a private rsyslogd. */
-export async function startBenchEqld(dir: string): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
+/** `eqld run` as the overhead benches run it (benchEqldArgs: the bundled rules and `extraRules`),
+ *  alerts also to a private rsyslogd. */
+export async function startBenchEqld(
+  dir: string,
+  extraRules: readonly string[] = [],
+): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
   const rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
   try {
-    const eqld = await startEqld(benchEqldArgs(dir, rsyslog.socketPath as string));
+    const eqld = await startEqld(benchEqldArgs(dir, rsyslog.socketPath as string, extraRules));
     return { eqld, rsyslog };
   } catch (err) {
     await rsyslog.stop();
