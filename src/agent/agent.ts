@@ -23,6 +23,7 @@ import { type EqlEngine, eqlEngine } from '../rules/engine.js';
 import { envVarsOfRules } from '../rules/env-vars.js';
 import { type LoadedRule, loadRules } from '../rules/load-rules.js';
 import { checkHost, createStages, type Stages } from './create-stages.js';
+import { fileProgramDecision } from './file-program.js';
 import { HealthMonitor } from './health.js';
 import { type RunningMetrics, startMetrics } from './metrics/index.js';
 import { applyPriorityBoost } from './priority.js';
@@ -147,9 +148,18 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
   if (priority.kind === 'failed') logger.warn({ priority }, 'could not raise the scheduling priority');
   else if (priority.kind === 'raised') logger.info({ nice: priority.to }, 'scheduling priority raised');
 
+  const fileProgram = fileProgramDecision(
+    config.collector.fileEvents,
+    config.output.eventsFile !== undefined,
+    (k) => detector.wants(k),
+  );
+  if (!fileProgram.run && fileProgram.because === 'no rule takes file events')
+    logger.info(
+      'file events off: no loaded rule takes file events and no events file is written (the file program starts with rules that do, after a restart)',
+    );
   let stages: Stages;
   try {
-    stages = await createStages(config, detector, logger, envVarsOfRules(rules));
+    stages = await createStages(config, detector, logger, envVarsOfRules(rules), fileProgram.run);
   } catch (err) {
     logger.fatal({ err }, 'could not set up the pipeline');
     return err instanceof ConfigError ? EXIT.config : EXIT.internal;
@@ -260,6 +270,13 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
       );
     }
     detector.reload(reloaded, next.tuning);
+    if (
+      !fileProgram.run &&
+      fileProgramDecision(config.collector.fileEvents, false, (k) => detector.wants(k)).run
+    )
+      logger.warn(
+        'reload: the rules take file events, which the running collector does not collect; restart eqld to start the file program',
+      );
     logger.level = next.log.level;
     health.setThreshold(next.health.lostEventsThreshold);
     if (next.health.intervalS !== config.health.intervalS)

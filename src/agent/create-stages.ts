@@ -98,6 +98,8 @@ export async function createStages(
   detector: DetectorStage,
   logger: Logger,
   envVarsOfRules: readonly EnvVarSpec[] = [],
+  /** start the file program (file-program.ts decides); default: collector.file_events */
+  fileEvents = config.collector.fileEvents,
 ): Promise<Stages> {
   const envVars = envVarsToCapture(config, envVarsOfRules);
   mkdirSync(config.agent.stateDir, { recursive: true, mode: 0o700 });
@@ -119,9 +121,7 @@ export async function createStages(
     ...(config.collector.bpftracePaceMs === undefined
       ? {}
       : { bpftracePaceMs: config.collector.bpftracePaceMs }),
-    ...(config.collector.fileEvents
-      ? { fileEvents: { eventsPerSecond: config.collector.fileEventsPerSecond } }
-      : {}),
+    ...(fileEvents ? { fileEvents: { eventsPerSecond: config.collector.fileEventsPerSecond } } : {}),
     // compiled into the kernel program: nothing else of an environment is read
     envVars,
   });

@@ -127,7 +127,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     type: 'boolean',
     default: true,
     describe:
-      'file creation, rename and deletion events from a second bpftrace (its own kernel buffers and loss count); --no-file-events turns them off',
+      'file creation, rename and deletion events from a second bpftrace (its own kernel buffers and loss count), started when a loaded rule takes file events or an events file is written; --no-file-events turns them off',
     live: false,
   },
   {

@@ -9,12 +9,7 @@ import { actingProcess, type HandlerContext } from './handler-context.js';
 export function onFile(ctx: HandlerContext, r: FileEvent): void {
   const acting = actingProcess(ctx, r);
   if (acting === undefined) return;
-  ctx.emitFile(
-    r.ktimeNs,
-    FILE[r.action],
-    acting.e,
-    acting.parent,
-    acting.creds,
+  ctx.emitFile(r.ktimeNs, FILE[r.action], acting.e, acting.parent, acting.creds, () =>
     fileFields(r.path, r.oldPath, r.bytesEscaped === true),
   );
 }

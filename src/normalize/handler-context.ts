@@ -47,23 +47,25 @@ export interface HandlerContext {
     exit?: ExitEvent,
     extras?: ProcessExtras,
   ): void;
-  /** a network document (endpoint.events.network) for e */
+  /** a network document (endpoint.events.network) for e; `net()` makes its network parts, only
+   *  when the document is built (event-demand.ts) */
   emitNetwork(
     ktimeNs: number,
     kind: EventKind,
     e: ProcEntry,
     parent: ProcEntry | undefined,
     creds: Credentials,
-    net: NetworkParts,
+    net: () => NetworkParts,
   ): void;
-  /** a file document (endpoint.events.file) for e; `file` holds the file.* fields */
+  /** a file document (endpoint.events.file) for e; `file()` makes its file.* fields, only when
+   *  the document is built */
   emitFile(
     ktimeNs: number,
     kind: EventKind,
     e: ProcEntry,
     parent: ProcEntry | undefined,
     creds: Credentials,
-    file: Record<string, unknown>,
+    file: () => Record<string, unknown>,
   ): void;
 }
 

@@ -14,7 +14,7 @@ type NetworkRaw = ActingRaw & { ktimeNs: number };
 function report(ctx: HandlerContext, r: NetworkRaw, kind: EventKind, net: () => NetworkParts): void {
   const acting = actingProcess(ctx, r);
   if (acting === undefined) return;
-  ctx.emitNetwork(r.ktimeNs, kind, acting.e, acting.parent, acting.creds, net());
+  ctx.emitNetwork(r.ktimeNs, kind, acting.e, acting.parent, acting.creds, net);
 }
 
 export function onConnect(ctx: HandlerContext, r: ConnectEvent): void {

@@ -201,7 +201,7 @@ export class Normalizer {
         e: ProcEntry,
         parent: ProcEntry | undefined,
         creds: Credentials,
-        net: NetworkParts,
+        net: () => NetworkParts,
       ) => {
         if (!this.demand.build('endpoint.events.network', kind, () => this.clock.toEpochMs(ktimeNs))) return;
         this.docs.stamp(ktimeNs);
@@ -212,7 +212,7 @@ export class Normalizer {
           kind,
           creds,
           proc,
-          net,
+          net(),
           e,
           e.source === 'event',
           unresolvedParent,
@@ -224,7 +224,7 @@ export class Normalizer {
         e: ProcEntry,
         parent: ProcEntry | undefined,
         creds: Credentials,
-        file: Doc,
+        file: () => Doc,
       ) => {
         if (!this.demand.build('endpoint.events.file', kind, () => this.clock.toEpochMs(ktimeNs))) return;
         this.docs.stamp(ktimeNs);
@@ -238,7 +238,7 @@ export class Normalizer {
           e,
           e.source === 'event',
           !parent && e.ppid > 0,
-          file,
+          file(),
         );
       },
     };

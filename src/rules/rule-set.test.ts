@@ -269,7 +269,10 @@ describe('RuleSet.wants: the kinds of event some rule may take', () => {
     // negations and conjunctions of kind tests count, with the engine's own comparisons
     const notDel = eqlRule('not-deletion', 'file where event.type != "deletion" and file.name == "x"');
     expect(wanted(new RuleSet([notDel]))).toEqual(['CREATION']);
-    const notExec = eqlRule('not-exec', 'process where not event.action in ("exec", "fork") and process.pid > 1');
+    const notExec = eqlRule(
+      'not-exec',
+      'process where not event.action in ("exec", "fork") and process.pid > 1',
+    );
     expect(wanted(new RuleSet([notExec]))).toEqual(['END', 'SESSION']);
     // a field other than the kind's is unknown, even under a negation
     const other = eqlRule('other', 'process where event.action == "fork" or not process.name == "x"');
