@@ -5,9 +5,10 @@
 // /proc is the machine's. The machine lives in the victim namespace of a test topology: the attack
 // it runs reaches only the test's attacker namespace.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PERL_CONNECT_SETSID, ROOT_RULE } from '../e2e/attack-kit.js';
 import { NspawnMachine } from '../support/deploy/nspawn.js';
@@ -15,6 +16,11 @@ import { describeDeploy, ensureRootfs, REPO_ROOT } from '../support/deploy/rootf
 import { waitFor } from '../support/deploy/wait-for.js';
 import { readCompleteNdjson } from '../support/ndjson.js';
 import { createTopology, type Listener, startListener, type Topology } from '../support/netns.js';
+
+/** one of Elastic's file rules: the unit then runs the file program too */
+const FILE_RULE = fileURLToPath(
+  new URL('../fixtures/elastic-file-rules/persistence_systemd_service_creation.toml', import.meta.url),
+);
 
 const CAPS: Record<string, number> = {
   CAP_SYS_PTRACE: 19,
@@ -129,10 +135,14 @@ describeDeploy(['systemd-nspawn', 'nsenter'])(
     }, 120_000);
 
     it('installs with scripts/install.sh as the README says, and the unit starts eqld with bpftrace attached under its bounding set and sandbox', async () => {
+      // a local file rule, so that the unit runs both programs (the bundled rules take no file
+      // event, and eqld then starts no file program)
+      mkdirSync(machine.path('etc/eqld/rules'), { recursive: true });
+      copyFileSync(FILE_RULE, machine.path('etc/eqld/rules/systemd-service-created.toml'));
       const out = await machine.run(['sh', '-c', 'cd /src/eqld && scripts/install.sh'], 300_000);
       expect(out).toContain('eqld.service enabled and started');
       const ready = await eqldRunning(0);
-      expect(ready.rules).toBe(2);
+      expect(ready.rules).toBe(3);
       expect(await show('ActiveState')).toBe('active');
       const mainPid = Number(await show('MainPID'));
       // the kernel bounds bpftrace by the unit's set within the machine's own (nspawn's, itself
@@ -216,7 +226,7 @@ describeDeploy(['systemd-nspawn', 'nsenter'])(
         'the reload',
       );
       const loaded = (await logs()).slice(seen).find((l) => l.msg === 'rules loaded');
-      expect(loaded?.loaded).toBe(3);
+      expect(loaded?.loaded).toBe(4);
       expect(await show('MainPID')).toBe(pid);
       await machine.run(['sh', '-c', `true ${marker}-reload`]);
       await waitFor(
