@@ -13,22 +13,13 @@ import { Detector } from '../src/alerts/detector.js';
 import { DEFAULT_TUNING } from '../src/alerts/tuning/config.js';
 import type { RawEvent } from '../src/collector/raw-event.js';
 import { compileQuery, createMatcher } from '../src/eql/index.js';
-import type { HostInfo } from '../src/normalize/host-info.js';
 import { Normalizer } from '../src/normalize/normalizer.js';
 import { UserDb } from '../src/normalize/user-db.js';
 import { BUNDLED_RULES_DIR } from '../src/rules/bundled.js';
 import { type LoadedRule, loadRules } from '../src/rules/load-rules.js';
+import { HOST } from '../test/normalize/harness.js';
 import { sharedPath } from '../test/support/shared-data-path.js';
 
-const HOST: HostInfo = {
-  id: '0123456789abcdef0123456789abcdef',
-  bootId: 'd1b0a1e2-0000-4000-8000-123456789abc',
-  hostname: 'bench',
-  name: 'bench',
-  architecture: 'x86_64',
-  os: { type: 'linux', name: 'Debian GNU/Linux', version: '12', kernel: release() },
-  clkTck: 100,
-};
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 

@@ -15,6 +15,9 @@ export type NotBuiltListener = (kind: KindDocument, timestampMs: number) => void
 
 export class EventDemand {
   private wants: KindDemand = () => true;
+  /** @param toEpochMs an event's kernel time as wall-clock ms (read only for events not built) */
+  constructor(private readonly toEpochMs: (ktimeNs: number) => number) {}
+
   private readonly listeners: NotBuiltListener[] = [];
   /** events whose document was not built: no consumer could use their kind */
   notBuilt = 0;
@@ -28,15 +31,15 @@ export class EventDemand {
   }
 
   /**
-   * Whether to build the document of an event of `kind` in `dataset`. When not, counts it and
-   * hands its kind and time (`timestampMs()`, read only then) to the listeners.
+   * Whether to build the document of an event of `kind` in `dataset` made at `ktimeNs`. When not,
+   * counts it and hands its kind and wall-clock time to the listeners.
    */
-  build(dataset: Dataset, kind: EventKind, timestampMs: () => number): boolean {
+  build(dataset: Dataset, kind: EventKind, ktimeNs: number): boolean {
     const k = kindDocument(kind, dataset);
     if (this.wants(k)) return true;
     this.notBuilt++;
     if (this.listeners.length > 0) {
-      const ms = timestampMs();
+      const ms = this.toEpochMs(ktimeNs);
       for (const cb of this.listeners) cb(k, ms);
     }
     return false;

@@ -125,7 +125,7 @@ export class Normalizer {
   private seeded = false;
   private readonly listeners: ((e: EqlEvent) => void)[] = [];
   /** which kinds of event get a document (event-demand.ts) */
-  private readonly demand = new EventDemand();
+  private readonly demand: EventDemand;
   private lastKtimeNs = 0;
   private reseeding = false;
   private lastLostReseedNs = 0;
@@ -164,6 +164,7 @@ export class Normalizer {
     this.alreadyRunning = opts.alreadyRunning ?? true;
     this.users = opts.users ?? new UserDb();
     this.clock = opts.clock ?? new WallClock();
+    this.demand = new EventDemand((ns) => this.clock.toEpochMs(ns));
     this.table = new ProcessTable({
       maxEntries: opts.maxProcesses ?? 65_536,
       exitGraceNs: (opts.exitGraceMs ?? 5_000) * 1e6,
@@ -203,7 +204,7 @@ export class Normalizer {
         creds: Credentials,
         net: () => NetworkParts,
       ) => {
-        if (!this.demand.build('endpoint.events.network', kind, () => this.clock.toEpochMs(ktimeNs))) return;
+        if (!this.demand.build('endpoint.events.network', kind, ktimeNs)) return;
         this.docs.stamp(ktimeNs);
         const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
         const unresolvedParent = !parent && e.ppid > 0;
@@ -226,7 +227,7 @@ export class Normalizer {
         creds: Credentials,
         file: () => Doc,
       ) => {
-        if (!this.demand.build('endpoint.events.file', kind, () => this.clock.toEpochMs(ktimeNs))) return;
+        if (!this.demand.build('endpoint.events.file', kind, ktimeNs)) return;
         this.docs.stamp(ktimeNs);
         const proc = this.docs.process(e, parent, e.ppid, e.parentTicks, creds);
         this.emit(
@@ -542,7 +543,7 @@ export class Normalizer {
       this.st.excluded++;
       return;
     }
-    if (!this.demand.build('endpoint.events.process', kind, () => this.clock.toEpochMs(ktimeNs))) return;
+    if (!this.demand.build('endpoint.events.process', kind, ktimeNs)) return;
     const ts = this.docs.stamp(ktimeNs);
     const env = e.env;
     const proc = this.docs.process(
