@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { type EqldProcess, processTree } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
 import type { Rsyslog } from '../test/support/rsyslog.js';
+import { AUDIT_SYSCALLS, FILE_AUDIT_RULE, withAuditd } from './auditd-kit.js';
 import {
-  AUDIT_SYSCALLS,
   agentIdlePct,
   bestOf,
-  FILE_AUDIT_RULE,
+  FILE_RULES,
   fmtPct,
   LOADGEN_C,
   lastHealth,
@@ -35,7 +35,6 @@ import {
   ticksOf,
   ticksSince,
   WARMUP_S,
-  withAuditd,
 } from './overhead-kit.js';
 
 const RATES = [100, 1000] as const;
@@ -47,10 +46,6 @@ const SETTLE_MS = 2000;
 const STORM_S = 15;
 const STORM_LATENCY_SAMPLES = 30;
 const STORM = new URL('../test/progs/file-storm.py', import.meta.url).pathname;
-/** six of Elastic's Linux file rules (creation, rename and deletion steps), loaded beside the
- *  bundled rules: with the bundled rules alone no rule takes file events and eqld builds no file
- *  document (docs/rules.md, "Events no rule takes"), which would not measure file events on */
-const FILE_RULES = new URL('../test/fixtures/elastic-file-rules/', import.meta.url).pathname;
 /** EQLD_BENCH_ONLY=storm: eqld and the file storm only, figures printed, docs left as they are
  *  (for side-by-side runs of two builds; one storm's 30 latency samples make a noisy p99) */
 const STORM_ONLY = process.env.EQLD_BENCH_ONLY === 'storm';

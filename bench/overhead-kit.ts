@@ -5,7 +5,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
-  existsSync,
   type FSWatcher,
   mkdirSync,
   openSync,
@@ -52,21 +51,39 @@ export const LOADGEN_C = String.raw`
 #include <unistd.h>
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
 static long us(struct timeval tv) { return tv.tv_sec * 1000000L + tv.tv_usec; }
+static long cpu_us(void) {
+  struct rusage self, ch; getrusage(RUSAGE_SELF, &self); getrusage(RUSAGE_CHILDREN, &ch);
+  return us(self.ru_utime) + us(self.ru_stime) + us(ch.ru_utime) + us(ch.ru_stime);
+}
+/* fork+exec /bin/true at rate on an absolute schedule until end */
+static void exec_loop(double rate, double end, long *count, long *failed) {
+  struct timespec next; clock_gettime(CLOCK_MONOTONIC, &next);
+  long step = (long)(1e9 / rate);
+  char *args[] = {"/bin/true", NULL}; char *env[] = {NULL};
+  while (now() < end) {
+    pid_t p = fork();
+    if (p == 0) { execve("/bin/true", args, env); _exit(127); }
+    if (p < 0) (*failed)++; else { int st; waitpid(p, &st, 0); if (st != 0) (*failed)++; (*count)++; }
+    next.tv_nsec += step; while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+  }
+}
 int main(int argc, char **argv) {
   if (argc < 4) return 2;
   const char *mode = argv[1]; double rate = atof(argv[2]); double secs = atof(argv[3]);
   long count = 0, failed = 0; double start = now(), end = start + secs;
   if (strcmp(mode, "exec") == 0) {
-    struct timespec next; clock_gettime(CLOCK_MONOTONIC, &next);
-    long step = (long)(1e9 / rate);
-    char *args[] = {"/bin/true", NULL}; char *env[] = {NULL};
-    while (now() < end) {
-      pid_t p = fork();
-      if (p == 0) { execve("/bin/true", args, env); _exit(127); }
-      if (p < 0) failed++; else { int st; waitpid(p, &st, 0); if (st != 0) failed++; count++; }
-      next.tv_nsec += step; while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; }
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+    exec_loop(rate, end, &count, &failed);
+  } else if (strcmp(mode, "serve") == 0) {
+    /* windows on demand: each line on stdin is a window's length in seconds (secs unused);
+       prints that window's figures as one line */
+    char line[64]; setvbuf(stdout, NULL, _IOLBF, 0);
+    while (fgets(line, sizeof line, stdin)) {
+      long c = 0, f = 0, cpu0 = cpu_us(); double t0 = now();
+      exec_loop(rate, t0 + atof(line), &c, &f);
+      printf("{\"count\":%ld,\"failed\":%ld,\"seconds\":%.4f,\"cpuUs\":%ld}\n", c, f, now() - t0, cpu_us() - cpu0);
     }
+    return 0;
   } else if (strcmp(mode, "run") == 0) {
     /* run argv[4..] once (rate and secs unused) */
     pid_t p = fork();
@@ -83,9 +100,7 @@ int main(int argc, char **argv) {
       if (step > 0) { next.tv_nsec += step; while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; } clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL); }
     }
   }
-  double el = now() - start; struct rusage self, ch; getrusage(RUSAGE_SELF, &self); getrusage(RUSAGE_CHILDREN, &ch);
-  printf("{\"count\":%ld,\"failed\":%ld,\"seconds\":%.4f,\"cpuUs\":%ld}\n", count, failed, el,
-         us(self.ru_utime) + us(self.ru_stime) + us(ch.ru_utime) + us(ch.ru_stime));
+  printf("{\"count\":%ld,\"failed\":%ld,\"seconds\":%.4f,\"cpuUs\":%ld}\n", count, failed, now() - start, cpu_us());
   return 0;
 }
 `;
@@ -484,15 +499,19 @@ export function benchEqldArgs(
   ];
 }
 
-/** `eqld run` as the overhead benches run it (benchEqldArgs: the bundled rules and `extraRules`),
- *  alerts also to a private rsyslogd. */
+/** `eqld run` as the overhead benches run it (benchEqldArgs: the bundled rules and `extraRules`,
+ *  then `extraArgs`), alerts also to a private rsyslogd. */
 export async function startBenchEqld(
   dir: string,
   extraRules: readonly string[] = [],
+  extraArgs: readonly string[] = [],
 ): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
   const rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
   try {
-    const eqld = await startEqld(benchEqldArgs(dir, rsyslog.socketPath as string, extraRules));
+    const eqld = await startEqld([
+      ...benchEqldArgs(dir, rsyslog.socketPath as string, extraRules),
+      ...extraArgs,
+    ]);
     return { eqld, rsyslog };
   } catch (err) {
     await rsyslog.stop();
@@ -500,110 +519,9 @@ export async function startBenchEqld(
   }
 }
 
-/** auditd is the side-by-side baseline: installed from Debian's archive when missing (its
- *  package does not start a daemon where policy-rc.d forbids it; the bench starts its own). */
-export function ensureAuditd(): void {
-  if (existsSync('/sbin/auditd')) return;
-  process.stdout.write('auditd is not installed: apt-get install auditd\n');
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'auditd'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-/** one audit rule: `-a always,exit -F arch=b64 -S ... <filters> -k eqld-bench` */
-export interface AuditRule {
-  syscalls: readonly string[];
-  filters?: readonly string[];
-}
-
-export async function withAuditd<T>(
-  dir: string,
-  fn: (pids: () => number[]) => Promise<T>,
-  rules: readonly AuditRule[] = [{ syscalls: AUDIT_SYSCALLS }],
-): Promise<T> {
-  ensureAuditd();
-  const conf = join(dir, 'auditd.conf');
-  mkdirSync(join(dir, 'plugins'), { recursive: true });
-  writeFileSync(
-    conf,
-    [
-      `log_file = ${join(dir, 'audit.log')}`,
-      'log_format = ENRICHED',
-      'flush = INCREMENTAL_ASYNC',
-      'freq = 50',
-      'max_log_file = 512',
-      'max_log_file_action = IGNORE',
-      'space_left = 75',
-      'space_left_action = IGNORE',
-      'admin_space_left = 50',
-      'admin_space_left_action = IGNORE',
-      'disk_full_action = IGNORE',
-      'disk_error_action = IGNORE',
-      'local_events = yes',
-      'write_logs = yes',
-      `plugin_dir = ${join(dir, 'plugins')}`,
-      'q_depth = 2000',
-      '',
-    ].join('\n'),
-    { mode: 0o640 },
-  );
-  const wasEnabled = /enabled (\d)/.exec(sh('auditctl', ['-s']))?.[1] ?? '0';
-  const child = spawn('/sbin/auditd', ['-n', '-c', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const ruleArgs = rules.map((r) => [
-    'always,exit',
-    '-F',
-    'arch=b64',
-    ...r.syscalls.flatMap((x) => ['-S', x]),
-    ...(r.filters ?? []),
-    '-k',
-    'eqld-bench',
-  ]);
-  try {
-    const deadline = Date.now() + 10_000;
-    while (!new RegExp(`pid ${child.pid}\\b`).test(sh('auditctl', ['-s']))) {
-      if (Date.now() > deadline) throw new Error('auditd did not register with the kernel');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    for (const rule of ruleArgs) execFileSync('auditctl', ['-a', ...rule]);
-    execFileSync('auditctl', ['-e', '1']);
-    const kauditd = pidByComm('kauditd');
-    return await fn(() => [child.pid as number, ...(kauditd ? [kauditd] : [])]);
-  } finally {
-    for (const rule of ruleArgs) sh('auditctl', ['-d', ...rule]);
-    sh('auditctl', ['-e', wasEnabled]);
-    if (child.pid) process.kill(child.pid, 'SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-  }
-}
-
-/** what eqld's process program traces: exec, connect, setsid, and since issue 12 accepts, the
- *  setuid and setgid families, setpgid, chdir/fchdir and module loads */
-export const AUDIT_SYSCALLS = [
-  'execve',
-  'connect',
-  'setsid',
-  'accept',
-  'accept4',
-  'setuid',
-  'setreuid',
-  'setresuid',
-  'setfsuid',
-  'setgid',
-  'setregid',
-  'setresgid',
-  'setfsgid',
-  'setpgid',
-  'chdir',
-  'fchdir',
-  'init_module',
-  'finit_module',
-];
-
-/** what eqld's file program traces (creation, rename, deletion), as issue 11 names the rules */
-export const FILE_AUDIT_RULE: AuditRule = {
-  syscalls: ['creat', 'open', 'openat', 'openat2', 'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat'],
-  filters: ['-F', 'success=1'],
-};
+/** six of Elastic's Linux file rules (creation, rename and deletion steps), loaded beside the
+ *  bundled rules: with the bundled rules alone no rule takes file events and eqld builds no file
+ *  document (docs/rules.md, "Events no rule takes"), which would not measure file events on */
+export const FILE_RULES = new URL('../test/fixtures/elastic-file-rules/', import.meta.url).pathname;
 
 export const fmtPct = (n: number) => `${n.toFixed(1)} %`;

@@ -11,9 +11,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type EqldProcess, processTree } from '../test/support/eqld-process.js';
 import type { Rsyslog } from '../test/support/rsyslog.js';
+import { AUDIT_SYSCALLS, withAuditd } from './auditd-kit.js';
 import { bpfRunTimeNs, withBpfStats } from './bpf-stats.js';
 import {
-  AUDIT_SYSCALLS,
   agentIdlePct,
   LOADGEN_C,
   median,
@@ -24,7 +24,6 @@ import {
   ticksOf,
   ticksSince,
   WARMUP_S,
-  withAuditd,
 } from './overhead-kit.js';
 
 const RATE = Number(process.env.EQLD_BENCH_RATE ?? 100);

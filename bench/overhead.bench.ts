@@ -15,10 +15,10 @@ import { lostAfter } from '../test/e2e/loss-aware.js';
 import { type EqldProcess, eqldEnv, eqldNodeFlags, processTree } from '../test/support/eqld-process.js';
 import { createNetns, type Netns } from '../test/support/netns.js';
 import type { Rsyslog } from '../test/support/rsyslog.js';
+import { AUDIT_SYSCALLS, withAuditd } from './auditd-kit.js';
 import { bpfRunTimeNs, withBpfStats } from './bpf-stats.js';
 import { connectStorms, stormOnly, writeStormDoc } from './connect-storm.js';
 import {
-  AUDIT_SYSCALLS,
   agentIdlePct,
   bestOf,
   fmtPct,
@@ -37,7 +37,6 @@ import {
   startBenchEqld,
   WARMUP_S,
   WINDOW_S,
-  withAuditd,
 } from './overhead-kit.js';
 
 const RATES = [100, 1000] as const;
