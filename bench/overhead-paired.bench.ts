@@ -220,7 +220,7 @@ async function alternate(
   auditdPids: () => number[],
   rules: AuditRuleSwitch,
 ): Promise<Slot[]> {
-  let state: State = 'eqld'; // gate open, rules off: as main() leaves them
+  let state: State = 'eqld'; // gate open, rules off: as run() leaves them
   const enter = (next: State) => {
     if (state === 'auditd' && next !== 'auditd') rules.off();
     if (state === 'eqld' && next !== 'eqld' && setProbeGate(false) === 0)
