@@ -471,12 +471,14 @@ export async function latencySamples(
 
 /** The `eqld run` arguments every overhead bench uses: bundled rules, alerts to
  *  `<dir>/alerts.ndjson` (and to the given syslog socket, or none), state in `<dir>/state`, a
- *  health line every second, and the rate cap raised (the default, burst 20 and 60/min, would
- *  hold back the latency samples). Creates the state directory and the tuning file. */
+ *  health line every second (or every `healthIntervalS`), and the rate cap raised (the default,
+ *  burst 20 and 60/min, would hold back the latency samples). Creates the state directory and
+ *  the tuning file. */
 export function benchEqldArgs(
   dir: string,
   syslogSocket: string | undefined,
   extraRules: readonly string[] = [],
+  healthIntervalS = 1,
 ): string[] {
   mkdirSync(join(dir, 'state'));
   writeFileSync(
@@ -494,23 +496,23 @@ export function benchEqldArgs(
     '--state-dir',
     join(dir, 'state'),
     '--health-interval',
-    '1',
+    String(healthIntervalS),
     ...extraRules.flatMap((r) => ['--rules', r]),
   ];
 }
 
-/** `eqld run` as the overhead benches run it (benchEqldArgs: the bundled rules and `extraRules`,
- *  then `extraArgs`), alerts also to a private rsyslogd. */
+/** `eqld run` as the overhead benches run it (benchEqldArgs: the bundled rules and `extraRules`;
+ *  then `more.args`), alerts also to a private rsyslogd. */
 export async function startBenchEqld(
   dir: string,
   extraRules: readonly string[] = [],
-  extraArgs: readonly string[] = [],
+  more: { args?: readonly string[]; healthIntervalS?: number } = {},
 ): Promise<{ eqld: EqldProcess; rsyslog: Rsyslog }> {
   const rsyslog = await startRsyslog({ dir: join(dir, 'rsyslog'), localSocket: true });
   try {
     const eqld = await startEqld([
-      ...benchEqldArgs(dir, rsyslog.socketPath as string, extraRules),
-      ...extraArgs,
+      ...benchEqldArgs(dir, rsyslog.socketPath as string, extraRules, more.healthIntervalS),
+      ...(more.args ?? []),
     ]);
     return { eqld, rsyslog };
   } catch (err) {
