@@ -38,6 +38,8 @@ export interface DetectorStage {
   wants(kind: KindDocument): boolean;
   push(e: EqlEvent): AlertRecord[];
   advance(watermarkMs: number): AlertRecord[];
+  /** the event time past which advance() has alerts to give; Infinity if none (see Detector) */
+  nextDeadlineMs(): number;
   flush(): AlertRecord[];
   stats(): { events: number; rules: { ruleId: string; name: string; alerts: number }[] };
 }
@@ -256,6 +258,15 @@ export class Pipeline {
     this.stages.normalizer.tick(now);
     this.watermark = Math.max(this.watermark, this.counters.lastEventMs, now - this.idleLagMs);
     for (const a of this.stages.detector.advance(this.watermark)) this.emit(a);
+  }
+
+  /** How long from now, on a quiet host, until tick() has an alert to give: the watermark then
+   *  moves by the wall clock alone, and passes the detector's next deadline `idleLagMs` after it.
+   *  Infinity when nothing waits on time. */
+  msUntilDue(): number {
+    const deadline = this.stages.detector.nextDeadlineMs();
+    if (deadline === Number.POSITIVE_INFINITY) return deadline;
+    return Math.max(0, deadline + this.idleLagMs + 1 - this.now());
   }
 
   /** Stops the inputs: the collector (which releases the events it holds for ordering) and the

@@ -39,7 +39,11 @@ export interface RunOptions {
   errorOut?: (line: string) => void;
 }
 
+/** the pipeline's upkeep while events flow (it rides the collector's polls: no wake-up of its
+ *  own), and the finest step of its own timer on a quiet host */
 const TICK_MS = 200;
+/** on a quiet host: the upkeep at least this often, sooner when an alert waits on time */
+const QUIET_TICK_MS = 1000;
 const STOP_TIMEOUT_MS = 20_000;
 
 function rulePaths(config: EqldConfig): string[] {
@@ -241,8 +245,12 @@ async function runLocked(initial: EqldConfig, opts: RunOptions): Promise<number>
   };
   sampleHealth();
   // both run at the end of a collector poll while events flow, on timers of their own only on a
-  // quiet host: every wake-up of node costs CPU (collector/periodic.ts)
-  const tick = new Periodic(() => pipeline.tick(), TICK_MS);
+  // quiet host: every wake-up of node costs CPU (collector/periodic.ts). There the upkeep (clock
+  // check, exited processes, partials past maxspan) waits a second, unless an alert waits on time
+  // (a trailing missing-event window, a suppression follow-up): then it comes when that is due.
+  const tick = new Periodic(() => pipeline.tick(), TICK_MS, {
+    idleDelayMs: (since) => Math.max(TICK_MS - since, Math.min(QUIET_TICK_MS - since, pipeline.msUntilDue())),
+  });
   const healthTimer = new Periodic(sampleHealth, config.health.intervalS * 1000);
   tick.start();
   healthTimer.start();

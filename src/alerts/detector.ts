@@ -238,6 +238,18 @@ export class Detector {
     ];
   }
 
+  /** The event time past which advance() has alerts to give (a trailing missing-event window, a
+   *  suppression window's follow-up); -Infinity when some are waiting already, Infinity if none. */
+  nextDeadlineMs(): number {
+    if (this.pending.length > 0) return Number.NEGATIVE_INFINITY;
+    let t = Math.min(this.duplicates.nextEndMs(), this.capped.nextEndMs());
+    for (const st of this.states.values()) {
+      const d = st.matcher.nextDeadlineMs();
+      if (d < t) t = d;
+    }
+    return t;
+  }
+
   /** Closes every open window (shutdown, end of a replay) and returns the follow-ups. */
   flush(): AlertRecord[] {
     // end of the stream: held events, `tail` results and sequences waiting on a missing-event window

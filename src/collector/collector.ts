@@ -113,12 +113,22 @@ export class Collector {
   /** bytes per ms the busiest pipe filled at, as recently seen (decays by half per poll) */
   private fillRate = 0;
   private started = false;
-  /** once a second, the sweep of events whose pieces never arrived (at a poll while polling) */
-  private readonly sweep = new Periodic(() => {
-    const now = nowNs();
-    this.decoder.assembler.expire(now);
-    this.fileDecoder?.assembler.expire(now);
-  }, 1000);
+  /** once a second, the sweep of events whose pieces never arrived (at a poll while polling; on a
+   *  quiet host only while some are held) */
+  private readonly sweep = new Periodic(
+    () => {
+      const now = nowNs();
+      this.decoder.assembler.expire(now);
+      this.fileDecoder?.assembler.expire(now);
+    },
+    1000,
+    {
+      idleDelayMs: (since) =>
+        this.decoder.assembler.holdsPieces || (this.fileDecoder?.assembler.size ?? 0) > 0
+          ? Math.max(0, 1000 - since)
+          : Number.POSITIVE_INFINITY,
+    },
+  );
   private readonly pollListeners: PollListener[] = [this.sweep];
   private stats_ = { events: 0, excludedSelf: 0, polls: 0, idleWakes: 0 };
   private readonly arrival = new Reservoir(4096);

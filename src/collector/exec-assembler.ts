@@ -192,6 +192,11 @@ export class ExecAssembler {
     return dropped;
   }
 
+  /** whether expire() has anything to look at: an exec under way or chunks without a header */
+  get holdsPieces(): boolean {
+    return this.pending.size > 0 || this.orphans.size > 0;
+  }
+
   get pendingCount(): number {
     return this.pending.size;
   }

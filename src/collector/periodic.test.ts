@@ -50,6 +50,47 @@ describe('Periodic: a job that rides the polls', () => {
     p.stop();
   });
 
+  it('on a quiet host waits as long as its idle delay says, and arms no timer when it says never', () => {
+    let due = 1000;
+    const runs: number[] = [];
+    const p = new Periodic(() => runs.push(Date.now()), 200, {
+      now: () => Date.now(),
+      idleDelayMs: (since) => Math.max(200 - since, Math.min(1000 - since, due)),
+    });
+    const t0 = Date.now();
+    p.start();
+    vi.advanceTimersByTime(3000);
+    expect(runs.map((r) => r - t0)).toEqual([1000, 2000, 3000]);
+    // something due sooner (asked at each arming): the timer comes then, never within the period
+    due = 300;
+    vi.advanceTimersByTime(1000); // armed at 3000 for 4000; the run at 4000 arms for 4300
+    due = 50; // the run at 4300 arms for 4500: the period is the floor
+    vi.advanceTimersByTime(500);
+    expect(runs.map((r) => r - t0)).toEqual([1000, 2000, 3000, 4000, 4300, 4500]);
+    // while polls come the period holds, whatever the idle delay
+    for (let t = 0; t < 400; t += 40) {
+      vi.advanceTimersByTime(40);
+      p.onPoll();
+    }
+    expect(runs.filter((r) => r - t0 > 4500).length).toBe(2);
+    p.stop();
+
+    const never: number[] = [];
+    const q = new Periodic(() => never.push(Date.now()), 200, {
+      now: () => Date.now(),
+      idleDelayMs: () => Number.POSITIVE_INFINITY,
+    });
+    q.start();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(5000);
+    expect(never).toEqual([]);
+    q.onPoll(); // a poll still runs it when due
+    expect(never).toHaveLength(1);
+    q.onPollsStopped();
+    expect(vi.getTimerCount()).toBe(0);
+    q.stop();
+  });
+
   it('does nothing before start or after stop', () => {
     const { p, runs } = make(200);
     vi.advanceTimersByTime(250);

@@ -5,11 +5,18 @@
 // that is re-armed or cleared still wakes node at the time it was first set for (node re-sorts
 // its timer lists only when they fire). When the collector stops polling (a quiet host, where it
 // waits on its pipe and nothing else wakes node), the job's own timer takes over
-// (`onPollsStopped`).
+// (`onPollsStopped`). There a job may wait longer than its period (`idleDelayMs`): a wake-up
+// that finds nothing to do is a quiet host's whole cost.
 
 export interface PeriodicOptions {
   /** monotonic clock, ms (tests pass a fake) */
   now?: () => number;
+  /**
+   * While no polls come: how long from now the job's own timer waits, given the ms since it
+   * last ran; Infinity arms no timer (the next poll runs it when due). Asked after every run and
+   * when polls stop. Default: the rest of the period.
+   */
+  idleDelayMs?: (sinceLastRunMs: number) => number;
 }
 
 /** What the collector calls (Collector.addPollListener). */
@@ -25,6 +32,7 @@ export class Periodic implements PollListener {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private readonly now: () => number;
+  private readonly idleDelayMs: ((sinceLastRunMs: number) => number) | undefined;
 
   constructor(
     private readonly job: () => void,
@@ -32,6 +40,7 @@ export class Periodic implements PollListener {
     opts: PeriodicOptions = {},
   ) {
     this.now = opts.now ?? (() => performance.now());
+    this.idleDelayMs = opts.idleDelayMs;
     this.lastMs = this.now();
   }
 
@@ -86,6 +95,9 @@ export class Periodic implements PollListener {
         if (this.started && this.timer === undefined) this.arm();
       }
     };
-    this.timer = setTimeout(fire, Math.max(0, this.lastMs + this.periodMs - this.now()));
+    const since = this.now() - this.lastMs;
+    const delayMs = this.idleDelayMs ? this.idleDelayMs(since) : this.periodMs - since;
+    if (delayMs === Number.POSITIVE_INFINITY) return;
+    this.timer = setTimeout(fire, Math.max(0, delayMs));
   }
 }

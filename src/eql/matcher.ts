@@ -19,6 +19,8 @@ import {
 interface Inner {
   push(e: EqlEvent, out: Match[]): void;
   expire(watermark: number, out: Match[]): void;
+  /** as Matcher.nextDeadlineMs */
+  nextDeadlineMs(): number;
   flush(out: Match[]): void;
   stats(): MatcherStats;
 }
@@ -34,6 +36,9 @@ class EventInner implements Inner {
     }
   }
   expire(): void {}
+  nextDeadlineMs(): number {
+    return Number.POSITIVE_INFINITY;
+  }
   flush(): void {}
   stats(): MatcherStats {
     return { ...this.st };
@@ -138,6 +143,14 @@ class StreamMatcher implements Matcher {
     return this.deliver(found);
   }
 
+  nextDeadlineMs(): number {
+    // a match made by a push is handed out by the next push or advance: due now
+    if (this.ready.length > 0) return Number.NEGATIVE_INFINITY;
+    let t = this.inner.nextDeadlineMs();
+    for (const e of this.buffer) if (e.timestamp < t) t = e.timestamp;
+    return t;
+  }
+
   flush(): Match[] {
     const found = this.ready;
     this.ready = [];
@@ -170,6 +183,7 @@ function leanEventMatcher(test: (d: Record<string, unknown>) => boolean): Matche
       return [{ joinKeys: [], events: [e] }];
     },
     advance: () => NO_MATCHES as Match[],
+    nextDeadlineMs: () => Number.POSITIVE_INFINITY,
     flush: () => [],
     stats: () => inner.stats(),
   };
@@ -185,7 +199,13 @@ export function createMatcher(cq: CompiledQuery, limits: MatcherLimits = {}): Ma
   else if (cq.kind === 'sequence') inner = new SequenceMatcher(cq, limits);
   else {
     const s = new SampleMatcher(cq, limits);
-    inner = { push: (e, out) => s.push(e, out), expire: () => {}, flush: () => {}, stats: () => s.stats() };
+    inner = {
+      push: (e, out) => s.push(e, out),
+      expire: () => {},
+      nextDeadlineMs: () => Number.POSITIVE_INFINITY,
+      flush: () => {},
+      stats: () => s.stats(),
+    };
   }
   return new StreamMatcher(inner, cq, limits.reorderWindowMs ?? 0);
 }

@@ -547,6 +547,12 @@ export class SequenceMatcher implements BudgetMember {
     this.st.keys = this.keys.size;
   }
 
+  /** the soonest trailing window to close (one already rejected may still head the heap: a
+   *  deadline too early is a wasted advance(), never a late alert) */
+  nextDeadlineMs(): number {
+    return this.waiting.length > 0 ? (this.waiting[0] as Candidate).deadline : Number.POSITIVE_INFINITY;
+  }
+
   private closeCandidate(c: Candidate, out: Match[]): void {
     c.alive = false;
     this.st.awaitingMissing--;

@@ -63,6 +63,10 @@ export interface Matcher {
   /** moves event time: releases events held for reordering up to the watermark, expires partial
    *  sequences past maxspan, closes trailing missing-event windows; returns what that completed */
   advance(watermarkMs: number): Match[];
+  /** the event time past which advance() has something to complete (a held event to release, a
+   *  trailing missing-event window to close); Infinity when nothing waits on time. Expiring
+   *  partials past maxspan only frees memory and is not counted here. */
+  nextDeadlineMs(): number;
   /** end of a finite stream: releases held events, `tail` results and waiting sequences */
   flush(): Match[];
   stats(): MatcherStats;

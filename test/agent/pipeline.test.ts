@@ -124,6 +124,11 @@ class FakeDetector implements DetectorStage {
     this.advanced.push(wm);
     return wm === 10_000 ? [alert('follow-up')] : [];
   }
+  /** the event time of the next alert advance() gives (tests set it) */
+  deadline = Number.POSITIVE_INFINITY;
+  nextDeadlineMs() {
+    return this.deadline;
+  }
   flush() {
     this.flushed = true;
     return [alert('closing')];
@@ -209,6 +214,23 @@ describe('Pipeline', () => {
     expect(detector.advanced.at(-1)).toBe(10_000);
     await p.drained();
     expect(sink.received).toContain('follow-up');
+  });
+
+  it('says how long a quiet host may wait before a tick has an alert to give', async () => {
+    let now = 10_000;
+    const { p, detector } = build(new SlowSink(), () => now);
+    await p.start();
+    expect(p.msUntilDue()).toBe(Number.POSITIVE_INFINITY);
+    // due at event time 9000: the idle watermark (wall clock - 2000) passes it at 11,000
+    detector.deadline = 9000;
+    expect(p.msUntilDue()).toBe(1001);
+    now = 11_001;
+    expect(p.msUntilDue()).toBe(0);
+    p.tick();
+    expect(detector.advanced.at(-1)).toBeGreaterThan(9000);
+    // overdue (alerts already waiting): at once
+    detector.deadline = Number.NEGATIVE_INFINITY;
+    expect(p.msUntilDue()).toBe(0);
   });
 
   it('counts lost kernel events and reports telemetry gaps to its listeners', async () => {

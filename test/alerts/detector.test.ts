@@ -148,7 +148,9 @@ describe('Detector', () => {
       ['alert', 'E1'],
       ['alert', 'E2'],
     ]);
-    expect(d.advance(Date.parse('2026-11-24T12:01:01.000Z'))).toEqual([]); // window opened at 12:00:02 by the first setsid
+    // the follow-up is due when the window opened by the first setsid (12:00:02) closes
+    expect(d.nextDeadlineMs()).toBe(Date.parse('2026-11-24T12:01:02.000Z'));
+    expect(d.advance(Date.parse('2026-11-24T12:01:01.000Z'))).toEqual([]);
     const follow = d.advance(Date.parse('2026-11-24T12:01:02.000Z'));
     expect(follow).toHaveLength(1);
     expect(follow[0]).toMatchObject({ type: 'suppressed', suppressedCount: 2, rule: { id: ROOT } });
@@ -158,6 +160,7 @@ describe('Detector', () => {
     });
     expect(follow[0]?.summary).toMatch(/suppressed 2 duplicate alerts/);
     expect(d.advance(Date.parse('2026-11-24T13:00:00.000Z'))).toEqual([]);
+    expect(d.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('caps a noisy rule with a token bucket, counts what it held back, and leaves other rules alone', () => {
@@ -217,7 +220,9 @@ describe('Detector', () => {
     const quiet: LoadedRule = { ...root, rule: { ...root.rule, query }, compiled: compileQuery(query) };
     const d = make(undefined, [quiet]);
     const [connect] = rootPair('M1', 0) as [EqlEvent];
+    expect(d.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
     expect(d.push(connect)).toEqual([]);
+    expect(d.nextDeadlineMs()).toBe(connect.timestamp + 5000);
     expect(d.advance(connect.timestamp + 5000)).toEqual([]);
     const raised = d.advance(connect.timestamp + 5001);
     expect(raised.map((r) => r.entityIds)).toEqual([['M1']]);

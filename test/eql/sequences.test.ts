@@ -277,6 +277,38 @@ describe('sequence matching', () => {
     expect(m2.stats().rejectedMissing).toBe(1);
   });
 
+  it('names the event time at which a waiting sequence is due, so a quiet host can sleep until then', () => {
+    const q = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
+    const ev = (id: number, k: number, s: string, t: number): EqlEvent => ({
+      doc: { id, k, s, event: { category: 'process' } },
+      timestamp: t,
+      sequence: id,
+    });
+    const m = createMatcher(compileQuery(q));
+    expect(m.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
+    m.push(ev(1, 1, 'A', 300));
+    m.push(ev(2, 2, 'A', 100));
+    expect(m.nextDeadlineMs()).toBe(1100);
+    // nothing before the deadline, the match just past it
+    expect(m.advance(1100)).toEqual([]);
+    expect(byIds(m.advance(m.nextDeadlineMs() + 1))).toEqual([[2]]);
+    expect(m.nextDeadlineMs()).toBe(1300);
+    expect(byIds(m.advance(1301))).toEqual([[1]]);
+    expect(m.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
+    // partials that can only expire (no missing stage) and plain event queries wait on nothing
+    const plain = createMatcher(
+      compileQuery('sequence with maxspan=1s [process where s == "A"] [process where s == "B"]'),
+    );
+    plain.push(ev(1, 1, 'A', 0));
+    expect(plain.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
+    expect(createMatcher(compileQuery('process where true')).nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
+    // events held for reordering are due at their own time
+    const held = createMatcher(compileQuery('process where s == "A"'), { reorderWindowMs: 500 });
+    held.push(ev(1, 1, 'A', 700));
+    held.push(ev(2, 1, 'A', 650));
+    expect(held.nextDeadlineMs()).toBe(650);
+  });
+
   it('releases waiting sequences by deadline, in creation order, and keeps them under the cap', () => {
     const q = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
     const ev = (id: number, k: number, s: string, t: number): EqlEvent => ({

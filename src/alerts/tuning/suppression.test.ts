@@ -25,6 +25,18 @@ describe('Suppressor', () => {
     expect(s.admit('r', terms('A'), 61_500, 60_000, 'id6')).toBe(true);
   });
 
+  it('names the end of the first window whose follow-up is due, not of windows with nothing held', () => {
+    const s = new Suppressor();
+    s.admit('r', terms('A'), 1000, 60_000, 'id1');
+    expect(s.nextEndMs()).toBe(Number.POSITIVE_INFINITY); // closing it gives no follow-up
+    s.admit('r', terms('B'), 2000, 10_000, 'id2');
+    s.admit('r', terms('B'), 2500, 10_000, 'id3');
+    s.admit('r', terms('A'), 3000, 60_000, 'id4');
+    expect(s.nextEndMs()).toBe(12_000);
+    expect(s.advance(12_000)).toHaveLength(1);
+    expect(s.nextEndMs()).toBe(61_000);
+  });
+
   it('passes everything when the window is 0', () => {
     const s = new Suppressor();
     expect(s.admit('r', terms('A'), 1, 0, 'a')).toBe(true);

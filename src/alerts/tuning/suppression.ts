@@ -66,6 +66,13 @@ export class Suppressor {
     }
   }
 
+  /** The soonest end of a window that holds back duplicates (its follow-up is due then). */
+  nextEndMs(): number {
+    let t = Number.POSITIVE_INFINITY;
+    for (const w of this.open.values()) if (w.count > 0 && w.endMs < t) t = w.endMs;
+    return t;
+  }
+
   /** Closes windows ending at or before the watermark; returns those that held back duplicates. */
   advance(watermarkMs: number): SuppressionWindow[] {
     const closed: SuppressionWindow[] = [];
