@@ -89,6 +89,17 @@ describe('Periodic: a job that rides the polls', () => {
     q.onPollsStopped();
     expect(vi.getTimerCount()).toBe(0);
     q.stop();
+
+    // an idle delay that is not a number falls back to the period (setTimeout would take 1 ms)
+    const nan: number[] = [];
+    const r = new Periodic(() => nan.push(Date.now()), 200, {
+      now: () => Date.now(),
+      idleDelayMs: () => Number.NaN,
+    });
+    r.start();
+    vi.advanceTimersByTime(1000);
+    expect(nan).toHaveLength(5);
+    r.stop();
   });
 
   it('does nothing before start or after stop', () => {

@@ -96,7 +96,9 @@ export class Periodic implements PollListener {
       }
     };
     const since = this.now() - this.lastMs;
-    const delayMs = this.idleDelayMs ? this.idleDelayMs(since) : this.periodMs - since;
+    let delayMs = this.idleDelayMs ? this.idleDelayMs(since) : this.periodMs - since;
+    // an idle delay that is not a number (a bad deadline) must not become setTimeout's 1 ms spin
+    if (Number.isNaN(delayMs)) delayMs = this.periodMs - since;
     if (delayMs === Number.POSITIVE_INFINITY) return;
     this.timer = setTimeout(fire, Math.max(0, delayMs));
   }
