@@ -72,6 +72,9 @@ const MAX_LINE_AHEAD_NS = 1e9;
 /** empty polls in a row before the collector waits on the pipes' wake ends (schedulePoll) */
 const IDLE_AFTER_EMPTY_POLLS = 3;
 
+/** how often unfinished execs and file events are looked at for expiry */
+const SWEEP_MS = 1000;
+
 export class Collector {
   private readonly log: pino.Logger;
   private readonly argvBytes: number;
@@ -121,11 +124,11 @@ export class Collector {
       this.decoder.assembler.expire(now);
       this.fileDecoder?.assembler.expire(now);
     },
-    1000,
+    SWEEP_MS,
     {
       idleDelayMs: (since) =>
         this.decoder.assembler.holdsPieces || (this.fileDecoder?.assembler.size ?? 0) > 0
-          ? Math.max(0, 1000 - since)
+          ? Math.max(0, SWEEP_MS - since)
           : Number.POSITIVE_INFINITY,
     },
   );

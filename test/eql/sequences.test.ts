@@ -277,13 +277,17 @@ describe('sequence matching', () => {
     expect(m2.stats().rejectedMissing).toBe(1);
   });
 
+  /** a sequence closed by a trailing missing-event window, and its events (keyed by k) */
+  const trailingQuery = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
+  const keyed = (id: number, k: number, s: string, t: number): EqlEvent => ({
+    doc: { id, k, s, event: { category: 'process' } },
+    timestamp: t,
+    sequence: id,
+  });
+
   it('names the event time at which a waiting sequence is due, so a quiet host can sleep until then', () => {
-    const q = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
-    const ev = (id: number, k: number, s: string, t: number): EqlEvent => ({
-      doc: { id, k, s, event: { category: 'process' } },
-      timestamp: t,
-      sequence: id,
-    });
+    const q = trailingQuery;
+    const ev = keyed;
     const m = createMatcher(compileQuery(q));
     expect(m.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
     m.push(ev(1, 1, 'A', 300));
@@ -310,12 +314,8 @@ describe('sequence matching', () => {
   });
 
   it('releases waiting sequences by deadline, in creation order, and keeps them under the cap', () => {
-    const q = 'sequence by k with maxspan=1s [process where s == "A"] ![process where s == "C"]';
-    const ev = (id: number, k: number, s: string, t: number): EqlEvent => ({
-      doc: { id, k, s, event: { category: 'process' } },
-      timestamp: t,
-      sequence: id,
-    });
+    const q = trailingQuery;
+    const ev = keyed;
     const m = createMatcher(compileQuery(q));
     // deadlines 1300, 1100, 1200: released as the watermark passes each
     m.push(ev(1, 1, 'A', 300));
