@@ -1,10 +1,11 @@
-#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=65536 MALLOC_TOP_PAD_=0 node --max-semi-space-size=1 --heap-growing-percent=20
+#!/usr/bin/env -S MALLOC_TRIM_THRESHOLD_=65536 MALLOC_TOP_PAD_=0 node --max-semi-space-size=1 --heap-growing-percent=20 --no-memory-reducer --interrupt-budget=32768
 // eqld's command line: yargs wiring only. Each subcommand lives in its own file and calls
 // into the library; nothing here does work of its own.
 // The shebang caps V8's young generation at 1 MiB per semi-space (default 16): the agent's
 // events live for milliseconds, and the default lets RSS grow by ~25 MiB of nursery (see
-// docs/operations.md, "Memory"). Run it as an executable (`dist/cli/main.js`, or the installed
-// /usr/local/bin/eqld) for the flag to apply.
+// docs/operations.md, "Memory"); the last two keep node's optimized code through quiet spells
+// and re-optimize it sooner at low event rates (docs/operations.md, "Tiering"). Run it as an
+// executable (`dist/cli/main.js`, or the installed /usr/local/bin/eqld) for the flags to apply.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { alertsCommand } from './alerts.js';
