@@ -47,7 +47,7 @@ import {
   type Slot,
   type SlotState,
 } from './paired-stats.js';
-import { setProbeGate, writeProbeGateWrapper } from './probe-gate.js';
+import { ensureBpftool, setProbeGate, writeProbeGateWrapper } from './probe-gate.js';
 
 const RATES = (process.env.EQLD_BENCH_RATES ?? '100,1000').split(',').map(Number);
 const CYCLES = Number(process.env.EQLD_BENCH_CYCLES ?? 40);
@@ -222,6 +222,7 @@ async function run(dir: string, bin: string, setup: Setup): Promise<Run[]> {
 
 async function main(dir: string): Promise<Run[]> {
   ensureAuditd();
+  ensureBpftool();
   const bin = join(dir, 'loadgen');
   writeFileSync(`${bin}.c`, LOADGEN_C);
   execFileSync('gcc', ['-O2', '-o', bin, `${bin}.c`]);

@@ -8,7 +8,7 @@
 // runs a lookup and returns (tens of ns per firing): the "off" windows keep that much of eqld,
 // so the difference they measure understates eqld's cost by it, not the other way round.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** bpftrace names a map `AT_<name>`, truncated to the kernel's 15 characters */
@@ -68,6 +68,17 @@ export function writeProbeGateWrapper(dir: string): string {
   writeFileSync(path, WRAPPER_PL);
   chmodSync(path, 0o755);
   return path;
+}
+
+/** bpftool sets the gates: installed from Debian's archive when missing, as auditd is
+ *  (auditd-kit.ts). */
+export function ensureBpftool(): void {
+  if (existsSync('/usr/sbin/bpftool') || existsSync('/sbin/bpftool')) return;
+  process.stdout.write('bpftool is not installed: apt-get install bpftool\n');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'bpftool'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /** Opens (eqld's probes run) or closes (they return at once) every gate on the host; returns
