@@ -9,9 +9,12 @@ describe('Periodic: a job that rides the polls', () => {
     vi.useRealTimers();
   });
 
-  const make = (periodMs: number) => {
+  const make = (periodMs: number, idleDelayMs?: (sinceLastRunMs: number) => number) => {
     const runs: number[] = [];
-    const p = new Periodic(() => runs.push(Date.now()), periodMs, { now: () => Date.now() });
+    const p = new Periodic(() => runs.push(Date.now()), periodMs, {
+      now: () => Date.now(),
+      ...(idleDelayMs ? { idleDelayMs } : {}),
+    });
     return { p, runs };
   };
 
@@ -52,11 +55,7 @@ describe('Periodic: a job that rides the polls', () => {
 
   it('on a quiet host waits as long as its idle delay says, and arms no timer when it says never', () => {
     let due = 1000;
-    const runs: number[] = [];
-    const p = new Periodic(() => runs.push(Date.now()), 200, {
-      now: () => Date.now(),
-      idleDelayMs: (since) => Math.max(200 - since, Math.min(1000 - since, due)),
-    });
+    const { p, runs } = make(200, (since) => Math.max(200 - since, Math.min(1000 - since, due)));
     const t0 = Date.now();
     p.start();
     vi.advanceTimersByTime(3000);
@@ -75,11 +74,7 @@ describe('Periodic: a job that rides the polls', () => {
     expect(runs.filter((r) => r - t0 > 4500).length).toBe(2);
     p.stop();
 
-    const never: number[] = [];
-    const q = new Periodic(() => never.push(Date.now()), 200, {
-      now: () => Date.now(),
-      idleDelayMs: () => Number.POSITIVE_INFINITY,
-    });
+    const { p: q, runs: never } = make(200, () => Number.POSITIVE_INFINITY);
     q.start();
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(5000);
@@ -91,11 +86,7 @@ describe('Periodic: a job that rides the polls', () => {
     q.stop();
 
     // an idle delay that is not a number falls back to the period (setTimeout would take 1 ms)
-    const nan: number[] = [];
-    const r = new Periodic(() => nan.push(Date.now()), 200, {
-      now: () => Date.now(),
-      idleDelayMs: () => Number.NaN,
-    });
+    const { p: r, runs: nan } = make(200, () => Number.NaN);
     r.start();
     vi.advanceTimersByTime(1000);
     expect(nan).toHaveLength(5);
