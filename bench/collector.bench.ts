@@ -6,7 +6,7 @@
 // delivered parsed, lost records, and CPU seconds of bpftrace and of eqld per 100k events.
 // Then the exec storm with ~4 KiB of argv per exec at argv bounds 256/1024/4096 bytes.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -105,6 +105,7 @@ async function bare(
   await new Promise((r) => setTimeout(r, 500));
   const cpu = cpuSecondsOf(bt.pid!) - cpu0;
   bt.kill('SIGKILL');
+  rmSync(file, { force: true });
   const lost = [...out.matchAll(/^Lost (\d+) events$/gm)].reduce((a, m) => a + Number(m[1]), 0);
   return {
     workload: workloadLabel(kind, extra),
