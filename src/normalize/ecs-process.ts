@@ -32,7 +32,7 @@ function imageFields(d: Doc, img: ProcImage, args: readonly string[]): void {
   if (img.executable !== '') d.executable = img.executable;
   d.name = img.name;
   d.args = args;
-  d.args_count = img.extra?.argsCount ?? args.length;
+  d.args_count = img.extra.argsCount ?? args.length;
   d.command_line = img.commandLine;
   if (img.bytesEscaped) d.Ext = BYTES_ESCAPED;
 }
@@ -67,7 +67,7 @@ function buildPrevious(images: readonly ProcImage[]): Doc[] {
     const d: Doc = {};
     if (img.executable !== '') d.executable = img.executable;
     d.args = args;
-    d.args_count = img.extra?.argsCount ?? args.length;
+    d.args_count = img.extra.argsCount ?? args.length;
     return Object.freeze(d);
   });
 }
@@ -231,18 +231,15 @@ export const ProcessDoc = function ProcessDoc(
       : ctx.args(self);
   this.args = args;
   // the kernel's count when a cut argv kept fewer (Elastic Defend reports the real count)
-  this.args_count = img.extra?.argsCount ?? args.length;
+  this.args_count = img.extra.argsCount ?? args.length;
   this.command_line = img.commandLine;
   const x = img.extra;
   const loadModule = extras?.loadModule;
-  if (
-    (x !== undefined && (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped)) ||
-    loadModule !== undefined
-  ) {
+  if (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped || loadModule !== undefined) {
     const ext: Doc = {};
-    if (x?.argsTruncated) ext.command_line_truncated = true;
-    if (x?.resolved !== undefined) ext.resolved_executable = x.resolved;
-    if (x?.bytesEscaped) ext.bytes_escaped = true;
+    if (x.argsTruncated) ext.command_line_truncated = true;
+    if (x.resolved !== undefined) ext.resolved_executable = x.resolved;
+    if (x.bytesEscaped) ext.bytes_escaped = true;
     if (loadModule !== undefined) ext.load_module = loadModule;
     this.Ext = ext;
   }

@@ -57,33 +57,50 @@ export class ProcImage {
     readonly name: string,
     /** process.command_line: the args joined by single spaces */
     readonly commandLine: string,
-    readonly extra: ImageExtra | undefined,
+    /** PLAIN_EXTRA for most images (never undefined: see PLAIN_EXTRA) */
+    readonly extra: ImageExtra,
   ) {}
 
   get resolved(): string | undefined {
-    return this.extra?.resolved;
+    return this.extra.resolved;
   }
 
   get argsTruncated(): boolean {
-    return this.extra?.argsTruncated ?? false;
+    return this.extra.argsTruncated;
   }
 
   get bytesEscaped(): boolean {
-    return this.extra?.bytesEscaped ?? false;
+    return this.extra.bytesEscaped;
   }
 
   /** process.args_count (documents take the length of the args they carry) */
   get argsCount(): number {
     const x = this.extra;
-    if (x?.argsCount !== undefined) return x.argsCount;
-    if (x?.args !== undefined) return x.args.length;
-    if (x?.argLengths !== undefined) return x.argLengths.length;
+    if (x.argsCount !== undefined) return x.argsCount;
+    if (x.args !== undefined) return x.args.length;
+    if (x.argLengths !== undefined) return x.argLengths.length;
     const cl = this.commandLine;
     let n = 1;
     for (let i = 0; i < cl.length; i++) if (cl.charCodeAt(i) === 32) n++;
     return n;
   }
 }
+
+/**
+ * The extra parts of an image that has none, shared by most images. An image always has an
+ * extra-parts object, never undefined: the documents' builders read its fields on every event,
+ * and with `undefined` almost always there V8's optimized code had no feedback for those reads;
+ * the first image with extra parts (a relative exec, a long argv) minutes after start deoptimized
+ * the hot path and had it compiled again (docs/decisions.md, "Type feedback on rare paths").
+ */
+export const PLAIN_EXTRA: ImageExtra = Object.freeze({
+  resolved: undefined,
+  args: undefined,
+  argLengths: undefined,
+  argsTruncated: false,
+  bytesEscaped: false,
+  argsCount: undefined,
+});
 
 const NO_ARGS: readonly string[] = Object.freeze([]);
 const NO_ARGS_EXTRA: ImageExtra = Object.freeze({
@@ -151,7 +168,7 @@ function makeImage(
     if (long) args = argv;
     else if (spaced) argLengths = String.fromCharCode(...argv.map((a) => a.length));
   }
-  let extra: ImageExtra | undefined;
+  let extra = PLAIN_EXTRA;
   if (
     resolved !== undefined ||
     argsTruncated ||
@@ -168,9 +185,9 @@ function makeImage(
 /** process.args of an image (a new array each time unless the image keeps them) */
 export function argsOf(img: ProcImage): readonly string[] {
   const x = img.extra;
-  if (x?.args !== undefined) return x.args;
+  if (x.args !== undefined) return x.args;
   const cl = img.commandLine;
-  const lens = x?.argLengths;
+  const lens = x.argLengths;
   if (lens === undefined) return cl.split(' ');
   const out = new Array<string>(lens.length);
   let at = 0;

@@ -42,7 +42,7 @@ export class RecentProcesses {
 
   /** process.args of (pid, ticks) running `img` */
   argsOf(pid: number, ticks: number, img: ProcImage): readonly string[] {
-    const kept = img.extra?.args;
+    const kept = img.extra.args;
     if (kept !== undefined) return kept;
     const i = this.slot(pid, ticks);
     if (this.images[i] === img) return this.args[i] as readonly string[];
@@ -54,7 +54,7 @@ export class RecentProcesses {
 
   /** Notes the argv an exec's image was just built from: that process's documents reuse the array. */
   rememberArgs(pid: number, ticks: number, img: ProcImage, argv: readonly string[]): void {
-    if (img.extra?.args !== undefined) return;
+    if (img.extra.args !== undefined) return;
     const i = this.slot(pid, ticks);
     this.images[i] = img;
     this.args[i] = argv;

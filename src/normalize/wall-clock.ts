@@ -57,7 +57,11 @@ export class WallClock {
   private suspendMs = 0;
   private lastMonoMs = 0;
   private lastRealMs = 0;
-  private readonly st: WallClockStats = { samples: 0, jumps: 0, maxStepMs: 0, coarseSamples: 0 };
+  /** samples taken; also the generation cached conversions compare (a field of its own: the
+   *  first fractional maxStepMs changes st's hidden class, and code reading the generation
+   *  through st was deoptimized with it, minutes after start) */
+  private samples = 0;
+  private readonly st: Omit<WallClockStats, 'samples'> = { jumps: 0, maxStepMs: 0, coarseSamples: 0 };
 
   constructor(opts: WallClockOptions = {}) {
     this.source = opts.source ?? systemClockSource;
@@ -100,14 +104,14 @@ export class WallClock {
     }
     const monoMs = Number(bestMono) / 1e6;
     const offset = bestReal - monoMs;
-    if (this.st.samples > 0) {
+    if (this.samples > 0) {
       this.st.maxStepMs = Math.max(this.st.maxStepMs, Math.abs(offset - this.offsetMs));
     }
     this.offsetMs = offset;
     this.suspendMs = s.suspendedMs();
     this.lastMonoMs = monoMs;
     this.lastRealMs = bestReal;
-    this.st.samples++;
+    this.samples++;
     if (bestGap > SAMPLE_MAX_GAP_NS) this.st.coarseSamples++;
   }
 
@@ -156,11 +160,11 @@ export class WallClock {
 
   /** changes at every re-sample: cached conversions are stale when it differs */
   get generation(): number {
-    return this.st.samples;
+    return this.samples;
   }
 
   stats(): WallClockStats {
-    return { ...this.st };
+    return { samples: this.samples, ...this.st };
   }
 }
 
