@@ -51,6 +51,11 @@ import { ensureBpftool, setProbeGate, writeProbeGateWrapper } from './probe-gate
 
 const RATES = (process.env.EQLD_BENCH_RATES ?? '100,1000').split(',').map(Number);
 const CYCLES = Number(process.env.EQLD_BENCH_CYCLES ?? 40);
+/** cycles of the same alternation run first at each rate, measured but kept out of the table:
+ *  V8 goes on compiling eqld's code for minutes after it starts (at 100 execs/s in this rhythm a
+ *  few functions a cycle over the first ~15 cycles, and eqld's own CPU in the first ten cycles of
+ *  a run ~50 µs per exec above the rest: docs/decisions.md, "A resident agent") */
+const WARM_CYCLES = Number(process.env.EQLD_BENCH_WARM_CYCLES ?? 15);
 const SLOT_S = Number(process.env.EQLD_BENCH_SLOT_S ?? 2);
 /** after a switch before a slot, and after a slot before the next switch: eqld's pace and polls
  *  (60 ms) and the reorder window bring an event's work within ~150 ms of the event */
@@ -171,6 +176,8 @@ const notTheBench = (rules: readonly AuditRule[]): AuditRule[] =>
 interface Run {
   setup: Setup;
   rate: number;
+  /** the warm-up cycles' slots (WARM_CYCLES), reported apart */
+  warm: Slot[];
   slots: Slot[];
   gate: GateCheck;
 }
@@ -205,10 +212,15 @@ async function run(dir: string, bin: string, setup: Setup): Promise<Run[]> {
           gate(true);
           await runLoad(bin, ['exec', String(rate), String(SETTLE_S)]);
           const checked = await checkGate(bin, rate, port, gate, setup.programs > 1 ? eqldDir : undefined);
-          const slots = await withBpfStats(() => alternate(bin, rate, e, eqldPids, auditdPids, rules, gate));
-          runs.push({ setup, rate, slots, gate: checked });
+          const cycles = (n: number, label: string) =>
+            withBpfStats(() => alternate(bin, rate, e, eqldPids, auditdPids, rules, gate, n, label));
+          const warm = WARM_CYCLES > 0 ? await cycles(WARM_CYCLES, 'warm-up cycle') : [];
+          const slots = await cycles(CYCLES, 'cycle');
+          runs.push({ setup, rate, warm, slots, gate: checked });
           // the raw slots, so that a run that fails later does not lose this one's
-          process.stdout.write(`slots ${setup.name} ${rate}: ${JSON.stringify({ gate: checked, slots })}\n`);
+          process.stdout.write(
+            `slots ${setup.name} ${rate}: ${JSON.stringify({ gate: checked, warm, slots })}\n`,
+          );
         }
         return runs;
       },
@@ -278,6 +290,8 @@ async function alternate(
   auditdPids: () => number[],
   rules: AuditRuleSwitch,
   gate: (open: boolean) => void,
+  cycles: number,
+  label: string,
 ): Promise<Slot[]> {
   let state: SlotState = 'eqld'; // gate open, rules off: as run() leaves them
   const enter = (next: SlotState) => {
@@ -315,14 +329,14 @@ async function alternate(
   });
   try {
     await slot('off');
-    for (let c = 0; c < CYCLES; c++) {
+    for (let c = 0; c < cycles; c++) {
       const order: Agent[] = c % 2 === 0 ? ['eqld', 'auditd'] : ['auditd', 'eqld'];
       for (const agent of order) {
         await slot(agent);
         await slot('off');
       }
       const last = slots.slice(-4).map((s) => `${s.state} ${s.loadUs.toFixed(0)}`);
-      process.stdout.write(`cycle ${c + 1}/${CYCLES}: ${last.join(', ')} µs/exec\n`);
+      process.stdout.write(`${label} ${c + 1}/${cycles}: ${last.join(', ')} µs/exec\n`);
     }
     enter('off');
     await sleep(SETTLE_MS);
@@ -348,7 +362,7 @@ const stat = (xs: number[]) => `${f1(mean(xs))} ± ${f1(ci95(xs))}`;
 const rows: string[] = [];
 const notes: string[] = [];
 const verdicts: string[] = [];
-for (const { setup, rate, slots, gate } of runs) {
+for (const { setup, rate, warm, slots, gate } of runs) {
   const byAgent = costs(slots, rate);
   const idle = idleRates(slots);
   const cycles = Math.min(byAgent.eqld.length, byAgent.auditd.length);
@@ -380,6 +394,14 @@ for (const { setup, rate, slots, gate } of runs) {
   notes.push(
     `- ${setup.name}, ${rate}/s, over ${cycles} cycles: eqld − auditd per exec, gross ${stat(gross)}, net ${stat(net)} µs; the load with both off ${f1(median(offLoad))} µs per exec (median of ${offLoad.length} slots, ${f1(Math.min(...offLoad))}–${f1(Math.max(...offLoad))}); eqld's BPF programs ${bpf('eqld')} µs per exec in its slots, ${bpf('off')} behind the closed gate (medians); the gate checked first (3 s each way), counted per exec done open / closed: execs ${gate.execOpen.toFixed(2)} / ${gate.execClosed.toFixed(2)}${fileGate}`,
   );
+  if (warm.length > 0) {
+    const w = costs(warm, rate);
+    const n = Math.min(w.eqld.length, w.auditd.length);
+    const wdiff = w.eqld.slice(0, n).map((e, i) => e.gross - (w.auditd[i] as Cost).gross);
+    notes.push(
+      `  - the ${n} warm-up cycles before them (not in the table): gross per exec eqld ${stat(w.eqld.map((c) => c.gross))}, auditd ${stat(w.auditd.map((c) => c.gross))}, eqld − auditd ${stat(wdiff)} µs`,
+    );
+  }
   verdicts.push(`${setup.name} at ${rate}/s ${verdict}`);
 }
 const lines = [
@@ -387,8 +409,8 @@ const lines = [
   '',
   `- machine: kernel ${sh('uname', ['-r'])}, ${cpus()[0]?.model ?? '?'} x ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${sh('bpftrace', ['--version'])}, ${sh('auditctl', ['-v'])}`,
   `- date: ${new Date().toISOString()}`,
-  `- command: \`npm run bench -- overhead-paired\` (as root; \`EQLD_BENCH_PAIRED\` the setups, default \`process,file\`; \`EQLD_BENCH_CYCLES\` cycles, default 40 per rate; \`EQLD_BENCH_SLOT_S\` the slot, default 2 s; \`EQLD_BENCH_RATES\`, default \`100,1000\`)`,
-  `- why: the load's own CPU per exec moves by ±10-25 % from one window to the next, within seconds as well as over minutes, more than either agent costs at 100 execs/s; the overhead and sandwich benches start an agent per window and cannot alternate fast enough to pair that away. Here both agents run throughout, warmed up (eqld ${WARMUP_S} s at 1,000 execs/s, then ${SETTLE_S} s at each rate before its slots), and only their kernel side is switched: eqld's probes behind a bench-only gate (bench/probe-gate.ts: a map lookup at the top of every probe, set with bpftool), auditd's rules added and deleted with auditctl. Slots of ${SLOT_S} s of /bin/true fork+exec'd at the rate by one resident generator: off, eqld, off, auditd, off, ... (the agents' order swapped every cycle), ${SETTLE_MS} ms after each switch and after each slot; each slot measured from its start to the next one's. eqld runs as a user has it (health line every ${HEALTH_INTERVAL_S} s), with its metrics served for the gate check.`,
+  `- command: \`npm run bench -- overhead-paired\` (as root; \`EQLD_BENCH_PAIRED\` the setups, default \`process,file\`; \`EQLD_BENCH_CYCLES\` cycles, default 40 per rate; \`EQLD_BENCH_WARM_CYCLES\` warm-up cycles before them, default 15; \`EQLD_BENCH_SLOT_S\` the slot, default 2 s; \`EQLD_BENCH_RATES\`, default \`100,1000\`)`,
+  `- why: the load's own CPU per exec moves by ±10-25 % from one window to the next, within seconds as well as over minutes, more than either agent costs at 100 execs/s; the overhead and sandwich benches start an agent per window and cannot alternate fast enough to pair that away. Here both agents run throughout, warmed up (eqld ${WARMUP_S} s at 1,000 execs/s, then ${SETTLE_S} s at each rate and ${WARM_CYCLES} cycles of the slots below, reported apart, before the measured cycles: V8 goes on compiling eqld's code for minutes, and a resident agent is past that), and only their kernel side is switched: eqld's probes behind a bench-only gate (bench/probe-gate.ts: a map lookup at the top of every probe, set with bpftool), auditd's rules added and deleted with auditctl. Slots of ${SLOT_S} s of /bin/true fork+exec'd at the rate by one resident generator: off, eqld, off, auditd, off, ... (the agents' order swapped every cycle), ${SETTLE_MS} ms after each switch and after each slot; each slot measured from its start to the next one's. eqld runs as a user has it (health line every ${HEALTH_INTERVAL_S} s), with its metrics served for the gate check.`,
   `- setups: process: eqld with the bundled rules (one bpftrace), auditd with \`-a always,exit -F arch=b64 ${AUDIT_SYSCALLS.map((x) => `-S ${x}`).join(' ')}\` (as docs/benchmarks/overhead.md); file: eqld also with six of Elastic's file rules (test/fixtures/elastic-file-rules: both bpftrace programs, file events built), auditd also with \`-a always,exit -F arch=b64 ${FILE_AUDIT_RULE.syscalls.map((x) => `-S ${x}`).join(' ')} -F success=1\` (as docs/benchmarks/file-overhead.md). Each audit rule also has \`-F pid!=BENCH -F ppid!=BENCH\`: the bench's own reads of /proc between slots and its auditctl and bpftool runs are not audited (the load generator, a child of the bench, only forks and waits; its /bin/true children are audited).`,
   "- an agent's cost per exec in a slot: on the load, the load's CPU (its BPF programs or audit hooks run in the traced tasks) against the mean of the off slots on either side, plus for eqld what its BPF programs run behind the closed gate in those (bpf_stats, also for the host's other processes: an overcount); its own CPU (schedstat of all its threads: eqld's node, bpftrace and the rsyslogd receiving its alerts; auditd and kauditd) in the slot and in the off slot after it (where the end of its work lands), each less its standing rate (the median over off slots that do not follow its own slots). Net = on the load + own; gross = net + the standing rate per exec at the rate (what the host pays for the agent being there at all). ± is a 95 % interval of the mean over the cycles (Student's t, widened by the lag-1 autocovariance: neighbouring cycles share an off slot). Not counted for either: the kernel's cost of calling eqld's programs outside their run time (~11 firings per exec, ~80 ns each with warm caches: docs/decisions.md), and the audit context every task keeps once audit has been enabled since boot (in every slot, and in every other bench's no-agent windows after auditd's first run).",
   '',
