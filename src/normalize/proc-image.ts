@@ -91,7 +91,7 @@ export class ProcImage {
  * extra-parts object, never undefined: the documents' builders read its fields on every event,
  * and with `undefined` almost always there V8's optimized code had no feedback for those reads;
  * the first image with extra parts (a relative exec, a long argv) minutes after start deoptimized
- * the hot path and had it compiled again (docs/decisions.md, "Type feedback on rare paths").
+ * the hot path and had it compiled again (docs/decisions.md, "A resident agent").
  */
 export const PLAIN_EXTRA: ImageExtra = Object.freeze({
   resolved: undefined,
