@@ -67,7 +67,7 @@ export function onModule(ctx: HandlerContext, r: ModuleEvent): void {
   e.caps = ctx.resolver.capsOf(r, e.caps);
   const parent = ctx.resolver.resolve(e.ppid, e.parentTicks);
   ctx.table.touch(e);
-  const extras = { loadModule: loadModuleFields(r) };
+  const extras = { envVars: undefined, loadModule: loadModuleFields(r) };
   ctx.emitProcess(
     r.ktimeNs,
     LOAD_MODULE,

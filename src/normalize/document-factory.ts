@@ -13,7 +13,13 @@ import {
   eventFields,
   hostFields,
 } from './ecs-event.js';
-import { ProcessDoc, type ProcessExtras, type ProcessFieldContext, relative } from './ecs-process.js';
+import {
+  NO_PROCESS_EXTRAS,
+  ProcessDoc,
+  type ProcessExtras,
+  type ProcessFieldContext,
+  relative,
+} from './ecs-process.js';
 import type { EntityIdFn } from './entity-id.js';
 import type { HostInfo } from './host-info.js';
 import type { ProcEntry } from './process-table.js';
@@ -293,7 +299,7 @@ export class DocumentFactory {
     creds: Credentials | undefined,
     exitCode?: number,
     end?: string,
-    extras?: ProcessExtras,
+    extras: ProcessExtras = NO_PROCESS_EXTRAS,
   ): Doc {
     const el = e.entryLeader;
     return new ProcessDoc(

@@ -182,17 +182,26 @@ interface ProcessDocConstructor {
     entryLeaderParent: ProcEntry | undefined,
     exitCode: number | undefined,
     end: string | undefined,
-    extras: ProcessExtras | undefined,
+    extras: ProcessExtras,
   ): Doc;
 }
 
 /** What only some documents' process.* has. */
 export interface ProcessExtras {
   /** process.env_vars (process events; network events leave them out) */
-  envVars?: readonly string[];
+  readonly envVars: readonly string[] | undefined;
   /** process.Ext.load_module of a load_module event */
-  loadModule?: Doc;
+  readonly loadModule: Doc | undefined;
 }
+
+/**
+ * The extras of a document that has none. Every document gets an extras object of this one
+ * shape (never undefined, never a subset of the fields), so that the builder's reads of it have
+ * V8 type feedback from the first event: the first process with a captured environment variable
+ * or a module load no longer deoptimizes it (as `img.extra` did: docs/decisions.md, "A resident
+ * agent"). Not frozen: a frozen object would have a hidden class of its own.
+ */
+export const NO_PROCESS_EXTRAS: ProcessExtras = { envVars: undefined, loadModule: undefined };
 
 /**
  * process.* of one document, built by a constructor rather than grown from an object literal:
@@ -216,7 +225,7 @@ export const ProcessDoc = function ProcessDoc(
   entryLeaderParent: ProcEntry | undefined,
   exitCode: number | undefined,
   end: string | undefined,
-  extras: ProcessExtras | undefined,
+  extras: ProcessExtras,
 ): void {
   const img = self.image;
   this.pid = self.pid;
@@ -234,7 +243,7 @@ export const ProcessDoc = function ProcessDoc(
   this.args_count = img.extra.argsCount ?? args.length;
   this.command_line = img.commandLine;
   const x = img.extra;
-  const loadModule = extras?.loadModule;
+  const loadModule = extras.loadModule;
   if (x.argsTruncated || x.resolved !== undefined || x.bytesEscaped || loadModule !== undefined) {
     const ext: Doc = {};
     if (x.argsTruncated) ext.command_line_truncated = true;
@@ -257,7 +266,7 @@ export const ProcessDoc = function ProcessDoc(
   }
   const caps = self.caps;
   if (caps) this.thread = { capabilities: caps };
-  if (extras?.envVars !== undefined) this.env_vars = extras.envVars;
+  if (extras.envVars !== undefined) this.env_vars = extras.envVars;
   if (self.previous !== undefined) this.previous = previousBlock(self.previous);
   if (parentBlock) this.parent = parentBlock;
   else if (parentPid > 0) {

@@ -554,7 +554,8 @@ export class Normalizer {
       creds,
       exit?.exitCode,
       exit ? ts : undefined,
-      env === undefined ? extras : { ...extras, envVars: env },
+      // one shape for every extras object (NO_PROCESS_EXTRAS)
+      env === undefined ? extras : { envVars: env, loadModule: extras?.loadModule },
     );
     this.emit(
       'endpoint.events.process',
